@@ -40,6 +40,13 @@ export declare class OrderSigner {
   signClobAuth(timestamp: string, nonce: string, chainId: number): string
 }
 
+/**
+ * Binds this thread's scratch arrays: `fields` (at least 11 slots; slot 10
+ * is the packet length) and `packet` (at least 72 bytes). Do not transfer
+ * or detach their ArrayBuffers while bound.
+ */
+export declare function bindPacketScratch(fields: Float64Array, packet: Uint8Array): void
+
 /** CPUs the calling thread may run on. */
 export declare function currentThreadAffinity(): Array<number>
 
@@ -52,6 +59,9 @@ export declare function currentThreadId(): number
  */
 export declare function decodePacket(packet: Uint8Array, fields: Float64Array): number
 
+/** Decodes the first `fields[10]` bytes of the bound buffer into the bound fields. */
+export declare function decodeScratch(): number
+
 /**
  * Encodes `fields` as a 72-byte extended frame into `out`; returns the byte
  * count or a negative error code.
@@ -63,6 +73,12 @@ export declare function encodeExtendedPacket(fields: Float64Array, out: Uint8Arr
  * count or a negative error code.
  */
 export declare function encodeLegacyPacket(fields: Float64Array, out: Uint8Array): number
+
+/** Encodes the bound fields as an extended frame into the bound buffer. */
+export declare function encodeScratchExtended(): number
+
+/** Encodes the bound fields as a legacy packet into the bound buffer. */
+export declare function encodeScratchLegacy(): number
 
 /** EIP-712 order hash of a V2/V3 order, without a key. */
 export declare function hashOrderV2(order: OrderV2Fields, domain: Eip712Domain): string

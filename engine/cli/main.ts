@@ -1,2 +1,66 @@
 #!/usr/bin/env node
-console.log('polyedge');
+// polyedge command-line entry: dispatches to subcommands and turns every
+// failure into `error: CODE message` on stderr with the catalog's exit code.
+
+import { readFileSync } from 'node:fs';
+import { asPolyedgeError, PolyedgeError } from '../errors.js';
+import { native } from '../native.js';
+import { runCommand, type Command } from './args.js';
+import { benchCommand } from './bench.js';
+import { orderCommand } from './order.js';
+import { signCommand } from './sign.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const versionCommand: Command = {
+  name: 'version',
+  summary: 'Prints the polyedge version, the Node.js version and the native addon build it loaded.',
+  usage: 'version',
+  options: {},
+  help: {},
+  async run() {
+    process.stdout.write(`polyedge ${pkg.version} (node ${process.version}, native ${native.__napiBindingTarget} ${process.platform}-${process.arch})\n`);
+    return 0;
+  },
+};
+
+interface Entry {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Entry> = {
+  version: { summary: versionCommand.summary, run: (a) => runCommand(versionCommand, a) },
+  sign: { summary: 'sign NDJSON orders from stdin', run: (a) => runCommand(signCommand, a) },
+  order: { summary: 'order build: build and sign one order, print its POST /order body', run: orderCommand },
+  bench: { summary: 'run the benchmark suites against their baselines', run: (a) => runCommand(benchCommand, a) },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length)) + 3;
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return ['usage: polyedge <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help.'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') return COMMANDS.version!.run([]);
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new PolyedgeError('PE_USAGE', `unknown command "${name}"\n\n${usage()}`);
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = asPolyedgeError(err);
+    process.stderr.write(`error: ${e.format()}\n`);
+    process.exitCode = e.exitCode;
+  },
+);

@@ -39,7 +39,9 @@ pub const F_BID: usize = 6;
 pub const F_ASK: usize = 7;
 pub const F_BID_SIZE: usize = 8;
 pub const F_ASK_SIZE: usize = 9;
-pub const FIELD_COUNT: usize = 10;
+/// Packet length: the input of a scratch decode, the output of a scratch encode.
+pub const F_LEN: usize = 10;
+pub const FIELD_COUNT: usize = 11;
 
 pub const FORMAT_LEGACY: i32 = 1;
 pub const FORMAT_EXTENDED: i32 = 2;

@@ -1,0 +1,6 @@
+// Every benchmark suite, in the order `polyedge bench` runs them.
+import type { Suite } from './harness.js';
+import { suite as packet } from './packet.js';
+import { suite as sign } from './sign.js';
+
+export const SUITES: readonly Suite[] = [sign, packet];

@@ -1,0 +1,60 @@
+// The configuration schema: one place that says what a config file may hold,
+// with defaults. Secrets never live here; they come from the environment.
+
+import { array, boolean, number, object, oneOf, string, type Infer } from './schema.js';
+
+const url = (def: string) => string({ pattern: /^(https?|wss?):\/\/[^\s]+$/, hint: 'an http(s):// or ws(s):// URL', default: def });
+const address = string({ pattern: /^(0x[0-9a-fA-F]{40})?$/, hint: 'a 0x-prefixed 20-byte address or empty', default: '' });
+const cpu = (def: number) => number({ integer: true, min: 0, max: 1023, default: def });
+
+export const configSchema = object({
+  /** paper unless live is asked for explicitly (and credentials are present) */
+  mode: oneOf(['paper', 'live'] as const, { default: 'paper' }),
+  venue: object({
+    chain_id: number({ integer: true, gt: 0, default: 137 }),
+    clob_url: url('https://clob.polymarket.com'),
+    market_ws_url: url('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
+    user_ws_url: url('wss://ws-subscriptions-clob.polymarket.com/ws/user'),
+    rtds_url: url('wss://ws-live-data.polymarket.com'),
+    gamma_url: url('https://gamma-api.polymarket.com'),
+    binance_ws_url: url('wss://fstream.binance.com'),
+    binance_rest_url: url('https://fapi.binance.com'),
+    deribit_ws_url: url('wss://www.deribit.com/ws/api/v2'),
+  }),
+  signing: object({
+    order_version: oneOf([2, 3] as const, { default: 2 }),
+    signature_type: oneOf([0, 1, 2, 3] as const, { default: 0 }),
+    /** maker/funder wallet for signature types 1-3; empty means the signer itself */
+    funder: address,
+  }),
+  orders: object({
+    /** market minimum order size in shares when the market does not say */
+    min_size: number({ gt: 0, default: 5 }),
+  }),
+  cpu: object({
+    main: cpu(0),
+    feeds: cpu(1),
+    pin: boolean({ default: true }),
+  }),
+  risk: object({
+    /** shares per token */
+    max_position: number({ gt: 0, default: 500 }),
+    /** pUSD per order */
+    max_order_notional: number({ gt: 0, default: 100 }),
+    /** pUSD across all positions */
+    max_gross_exposure: number({ gt: 0, default: 2000 }),
+    /** pUSD; breaching it trips the kill switch */
+    daily_loss_limit: number({ gt: 0, default: 100 }),
+    max_orders_per_second: number({ gt: 0, default: 20 }),
+  }),
+  control: object({
+    host: string({ default: '127.0.0.1' }),
+    port: number({ integer: true, min: 0, max: 65535, default: 7420 }),
+  }),
+  markets: object({
+    /** token ids to trade; empty means what the session or discovery provides */
+    tokens: array(string({ pattern: /^\d+$/, hint: 'a decimal token id' }), { default: [] }),
+  }),
+});
+
+export type Config = Infer<typeof configSchema>;

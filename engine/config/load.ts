@@ -1,0 +1,94 @@
+// Loads the configuration once at start-up: TOML file → schema → typed,
+// frozen Config. A bad file stops start-up with every violation by path.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseToml } from 'smol-toml';
+import { PolyedgeError } from '../errors.js';
+import { configSchema, type Config } from './config.js';
+import { validate } from './schema.js';
+
+/** <repo>/configs/default.toml, resolved from dist/engine/config/. */
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../../../configs/default.toml', import.meta.url));
+
+export function parseConfigText(text: string, source: string): Config {
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new PolyedgeError('PE_CONFIG_READ', `${source}: not valid TOML: ${message}`);
+  }
+  const result = validate(configSchema, raw);
+  if (!result.ok) {
+    const lines = result.violations.map((v) => `  ${v.path}: ${v.message}`).join('\n');
+    const first = result.violations[0];
+    throw new PolyedgeError('PE_CONFIG_INVALID', `${source}: ${result.violations.length} problem(s)\n${lines}`, first?.path);
+  }
+  return deepFreeze(result.value);
+}
+
+export function loadConfig(path: string = process.env.POLYEDGE_CONFIG ?? DEFAULT_CONFIG_PATH): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    throw new PolyedgeError('PE_CONFIG_READ', `${path}: cannot read (${reason})`);
+  }
+  return parseConfigText(text, path);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Reads KEY=VALUE lines from a .env file into process.env without
+ * overriding what the real environment already has. Values are never
+ * logged. Returns the names it set.
+ */
+export function loadDotEnv(path = '.env'): string[] {
+  if (!existsSync(path)) return [];
+  const set: string[] = [];
+  for (const rawLine of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const key = m[1]!;
+    let value = m[2]!;
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2]!;
+    else value = value.replace(/\s+#.*$/, '');
+    if (process.env[key] === undefined) {
+      process.env[key] = value;
+      set.push(key);
+    }
+  }
+  return set;
+}
+
+export interface ApiSecrets {
+  apiKey: string;
+  secret: string;
+  passphrase: string;
+}
+
+/** L2 API credentials from the environment, or undefined when none are set. */
+export function apiSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiSecrets | undefined {
+  const apiKey = env.POLY_API_KEY;
+  const secret = env.POLY_API_SECRET;
+  const passphrase = env.POLY_API_PASSPHRASE;
+  if (!apiKey && !secret && !passphrase) return undefined;
+  for (const [name, v] of [['POLY_API_KEY', apiKey], ['POLY_API_SECRET', secret], ['POLY_API_PASSPHRASE', passphrase]] as const) {
+    if (!v) throw new PolyedgeError('PE_ENV_MISSING', `${name}: must be set together with the other POLY_API_* variables`, name);
+  }
+  return { apiKey: apiKey!, secret: secret!, passphrase: passphrase! };
+}
+
+export const PRIVATE_KEY_ENV = 'POLY_PRIVATE_KEY';

@@ -1,0 +1,63 @@
+// One error catalog. Codes are stable (tests pin the list): scripts and
+// operators match on them, so a code is never renamed or reused. The exit
+// code travels with the error so every CLI path exits the same way for the
+// same failure.
+
+export const ERRORS = {
+  PE_USAGE: { exit: 2, title: 'bad command-line usage' },
+  PE_BATCH_INPUT: { exit: 2, title: 'one or more input lines were rejected' },
+  PE_CONFIG_READ: { exit: 78, title: 'configuration file cannot be read or parsed' },
+  PE_CONFIG_INVALID: { exit: 78, title: 'configuration violates the schema' },
+  PE_ENV_MISSING: { exit: 78, title: 'a required environment variable is not set' },
+  PE_KEY_INVALID: { exit: 78, title: 'the private key cannot be used' },
+  PE_INPUT_JSON: { exit: 65, title: 'input is not valid JSON' },
+  PE_ORDER_FIELD: { exit: 65, title: 'an order field is missing or malformed' },
+  PE_ORDER_PRICE_RANGE: { exit: 65, title: 'price outside [tick, 1 - tick]' },
+  PE_ORDER_PRICE_TICK: { exit: 65, title: 'price is not on the tick grid' },
+  PE_ORDER_SIZE_MIN: { exit: 65, title: 'size below the market minimum' },
+  PE_ORDER_TICK: { exit: 65, title: 'unsupported tick size' },
+  PE_ORDER_TYPE: { exit: 65, title: 'order type and flags do not fit together' },
+  PE_ORDER_EXPIRATION: { exit: 65, title: 'GTD expiration missing or too soon' },
+  PE_EXCHANGE_UNKNOWN: { exit: 65, title: 'no exchange contract for this version, chain and market kind' },
+  PE_PACKET_TOO_SHORT: { exit: 65, title: 'relay packet shorter than its format' },
+  PE_PACKET_BAD_MAGIC: { exit: 65, title: 'relay packet is neither legacy nor extended' },
+  PE_PACKET_BAD_VERSION: { exit: 65, title: 'extended relay frame of an unknown version' },
+  PE_PACKET_BAD_LENGTH: { exit: 65, title: 'extended relay frame of the wrong length' },
+  PE_PACKET_BAD_VALUE: { exit: 65, title: 'relay packet carries a non-finite or negative value' },
+  PE_PACKET_FIELDS: { exit: 70, title: 'packet field array too small' },
+  PE_PACKET_OUT_TOO_SMALL: { exit: 70, title: 'packet output buffer too small' },
+  PE_INTERNAL: { exit: 70, title: 'internal error' },
+} as const satisfies Record<string, { exit: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class PolyedgeError extends Error {
+  readonly code: ErrorCode;
+  /** Dotted path of the offending input (config key, order field), when there is one. */
+  readonly field: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'PolyedgeError';
+    this.code = code;
+    this.field = field;
+    this.exitCode = ERRORS[code].exit;
+  }
+
+  /** `PE_ORDER_FIELD tokenId: must be a decimal integer` */
+  format(): string {
+    return `${this.code} ${this.message}`;
+  }
+}
+
+/** Field-scoped error whose message starts with the field path. */
+export function fieldError(code: ErrorCode, field: string, reason: string): PolyedgeError {
+  return new PolyedgeError(code, `${field}: ${reason}`, field);
+}
+
+export function asPolyedgeError(err: unknown): PolyedgeError {
+  if (err instanceof PolyedgeError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new PolyedgeError('PE_INTERNAL', message);
+}
