@@ -19,7 +19,7 @@ const versionCommand: Command = {
   options: {},
   help: {},
   async run() {
-    process.stdout.write(`polyedge ${pkg.version} (node ${process.version}, native ${native.__napiBindingTarget} ${process.platform}-${process.arch})\n`);
+    process.stdout.write(`polyedge ${pkg.version} (node ${process.version}, ${native.__napiBindingTarget} addon ${process.platform}-${process.arch})\n`);
     return 0;
   },
 };

@@ -1,0 +1,101 @@
+// Locates and loads the recorded venue data the parser tests run on.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'polyedge') return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('polyedge repo root not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+/** `shared/data` beside the repository (as CI lays it out). */
+export const SHARED_DATA = resolve(repoRoot(), '..', 'shared', 'data');
+
+export const POLY_WS = join(SHARED_DATA, 'nautilus_trader', 'polymarket', 'ws');
+
+export function polyFile(name: string): Buffer {
+  return readFileSync(join(POLY_WS, name));
+}
+
+export function polyWsFiles(): string[] {
+  return readdirSync(POLY_WS)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+}
+
+/** Every token id that appears in the recorded Polymarket messages, in file order. */
+export function polyTokenIds(): string[] {
+  const ids = new Set<string>();
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && /^\d{60,}$/.test(v)) ids.add(v);
+  };
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'asset_id' || k === 'winning_asset_id') add(x);
+        walk(x);
+      }
+    }
+  };
+  for (const f of polyWsFiles()) walk(JSON.parse(polyFile(f).toString('utf8')));
+  return [...ids];
+}
+
+/** Splits gzip'd `<local_ns> <frame>` lines into frame views (no copies). */
+export function hftbacktestFrames(file: string): Buffer[] {
+  const raw = gunzipSync(readFileSync(join(SHARED_DATA, 'hftbacktest', file)));
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    let nl = raw.indexOf(10, pos);
+    if (nl < 0) nl = raw.length;
+    const sp = raw.indexOf(32, pos);
+    if (sp > pos && sp < nl) out.push(raw.subarray(sp + 1, nl));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+export const RTDS_FILES = ['rtds_crypto_prices_binance_2025-10-29.jsonl', 'rtds_crypto_prices_chainlink_2025-10-29.jsonl'];
+
+/** One frame per JSONL line. */
+export function rtdsFrames(file: string): Buffer[] {
+  const raw = readFileSync(join(SHARED_DATA, 'crypto_pred_mrkt_arb', file));
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    let nl = raw.indexOf(10, pos);
+    if (nl < 0) nl = raw.length;
+    if (nl > pos) out.push(raw.subarray(pos, nl));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+export function deribitFile(name: string): Buffer {
+  return readFileSync(join(SHARED_DATA, 'nautilus_trader', 'deribit', name));
+}
+
+export function binanceFile(name: string): Buffer {
+  return readFileSync(join(SHARED_DATA, 'nautilus_trader', 'binance', name));
+}
+
+/** Mulberry32: small seeded PRNG so fuzz failures reproduce. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
