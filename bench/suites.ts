@@ -1,6 +1,8 @@
 // Every benchmark suite, in the order `polyedge bench` runs them.
 import type { Suite } from './harness.js';
+import { suite as ingest } from './ingest.js';
 import { suite as packet } from './packet.js';
+import { suite as ring } from './ring.js';
 import { suite as sign } from './sign.js';
 
-export const SUITES: readonly Suite[] = [sign, packet];
+export const SUITES: readonly Suite[] = [sign, packet, ring, ingest];

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,4 +122,27 @@ test('a bad config file stops the command with the field named (exit 78)', () =>
   const r = run(['sign', '--config', file], { env: { POLY_PRIVATE_KEY: HARDHAT_KEY } });
   assert.equal(r.code, 78);
   assert.match(r.stderr, /PE_CONFIG_INVALID .*bad\.toml: 1 problem\(s\)\n\s+risk\.max_position: must be > 0/);
+});
+
+const CAPTURE = fileURLToPath(new URL('../../../../shared/data/hftbacktest/binance_usdm_btcusdt_20240808.gz', import.meta.url));
+
+test('replay --print-top rebuilds the USD-M book from the capture: one JSON line per top change, venue decimals', { skip: !existsSync(CAPTURE) && 'shared data not present' }, () => {
+  const r = run(['replay', '--input', CAPTURE, '--print-top']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /replayed 93953 frames \(1 snapshot\): 0 gaps, 0 resyncs, 0 parse errors/);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.length > 1000);
+  let prevU = 0;
+  for (const line of lines) {
+    const top = JSON.parse(line) as { venue: string; symbol: string; u: number; ts: number; bid: string; bidSize: string; ask: string; askSize: string };
+    assert.deepEqual(Object.keys(top), ['venue', 'symbol', 'u', 'ts', 'bid', 'bidSize', 'ask', 'askSize']);
+    assert.match(top.bid, /^\d+\.\d{2}$/);
+    assert.match(top.bidSize, /^\d+\.\d{3}$/);
+    assert.ok(Number(top.bid) < Number(top.ask), line);
+    assert.ok(top.u > prevU, 'update ids only grow');
+    prevU = top.u;
+  }
+  const bad = run(['replay', '--input', join(cwd, 'missing.gz')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /PE_USAGE --input: .* does not exist/);
 });
