@@ -9,6 +9,7 @@ import { runCommand, type Command } from './args.js';
 import { benchCommand } from './bench.js';
 import { orderCommand } from './order.js';
 import { replayCommand } from './replay.js';
+import { simCommand } from '../sim/cli.js';
 import { signCommand } from './sign.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Entry> = {
   sign: { summary: 'sign NDJSON orders from stdin', run: (a) => runCommand(signCommand, a) },
   order: { summary: 'order build: build and sign one order, print its POST /order body', run: orderCommand },
   bench: { summary: 'run the benchmark suites against their baselines', run: (a) => runCommand(benchCommand, a) },
+  sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: simCommand },
   replay: { summary: 'replay a recording through the live parse and book code', run: (a) => runCommand(replayCommand, a) },
 };
 

@@ -1,0 +1,63 @@
+// Minimal HTTP plumbing over uWS: JSON responses and bounded body reading.
+import type { HttpResponse } from './uws.js';
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  500: 'Internal Server Error',
+};
+
+/** Aborted responses must not be touched again; uWS throws if they are. */
+export interface ResponseGuard {
+  aborted: boolean;
+  done: boolean;
+}
+
+export function sendJson(res: HttpResponse, guard: ResponseGuard, status: number, body: unknown): void {
+  if (guard.aborted || guard.done) return;
+  guard.done = true;
+  const text = JSON.stringify(body);
+  res.cork(() => {
+    res
+      .writeStatus(`${status} ${STATUS_TEXT[status] ?? 'Unknown'}`)
+      .writeHeader('Content-Type', 'application/json')
+      .end(text);
+  });
+}
+
+export type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; error: string };
+
+/** Reads the whole body (at most `limit` bytes) and parses it as JSON. */
+export function readJsonBody(res: HttpResponse, guard: ResponseGuard, limit: number, done: (r: BodyResult) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  res.onData((chunk, isLast) => {
+    if (finished) return;
+    size += chunk.byteLength;
+    if (size > limit) {
+      finished = true;
+      done({ ok: false, status: 413, error: `body larger than ${limit} bytes` });
+      return;
+    }
+    // uWS reuses the chunk's memory after this callback returns: copy it.
+    chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+    if (!isLast) return;
+    finished = true;
+    if (guard.aborted) return;
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text.trim() === '') {
+      done({ ok: false, status: 400, error: 'empty body; expected a JSON object' });
+      return;
+    }
+    try {
+      done({ ok: true, value: JSON.parse(text) as unknown });
+    } catch (err) {
+      done({ ok: false, status: 400, error: `body is not valid JSON: ${(err as Error).message}` });
+    }
+  });
+}
