@@ -3,26 +3,10 @@
 import { Wallet } from 'ethers';
 import { exchangeDomain, POLYGON } from '../engine/order/exchanges.js';
 import { native, type OrderV2Fields } from '../engine/native.js';
+import { ETHERS_ORDER_V2_TYPES as ORDER_TYPES, HARDHAT_KEY as KEY } from '../engine/order/fixtures/vectors.js';
 import { compareThroughput, type Suite } from './harness.js';
 
-// Hardhat's published test key #0: public, holds nothing.
-const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 const ZERO32 = `0x${'0'.repeat(64)}`;
-const ORDER_TYPES = {
-  Order: [
-    { name: 'salt', type: 'uint256' },
-    { name: 'maker', type: 'address' },
-    { name: 'signer', type: 'address' },
-    { name: 'tokenId', type: 'uint256' },
-    { name: 'makerAmount', type: 'uint256' },
-    { name: 'takerAmount', type: 'uint256' },
-    { name: 'side', type: 'uint8' },
-    { name: 'signatureType', type: 'uint8' },
-    { name: 'timestamp', type: 'uint256' },
-    { name: 'metadata', type: 'bytes32' },
-    { name: 'builder', type: 'bytes32' },
-  ],
-};
 
 export const suite: Suite = {
   name: 'sign',

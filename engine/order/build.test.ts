@@ -6,7 +6,7 @@ import { native } from '../native.js';
 import { parseDec } from './decimal.js';
 import { buildSignedOrder, type OrderIntent } from './build.js';
 import { exchangeAddress } from './exchanges.js';
-import { HARDHAT_ADDRESS, HARDHAT_KEY } from './fixtures/vectors.js';
+import { ETHERS_ORDER_V2_TYPES, HARDHAT_ADDRESS, HARDHAT_KEY } from './fixtures/vectors.js';
 
 const signer = native.OrderSigner.fromHex(HARDHAT_KEY);
 const NOW = 1_763_700_000_000;
@@ -42,14 +42,7 @@ test('a limit order builds the documented POST /order body with a valid signatur
   assert.match(hash, /^0x[0-9a-f]{64}$/);
   const recovered = verifyTypedData(
     { name: 'Polymarket CTF Exchange', version: '2', chainId: 137, verifyingContract: exchangeAddress(2, 137, false) },
-    {
-      Order: [
-        { name: 'salt', type: 'uint256' }, { name: 'maker', type: 'address' }, { name: 'signer', type: 'address' },
-        { name: 'tokenId', type: 'uint256' }, { name: 'makerAmount', type: 'uint256' }, { name: 'takerAmount', type: 'uint256' },
-        { name: 'side', type: 'uint8' }, { name: 'signatureType', type: 'uint8' }, { name: 'timestamp', type: 'uint256' },
-        { name: 'metadata', type: 'bytes32' }, { name: 'builder', type: 'bytes32' },
-      ],
-    },
+    ETHERS_ORDER_V2_TYPES,
     { ...body.order, side: 0 },
     body.order.signature,
   );

@@ -4,9 +4,8 @@ import { TypedDataEncoder, Wallet, verifyTypedData } from 'ethers';
 import { PolyedgeError } from '../errors.js';
 import { native } from '../native.js';
 import { exchangeAddress, exchangeDomain, POLYGON } from './exchanges.js';
-import { CLOB_AUTH_VECTOR, HARDHAT_ADDRESS, HARDHAT_KEY, VECTORS } from './fixtures/vectors.js';
+import { CLOB_AUTH_VECTOR, ETHERS_ORDER_V2_TYPES, HARDHAT_ADDRESS, HARDHAT_KEY, HMAC_VECTORS, VECTORS } from './fixtures/vectors.js';
 import { l2Signature } from './hmac.js';
-import { HMAC_VECTORS } from './fixtures/vectors.js';
 import { parseOrderJson, signOrder } from './sign.js';
 
 const signer = native.OrderSigner.fromHex(HARDHAT_KEY);
@@ -46,21 +45,7 @@ test('L2 HMAC vectors: the body bytes matter', () => {
   assert.equal(l2Signature(v.secret.replace(/=+$/, ''), v.timestamp, v.method, v.path, v.body), v.signature);
 });
 
-const ORDER_TYPES = {
-  Order: [
-    { name: 'salt', type: 'uint256' },
-    { name: 'maker', type: 'address' },
-    { name: 'signer', type: 'address' },
-    { name: 'tokenId', type: 'uint256' },
-    { name: 'makerAmount', type: 'uint256' },
-    { name: 'takerAmount', type: 'uint256' },
-    { name: 'side', type: 'uint8' },
-    { name: 'signatureType', type: 'uint8' },
-    { name: 'timestamp', type: 'uint256' },
-    { name: 'metadata', type: 'bytes32' },
-    { name: 'builder', type: 'bytes32' },
-  ],
-};
+const ORDER_TYPES = ETHERS_ORDER_V2_TYPES;
 
 /** xorshift64*: reproducible random 256-bit decimal strings and hex words. */
 function rng(seed: bigint) {

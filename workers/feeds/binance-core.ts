@@ -76,6 +76,7 @@ export class BinanceCore implements BinanceSink {
   private depthU = 0;
   private depthEventMs = 0;
   private bufferFrame = false;
+  private bufferSym = 0;
   private readonly maxBuffered: number;
   private readonly reader: BookReader;
 
@@ -116,7 +117,6 @@ export class BinanceCore implements BinanceSink {
     }
   }
 
-  private bufferSym = 0;
 
   /** A REST depth snapshot (the JSON body) for symbol `sym`. */
   onSnapshot(sym: number, body: Uint8Array, recvNs: number): boolean {

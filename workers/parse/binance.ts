@@ -19,7 +19,8 @@ import {
   T_OBJECT,
   T_STRING,
   T_TRUE,
-  classifyFrame,
+  FRAME_MALFORMED,
+  forEachObject,
   scanOut,
   scanString,
   scanStringHash,
@@ -277,11 +278,14 @@ export class BinanceParser {
 
   private buf: Uint8Array = new Uint8Array(0);
 
+  private readonly scanTopFn: (b: Uint8Array, i: number, end: number) => number;
+
   constructor(
     private readonly sink: BinanceSink,
     opts: BinanceParserOptions = {},
   ) {
     this.rawDepthKind = opts.rawDepthKind ?? DepthKind.DIFF;
+    this.scanTopFn = (b, i, end) => this.scanTop(b, i, end);
   }
 
   /** The frame being delivered (valid during callbacks), for `text` offsets. */
@@ -322,49 +326,16 @@ export class BinanceParser {
     this.buf = b;
     this.nObj = 0;
     this.nLv = 0;
-    let i = classifyFrame(b, start, end);
-    if (i === FRAME_EMPTY) {
+    const r = forEachObject(b, start, end, this.scanTopFn);
+    if (r === FRAME_EMPTY) {
       c.empty++;
       return Status.EMPTY;
     }
-    if (i === FRAME_PONG) {
+    if (r === FRAME_PONG) {
       c.pong++;
       return Status.PONG;
     }
-    if (b[i] === 0x7b) {
-      i = this.scanTop(b, i + 1, end);
-    } else if (b[i] === 0x5b) {
-      // All-market streams (`!…@arr`) send arrays of events.
-      i = skipWs(b, i + 1, end);
-      if (i < end && b[i] === 0x5d) i++;
-      else {
-        for (;;) {
-          if (i >= end || b[i] !== 0x7b) {
-            i = -1;
-            break;
-          }
-          i = this.scanTop(b, i + 1, end);
-          if (i < 0) break;
-          i = skipWs(b, i, end);
-          if (i >= end) {
-            i = -1;
-            break;
-          }
-          if (b[i] === 0x5d) {
-            i++;
-            break;
-          }
-          if (b[i] !== 0x2c) {
-            i = -1;
-            break;
-          }
-          i = skipWs(b, i + 1, end);
-        }
-      }
-    } else {
-      i = -1;
-    }
-    if (i < 0 || skipWs(b, i, end) !== end) {
+    if (r === FRAME_MALFORMED) {
       c.malformed++;
       return Status.MALFORMED;
     }

@@ -17,7 +17,8 @@ import {
   T_NULL,
   T_NUMBER,
   T_STRING,
-  classifyFrame,
+  FRAME_MALFORMED,
+  forEachObject,
   scanOut,
   scanString,
   scanStringHash,
@@ -304,11 +305,14 @@ export class PolymarketParser {
   private evOut = -1;
   private predEvent = -1;
 
+  private readonly scanTopFn: (b: Uint8Array, i: number, end: number) => number;
+
   constructor(
     private readonly sink: PolymarketSink,
     tokens?: IdTable,
   ) {
     this.tokens = tokens ?? new IdTable();
+    this.scanTopFn = (b, i, end) => this.scanTop(b, i, end);
   }
 
   /** Maps a token id (decimal string) to `index` (or the next free one); call at subscription. */
@@ -342,48 +346,16 @@ export class PolymarketParser {
     this.buf = b;
     this.nObj = 0;
     this.nLv = 0;
-    let i = classifyFrame(b, start, end);
-    if (i === FRAME_EMPTY) {
+    const r = forEachObject(b, start, end, this.scanTopFn);
+    if (r === FRAME_EMPTY) {
       c.empty++;
       return Status.EMPTY;
     }
-    if (i === FRAME_PONG) {
+    if (r === FRAME_PONG) {
       c.pong++;
       return Status.PONG;
     }
-    if (b[i] === 0x7b) {
-      i = this.scanTop(b, i + 1, end);
-    } else if (b[i] === 0x5b) {
-      i = skipWs(b, i + 1, end);
-      if (i < end && b[i] === 0x5d) i++;
-      else {
-        for (;;) {
-          if (i >= end || b[i] !== 0x7b) {
-            i = -1;
-            break;
-          }
-          i = this.scanTop(b, i + 1, end);
-          if (i < 0) break;
-          i = skipWs(b, i, end);
-          if (i >= end) {
-            i = -1;
-            break;
-          }
-          if (b[i] === 0x5d) {
-            i++;
-            break;
-          }
-          if (b[i] !== 0x2c) {
-            i = -1;
-            break;
-          }
-          i = skipWs(b, i + 1, end);
-        }
-      }
-    } else {
-      i = -1;
-    }
-    if (i < 0 || skipWs(b, i, end) !== end) {
+    if (r === FRAME_MALFORMED) {
       c.malformed++;
       return Status.MALFORMED;
     }
