@@ -1,0 +1,135 @@
+// The trading domain shared by strategies, risk, executors, positions and the
+// journal. Units are fixed here and nowhere else:
+//
+//   price   integer ticks on Polymarket's finest grid, 1e-4: 0.55 → 5 500,
+//           the same grid as the shared books (workers/book/polymarket-book).
+//   size    integer micro-shares (10^-6 share, the CTF token's base unit).
+//           Orders carry sizes that are multiples of SIZE_LOT (0.01 share),
+//           as the venue truncates sizes to 2 decimals (protocols §7.5).
+//   money   integer micro-pUSD (10^-6, the collateral's base unit).
+//
+// With sizes on SIZE_LOT, price × size / PRICE_SCALE is an exact integer
+// number of micro-pUSD, so notionals and cash flows never round. Fees are the
+// one place a fraction appears; feeMicros() states how it rounds.
+
+/** Grid ticks per 1.0 of price. */
+export const PRICE_SCALE = 10_000;
+/** Base units per share / per pUSD. */
+export const UNIT = 1_000_000;
+/** Smallest order size step: 0.01 share in micro-shares. */
+export const SIZE_LOT = 10_000;
+
+export const Side = { Buy: 0, Sell: 1 } as const;
+export type Side = (typeof Side)[keyof typeof Side];
+
+export type OrderType = 'GTC' | 'GTD' | 'FOK' | 'FAK';
+
+/** Notional of `size` micro-shares at `price` ticks, in micro-pUSD (exact for lot sizes). */
+export function notionalMicros(price: number, size: number): number {
+  return Math.round((price * size) / PRICE_SCALE);
+}
+
+/** One outcome token the engine knows, by dense index. */
+export interface TokenInfo {
+  /** Dense index: book index in the shared Polymarket book set. */
+  index: number;
+  /** Venue token id (decimal string of a uint256). */
+  tokenId: string;
+  /** Dense index of its market. */
+  market: number;
+  /** Outcome label as Gamma lists it: "Yes"/"No", "Up"/"Down". */
+  outcome: string;
+  /** The other token of the same binary market. */
+  complement: number;
+}
+
+/** One binary market: two complementary tokens. */
+export interface MarketInfo {
+  index: number;
+  conditionId: string;
+  slug: string;
+  /** [first outcome (Yes/Up), second outcome (No/Down)] token indices. */
+  tokens: readonly [number, number];
+  /** Current tick size in grid ticks (100 = 0.01). Changes on tick_size_change. */
+  tickSize: number;
+  /** Minimum order size in micro-shares. */
+  minSize: number;
+  /** V2 fee parameters (protocols §7.8): fee = shares × rate × (p(1−p))^exponent, takers only. */
+  feeRate: number;
+  feeExponent: number;
+  negRisk: boolean;
+  /** Window of a crypto Up/Down market (Unix ms); NaN for other markets. */
+  startMs: number;
+  endMs: number;
+  /** Underlying of an Up/Down market ("btc", "eth", ...); "" otherwise. */
+  underlying: string;
+}
+
+/** What a strategy wants resting (or sent) on one token right now. */
+export interface DesiredOrder {
+  token: number;
+  side: Side;
+  /** Ticks on the 1e-4 grid; must be on the market's tick (risk checks). */
+  price: number;
+  /** Micro-shares, a multiple of SIZE_LOT. */
+  size: number;
+  type: OrderType;
+  postOnly: boolean;
+  /** GTD expiry, Unix ms; NaN otherwise. */
+  expiresMs: number;
+  /** Short machine-readable reason ("quote_bid", "arb_leg", "edge"), journaled with the order. */
+  reason: string;
+}
+
+export type OrderStatus = 'pending' | 'open' | 'filled' | 'cancelled' | 'rejected' | 'expired';
+
+/** An order the executor knows about. */
+export interface Order {
+  id: string;
+  strategy: string;
+  token: number;
+  side: Side;
+  price: number;
+  /** Original size, micro-shares. */
+  size: number;
+  /** Filled so far, micro-shares. */
+  filled: number;
+  type: OrderType;
+  postOnly: boolean;
+  expiresMs: number;
+  reason: string;
+  status: OrderStatus;
+  /** Engine time the strategy asked for it, and the time the venue (or paper model) acknowledged it; NaN until then. */
+  createdMs: number;
+  ackMs: number;
+}
+
+export type Liquidity = 'maker' | 'taker';
+
+export interface Fill {
+  orderId: string;
+  strategy: string;
+  token: number;
+  side: Side;
+  price: number;
+  /** Micro-shares. */
+  size: number;
+  /** Micro-pUSD charged (takers only under V2). */
+  fee: number;
+  liquidity: Liquidity;
+  tsMs: number;
+  /** Fill id, unique per session: replaying a journal must not count a fill twice. */
+  fillId: string;
+}
+
+/**
+ * V2 taker fee in micro-pUSD: shares × rate × (p·(1−p))^exponent, rounded up
+ * to the next micro (a fee estimate must never be optimistic).
+ */
+export function feeMicros(price: number, size: number, rate: number, exponent: number): number {
+  if (rate <= 0 || size <= 0) return 0;
+  const p = price / PRICE_SCALE;
+  const shares = size / UNIT;
+  const fee = shares * rate * (p * (1 - p)) ** exponent;
+  return Math.ceil(fee * UNIT - 1e-9);
+}
