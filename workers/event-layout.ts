@@ -63,7 +63,14 @@ export const EventKind = {
   BestBidAsk: 5,
   /** price = new tick size in grid ticks (100 = 0.01 on the 1e-4 grid), price2 = previous. */
   TickSizeChange: 6,
-  /** Reference price from another venue or oracle: price = ticks on that source's grid. */
+  /**
+   * Reference price from another venue or oracle (RTDS, the UDP relay):
+   * aux0 = bid, aux1 = ask as float64 in the quote currency (both equal the
+   * one value when the source publishes a single price, so mid is always
+   * (aux0 + aux1) / 2); token = the source's symbol index; seq = the source's
+   * sequence number or NaN. Floats, not ticks: these are signals, never
+   * amounts, and Chainlink prints more decimals than any int32 grid holds.
+   */
   ExternalPrice: 7,
   /** aux0 = annualised volatility as a fraction (0.6 = 60 %), aux1 = estimation horizon in seconds. */
   Volatility: 8,
