@@ -71,6 +71,12 @@ export class FeedConnection {
     return true;
   }
 
+  /** Tears the socket down as if it had stalled (a data watchdog fired); the normal reconnect follows. */
+  drop(): void {
+    this.opts.counters[COUNTER.stalls]!++;
+    this.ws?.terminate();
+  }
+
   get isOpen(): boolean {
     return this.ws?.readyState === WebSocket.OPEN;
   }

@@ -8,14 +8,16 @@ import { COUNTER, createCounters, readCounters } from '../../workers/counters.js
 import { BinanceCore } from '../../workers/feeds/binance-core.js';
 import { discardEvents } from '../../workers/feeds/event-sink.js';
 import { readHftbacktestCapture } from '../../workers/record/hftbacktest.js';
+import { replayRecordingFile } from '../data/replay.js';
 import { PolyedgeError } from '../errors.js';
 import type { Command } from './args.js';
 
 export const replayCommand: Command = {
   name: 'replay',
   summary:
-    'Replays a recording through the live parse and book code. Reads the hftbacktest capture\n' +
-    'format (gzip lines "<local_ns> <frame json>", Binance streams plus the REST snapshot).\n' +
+    'Replays a recording through the live parse and book code: our .pedrec files (polyedge record,\n' +
+    'any feed) or the hftbacktest capture format (gzip lines "<local_ns> <frame json>", Binance\n' +
+    'streams plus the REST snapshot).\n' +
     'With --print-top, writes one JSON line per top-of-book change:\n' +
     '{"venue","symbol","u","ts","bid","bidSize","ask","askSize"} with prices and sizes as the venue writes them.',
   usage: 'replay --input FILE [--pace fast|recorded] [--print-top] [--symbol BTCUSDT] [--tick 0.1]',
@@ -45,12 +47,33 @@ export const replayCommand: Command = {
     if (!m) throw new PolyedgeError('PE_USAGE', '--tick must be a power of ten below 1, e.g. 0.1 or 0.01', 'tick');
     const tickExp = m[1]!.length + 1;
 
-    const counters = createCounters();
     const out: string[] = [];
     const flush = () => {
       if (out.length) process.stdout.write(out.join(''));
       out.length = 0;
     };
+    if (input.endsWith('.pedrec')) {
+      const r = await replayRecordingFile(input, {
+        pace,
+        onTop:
+          v['print-top'] === true
+            ? (t) => {
+                out.push(
+                  `{"venue":"${t.venue}","symbol":"${t.symbol}",${t.u === undefined ? '' : `"u":${t.u},`}"ts":${t.ts},` +
+                    `"bid":"${t.bid}","bidSize":"${t.bidSize}","ask":"${t.ask}","askSize":"${t.askSize}"}\n`,
+                );
+                if (out.length >= 512) flush();
+              }
+            : undefined,
+      });
+      flush();
+      const c = readCounters(r.counters);
+      process.stderr.write(
+        `replayed ${r.feed}: ${r.frames} frames, ${r.snapshots} snapshots, ${c.gaps} gaps, ${c.resyncs} resyncs, ${c.parseErrors} parse errors${r.tornBytes ? `, torn tail of ${r.tornBytes} bytes dropped` : ''}\n`,
+      );
+      return 0;
+    }
+    const counters = createCounters();
     const core: BinanceCore = new BinanceCore({
       symbols: [{ symbol, tickExp }],
       books: new BinanceBookWriter(createBinanceBooks([{ tickValue: 10 ** -tickExp }])),

@@ -51,6 +51,25 @@ export const configSchema = object({
     host: string({ default: '127.0.0.1' }),
     port: number({ integer: true, min: 0, max: 65535, default: 7420 }),
   }),
+  feeds: object({
+    /** no frame and no PONG for this long: reconnect and resync */
+    stall_ms: number({ integer: true, min: 100, default: 15_000 }),
+    ping_interval_ms: number({ integer: true, min: 100, default: 5_000 }),
+    backoff_base_ms: number({ integer: true, min: 1, default: 250 }),
+    backoff_max_ms: number({ integer: true, min: 1, default: 10_000 }),
+    /** the market channel's documented cap is 500 assets per connection (protocols §2.1) */
+    polymarket_max_assets_per_connection: number({ integer: true, min: 1, max: 500, default: 500 }),
+    binance_symbols: array(string({ pattern: /^[A-Z0-9]{2,20}$/, hint: 'an upper-case Binance symbol such as BTCUSDT' }), { default: ['BTCUSDT'] }),
+    binance_depth_stream: oneOf(['@depth@0ms', '@depth@100ms', '@depth', '@depth@500ms'] as const, { default: '@depth@100ms' }),
+    /** Chainlink ticks can be 30 s apart; reconnect RTDS after this long without a price */
+    rtds_price_stall_ms: number({ integer: true, min: 1_000, default: 60_000 }),
+    deribit_indices: array(string({ pattern: /^[a-z]+_[a-z]+$/, hint: 'a DVOL index name such as btc_usd' }), { default: ['btc_usd'] }),
+  }),
+  record: object({
+    dir: string({ default: 'recordings' }),
+    max_mb: number({ gt: 0, default: 256 }),
+    max_minutes: number({ gt: 0, default: 60 }),
+  }),
   markets: object({
     /** token ids to trade; empty means what the session or discovery provides */
     tokens: array(string({ pattern: /^\d+$/, hint: 'a decimal token id' }), { default: [] }),

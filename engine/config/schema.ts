@@ -1,14 +1,34 @@
 // A small declarative schema: enough to validate our TOML config with every
 // violation reported by its dotted path, unknown keys rejected, and the
-// parsed value typed from the schema itself.
+// parsed value typed from the schema itself. Every builder also describes
+// itself as JSON Schema (draft-07 and OpenAPI 3.1 compatible), so an HTTP
+// API can publish the exact shape `validate()` enforces.
 
 export type Violation = { path: string; message: string };
+
+/** The subset of JSON Schema the builders emit. */
+export interface JsonSchema {
+  type?: 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean';
+  description?: string;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  pattern?: string;
+  enum?: (string | number)[];
+  items?: JsonSchema;
+  minItems?: number;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: false;
+}
 
 interface Base<T> {
   readonly _type?: T;
   validate(value: unknown, path: string, out: Violation[]): T | undefined;
   readonly defaultValue?: T | undefined;
   readonly description?: string | undefined;
+  jsonSchema(): JsonSchema;
 }
 
 export type Infer<S> = S extends Base<infer T> ? T : never;
@@ -21,6 +41,13 @@ export interface NumberOpts {
   integer?: boolean;
   default?: number;
   description?: string;
+}
+
+/** Keywords every builder shares; undefined ones are left out so the output stays minimal. */
+function annotated(schema: JsonSchema, defaultValue: unknown, description: string | undefined): JsonSchema {
+  if (description !== undefined) schema.description = description;
+  if (defaultValue !== undefined) schema.default = defaultValue;
+  return schema;
 }
 
 function where(path: string): string {
@@ -43,6 +70,13 @@ export function number(opts: NumberOpts = {}): Base<number> {
       else return value;
       return undefined;
     },
+    jsonSchema() {
+      const s: JsonSchema = { type: opts.integer ? 'integer' : 'number' };
+      if (opts.min !== undefined) s.minimum = opts.min;
+      if (opts.max !== undefined) s.maximum = opts.max;
+      if (opts.gt !== undefined) s.exclusiveMinimum = opts.gt;
+      return annotated(s, opts.default, opts.description);
+    },
   };
 }
 
@@ -61,6 +95,15 @@ export function string(opts: { pattern?: RegExp; hint?: string; default?: string
       }
       return value;
     },
+    jsonSchema() {
+      const s: JsonSchema = { type: 'string' };
+      if (opts.pattern) {
+        // JSON Schema patterns carry no flags; one that changes matching (i, m, s, y, g) cannot be published faithfully.
+        if (/[^u]/.test(opts.pattern.flags)) throw new Error(`pattern ${opts.pattern} has flags JSON Schema cannot express`);
+        s.pattern = opts.pattern.source;
+      }
+      return annotated(s, opts.default, opts.description ?? (opts.hint === undefined ? undefined : `must be ${opts.hint}`));
+    },
   };
 }
 
@@ -76,6 +119,9 @@ export function oneOf<const T extends readonly (string | number)[]>(
       out.push({ path, message: `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, got ${describe(value)}` });
       return undefined;
     },
+    jsonSchema() {
+      return annotated({ enum: [...choices] }, opts.default, opts.description);
+    },
   };
 }
 
@@ -87,6 +133,9 @@ export function boolean(opts: { default?: boolean; description?: string } = {}):
       if (typeof value === 'boolean') return value;
       out.push({ path, message: `must be true or false, got ${describe(value)}` });
       return undefined;
+    },
+    jsonSchema() {
+      return annotated({ type: 'boolean' }, opts.default, opts.description);
     },
   };
 }
@@ -106,6 +155,11 @@ export function array<T>(item: Base<T>, opts: { default?: T[]; minItems?: number
       const before = out.length;
       const items = value.map((v, i) => item.validate(v, `${path}[${i}]`, out));
       return out.length === before ? (items as T[]) : undefined;
+    },
+    jsonSchema() {
+      const s: JsonSchema = { type: 'array', items: item.jsonSchema() };
+      if (opts.minItems !== undefined) s.minItems = opts.minItems;
+      return annotated(s, opts.default, opts.description);
     },
   };
 }
@@ -145,6 +199,18 @@ export function object<S extends Shape>(shape: S, opts: { description?: string }
       }
       return out.length === before ? (result as ObjectOf<S>) : undefined;
     },
+    jsonSchema() {
+      const properties: Record<string, JsonSchema> = {};
+      const required: string[] = [];
+      for (const [key, spec] of Object.entries(shape)) {
+        properties[key] = spec.jsonSchema();
+        if (spec.defaultValue === undefined) required.push(key);
+      }
+      const s: JsonSchema = { type: 'object', properties };
+      if (required.length > 0) s.required = required;
+      s.additionalProperties = false;
+      return annotated(s, this.defaultValue, opts.description);
+    },
   };
 }
 
@@ -168,3 +234,13 @@ export function validate<T>(schema: Base<T>, value: unknown): { ok: true; value:
 }
 
 export type Schema<T> = Base<T>;
+
+/**
+ * JSON Schema for a whole document: accepts exactly what `validate(schema, ·)`
+ * accepts and declares the same defaults. The root's own default is left out:
+ * a document is never absent, and strict validators (ajv) reject one there.
+ */
+export function toJsonSchema(schema: Schema<unknown>): JsonSchema {
+  const { default: _ignored, ...root } = schema.jsonSchema();
+  return root;
+}

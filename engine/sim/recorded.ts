@@ -224,7 +224,9 @@ export function loadRtdsRecording(paths: readonly string[]): readonly RtdsMessag
   for (const path of paths) {
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      // The session bundled with the repository ships the captures gzipped.
+      const raw = readFileSync(path);
+      text = (path.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
     } catch (err) {
       throw new Error(`cannot read RTDS recording ${path}: ${(err as Error).message}`);
     }

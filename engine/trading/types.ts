@@ -133,3 +133,35 @@ export function feeMicros(price: number, size: number, rate: number, exponent: n
   const fee = shares * rate * (p * (1 - p)) ** exponent;
   return Math.ceil(fee * UNIT - 1e-9);
 }
+
+/**
+ * Why an order was refused, by the venue or the paper model. Codes are
+ * stable: the journal and reports match on them.
+ *
+ *   invalid_order    price off the tick grid or outside [tick, 1 − tick], size
+ *                    not a lot multiple or below the market minimum, post-only
+ *                    on FOK/FAK, GTD without an expiry, or an order that is not
+ *                    fresh (status other than pending, or already filled)
+ *   unknown_token    token index the executor has no market for
+ *   duplicate_id     an order with this id is still known to the executor
+ *   expired          GTD whose expiry is at or before its arrival
+ *   post_only_cross  post-only order that would have taken liquidity
+ *   fok_unfilled     FOK that could not fill completely on arrival
+ */
+export type RejectReason = 'invalid_order' | 'unknown_token' | 'duplicate_id' | 'expired' | 'post_only_cross' | 'fok_unfilled';
+
+/**
+ * What an executor (paper or live) tells the engine, in the order the venue
+ * reported it. Before each call the executor has updated the order's status,
+ * filled and ackMs fields to what the report says.
+ */
+export interface ExecutionListener {
+  /** The venue accepted the order (it may fill at once: fills follow). */
+  onAck(order: Order): void;
+  onReject(order: Order, reason: RejectReason): void;
+  onFill(fill: Fill): void;
+  /** Removed by our cancel, or the unfilled rest of a FAK. */
+  onCancel(order: Order): void;
+  /** A GTD reached its expiry. */
+  onExpire(order: Order): void;
+}

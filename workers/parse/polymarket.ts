@@ -107,7 +107,8 @@ const K_PRICE_CHANGES = 10;
 const K_CHANGES = 11;
 const K_NEW_TICK = 12;
 const K_OLD_TICK = 13;
-const NK = 14;
+const K_TICK_SIZE = 14;
+const NK = 15;
 // Keys after the first NK are known only so that the key predictor can match
 // them without hashing; their values are skipped.
 const KEYS = new IdTable([
@@ -125,10 +126,10 @@ const KEYS = new IdTable([
   'changes',
   'new_tick_size',
   'old_tick_size',
+  'tick_size',
   'market',
   'hash',
   'fee_rate_bps',
-  'tick_size',
   'last_trade_price',
   'spread',
   'transaction_hash',
@@ -236,6 +237,22 @@ function optPrice(b: Uint8Array, type: number, s: number, e: number): number {
  */
 export class PolymarketParser {
   readonly tokens: IdTable;
+  /**
+   * Snapshot mode when >= 0: the frame must be one `GET /book` response body
+   * (protocols.md §6.1: no event_type) for this token index. It is delivered
+   * as a book (onBookBegin, onLevel..., onBookEnd); an asset_id in the body
+   * must name the same token, and anything else (an event, an array, an
+   * invalid tick_size) makes it BAD_FIELD with nothing delivered.
+   * -1 (default): market-channel frames.
+   */
+  snapshotToken = -1;
+  /**
+   * `tick_size` of the book being delivered, in ticks (100 = 0.01), NaN when
+   * absent; valid from onBookBegin to onBookEnd. On a market-channel `book`
+   * an unparsable tick_size only reads as NaN: it is metadata, and the levels
+   * are still good.
+   */
+  bookTickTicks = NaN;
   readonly counters: PolymarketCounters = {
     frames: 0,
     ok: 0,
@@ -358,6 +375,10 @@ export class PolymarketParser {
     if (r === FRAME_MALFORMED) {
       c.malformed++;
       return Status.MALFORMED;
+    }
+    if (this.snapshotToken >= 0 && (r !== 1 || b[skipWs(b, start, end)] !== 0x7b || this.oKind[0] !== E_BOOK)) {
+      c.badField++;
+      return Status.BAD_FIELD;
     }
     const status = this.emit();
     if (status === Status.OK) c.ok++;
@@ -728,26 +749,39 @@ export class PolymarketParser {
     const tType = this.tType;
     const tStart = this.tStart;
     const tEnd = this.tEnd;
+    const snap = this.snapshotToken >= 0;
     let kind = E_UNKNOWN;
-    if (tType[K_EVENT_TYPE] === T_STRING && this.evOut >= 0) kind = EVENTS.valueAt(this.evOut);
+    if (snap) kind = tType[K_EVENT_TYPE] === T_ABSENT ? E_BOOK : E_BAD;
+    else if (tType[K_EVENT_TYPE] === T_STRING && this.evOut >= 0) kind = EVENTS.valueAt(this.evOut);
     this.oKind[n] = kind;
-    if (kind === E_UNKNOWN) return;
+    if (kind === E_UNKNOWN || kind === E_BAD) return;
     if (kind === E_NEW_MARKET || kind === E_RESOLVED) {
       this.oL0[n] = objStart;
       this.oL1[n] = objEnd;
       return;
     }
-    const tok = this.tokenField();
+    let tok = this.tokenField();
+    let bad = false;
+    if (snap) {
+      // The REST body names its token, if at all, only to confirm the one asked for.
+      if (tType[K_ASSET_ID] !== T_ABSENT && tok !== this.snapshotToken) bad = true;
+      tok = this.snapshotToken;
+    }
     this.oTok[n] = tok;
-    let bad = this.tsInto(b, n) === 0;
+    if (this.tsInto(b, n) === 0) bad = true;
     switch (kind) {
-      case E_BOOK:
+      case E_BOOK: {
         if (tok === INHERIT || !this.arrayOk(K_BIDS) || !this.arrayOk(K_ASKS)) bad = true;
         this.oL0[n] = this.aStart[K_BIDS]!;
         this.oL1[n] = this.aEnd[K_BIDS]!;
         this.oL2[n] = this.aStart[K_ASKS]!;
         this.oL3[n] = this.aEnd[K_ASKS]!;
+        const tick = optPrice(b, tType[K_TICK_SIZE]!, tStart[K_TICK_SIZE]!, tEnd[K_TICK_SIZE]!);
+        const tickOk = tick !== -1 && tick !== 0;
+        if (snap && !tickOk) bad = true;
+        this.oC[n] = tickOk ? tick : NaN;
         break;
+      }
       case E_PRICE_CHANGE: {
         const listKey =
           tType[K_PRICE_CHANGES] !== T_ABSENT ? K_PRICE_CHANGES : tType[K_CHANGES] !== T_ABSENT ? K_CHANGES : -1;
@@ -875,6 +909,7 @@ export class PolymarketParser {
       switch (kind) {
         case E_BOOK: {
           c.books++;
+          this.bookTickTicks = this.oC[n]!;
           sink.onBookBegin(tok, ts);
           const side = this.lvSide;
           const px = this.lvPx;

@@ -21,6 +21,8 @@ export interface RecordingHeader {
   version: number;
   sources: string[];
   startedWallMs: number;
+  /** What the recorder knew about its feed (token ids, symbols), for replay. */
+  meta?: unknown;
 }
 
 export interface RecordedFrame {
@@ -56,6 +58,7 @@ export class RecordingWriter {
     private readonly sources: string[],
     private readonly rotation: RotationPolicy,
     private readonly now: () => number = Date.now,
+    private readonly meta?: unknown,
   ) {}
 
   append(source: number, recvMonoNs: number, recvWallMs: number, payload: Uint8Array): void {
@@ -87,7 +90,7 @@ export class RecordingWriter {
     const path = join(this.dir, name);
     this.fd = openSync(path, 'wx');
     this.files.push(path);
-    const header: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, sources: this.sources, startedWallMs };
+    const header: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, sources: this.sources, startedWallMs, meta: this.meta };
     const bytes = this.packr.pack(header);
     writeSync(this.fd, bytes);
     this.fileBytes = bytes.length;
@@ -112,7 +115,7 @@ function isHeader(v: unknown): v is RecordingHeader {
  * Streams a recording file frame by frame in chunks; `onFrame` may not keep
  * the payload past its call (it is a view into a reused buffer).
  */
-export function readRecording(path: string, onFrame: (frame: RecordedFrame) => void): ReadResult {
+export function readRecording(path: string, onFrame: (frame: RecordedFrame) => void, onHeader?: (header: RecordingHeader) => void): ReadResult {
   const unpackr = new Unpackr({ useRecords: false });
   const fd = openSync(path, 'r');
   try {
@@ -135,6 +138,7 @@ export function readRecording(path: string, onFrame: (frame: RecordedFrame) => v
           if (!header) {
             if (!isHeader(value)) throw new Error(`${path}: not a polyedge recording`);
             header = value;
+            onHeader?.(value);
             return;
           }
           if (!Array.isArray(value) || value.length !== 4) return;

@@ -1,0 +1,118 @@
+// `polyedge record`: runs the feed workers and writes every raw frame (and
+// every REST snapshot they fetch) with its receive stamps to rotated msgpackr
+// files, for `polyedge replay`. Against the real venues by default, or
+// against an in-process simulator with --sim.
+
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { COUNTER } from '../../workers/counters.js';
+import { loadConfig } from '../config/load.js';
+import { createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
+import { MarketDataHub } from '../data/hub.js';
+import { liveEndpoints, parseFeedList, planFeeds, simulatorEndpoints, tuningOf, FEED_NAMES } from '../data/plan.js';
+import { PolyedgeError } from '../errors.js';
+import { VenueSimulator } from '../sim/simulator.js';
+import { optionalInt, type Command } from './args.js';
+
+export const recordCommand: Command = {
+  name: 'record',
+  summary:
+    'Records every raw frame the feed workers receive, and every REST snapshot they fetch, with\n' +
+    'monotonic and wall receive stamps, to msgpackr files rotated by size or time (.pedrec).\n' +
+    'Replay them with `polyedge replay --input FILE`.',
+  usage: 'record [--feeds polymarket,binance,rtds,deribit] [--sim] [--out DIR] [--duration S] [--max-mb N] [--max-minutes M] [--tokens ID,ID]',
+  options: {
+    feeds: { type: 'string' },
+    sim: { type: 'boolean' },
+    out: { type: 'string' },
+    duration: { type: 'string' },
+    'max-mb': { type: 'string' },
+    'max-minutes': { type: 'string' },
+    tokens: { type: 'string' },
+    config: { type: 'string' },
+  },
+  help: {
+    feeds: `comma list of feeds (default all: ${FEED_NAMES.join(',')})`,
+    sim: 'record from an in-process venue simulator on loopback instead of the real venues',
+    out: 'directory for the files (default: [record] dir of the config)',
+    duration: 'stop after this many seconds (default: until Ctrl-C)',
+    'max-mb': 'rotate a file past this size (default: config)',
+    'max-minutes': 'rotate a file after this long (default: config)',
+    tokens: 'Polymarket token ids (default: [markets] tokens, or the simulator markets with --sim)',
+    config: 'config file (default configs/default.toml or $POLYEDGE_CONFIG)',
+  },
+  async run(v) {
+    const cfg = loadConfig(typeof v.config === 'string' ? v.config : undefined);
+    const feeds = typeof v.feeds === 'string' ? parseFeedList(v.feeds) : [...FEED_NAMES];
+    const duration = optionalInt(v, 'duration');
+    const dir = resolve(typeof v.out === 'string' ? v.out : cfg.record.dir);
+    mkdirSync(dir, { recursive: true });
+    const maxMb = optionalInt(v, 'max-mb') ?? cfg.record.max_mb;
+    const maxMinutes = optionalInt(v, 'max-minutes') ?? cfg.record.max_minutes;
+    if (maxMb <= 0 || maxMinutes <= 0) throw new PolyedgeError('PE_USAGE', '--max-mb and --max-minutes must be positive');
+
+    let sim: VenueSimulator | undefined;
+    let tokens = typeof v.tokens === 'string' ? v.tokens.split(',').filter(Boolean) : cfg.markets.tokens;
+    let endpoints = liveEndpoints(cfg);
+    if (v.sim === true) {
+      sim = new VenueSimulator({ source: 'recorded', seed: 1 });
+      endpoints = simulatorEndpoints(await sim.start());
+      if (typeof v.tokens !== 'string') tokens = sim.polymarketMarkets().flatMap((m) => [m.yesTokenId, m.noTokenId]);
+    }
+    if (feeds.includes('polymarket') && tokens.length === 0) process.stderr.write('polymarket: no tokens configured ([markets] tokens or --tokens); not recorded\n');
+
+    const hub = new MarketDataHub();
+    const handles: FeedHandle[] = [];
+    const cpu = cfg.cpu.pin ? cfg.cpu.feeds : -1;
+    for (const spec of planFeeds(cfg, endpoints, feeds, tokens)) {
+      const ring = createFeedRing();
+      const source = hub.addSource({ name: spec.feed, ring });
+      handles.push(
+        startFeed({
+          spec,
+          source,
+          ring,
+          cpu,
+          tuning: tuningOf(cfg),
+          record: { dir, maxBytes: maxMb * 1024 * 1024, maxMs: maxMinutes * 60_000 },
+          onError: (m) => process.stderr.write(`${spec.feed}: ${m}\n`),
+        }),
+      );
+    }
+    for (const h of handles) {
+      const r = await h.ready;
+      process.stderr.write(`${r.feed}: worker thread ${r.tid} pinned to core ${r.cpu < 0 ? 'none' : r.cpu} (affinity ${r.affinity.join(',')})\n`);
+    }
+    process.stderr.write(`recording to ${dir}${duration ? ` for ${duration} s` : '; Ctrl-C stops'}\n`);
+
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((r) => (stop = r));
+    const onSignal = (): void => stop();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const timer = duration ? setTimeout(stop, duration * 1000) : undefined;
+    // Nobody consumes the events while recording; drain so the rings never count drops.
+    const drainer = setInterval(() => hub.drain(undefined), 50);
+    const status = setInterval(() => process.stderr.write(`${statusLine(handles)}\n`), 5_000);
+    await stopped;
+    clearInterval(drainer);
+    clearInterval(status);
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const files = (await Promise.all(handles.map((h) => h.stop()))).flat();
+    await sim?.stop();
+    process.stderr.write(`${statusLine(handles)}\n`);
+    for (const f of files) process.stdout.write(`${f}\n`);
+    return 0;
+  },
+};
+
+function statusLine(handles: readonly FeedHandle[]): string {
+  return handles
+    .map((h) => {
+      const c = h.counters;
+      return `${h.name}: ${c[COUNTER.frames]} frames ${(c[COUNTER.bytes]! / 1e6).toFixed(1)} MB ${c[COUNTER.restSnapshots]} snapshots ${c[COUNTER.parseErrors]} bad`;
+    })
+    .join(' | ');
+}

@@ -1,0 +1,119 @@
+// An in-memory implementation of ControlHandlers for tests: the engine that
+// will implement it does not exist yet, so this one keeps just enough state
+// (paused flag, parameters per reload) to show what the server did.
+
+import { fieldError } from '../errors.js';
+import { boolean, number, object, oneOf, type Schema } from '../config/schema.js';
+import { RELOAD_NAMES, type ControlHandlers, type ReloadHandler, type ReloadName } from './server.js';
+
+const strategySchema = object({
+  edge_bps: number({ min: 0, max: 500, default: 20, description: 'quoted edge over fair value' }),
+  size: number({ integer: true, gt: 0, default: 100_000 }),
+  side: oneOf(['both', 'bid', 'ask'] as const, { default: 'both' }),
+});
+
+const riskSchema = object({
+  max_position: number({ gt: 0, default: 500 }),
+  daily_loss_limit: number({ gt: 0 }),
+});
+
+const takerSchema = object({
+  min_edge_bps: number({ min: 0, default: 5 }),
+  max_edge_bps: number({ min: 0, default: 50 }),
+});
+
+const genericSchema = object({
+  enabled: boolean({ default: true }),
+  weight: number({ min: 0, max: 1, default: 0.5 }),
+});
+
+export const FIXTURE_SCHEMAS: Record<ReloadName, Schema<Record<string, unknown>>> = {
+  strategy: strategySchema,
+  taker: takerSchema,
+  allocator: genericSchema,
+  risk: riskSchema,
+  toxicity: genericSchema,
+  fusion: genericSchema,
+  edge_model: genericSchema,
+  exit: genericSchema,
+  perf_profile: genericSchema,
+};
+
+export interface FixtureEngine {
+  handlers: ControlHandlers;
+  /** Handler calls in order, e.g. `pause`, `reload:risk`. */
+  calls: string[];
+  params: Record<ReloadName, Record<string, unknown>>;
+  /** Value served as polyedge_tick_to_decision_seconds{quantile="0.99"}. */
+  tickToDecisionP99: number;
+}
+
+/** Initial parameters: the schema defaults, plus what risk requires. */
+function initialParams(name: ReloadName): Record<string, unknown> {
+  const r = FIXTURE_SCHEMAS[name].validate(name === 'risk' ? { daily_loss_limit: 100 } : {}, '', []);
+  if (r === undefined) throw new Error(`fixture schema ${name} has no valid initial value`);
+  return r;
+}
+
+export function fixtureEngine(): FixtureEngine {
+  const calls: string[] = [];
+  const params = Object.fromEntries(RELOAD_NAMES.map((n) => [n, initialParams(n)])) as Record<ReloadName, Record<string, unknown>>;
+  let paused = false;
+  const reload = (name: ReloadName): ReloadHandler<Record<string, unknown>> => ({
+    schema: FIXTURE_SCHEMAS[name],
+    current: () => params[name],
+    apply(p) {
+      if (name === 'taker' && (p.min_edge_bps as number) > (p.max_edge_bps as number)) {
+        throw fieldError('PE_CONFIG_INVALID', 'min_edge_bps', 'must be <= max_edge_bps');
+      }
+      calls.push(`reload:${name}`);
+      params[name] = p;
+      return params[name];
+    },
+  });
+  const engine: FixtureEngine = {
+    calls,
+    params,
+    tickToDecisionP99: 0.0001,
+    handlers: {
+      health: () => ({ status: 'ok', mode: 'paper', paused }),
+      metrics: () =>
+        [
+          '# HELP polyedge_tick_to_decision_seconds Tick to decision latency.',
+          '# TYPE polyedge_tick_to_decision_seconds summary',
+          `polyedge_tick_to_decision_seconds{quantile="0.5"} ${engine.tickToDecisionP99 / 4}`,
+          `polyedge_tick_to_decision_seconds{quantile="0.99"} ${engine.tickToDecisionP99}`,
+          'polyedge_tick_to_decision_seconds_count 1234',
+          '',
+        ].join('\n'),
+      positions: () => ({ positions: [{ token: '123', size: 50_000_000 }] }),
+      pnl: () => ({ realized: 1_000_000, unrealized: -250_000 }),
+      orders: () => ({ orders: [] }),
+      shadowLive: () => ({ engines: ['a', 'b'], final: false }),
+      shadowFinal: () => ({ engines: ['a', 'b'], final: true }),
+      pnlByEngine: () => ({ a: 10, b: -3 }),
+      toxicityLive: () => ({ markets: { m1: 0.2 }, final: false }),
+      toxicityFinal: () => ({ markets: { m1: 0.25 }, final: true }),
+      pause: () => {
+        calls.push('pause');
+        paused = true;
+        return { paused };
+      },
+      resume: () => {
+        calls.push('resume');
+        paused = false;
+        return { paused };
+      },
+      flatten: async () => {
+        calls.push('flatten');
+        return { cancelled: 0, closing: 1 };
+      },
+      resetShadow: () => {
+        calls.push('resetShadow');
+        return { reset: true };
+      },
+      reloads: Object.fromEntries(RELOAD_NAMES.map((n) => [n, reload(n)])) as Record<ReloadName, ReloadHandler<Record<string, unknown>>>,
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,364 @@
+// The control plane: a small HTTP API in the main thread for operators and
+// scripts to read the engine's state and steer it (pause, flatten, reload
+// parameters). Money is safe by default:
+// - every POST needs `Authorization: Bearer <token>`; started without a token,
+//   the server still answers GETs on loopback but refuses every POST (401);
+// - it will not bind a non-loopback address without a token, and there every
+//   route, GETs included, needs the token;
+// - request bodies are validated by the same schema builders that type them,
+//   and a violation names the field (400) before any handler runs.
+// The OpenAPI document is generated from the route table below, so what is
+// published is what is enforced.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { fieldError, PolyedgeError, type ErrorCode } from '../errors.js';
+import { object, toJsonSchema, validate, type JsonSchema, type Schema, type Violation } from '../config/schema.js';
+
+/** Environment variable the engine reads the control token from. */
+export const CONTROL_TOKEN_ENV = 'POLYEDGE_CONTROL_TOKEN';
+
+/** Requests are a few parameters; anything bigger is a mistake or an attack. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export const RELOAD_NAMES = [
+  'strategy',
+  'taker',
+  'allocator',
+  'risk',
+  'toxicity',
+  'fusion',
+  'edge_model',
+  'exit',
+  'perf_profile',
+] as const;
+export type ReloadName = (typeof RELOAD_NAMES)[number];
+
+type Awaitable<T> = T | Promise<T>;
+
+export interface ReloadHandler<P> {
+  /** Shape of the parameters; the POST body must satisfy it (unknown keys rejected, absent keys take defaults). */
+  readonly schema: Schema<P>;
+  /** Parameters in force. `GET /control/reload_<name>` answers them, so a client can read, edit and send back. */
+  current(): Awaitable<object>;
+  /**
+   * Applies validated parameters atomically between two events and answers the
+   * values now in force. The body is the complete parameter set: an absent key
+   * means its schema default, not "keep the current value". May throw a
+   * PolyedgeError with a `field` to refuse values the schema cannot express
+   * (cross-field constraints); that becomes a 400 naming the field.
+   */
+  apply(params: P): Awaitable<object>;
+}
+
+/**
+ * What the engine implements. GET handlers return JSON-able objects (metrics
+ * returns Prometheus text). Actions answer the state they leave the engine in.
+ * A handler that throws a PolyedgeError of a usage, input or config code
+ * (exit 2, 65, 78) yields a 400 with its code; anything else a 500.
+ */
+export interface ControlHandlers {
+  health(): Awaitable<object>;
+  /** Prometheus text exposition format 0.0.4. */
+  metrics(): Awaitable<string>;
+  positions(): Awaitable<object>;
+  pnl(): Awaitable<object>;
+  orders(): Awaitable<object>;
+  shadowLive(): Awaitable<object>;
+  shadowFinal(): Awaitable<object>;
+  pnlByEngine(): Awaitable<object>;
+  toxicityLive(): Awaitable<object>;
+  toxicityFinal(): Awaitable<object>;
+  pause(): Awaitable<object>;
+  resume(): Awaitable<object>;
+  flatten(): Awaitable<object>;
+  resetShadow(): Awaitable<object>;
+  readonly reloads: { readonly [K in ReloadName]: ReloadHandler<unknown> };
+}
+
+export interface ControlServerOptions {
+  host: string;
+  port: number;
+  /** Usually `process.env[CONTROL_TOKEN_ENV]`; empty counts as absent. */
+  token: string | undefined;
+  handlers: ControlHandlers;
+  /** fastify's request log (method, url, status; never bodies or headers). Off by default. */
+  logger?: boolean;
+}
+
+export interface RequestCount {
+  /** `METHOD /path` of the matched route, or `unmatched`: bounded, whatever clients send. */
+  route: string;
+  code: number;
+  count: number;
+}
+
+export interface ControlServer {
+  /** `http://host:port` actually bound (port 0 resolved). */
+  readonly url: string;
+  /** Per route and status code since start, for polyedge_control_requests_total{route,code}. */
+  requestCounts(): RequestCount[];
+  close(): Promise<void>;
+}
+
+/** Codes of the control plane's own refusals; PE_CONTROL_* are proposed for the catalog. */
+type ReplyCode = ErrorCode;
+
+interface ErrorBody {
+  error: { code: ReplyCode; message: string; fields: Violation[] };
+}
+
+function errorBody(code: ReplyCode, message: string, fields: Violation[] = []): ErrorBody {
+  return { error: { code, message, fields } };
+}
+
+/** The body failed its schema; raised from the route's validator, answered by the error handler. */
+class BodyInvalid extends Error {
+  constructor(readonly violations: Violation[]) {
+    super(`request body violates the schema: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`);
+  }
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  summary: string;
+  /** POST body shape; `optional` bodies may be left out (they mean `{}`). */
+  body?: { schema: Schema<unknown>; optional: boolean };
+  /** Answers Prometheus text instead of JSON. */
+  text?: boolean;
+  run(body: unknown): Awaitable<object | string>;
+}
+
+/** Actions take no parameters: an empty object, or no body at all. */
+const NO_PARAMS: Schema<unknown> = object({});
+
+function routeTable(h: ControlHandlers): Route[] {
+  const get = (path: string, summary: string, run: () => Awaitable<object>): Route => ({ method: 'GET', path, summary, run });
+  const action = (path: string, summary: string, run: () => Awaitable<object>): Route => ({
+    method: 'POST',
+    path,
+    summary,
+    body: { schema: NO_PARAMS, optional: true },
+    run,
+  });
+  const routes: Route[] = [
+    get('/health', 'Liveness and mode', () => h.health()),
+    { method: 'GET', path: '/metrics', summary: 'Prometheus metrics', text: true, run: () => h.metrics() },
+    get('/state/positions', 'Positions per token', () => h.positions()),
+    get('/state/pnl', 'Realised and unrealised PnL', () => h.pnl()),
+    get('/state/orders', 'Open orders', () => h.orders()),
+    get('/report/shadow/live', 'Shadow engines so far', () => h.shadowLive()),
+    get('/report/shadow/final', 'Shadow engines, final report', () => h.shadowFinal()),
+    get('/report/pnl/by_engine', 'PnL per engine', () => h.pnlByEngine()),
+    get('/report/toxicity/live', 'Toxicity so far', () => h.toxicityLive()),
+    get('/report/toxicity/final', 'Toxicity, final report', () => h.toxicityFinal()),
+    action('/control/pause', 'Stop quoting; resting orders are cancelled', () => h.pause()),
+    action('/control/resume', 'Resume quoting', () => h.resume()),
+    action('/control/flatten', 'Cancel everything and close all positions', () => h.flatten()),
+    action('/control/reset_shadow', 'Reset shadow engines and their reports', () => h.resetShadow()),
+  ];
+  for (const name of RELOAD_NAMES) {
+    const r = h.reloads[name];
+    const path = `/control/reload_${name}`;
+    routes.push(get(path, `${name} parameters in force`, () => r.current()));
+    routes.push({
+      method: 'POST',
+      path,
+      summary: `Replace the ${name} parameters; answers the values in force`,
+      body: { schema: r.schema, optional: false },
+      run: (params) => r.apply(params),
+    });
+  }
+  return routes;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  if (isIPv4(host)) return host.startsWith('127.');
+  if (isIPv6(host)) return /^::ffff:127\./i.test(host);
+  return false;
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Compares digests, so neither the token's content nor its length leaks through timing. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => false;
+  const expected = sha256(token);
+  return (header) => {
+    const m = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
+    return m !== null && timingSafeEqual(sha256(m[1]!), expected);
+  };
+}
+
+/** Handler failures: refusals of the request's content are the client's (400), the rest ours (500). */
+function handlerFailure(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof PolyedgeError && [2, 65, 78].includes(err.exitCode)) {
+    return { status: 400, body: errorBody(err.code, err.message, err.field === undefined ? [] : [{ path: err.field, message: err.message }]) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { status: 500, body: errorBody(err instanceof PolyedgeError ? err.code : 'PE_INTERNAL', message) };
+}
+
+/** fastify's own refusals (parsing, limits, our validator) in the control plane's error shape. */
+function requestFailure(err: FastifyError): { status: number; body: ErrorBody } {
+  if (err instanceof BodyInvalid) return { status: 400, body: errorBody('PE_CONFIG_INVALID', err.message, err.violations) };
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: errorBody('PE_CONTROL_REQUEST', 'Content-Type must be application/json') };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: errorBody('PE_CONTROL_REQUEST', `body larger than ${BODY_LIMIT_BYTES} bytes`) };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, body: errorBody('PE_INPUT_JSON', `body is not valid JSON: ${err.message}`) };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, body: errorBody('PE_CONTROL_REQUEST', err.message) };
+  return { status: 500, body: errorBody('PE_INTERNAL', err.message) };
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
+  const token = opts.token === '' ? undefined : opts.token;
+  const loopback = isLoopback(opts.host);
+  if (!loopback && token === undefined) {
+    throw fieldError('PE_ENV_MISSING', CONTROL_TOKEN_ENV, `must be set to bind the control plane on non-loopback host ${opts.host}`);
+  }
+  const authorized = bearerCheck(token);
+  const unauthorized = token === undefined ? `POSTs are refused: the control plane was started without ${CONTROL_TOKEN_ENV}` : 'missing or wrong bearer token';
+
+  const routes: Route[] = [
+    ...routeTable(opts.handlers),
+    { method: 'GET', path: '/openapi.json', summary: 'This document', run: () => openapi },
+  ];
+  const openapi = openApiDocument(routes, { getsNeedToken: !loopback });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT_BYTES });
+  // JSON only: a form or text body is a client bug, better refused than guessed at.
+  app.removeContentTypeParser('text/plain');
+
+  const counts = new Map<string, Map<number, number>>();
+  app.addHook('onResponse', async (req, reply) => {
+    const url = req.routeOptions.url;
+    const route = url === undefined ? 'unmatched' : `${req.method} ${url}`;
+    let byCode = counts.get(route);
+    if (byCode === undefined) counts.set(route, (byCode = new Map()));
+    byCode.set(reply.statusCode, (byCode.get(reply.statusCode) ?? 0) + 1);
+  });
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const { status, body } = requestFailure(err);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('PE_CONTROL_REQUEST', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  // onRequest runs before the body is read: an unauthorised client costs no parsing.
+  const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (authorized(req.headers.authorization)) return undefined;
+    return reply.code(401).header('WWW-Authenticate', 'Bearer realm="polyedge"').send(errorBody('PE_CONTROL_AUTH', unauthorized));
+  };
+
+  for (const route of routes) {
+    const needsToken = route.method === 'POST' || !loopback;
+    const body = route.body;
+    app.route({
+      method: route.method,
+      url: route.path,
+      ...(needsToken ? { onRequest: requireToken } : {}),
+      ...(body === undefined
+        ? {}
+        : {
+            // The JSON Schema is registered for tooling; validation is ours, so the 400 and the typed value come from one place.
+            schema: { body: toJsonSchema(body.schema) },
+            validatorCompiler: () => (data: unknown) => {
+              const r = validate(body.schema, data === null && body.optional ? {} : data);
+              return r.ok ? { value: r.value } : { error: new BodyInvalid(r.violations) };
+            },
+          }),
+      handler: async (req, reply) => {
+        try {
+          const result = await route.run(req.body);
+          if (route.text) return reply.type(PROMETHEUS_TEXT).send(result);
+          return reply.send(result);
+        } catch (err) {
+          const { status, body: failure } = handlerFailure(err);
+          return reply.code(status).send(failure);
+        }
+      },
+    });
+  }
+
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    requestCounts: () => [...counts].flatMap(([route, byCode]) => [...byCode].map(([code, count]) => ({ route, code, count }))),
+    close: () => app.close(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// OpenAPI 3.1 (its schema objects are JSON Schema, so the builders' output goes in as is).
+
+const ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', description: 'stable error code (PE_*)' },
+        message: { type: 'string' },
+        fields: {
+          type: 'array',
+          description: 'offending fields by dotted path; empty when the error is not about a field',
+          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'], additionalProperties: false },
+        },
+      },
+      required: ['code', 'message', 'fields'],
+      additionalProperties: false,
+    },
+  },
+  required: ['error'],
+  additionalProperties: false,
+};
+
+function errorResponse(description: string): object {
+  return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+}
+
+function openApiDocument(routes: readonly Route[], opts: { getsNeedToken: boolean }): object {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const r of routes) {
+    const needsToken = r.method === 'POST' || opts.getsNeedToken;
+    const ok = r.text
+      ? { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } }
+      : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } };
+    const responses: Record<string, object> = { '200': ok, '500': errorResponse('handler failed') };
+    if (needsToken) responses['401'] = errorResponse('missing or wrong bearer token');
+    const op: Record<string, unknown> = {
+      operationId: `${r.method.toLowerCase()}${r.path.replace(/[^a-zA-Z0-9]+/g, '_')}`,
+      summary: r.summary,
+      responses,
+    };
+    if (needsToken) op.security = [{ bearer: [] }];
+    if (r.body) {
+      op.requestBody = { required: !r.body.optional, content: { 'application/json': { schema: toJsonSchema(r.body.schema) } } };
+      responses['400'] = errorResponse('malformed JSON, or a body violating the schema (fields name the offenders)');
+      responses['413'] = errorResponse(`body larger than ${BODY_LIMIT_BYTES} bytes`);
+      responses['415'] = errorResponse('Content-Type is not application/json');
+    }
+    (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'polyedge control plane', version: '1' },
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Error: ERROR_SCHEMA },
+    },
+  };
+}

@@ -1,0 +1,101 @@
+// Spawning feed workers from the main thread: allocate the shared buffers
+// (ring, counters, books), start the worker with its spec, and wait for it
+// to report the core it pinned itself to.
+
+import { Worker } from 'node:worker_threads';
+import { createBinanceBooks } from '../../workers/book/binance-book.js';
+import type { BookSet } from '../../workers/book/layout.js';
+import { createPolymarketBooks } from '../../workers/book/polymarket-book.js';
+import { createCounters } from '../../workers/counters.js';
+import { DEFAULT_TUNING, type ConnectionTuning, type FeedSpec, type FeedWorkerInit, type FeedWorkerMessage, type RecordSpec } from '../../workers/feed-init.js';
+import { Ring } from '../../workers/ring.js';
+
+const WORKER_URL = new URL('../../workers/feed-worker.js', import.meta.url);
+
+export interface FeedReady {
+  feed: string;
+  cpu: number;
+  tid: number;
+  affinity: number[];
+}
+
+export interface StartFeedOptions {
+  spec: FeedSpec;
+  /** Source index the hub gave this feed. */
+  source: number;
+  /** Ring created beforehand (so the hub can register it first). */
+  ring: Ring;
+  cpu: number;
+  tuning?: Partial<ConnectionTuning>;
+  record?: RecordSpec | undefined;
+  /** Reports worker errors (exceptions escaping a callback; the worker keeps running). */
+  onError?: (message: string) => void;
+}
+
+export interface FeedHandle {
+  readonly name: string;
+  readonly ring: Ring;
+  readonly counters: Float64Array;
+  readonly books: BookSet | undefined;
+  readonly ready: Promise<FeedReady>;
+  readonly worker: Worker;
+  /** Stops the worker (closing its sockets and recordings); resolves with the recorded files. */
+  stop(): Promise<string[]>;
+}
+
+/** Ring for a feed: 2^16 events of 64 B (4 MiB) absorbs a multi-second main-thread pause at venue rates. */
+export function createFeedRing(capacity = 1 << 16): Ring {
+  return Ring.create({ capacity, fullPolicy: 'drop' });
+}
+
+/** The shared books a feed writes, allocated here so the main thread owns them. */
+export function createFeedBooks(spec: FeedSpec): BookSet | undefined {
+  if (spec.feed === 'polymarket') return createPolymarketBooks(spec.tokenIds.length);
+  if (spec.feed === 'binance') return createBinanceBooks(spec.symbols.map((s) => ({ tickValue: 10 ** -s.tickExp })));
+  return undefined;
+}
+
+export function startFeed(opts: StartFeedOptions, books: BookSet | undefined = createFeedBooks(opts.spec)): FeedHandle {
+  const counters = createCounters();
+  const init: FeedWorkerInit = {
+    spec: opts.spec,
+    source: opts.source,
+    cpu: opts.cpu,
+    ringSab: opts.ring.sab,
+    countersSab: counters.buffer as SharedArrayBuffer,
+    booksSab: books?.sab,
+    tuning: { ...DEFAULT_TUNING, ...opts.tuning },
+    record: opts.record,
+  };
+  const worker = new Worker(WORKER_URL, { workerData: init, name: `feed-${opts.spec.feed}` });
+  let stopped: ((files: string[]) => void) | undefined;
+  const stoppedP = new Promise<string[]>((r) => (stopped = r));
+  const ready = new Promise<FeedReady>((resolve, reject) => {
+    worker.on('message', (m: FeedWorkerMessage) => {
+      if (m.type === 'ready') resolve({ feed: m.feed, cpu: m.cpu, tid: m.tid, affinity: m.affinity });
+      else if (m.type === 'error') opts.onError?.(m.message);
+      else if (m.type === 'stopped') stopped?.(m.recordedFiles);
+    });
+    worker.once('error', (err) => {
+      reject(err);
+      opts.onError?.(`feed worker ${opts.spec.feed} failed: ${err.message}`);
+      stopped?.([]);
+    });
+    worker.once('exit', () => stopped?.([]));
+  });
+  return {
+    name: opts.spec.feed,
+    ring: opts.ring,
+    counters,
+    books,
+    ready,
+    worker,
+    async stop() {
+      worker.postMessage({ type: 'stop' });
+      const timeout = new Promise<string[]>((r) => setTimeout(() => r([]), 3_000).unref());
+      const files = await Promise.race([stoppedP, timeout]);
+      await worker.terminate();
+      return files;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Which feeds to run and where they connect: built once at start-up from the
+// validated config and either the live venue URLs or a running simulator's
+// loopback endpoints. The result is plain FeedSpecs for the workers.
+
+import type { ConnectionTuning, FeedName, FeedSpec } from '../../workers/feed-init.js';
+import type { Config } from '../config/config.js';
+import { PolyedgeError } from '../errors.js';
+import type { SimEndpoints } from '../sim/simulator.js';
+
+export const FEED_NAMES: readonly FeedName[] = ['polymarket', 'binance', 'rtds', 'deribit'];
+
+export interface FeedEndpoints {
+  polymarket: { wsUrl: string; restUrl: string };
+  binance: { wsBaseUrl: string; restUrl: string };
+  rtds: { wsUrl: string };
+  deribit: { wsUrl: string };
+}
+
+/** USD-M price ticks (exchangeInfo PRICE_FILTER), as decimal exponents: 0.1 → 1. */
+const BINANCE_TICK_EXP: Readonly<Record<string, number>> = { BTCUSDT: 1, ETHUSDT: 2, SOLUSDT: 2, XRPUSDT: 4 };
+
+export function liveEndpoints(cfg: Config): FeedEndpoints {
+  const v = cfg.venue;
+  return {
+    polymarket: { wsUrl: v.market_ws_url, restUrl: v.clob_url },
+    binance: { wsBaseUrl: v.binance_ws_url, restUrl: v.binance_rest_url },
+    rtds: { wsUrl: v.rtds_url },
+    deribit: { wsUrl: v.deribit_ws_url },
+  };
+}
+
+export function simulatorEndpoints(e: SimEndpoints): FeedEndpoints {
+  const missing = (name: string): never => {
+    throw new PolyedgeError('PE_USAGE', `the simulator does not serve ${name}`);
+  };
+  return {
+    polymarket: e.polymarket ? { wsUrl: e.polymarket.wsUrl, restUrl: e.polymarket.restUrl } : missing('polymarket'),
+    binance: e.binance ? { wsBaseUrl: e.binance.wsBaseUrl, restUrl: e.binance.restUrl } : missing('binance'),
+    rtds: e.rtds ? { wsUrl: e.rtds.wsUrl } : missing('rtds'),
+    deribit: e.deribit ? { wsUrl: e.deribit.wsUrl } : missing('deribit'),
+  };
+}
+
+export function tuningOf(cfg: Config): ConnectionTuning {
+  const f = cfg.feeds;
+  return { stallMs: f.stall_ms, pingIntervalMs: f.ping_interval_ms, backoffBaseMs: f.backoff_base_ms, backoffMaxMs: f.backoff_max_ms };
+}
+
+/** "btcusdt" on RTDS's Binance topic and "btc/usd" on its Chainlink topic, per configured Binance symbol. */
+export function rtdsSymbolsOf(binanceSymbols: readonly string[]): Array<{ topic: 'binance' | 'chainlink'; symbol: string }> {
+  return binanceSymbols.flatMap((s) => {
+    const base = s.replace(/USDT$/, '').toLowerCase();
+    return [
+      { topic: 'binance' as const, symbol: s.toLowerCase() },
+      { topic: 'chainlink' as const, symbol: `${base}/usd` },
+    ];
+  });
+}
+
+export function parseFeedList(text: string): FeedName[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(FEED_NAMES as readonly string[]).includes(n)) throw new PolyedgeError('PE_USAGE', `--feeds: unknown feed "${n}" (known: ${FEED_NAMES.join(', ')})`, 'feeds');
+  }
+  return names as FeedName[];
+}
+
+export function planFeeds(cfg: Config, endpoints: FeedEndpoints, feeds: readonly FeedName[], tokenIds: readonly string[]): FeedSpec[] {
+  const f = cfg.feeds;
+  const specs: FeedSpec[] = [];
+  for (const feed of feeds) {
+    if (feed === 'polymarket') {
+      if (tokenIds.length === 0) continue;
+      specs.push({ feed, ...endpoints.polymarket, tokenIds, maxAssetsPerConnection: f.polymarket_max_assets_per_connection });
+    } else if (feed === 'binance') {
+      const symbols = f.binance_symbols.map((symbol, i) => {
+        const tickExp = BINANCE_TICK_EXP[symbol];
+        if (tickExp === undefined) {
+          throw new PolyedgeError('PE_CONFIG_INVALID', `feeds.binance_symbols[${i}]: no known tick size for ${symbol} (known: ${Object.keys(BINANCE_TICK_EXP).join(', ')})`, `feeds.binance_symbols[${i}]`);
+        }
+        return { symbol, tickExp };
+      });
+      specs.push({ feed, ...endpoints.binance, symbols, depthStream: f.binance_depth_stream, trades: true, liquidations: true, bookTicker: true });
+    } else if (feed === 'rtds') {
+      specs.push({ feed, ...endpoints.rtds, symbols: rtdsSymbolsOf(f.binance_symbols), priceStallMs: f.rtds_price_stall_ms });
+    } else {
+      specs.push({ feed, ...endpoints.deribit, indices: f.deribit_indices });
+    }
+  }
+  return specs;
+}

@@ -1,0 +1,166 @@
+// Replay of our own recordings (.pedrec): every frame and REST snapshot goes
+// through exactly the core the live worker ran, in the order the worker saw
+// them, as fast as possible or at the recorded pace.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BinanceBookWriter, createBinanceBooks } from '../../workers/book/binance-book.js';
+import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
+import { createCounters } from '../../workers/counters.js';
+import type { FeedSpec } from '../../workers/feed-init.js';
+import { BinanceCore } from '../../workers/feeds/binance-core.js';
+import { DeribitCore } from '../../workers/feeds/deribit-core.js';
+import { discardEvents, type EventSink } from '../../workers/feeds/event-sink.js';
+import { PolymarketCore } from '../../workers/feeds/polymarket-core.js';
+import { RtdsCore } from '../../workers/feeds/rtds-core.js';
+import { readRecording, type RecordedFrame } from '../../workers/record/recording.js';
+import { PolyedgeError } from '../errors.js';
+
+/** One top-of-book change, with prices and sizes as decimal strings. */
+export interface TopLine {
+  venue: string;
+  symbol: string;
+  /** Last applied venue update id; undefined where the venue has none (Polymarket). */
+  u: number | undefined;
+  ts: number;
+  bid: string;
+  bidSize: string;
+  ask: string;
+  askSize: string;
+}
+
+export interface ReplayOptions {
+  pace: 'fast' | 'recorded';
+  onTop?: ((t: TopLine) => void) | undefined;
+  events?: EventSink;
+}
+
+export interface ReplayResult {
+  feed: string;
+  frames: number;
+  snapshots: number;
+  tornBytes: number;
+  counters: Float64Array;
+}
+
+interface ReplayCore {
+  onFrame(data: Uint8Array, recvNs: number): void;
+  onSnapshot(key: number, body: Uint8Array, recvNs: number): boolean;
+}
+
+function isFeedSpec(v: unknown): v is FeedSpec {
+  if (typeof v !== 'object' || v === null) return false;
+  const f = (v as { feed?: unknown }).feed;
+  return f === 'polymarket' || f === 'binance' || f === 'rtds' || f === 'deribit';
+}
+
+/** Polymarket prices on the 1e-4 grid, printed with the decimals of the tick in force. */
+function polyPrice(ticks: number): string {
+  return ticks < 0 ? '' : (ticks / 10_000).toFixed(ticks % 100 === 0 ? 2 : ticks % 10 === 0 ? 3 : 4);
+}
+
+function buildCore(spec: FeedSpec, counters: Float64Array, opts: ReplayOptions): ReplayCore {
+  const events = opts.events ?? discardEvents;
+  const onTop = opts.onTop;
+  switch (spec.feed) {
+    case 'polymarket': {
+      const core = new PolymarketCore({
+        tokens: spec.tokenIds,
+        books: new PolymarketBookWriter(createPolymarketBooks(spec.tokenIds.length)),
+        events,
+        counters,
+        source: 0,
+        requestSnapshot: () => {},
+        onTopChange: onTop
+          ? (t) =>
+              onTop({
+                venue: 'polymarket',
+                symbol: spec.tokenIds[t.token]!,
+                u: undefined,
+                ts: t.eventMs,
+                bid: polyPrice(t.bidTicks),
+                bidSize: t.bidTicks < 0 ? '' : String(t.bidSize),
+                ask: polyPrice(t.askTicks),
+                askSize: t.askTicks < 0 ? '' : String(t.askSize),
+              })
+          : undefined,
+      });
+      core.start();
+      return core;
+    }
+    case 'binance': {
+      const core: BinanceCore = new BinanceCore({
+        symbols: spec.symbols,
+        books: new BinanceBookWriter(createBinanceBooks(spec.symbols.map((s) => ({ tickValue: 10 ** -s.tickExp })))),
+        events,
+        counters,
+        source: 0,
+        requestSnapshot: () => {},
+        onTopChange: onTop
+          ? (t) =>
+              onTop({
+                venue: 'binance-usdm',
+                symbol: spec.symbols[t.sym]!.symbol,
+                u: t.u,
+                ts: t.eventMs,
+                bid: core.formatPrice(t.sym, t.bidTicks),
+                bidSize: core.formatQty(t.sym, t.bidQty),
+                ask: core.formatPrice(t.sym, t.askTicks),
+                askSize: core.formatQty(t.sym, t.askQty),
+              })
+          : undefined,
+      });
+      core.start();
+      return core;
+    }
+    case 'rtds': {
+      const core = new RtdsCore({ symbols: spec.symbols, events, counters, source: 0 });
+      return { onFrame: (d, ns) => core.onFrame(d, ns), onSnapshot: () => false };
+    }
+    case 'deribit': {
+      const core = new DeribitCore({ indices: spec.indices, events, counters, source: 0, send: () => false });
+      return { onFrame: (d, ns) => core.onFrame(d, ns), onSnapshot: () => false };
+    }
+  }
+}
+
+/** Replays one .pedrec file. */
+export async function replayRecordingFile(path: string, opts: ReplayOptions): Promise<ReplayResult> {
+  const counters = createCounters();
+  let core: ReplayCore | undefined;
+  let feed = '';
+  let frames = 0;
+  let snapshots = 0;
+  const start = (meta: unknown): ReplayCore => {
+    if (!isFeedSpec(meta)) throw new PolyedgeError('PE_USAGE', `${path}: the recording does not describe its feed (recorded by an older polyedge?)`, 'input');
+    feed = meta.feed;
+    return buildCore(meta, counters, opts);
+  };
+  const apply = (c: ReplayCore, f: RecordedFrame): void => {
+    if (f.source === 0) {
+      frames++;
+      c.onFrame(f.payload, f.recvMonoNs);
+    } else {
+      snapshots++;
+      c.onSnapshot(f.source - 1, f.payload, f.recvMonoNs);
+    }
+  };
+  if (opts.pace === 'fast') {
+    const read = readRecording(
+      path,
+      (f) => apply(core!, f),
+      (h) => (core = start(h.meta)),
+    );
+    return { feed, frames, snapshots, tornBytes: read.tornBytes, counters };
+  }
+  // Recorded pace awaits between frames, and the reader is synchronous: copy the frames out first.
+  const kept: RecordedFrame[] = [];
+  const read = readRecording(path, (f) => kept.push({ ...f, payload: Uint8Array.prototype.slice.call(f.payload) }));
+  core = start(read.header.meta);
+  let prevNs = NaN;
+  for (const f of kept) {
+    if (f.recvMonoNs > prevNs) await sleep((f.recvMonoNs - prevNs) / 1e6);
+    prevNs = f.recvMonoNs;
+    apply(core, f);
+  }
+  return { feed, frames, snapshots, tornBytes: read.tornBytes, counters };
+}

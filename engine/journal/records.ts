@@ -1,0 +1,157 @@
+// What the journal holds: one record per thing that changes money or orders.
+// A journal file is read back after a crash, so it is external input: every
+// decoded record is checked against its shape here before anything trusts it.
+
+import type { Fill, Order } from '../trading/types.js';
+
+/** Complementary tokens merged back into collateral: both positions drop by `size`, cash rises by `size` micro-pUSD. */
+export interface Merge {
+  /** Unique per merge (the transaction hash live); replay must not apply one twice. */
+  mergeId: string;
+  market: number;
+  tokens: [number, number];
+  /** Micro-shares of each token, micro-pUSD received. */
+  size: number;
+}
+
+interface Base {
+  /** Journal sequence number: 1, 2, 3 … without gaps for the life of the journal, across compactions. */
+  seq: number;
+  /** Engine time of the event, Unix ms. */
+  tsMs: number;
+}
+
+export type OrderRecord = Base & { type: 'order'; order: Order };
+export type AckRecord = Base & { type: 'ack'; orderId: string; ackMs: number; /** venue order id; "" in paper */ venueId: string };
+export type RejectRecord = Base & { type: 'reject'; orderId: string; reason: string };
+export type FillRecord = Base & { type: 'fill'; fill: Fill };
+export type CancelRecord = Base & { type: 'cancel'; orderId: string; reason: string };
+export type ExpireRecord = Base & { type: 'expire'; orderId: string };
+export type MergeRecord = Base & { type: 'merge'; merge: Merge };
+/**
+ * Everything restore needs as of this record: the position keeper's own
+ * snapshot (opaque here), the live orders, and the ids already applied.
+ */
+export type PositionRecord = Base & { type: 'position'; positions: unknown; orders: Order[]; fillIds: string[]; mergeIds: string[] };
+export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; note: string };
+
+export type JournalRecord =
+  | OrderRecord
+  | AckRecord
+  | RejectRecord
+  | FillRecord
+  | CancelRecord
+  | ExpireRecord
+  | MergeRecord
+  | PositionRecord
+  | SessionRecord;
+
+export type RecordType = JournalRecord['type'];
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+/** A record as the engine hands it over; the journal assigns `seq`. */
+export type JournalInput = WithoutSeq<JournalRecord>;
+export type PositionInput = Omit<PositionRecord, 'seq'>;
+
+// Field checks, one table per shape. Extra fields are tolerated so a newer
+// writer's additions do not make an older reader drop the record. A check
+// returns the path of the first offending field, or undefined.
+type Check = (v: unknown, path: string) => string | undefined;
+type Spec = Check | { readonly [key: string]: Spec };
+
+const is =
+  (ok: (v: unknown) => boolean): Check =>
+  (v, path) =>
+    ok(v) ? undefined : path;
+const str = is((v) => typeof v === 'string');
+const bool = is((v) => typeof v === 'boolean');
+/** Times may be NaN (an order not yet acknowledged). */
+const num = is((v) => typeof v === 'number');
+const int = is((v) => Number.isSafeInteger(v));
+const nonNegInt = is((v) => Number.isSafeInteger(v) && (v as number) >= 0);
+const oneOf = (...choices: readonly unknown[]): Check => is((v) => choices.includes(v));
+const anything: Check = () => undefined;
+const arrayOf =
+  (item: Spec): Check =>
+  (v, path) => {
+    if (!Array.isArray(v)) return path;
+    for (let i = 0; i < v.length; i++) {
+      const bad = check(v[i], item, `${path}[${i}]`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  };
+
+function check(v: unknown, spec: Spec, path: string): string | undefined {
+  if (typeof spec === 'function') return spec(v, path);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return path || '(record)';
+  const obj = v as Record<string, unknown>;
+  for (const key in spec) {
+    const bad = check(obj[key], spec[key]!, path ? `${path}.${key}` : key);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+const ORDER: Spec = {
+  id: str,
+  strategy: str,
+  token: nonNegInt,
+  side: oneOf(0, 1),
+  price: int,
+  size: nonNegInt,
+  filled: nonNegInt,
+  type: oneOf('GTC', 'GTD', 'FOK', 'FAK'),
+  postOnly: bool,
+  expiresMs: num,
+  reason: str,
+  status: oneOf('pending', 'open', 'filled', 'cancelled', 'rejected', 'expired'),
+  createdMs: num,
+  ackMs: num,
+};
+
+const FILL: Spec = {
+  orderId: str,
+  strategy: str,
+  token: nonNegInt,
+  side: oneOf(0, 1),
+  price: int,
+  size: nonNegInt,
+  fee: int,
+  liquidity: oneOf('maker', 'taker'),
+  tsMs: num,
+  fillId: str,
+};
+
+const MERGE: Spec = {
+  mergeId: str,
+  market: nonNegInt,
+  tokens: (v, path) => (Array.isArray(v) && v.length === 2 ? arrayOf(nonNegInt)(v, path) : path),
+  size: nonNegInt,
+};
+
+const BODY: { readonly [T in RecordType]: Spec } = {
+  order: { order: ORDER },
+  ack: { orderId: str, ackMs: num, venueId: str },
+  reject: { orderId: str, reason: str },
+  fill: { fill: FILL },
+  cancel: { orderId: str, reason: str },
+  expire: { orderId: str },
+  merge: { merge: MERGE },
+  position: { positions: anything, orders: arrayOf(ORDER), fillIds: arrayOf(str), mergeIds: arrayOf(str) },
+  session: { event: oneOf('start', 'stop'), note: str },
+};
+
+const BASE: Spec = { seq: is((v) => Number.isSafeInteger(v) && (v as number) >= 1), tsMs: num, type: str };
+
+/** The record, or why it is not one ("bad field fill.fee in a fill record"). */
+export function parseRecord(v: unknown): JournalRecord | string {
+  const base = check(v, BASE, '');
+  if (base !== undefined) return `bad field ${base}`;
+  const rec = v as Record<string, unknown>;
+  const type = rec.type as string;
+  if (!Object.hasOwn(BODY, type)) return `unknown type ${JSON.stringify(type)}`;
+  const body = check(rec, BODY[type as RecordType], '');
+  if (body !== undefined) return `bad field ${body} in a ${type} record`;
+  return rec as unknown as JournalRecord;
+}

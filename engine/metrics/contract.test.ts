@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { METRICS, type MetricDecl } from './catalog.js';
+import { LatencyHistogram } from './latency.js';
+import { MetricsRegistry } from './registry.js';
+
+const DOC = fileURLToPath(new URL('../../../engine/metrics/METRICS.md', import.meta.url));
+
+interface DocRow {
+  name: string;
+  type: string;
+  unit: string;
+  labels: string[];
+  formula: string;
+}
+
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** The rows of the first table whose header starts with "Name". */
+function parseDoc(text: string): DocRow[] {
+  const rows: DocRow[] = [];
+  let inTable = false;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('|')) {
+      if (inTable) break;
+      continue;
+    }
+    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim());
+    if (!inTable) {
+      inTable = cells[0] === 'Name';
+      continue;
+    }
+    if (cells.every((c) => /^:?-+:?$/.test(c))) continue;
+    assert.equal(cells.length, 5, `METRICS.md row needs 5 cells: ${line}`);
+    const [name, type, unit, labels, formula] = cells as [string, string, string, string, string];
+    rows.push({
+      name: name.replace(/`/g, ''),
+      type,
+      unit,
+      labels: labels === '—' || labels === '' ? [] : labels.split(',').map((l) => l.trim()),
+      formula: squash(formula),
+    });
+  }
+  return rows;
+}
+
+function row(d: MetricDecl): string {
+  return `| \`${d.name}\` | ${d.type} | ${d.unit} | ${d.labels.length ? d.labels.join(', ') : '—'} | ${d.formula} |`;
+}
+
+test('METRICS.md and the declarations agree on every metric name, type, unit, labels and formula', () => {
+  const doc = parseDoc(readFileSync(DOC, 'utf8'));
+  assert.ok(doc.length > 0, 'no metrics table found in METRICS.md');
+  const docByName = new Map(doc.map((r) => [r.name, r]));
+  assert.equal(docByName.size, doc.length, 'METRICS.md lists a metric twice');
+  const problems: string[] = [];
+  for (const d of METRICS) {
+    const r = docByName.get(d.name);
+    if (!r) {
+      problems.push(`missing from METRICS.md; add:\n${row(d)}`);
+      continue;
+    }
+    const want = { type: d.type, unit: d.unit, labels: [...d.labels], formula: squash(d.formula) };
+    const got = { type: r.type, unit: r.unit, labels: r.labels, formula: r.formula };
+    for (const key of Object.keys(want) as (keyof typeof want)[]) {
+      if (JSON.stringify(want[key]) !== JSON.stringify(got[key])) problems.push(`${d.name}: ${key} is ${JSON.stringify(got[key])} in METRICS.md, ${JSON.stringify(want[key])} in catalog.ts; the row should read:\n${row(d)}`);
+    }
+  }
+  const declared = new Set<string>(METRICS.map((d) => d.name));
+  for (const r of doc) if (!declared.has(r.name)) problems.push(`${r.name}: in METRICS.md but not declared in catalog.ts`);
+  assert.deepEqual(problems, []);
+});
+
+test('names carry their unit as Prometheus expects', () => {
+  for (const d of METRICS) {
+    assert.match(d.name, /^polyedge_[a-z0-9_]+$/, d.name);
+    const base = d.name.replace(/_total$/, '');
+    if (['seconds', 'usd', 'shares', 'bytes'].includes(d.unit)) assert.ok(base.endsWith(`_${d.unit}`), `${d.name} should end in _${d.unit}`);
+    if (d.type === 'summary') assert.equal(d.unit, 'seconds', `${d.name}: summaries are latency histograms, in seconds`);
+  }
+});
+
+test('a fully wired registry renders only documented metrics, each sample well-formed', () => {
+  const registry = new MetricsRegistry();
+  // Wire every declared metric with one series, the way the engine will.
+  const wire = registry as unknown as MetricsRegistry<readonly MetricDecl[]>;
+  for (const d of METRICS as readonly MetricDecl[]) {
+    const labels = Object.fromEntries(d.labels.map((l) => [l, `x${l}`]));
+    if (d.type === 'summary') {
+      const h = new LatencyHistogram();
+      h.recordNs(1_500);
+      wire.register(d.name, labels, h);
+    } else wire.register(d.name, labels, () => 3);
+  }
+  const text = registry.renderPrometheus();
+  const documented = new Map(parseDoc(readFileSync(DOC, 'utf8')).map((r) => [r.name, r]));
+  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*")*\})? (NaN|[+-]Inf|-?[0-9.e+-]+)$/;
+  const sampled = new Set<string>();
+  for (const line of text.trimEnd().split('\n')) {
+    const meta = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (meta) {
+      const r = documented.get(meta[2]!);
+      assert.ok(r, `${meta[2]} is rendered but not in METRICS.md`);
+      if (meta[1] === 'TYPE') assert.equal(meta[3], r.type, `${meta[2]} TYPE`);
+      continue;
+    }
+    const m = sample.exec(line);
+    assert.ok(m, `malformed sample line: ${line}`);
+    const name = m[1]!;
+    const family = documented.has(name) ? name : name.replace(/_count$/, '');
+    const r = documented.get(family);
+    assert.ok(r, `${name} is rendered but not in METRICS.md`);
+    if (family !== name) assert.equal(r.type, 'summary', `${name}: only summaries have _count`);
+    for (const l of r.labels) assert.ok(m[2]?.includes(`${l}="`), `${name} lacks its label ${l}`);
+    sampled.add(family);
+  }
+  assert.deepEqual([...sampled].sort(), METRICS.map((d) => d.name).sort());
+});

@@ -1,0 +1,279 @@
+// Pre-trade risk: every order the engine would send passes RiskGate.check
+// first. A check returns a stable reason code (0 = pass) so blocked orders
+// can be counted per reason and journaled without building strings.
+//
+// Gates, in the order they are checked (the first that fails is reported):
+//   engine state    PAUSED / HALTED block all; REDUCE_ONLY passes only sells
+//                   of held inventory (Polymarket cannot short, so a sell of
+//                   at most the position is the one way to shrink it)
+//   daily loss      PnL at or below −daily_loss_limit blocks everything
+//   price           on the market's tick and the book's, within [tick, 1 − tick]
+//   size            on the 0.01-share lot, at least max(market min, min_size)
+//   notional        price × size ≤ max_order_notional
+//   book            not flagged stale/resyncing, not older than stale_book_ms
+//                   (venue time against the engine clock), not crossed
+//   position        a sell cannot exceed the position; a buy keeps the token
+//                   within max_position, the market (both tokens) within
+//                   max_market_position and gross exposure within
+//                   max_gross_exposure
+//   rate            a token bucket of max_orders_per_second, one second of
+//                   burst; only an order that passed everything else takes
+//                   a token
+// Limits count filled positions; the engine's reconcile decides which resting
+// orders are replaced, so counting them here would double-count a requote.
+//
+// flattenOrders is the exit path: it ignores the engine state (it is how a
+// HALTED engine closes out) but not price or size sanity.
+
+import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
+import { TopOfBook, type BookReader } from '../../workers/book/reader.js';
+import { number, object, type Infer } from '../config/schema.js';
+import { notionalMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { EngineState } from './state.js';
+
+export const riskParamsSchema = object({
+  max_position: number({ gt: 0, default: 500, description: 'shares per token' }),
+  max_market_position: number({ gt: 0, default: 1_000, description: 'shares per market, both tokens together' }),
+  max_order_notional: number({ gt: 0, default: 100, description: 'pUSD per order' }),
+  max_gross_exposure: number({ gt: 0, default: 2_000, description: 'pUSD across all positions' }),
+  daily_loss_limit: number({ gt: 0, default: 100, description: 'pUSD; breaching it trips the kill switch' }),
+  max_orders_per_second: number({ gt: 0, default: 20, description: 'orders sent per second, one second of burst' }),
+  min_size: number({ min: 0, default: 5, description: 'shares; orders below max(this, market minimum) are blocked' }),
+  stale_book_ms: number({ integer: true, min: 0, default: 30_000, description: 'a book whose last venue update is older than this is stale' }),
+});
+
+export type RiskParams = Infer<typeof riskParamsSchema>;
+
+/** Stable reason codes: never renumbered or reused (metrics labels and journals key on them). */
+export const RiskReason = {
+  Pass: 0,
+  Halted: 1,
+  Paused: 2,
+  ReduceOnly: 3,
+  DailyLoss: 4,
+  UnknownToken: 5,
+  PriceRange: 6,
+  PriceTick: 7,
+  SizeLot: 8,
+  SizeMin: 9,
+  OrderNotional: 10,
+  BookStale: 11,
+  BookCrossed: 12,
+  SellExceedsPosition: 13,
+  TokenPosition: 14,
+  MarketPosition: 15,
+  GrossExposure: 16,
+  RateLimit: 17,
+  NoBid: 18,
+} as const;
+export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];
+
+/** Label of each reason; index = code. */
+export const RISK_REASON_NAMES = [
+  'pass',
+  'halted',
+  'paused',
+  'reduce_only',
+  'daily_loss',
+  'unknown_token',
+  'price_range',
+  'price_tick',
+  'size_lot',
+  'size_min',
+  'order_notional',
+  'book_stale',
+  'book_crossed',
+  'sell_exceeds_position',
+  'token_position',
+  'market_position',
+  'gross_exposure',
+  'rate_limit',
+  'no_bid',
+] as const;
+
+export function riskReasonName(code: RiskReason): (typeof RISK_REASON_NAMES)[number] {
+  return RISK_REASON_NAMES[code];
+}
+
+/** What the gates read. Amounts in engine units: micro-shares, micro-pUSD. */
+export interface RiskView {
+  /** Engine clock, Unix ms (recorded time in replay). */
+  readonly nowMs: number;
+  readonly engineState: EngineState;
+  readonly books: BookReader;
+  /** Dense tables; book index = token index. */
+  readonly tokens: readonly TokenInfo[];
+  readonly markets: readonly MarketInfo[];
+  /** Filled position in a token, micro-shares (never negative on Polymarket). */
+  position(token: number): number;
+  /** Position across both tokens of a market, micro-shares. */
+  marketPosition(market: number): number;
+  /** Value of all positions, micro-pUSD. */
+  grossExposure(): number;
+  /** PnL since the start of the trading day (realised + marked), micro-pUSD. */
+  dailyPnl(): number;
+}
+
+/** Order rate limit on the engine clock; refills continuously, never allocates. */
+export class TokenBucket {
+  private capacity = 1;
+  private perMs = 0;
+  private tokens = 1;
+  private lastMs = NaN;
+
+  constructor(perSecond: number) {
+    this.setRate(perSecond);
+    this.tokens = this.capacity;
+  }
+
+  /** New rate; the burst is one second of it (at least one order). Tokens held are kept up to the new capacity. */
+  setRate(perSecond: number): void {
+    this.capacity = Math.max(1, perSecond);
+    this.perMs = perSecond / 1000;
+    if (this.tokens > this.capacity) this.tokens = this.capacity;
+  }
+
+  /** Takes one token if there is one. */
+  take(nowMs: number): boolean {
+    // A clock that steps back (replay restart) refills nothing rather than going negative.
+    if (nowMs > this.lastMs) this.tokens = Math.min(this.capacity, this.tokens + (nowMs - this.lastMs) * this.perMs);
+    if (!(nowMs <= this.lastMs)) this.lastMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export class RiskGate {
+  private p: Readonly<RiskParams>;
+  // Limits in engine units.
+  private maxPosition = 0;
+  private maxMarketPosition = 0;
+  private maxOrderNotional = 0;
+  private maxGrossExposure = 0;
+  private dailyLossLimit = 0;
+  private minSize = 0;
+  private readonly bucket: TokenBucket;
+  private readonly top = new TopOfBook();
+
+  constructor(params: RiskParams) {
+    this.p = params;
+    this.bucket = new TokenBucket(params.max_orders_per_second);
+    this.setParams(params);
+  }
+
+  params(): Readonly<RiskParams> {
+    return this.p;
+  }
+
+  setParams(params: RiskParams): void {
+    this.p = Object.freeze({ ...params });
+    this.maxPosition = Math.round(params.max_position * UNIT);
+    this.maxMarketPosition = Math.round(params.max_market_position * UNIT);
+    this.maxOrderNotional = Math.round(params.max_order_notional * UNIT);
+    this.maxGrossExposure = Math.round(params.max_gross_exposure * UNIT);
+    this.dailyLossLimit = Math.round(params.daily_loss_limit * UNIT);
+    this.minSize = Math.round(params.min_size * UNIT);
+    this.bucket.setRate(params.max_orders_per_second);
+  }
+
+  /** The daily loss limit in micro-pUSD, for EngineStateMachine.checkDailyLoss. */
+  get dailyLossLimitMicros(): number {
+    return this.dailyLossLimit;
+  }
+
+  /** First gate `order` fails, or RiskReason.Pass; a pass consumes one rate-limit token. */
+  check(order: DesiredOrder, view: RiskView): RiskReason {
+    const token = order.token;
+    const reducing = order.side === Side.Sell && order.size <= view.position(token);
+    switch (view.engineState) {
+      case EngineState.Halted:
+        return RiskReason.Halted;
+      case EngineState.Paused:
+        return RiskReason.Paused;
+      case EngineState.ReduceOnly:
+        if (!reducing) return RiskReason.ReduceOnly;
+        break;
+    }
+    if (view.dailyPnl() <= -this.dailyLossLimit) return RiskReason.DailyLoss;
+
+    const info = view.tokens[token];
+    const market = info === undefined ? undefined : view.markets[info.market];
+    if (info === undefined || market === undefined || info.index !== token) return RiskReason.UnknownToken;
+    const top = view.books.top(token, this.top);
+    const priceReason = checkPrice(order.price, market, top);
+    if (priceReason !== RiskReason.Pass) return priceReason;
+    const sizeReason = checkSize(order.size, Math.max(market.minSize, this.minSize));
+    if (sizeReason !== RiskReason.Pass) return sizeReason;
+    const notional = notionalMicros(order.price, order.size);
+    if (notional > this.maxOrderNotional) return RiskReason.OrderNotional;
+
+    if ((top.flags & (BookFlag.Stale | BookFlag.Resyncing)) !== 0 || view.nowMs - top.exchTsMs > this.p.stale_book_ms) return RiskReason.BookStale;
+    if ((top.flags & BookFlag.Crossed) !== 0) return RiskReason.BookCrossed;
+
+    if (order.side === Side.Sell) {
+      if (!reducing) return RiskReason.SellExceedsPosition;
+    } else {
+      if (view.position(token) + order.size > this.maxPosition) return RiskReason.TokenPosition;
+      if (view.marketPosition(info.market) + order.size > this.maxMarketPosition) return RiskReason.MarketPosition;
+      if (view.grossExposure() + notional > this.maxGrossExposure) return RiskReason.GrossExposure;
+    }
+    return this.bucket.take(view.nowMs) ? RiskReason.Pass : RiskReason.RateLimit;
+  }
+}
+
+export interface FlattenResult {
+  /** FAK sells at the best bid, one per token with a sellable position. */
+  orders: DesiredOrder[];
+  /** Positions that cannot be sold now, and why (no bid, dust below the minimum, bad price). */
+  blocked: { token: number; reason: RiskReason }[];
+}
+
+/**
+ * Orders that close every position in `positions` (micro-shares by token
+ * index): FAK sells of the lot-floored position at the best bid. Bypasses
+ * the engine state and limits (it is the way out of HALTED), not price and
+ * size sanity. Rare path: allocates its result.
+ */
+export function flattenOrders(view: RiskView, positions: ArrayLike<number>): FlattenResult {
+  const result: FlattenResult = { orders: [], blocked: [] };
+  const top = new TopOfBook();
+  for (let token = 0; token < positions.length; token++) {
+    const held = positions[token]!;
+    if (!(held > 0)) continue;
+    const info = view.tokens[token];
+    const market = info === undefined ? undefined : view.markets[info.market];
+    if (info === undefined || market === undefined) {
+      result.blocked.push({ token, reason: RiskReason.UnknownToken });
+      continue;
+    }
+    view.books.top(token, top);
+    const size = Math.floor(held / SIZE_LOT) * SIZE_LOT;
+    let reason: RiskReason = top.bidTick === NO_TICK ? RiskReason.NoBid : checkPrice(top.bidTick, market, top);
+    if (reason === RiskReason.Pass) reason = checkSize(size, market.minSize);
+    if (reason !== RiskReason.Pass) {
+      result.blocked.push({ token, reason });
+      continue;
+    }
+    result.orders.push({ token, side: Side.Sell, price: top.bidTick, size, type: 'FAK', postOnly: false, expiresMs: NaN, reason: 'flatten' });
+  }
+  return result;
+}
+
+/**
+ * The venue accepts tick ≤ price ≤ 1 − tick on the tick grid (protocols
+ * §7.5, §11.8). The market table and the book each learn of a tick change on
+ * their own; a price must suit both.
+ */
+function checkPrice(price: number, market: MarketInfo, top: TopOfBook): RiskReason {
+  const tick = Math.max(market.tickSize, top.tickSize);
+  if (!Number.isInteger(price) || price < tick || price > PRICE_SCALE - tick) return RiskReason.PriceRange;
+  if (price % market.tickSize !== 0 || (top.tickSize > 0 && price % top.tickSize !== 0)) return RiskReason.PriceTick;
+  return RiskReason.Pass;
+}
+
+function checkSize(size: number, minSize: number): RiskReason {
+  if (!Number.isInteger(size) || size <= 0 || size % SIZE_LOT !== 0) return RiskReason.SizeLot;
+  if (size < minSize) return RiskReason.SizeMin;
+  return RiskReason.Pass;
+}

@@ -1,0 +1,134 @@
+// The bundled offline session: synthetic Polymarket BTC Up/Down 5-minute
+// markets whose Up price follows the real Chainlink BTC/USD path of the
+// bundled RTDS capture (see data/PROVENANCE.md). Deterministic: the same
+// capture and seed give the same markets, ids and paths.
+//
+//   capture  19:25:04 ─────────────────────────────────────────── 19:46:57
+//   windows  [19:25 ─ 19:30)[19:30 ─ 19:35)[19:35 ─ 19:40)[19:40 ─ 19:45)
+//   Up mid   0.5 before its window, Φ(ln(S/S₀)/(σ√τ)) inside, 0.99 / 0.01 after
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { PmMarketSpec } from '../sim/scenario.js';
+import { PRICE_SCALE, UNIT, type MarketInfo, type TokenInfo } from '../trading/types.js';
+
+const DATA = (name: string): string => fileURLToPath(new URL(`../../../engine/session/data/${name}`, import.meta.url));
+export const SESSION_RTDS_FILES = [DATA('rtds_crypto_prices_binance_2025-10-29.jsonl.gz'), DATA('rtds_crypto_prices_chainlink_2025-10-29.jsonl.gz')];
+
+export const WINDOW_MS = 5 * 60_000;
+/** One path step per second of capture time; the simulator's Polymarket step. */
+export const STEP_MS = 1_000;
+/**
+ * Annualised BTC volatility used to turn the path into a fair probability.
+ * 0.45 is in the range BTC's DVOL spent in late 2025; the session's markets
+ * are synthetic, so this is a stated assumption, not a measurement.
+ */
+export const SESSION_SIGMA = 0.45;
+/** Taker fee parameters of the synthetic markets (protocols §7.8 formula); assumed, not read from a venue. */
+export const SESSION_FEE_RATE = 0.25;
+export const SESSION_FEE_EXPONENT = 2;
+
+export interface SessionMarket {
+  spec: PmMarketSpec;
+  info: MarketInfo;
+  tokens: [TokenInfo, TokenInfo];
+}
+
+export interface UpDownSession {
+  /** Capture time of path step 0 (Unix ms). */
+  t0Ms: number;
+  markets: SessionMarket[];
+  /** Chainlink BTC/USD points of the capture, (payload timestamp, value). */
+  path: Array<{ tsMs: number; price: number }>;
+}
+
+const MS_PER_YEAR = 365.25 * 86_400_000;
+
+/** Standard normal CDF (Abramowitz & Stegun 26.2.17, |error| < 7.5e-8). */
+function phi(x: number): number {
+  const t = 1 / (1 + 0.2316419 * Math.abs(x));
+  const d = 0.3989422804014327 * Math.exp((-x * x) / 2);
+  const p = d * t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+  return x >= 0 ? 1 - p : p;
+}
+
+function decimalId(text: string): string {
+  return BigInt(`0x${createHash('sha256').update(text).digest('hex')}`).toString(10);
+}
+
+export function readChainlinkBtc(path = SESSION_RTDS_FILES[1]!): Array<{ tsMs: number; price: number }> {
+  const out: Array<{ tsMs: number; price: number }> = [];
+  for (const line of gunzipSync(readFileSync(path)).toString('utf8').split('\n')) {
+    if (!line.includes('"btc/usd"')) continue;
+    const m = JSON.parse(line) as { payload?: { symbol?: unknown; timestamp?: unknown; value?: unknown } };
+    const p = m.payload;
+    if (p?.symbol === 'btc/usd' && typeof p.timestamp === 'number' && typeof p.value === 'number') out.push({ tsMs: p.timestamp, price: p.value });
+  }
+  out.sort((a, b) => a.tsMs - b.tsMs);
+  return out;
+}
+
+/** Builds the session's markets: every 5-minute window that starts no later than 5 s into the capture and ends inside it. */
+export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
+  if (path.length < 2) throw new Error('session capture has no BTC/USD path');
+  const t0Ms = path[0]!.tsMs;
+  const tEnd = path[path.length - 1]!.tsMs;
+  const steps = Math.floor((tEnd - t0Ms) / STEP_MS) + 1;
+  // Price at each step: the last Chainlink value at or before it.
+  const priceAt = new Float64Array(steps);
+  for (let k = 0, j = 0; k < steps; k++) {
+    const t = t0Ms + k * STEP_MS;
+    while (j + 1 < path.length && path[j + 1]!.tsMs <= t) j++;
+    priceAt[k] = path[j]!.price;
+  }
+  const markets: SessionMarket[] = [];
+  for (let start = Math.floor(t0Ms / WINDOW_MS) * WINDOW_MS; start + WINDOW_MS <= tEnd; start += WINDOW_MS) {
+    if (start < t0Ms - 5_000) continue;
+    const end = start + WINDOW_MS;
+    const open = priceAt[Math.max(0, Math.round((start - t0Ms) / STEP_MS))]!;
+    const close = priceAt[Math.min(steps - 1, Math.round((end - t0Ms) / STEP_MS))]!;
+    const upPath: number[] = [];
+    for (let k = 0; k < steps; k++) {
+      const t = t0Ms + k * STEP_MS;
+      let p: number;
+      if (t < start) p = 0.5;
+      else if (t >= end) p = close >= open ? 0.99 : 0.01; // ties go to Up (protocols §11.12)
+      else {
+        const tau = (end - t) / MS_PER_YEAR;
+        // Kept off the extremes so both books keep two sides while the window runs.
+        p = Math.min(0.97, Math.max(0.03, phi(Math.log(priceAt[k]! / open) / (SESSION_SIGMA * Math.sqrt(tau)))));
+      }
+      upPath.push(p);
+    }
+    const index = markets.length;
+    const slug = `btc-updown-5m-${start / 1000}`;
+    const conditionId = `0x${createHash('sha256').update(`polyedge-session:${slug}`).digest('hex')}`;
+    const up = decimalId(`${slug}:Up`);
+    const down = decimalId(`${slug}:Down`);
+    const info: MarketInfo = {
+      index,
+      conditionId,
+      slug,
+      tokens: [2 * index, 2 * index + 1],
+      tickSize: PRICE_SCALE / 100,
+      minSize: 5 * UNIT,
+      feeRate: SESSION_FEE_RATE,
+      feeExponent: SESSION_FEE_EXPONENT,
+      negRisk: false,
+      startMs: start,
+      endMs: end,
+      underlying: 'btc',
+    };
+    markets.push({
+      spec: { conditionId, yesTokenId: up, noTokenId: down, startPrice: upPath[0]!, path: upPath },
+      info,
+      tokens: [
+        { index: 2 * index, tokenId: up, market: index, outcome: 'Up', complement: 2 * index + 1 },
+        { index: 2 * index + 1, tokenId: down, market: index, outcome: 'Down', complement: 2 * index },
+      ],
+    });
+  }
+  return { t0Ms, markets, path };
+}

@@ -1,0 +1,253 @@
+// Control-plane storm: checks that operators hammering the control plane do
+// not slow the engine's decisions. 8 clients, each on its own keep-alive
+// connection, send a total of 20 requests/s for --duration seconds: GETs over
+// every state and report route (seeded choice), and every tenth request a
+// POST reload that resends the parameters in force (so the storm changes
+// nothing it measures).
+// tick_to_decision p99 is read from /metrics before and after and their ratio
+// printed; the bar is an increase under 50 % (ratio < 1.5). The ratio means
+// something only if the engine's quantiles cover a recent window rather than
+// its whole life.
+//
+//   node dist/scripts/control-storm.js --url http://127.0.0.1:7420 [--token T] [--duration 60]
+//
+// Prints one JSON summary on stdout; exits 0 when every request got a 2xx and
+// the ratio (if the engine publishes the metric) is within the bar, 1 when not,
+// 2 on bad usage.
+
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { PolyedgeError } from '../engine/errors.js';
+import { LatencyHistogram } from '../engine/metrics/latency.js';
+import { CONTROL_TOKEN_ENV, RELOAD_NAMES, type ReloadName } from '../engine/control/server.js';
+import { Prng } from '../workers/prng.js';
+
+export interface StormOptions {
+  url: string;
+  token: string | undefined;
+  durationS: number;
+  /** Total requests per second across all clients. */
+  rate: number;
+  clients: number;
+  /** Which reload the POSTs resend. */
+  reload: ReloadName;
+  seed: number;
+  /** Largest acceptable p99 after / before. */
+  maxRatio: number;
+}
+
+export const DEFAULTS = { durationS: 60, rate: 20, clients: 8, reload: 'strategy', seed: 1, maxRatio: 1.5 } as const;
+
+export interface StormSummary {
+  url: string;
+  durationS: number;
+  clients: number;
+  targetRate: number;
+  requests: number;
+  /** By HTTP status, plus `error` for requests that got no response. */
+  statuses: Record<string, number>;
+  posts: number;
+  /** Requests that started more than one client interval after their slot. */
+  lateStarts: number;
+  clientLatencyMs: { p50: number; p99: number; max: number };
+  tickToDecisionP99: { beforeS: number | null; afterS: number | null; ratio: number | null; maxRatio: number; withinBar: boolean | null };
+  ok: boolean;
+}
+
+const METRIC = 'polyedge_tick_to_decision_seconds';
+
+/**
+ * The `polyedge_tick_to_decision_seconds{quantile="0.99"}` sample of a
+ * Prometheus text exposition; the worst one if several series carry it
+ * (other labels), undefined if none does or its value is not finite.
+ */
+export function parseTickToDecisionP99(text: string): number | undefined {
+  let worst: number | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (m === null || m[1] !== METRIC) continue;
+    let quantile: string | undefined;
+    for (const l of m[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)) if (l[1] === 'quantile') quantile = l[2];
+    if (quantile === undefined || Number(quantile) !== 0.99) continue;
+    const v = Number(m[3]);
+    if (Number.isFinite(v) && (worst === undefined || v > worst)) worst = v;
+  }
+  return worst;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function send(agent: Agent, base: URL, method: 'GET' | 'POST', path: string, token: string | undefined, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {};
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const req = request(new URL(path, base), { method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const GET_PATHS = [
+  '/health',
+  '/metrics',
+  '/state/positions',
+  '/state/pnl',
+  '/state/orders',
+  '/report/shadow/live',
+  '/report/shadow/final',
+  '/report/pnl/by_engine',
+  '/report/toxicity/live',
+  '/report/toxicity/final',
+] as const;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function readP99(agent: Agent, base: URL, token: string | undefined): Promise<number | null> {
+  const r = await send(agent, base, 'GET', '/metrics', token);
+  if (r.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET /metrics answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return parseTickToDecisionP99(r.body) ?? null;
+}
+
+export async function runStorm(o: StormOptions): Promise<StormSummary> {
+  const base = new URL(o.url);
+  const control = new Agent({ keepAlive: true, maxSockets: 1 });
+  const reloadPath = `/control/reload_${o.reload}`;
+  const beforeS = await readP99(control, base, o.token);
+  const current = await send(control, base, 'GET', reloadPath, o.token);
+  if (current.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET ${reloadPath} answered ${current.status}: ${current.body.slice(0, 200)}`);
+  const params = current.body;
+
+  const latency = new LatencyHistogram();
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  let posts = 0;
+  let lateStarts = 0;
+  const intervalMs = (1000 * o.clients) / o.rate;
+  const endMs = o.durationS * 1000;
+  const t0 = performance.now();
+
+  // Open loop: each client owns fixed slots, staggered so the total is evenly spread.
+  const client = async (i: number): Promise<void> => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const rng = new Prng(o.seed * 1000 + i);
+    try {
+      for (let k = 0; ; k++) {
+        const due = (i * 1000) / o.rate + k * intervalMs;
+        if (due >= endMs) return;
+        const wait = t0 + due - performance.now();
+        if (wait > 0) await sleep(wait);
+        else if (-wait > intervalMs) lateStarts++;
+        // Slots in time order are k * clients + i; the first is a POST, so even a short run exercises auth.
+        const post = (k * o.clients + i) % 10 === 0;
+        const start = process.hrtime.bigint();
+        requests++;
+        if (post) posts++;
+        try {
+          const r = post
+            ? await send(agent, base, 'POST', reloadPath, o.token, params)
+            : await send(agent, base, 'GET', GET_PATHS[rng.int(GET_PATHS.length)]!, o.token);
+          latency.recordNs(Number(process.hrtime.bigint() - start));
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        } catch {
+          statuses.error = (statuses.error ?? 0) + 1;
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  await Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
+
+  const afterS = await readP99(control, base, o.token);
+  control.destroy();
+  const ratio = beforeS !== null && afterS !== null && beforeS > 0 ? afterS / beforeS : null;
+  const withinBar = ratio === null ? null : ratio < o.maxRatio;
+  const s = latency.summary();
+  const ms = (ns: number) => Math.round(ns / 1e3) / 1e3;
+  const all2xx = Object.keys(statuses).every((k) => /^2\d\d$/.test(k));
+  return {
+    url: o.url,
+    durationS: o.durationS,
+    clients: o.clients,
+    targetRate: o.rate,
+    requests,
+    statuses,
+    posts,
+    lateStarts,
+    clientLatencyMs: { p50: ms(s.p50Ns), p99: ms(s.p99Ns), max: ms(s.maxNs) },
+    tickToDecisionP99: { beforeS, afterS, ratio, maxRatio: o.maxRatio, withinBar },
+    ok: all2xx && withinBar !== false,
+  };
+}
+
+const USAGE = `usage: node dist/scripts/control-storm.js --url URL [--token T] [--duration S] [--rate R] [--clients N] [--reload NAME] [--seed N] [--max-ratio X]
+  --token defaults to $${CONTROL_TOKEN_ENV}; --reload is one of ${RELOAD_NAMES.join(', ')} (default ${DEFAULTS.reload})`;
+
+function positive(values: Record<string, string | undefined>, name: string, def: number, integer: boolean): number {
+  const raw = values[name];
+  if (raw === undefined) return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new PolyedgeError('PE_USAGE', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(raw)}\n${USAGE}`, name);
+  }
+  return v;
+}
+
+export function parseStormArgs(argv: string[], env: NodeJS.ProcessEnv): StormOptions {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: Object.fromEntries(
+        ['url', 'token', 'duration', 'rate', 'clients', 'reload', 'seed', 'max-ratio'].map((n) => [n, { type: 'string' as const }]),
+      ),
+    }).values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new PolyedgeError('PE_USAGE', `${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  }
+  const url = values.url;
+  if (url === undefined || !/^http:\/\/[^\s/]+/.test(url)) throw new PolyedgeError('PE_USAGE', `--url must be an http:// URL\n${USAGE}`, 'url');
+  const reload = values.reload ?? DEFAULTS.reload;
+  if (!(RELOAD_NAMES as readonly string[]).includes(reload)) throw new PolyedgeError('PE_USAGE', `--reload must be one of ${RELOAD_NAMES.join(', ')}`, 'reload');
+  const token = values.token ?? env[CONTROL_TOKEN_ENV];
+  return {
+    url,
+    token: token === '' ? undefined : token,
+    durationS: positive(values, 'duration', DEFAULTS.durationS, false),
+    rate: positive(values, 'rate', DEFAULTS.rate, false),
+    clients: positive(values, 'clients', DEFAULTS.clients, true),
+    reload: reload as ReloadName,
+    seed: positive(values, 'seed', DEFAULTS.seed, true),
+    maxRatio: positive(values, 'max-ratio', DEFAULTS.maxRatio, false),
+  };
+}
+
+async function main(): Promise<number> {
+  try {
+    const summary = await runStorm(parseStormArgs(process.argv.slice(2), process.env));
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return summary.ok ? 0 : 1;
+  } catch (err) {
+    const e = err instanceof PolyedgeError ? err : new PolyedgeError('PE_INTERNAL', err instanceof Error ? err.message : String(err));
+    process.stderr.write(`${e.format()}\n`);
+    return e.code === 'PE_USAGE' ? 2 : 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main();
+}

@@ -1,0 +1,666 @@
+// Polymarket CLOB market-channel feed core (protocols.md §2, §11): frame
+// bytes → parser → shared-memory books → events. The live worker and replay
+// drive this same class; only where frames and snapshots come from differs.
+//
+// The channel has no sequence numbers (§2.9), so the book itself is checked:
+// after each frame, every token the frame touched must not be crossed and
+// must agree with the best bid / ask the venue stamped on its last
+// price_change entry (§11.4). A token that fails, whose tick size changes,
+// or whose connection dropped is resynced: its book is cleared and flagged
+// Resyncing (readers gate on it), a Resync event goes out, and
+// `requestSnapshot` asks the owner for `GET /book`. The resync ends with
+// either that snapshot or a `book` event (the venue sends one per token on
+// every (re)subscription and after trades), whichever comes first.
+//
+// While a token resyncs, its price_change entries are kept and replayed on
+// top of the REST snapshot rather than dropped. Sizes are absolute and the
+// snapshot was taken after the resync began (see `epoch`), so snapshot +
+// every entry received since the resync began is the venue's book: a level
+// the snapshot already holds is rewritten with the same value, and a change
+// that raced the REST response is kept. Dropping them would lose exactly
+// those racing changes, silently, since without sequence numbers nothing
+// reveals the loss unless it happens to move the top of book. (If REST runs
+// ahead of the stream, a replayed level can briefly be older than the
+// snapshot's, until the stream delivers the newer change.)
+
+import { B_BEST_ASK, B_BEST_BID, B_STATUS, B_TICK_SIZE, BF_LEVELS, BookFlag, NO_TICK, Side } from '../book/layout.js';
+import { POLY_TICKS_PER_UNIT, type PolymarketBookWriter } from '../book/polymarket-book.js';
+import { COUNTER, COUNTER_NAMES } from '../counters.js';
+import { EventKind, Flag, newEventRecord, type EventRecord } from '../event-layout.js';
+import { Status } from '../parse/json.js';
+import { ASK, PolymarketParser, type PolymarketSink } from '../parse/polymarket.js';
+import type { EventSink } from './event-sink.js';
+
+/** aux0 of a Resync event: why the token's book was dropped. */
+export const ResyncReason = {
+  /** The connection carrying the token dropped. */
+  Down: 1,
+  /** The book was crossed after a message. */
+  Crossed: 2,
+  /** The book's best bid / ask disagreed with the venue's. */
+  Mismatch: 3,
+  /** tick_size_change: the venue re-quotes the book on the new grid. */
+  TickSize: 4,
+} as const;
+export type ResyncReason = (typeof ResyncReason)[keyof typeof ResyncReason];
+
+/** Top of one token's book (sizes in shares; NaN where the venue gives none). */
+export interface PolymarketTop {
+  token: number;
+  eventMs: number;
+  bidTicks: number;
+  bidSize: number;
+  askTicks: number;
+  askSize: number;
+}
+
+export interface PolymarketCoreOptions {
+  /** Token ids (decimal strings); a token's index here is its book index. */
+  tokens: readonly string[];
+  books: PolymarketBookWriter;
+  events: EventSink;
+  counters: Float64Array;
+  /** Source index stamped on events. */
+  source: number;
+  /**
+   * Ask for a `GET /book` of this token. Each request must be answered by
+   * one onSnapshot call; a body onSnapshot rejects (false) leaves the
+   * request open, to be fetched again. The core never has two requests open
+   * for one token.
+   */
+  requestSnapshot(token: number): void;
+  /** Called after a frame or snapshot that moved a live token's top of book. */
+  onTopChange?: ((top: PolymarketTop) => void) | undefined;
+  /** Called for every `best_bid_ask` event (the venue's own top; sizes NaN). */
+  onVenueTop?: ((top: PolymarketTop) => void) | undefined;
+  /** `new_market` / `market_resolved` (MarketEventKind) with their JSON text. */
+  onMarketEvent?: ((kind: number, json: string) => void) | undefined;
+  /** price_change entries kept per token while it resyncs. Default 10 000. */
+  maxBuffered?: number;
+}
+
+const TOKEN_ID = /^\d{1,100}$/;
+
+/** Who the parser's callbacks are working for. */
+const MODE_FRAME = 0;
+/** A REST snapshot that answers the token's current resync: rebuild from it. */
+const MODE_SNAPSHOT_APPLY = 1;
+/** A REST snapshot nobody needs any more: validate and count only. */
+const MODE_SNAPSHOT_CHECK = 2;
+/** A REST snapshot whose tick_size the book cannot take: rejected, nothing applied. */
+const MODE_SNAPSHOT_REJECTED = 3;
+
+/** lastBid of a token whose next top must be published whatever it is. */
+const TOP_UNKNOWN = -2;
+
+/** price_change entries of one resyncing token, in arrival order. */
+class KeptLevels {
+  n = 0;
+  lastTs = NaN;
+  side = new Uint8Array(64);
+  tick = new Int32Array(64);
+  size = new Float64Array(64);
+
+  push(side: number, tick: number, size: number, ts: number): void {
+    if (this.n === this.tick.length) this.grow();
+    this.side[this.n] = side;
+    this.tick[this.n] = tick;
+    this.size[this.n] = size;
+    this.n++;
+    this.lastTs = ts;
+  }
+
+  private grow(): void {
+    const cap = this.tick.length * 2;
+    const side = new Uint8Array(cap);
+    const tick = new Int32Array(cap);
+    const size = new Float64Array(cap);
+    side.set(this.side);
+    tick.set(this.tick);
+    size.set(this.size);
+    this.side = side;
+    this.tick = tick;
+    this.size = size;
+  }
+}
+
+/** Tick sizes a Polymarket book can take: a whole number of grid ticks dividing 1.0. */
+function validTick(t: number): boolean {
+  return Number.isInteger(t) && t >= 1 && POLY_TICKS_PER_UNIT % t === 0;
+}
+
+export class PolymarketCore implements PolymarketSink {
+  readonly parser: PolymarketParser;
+  private readonly n: number;
+  private readonly books: PolymarketBookWriter;
+  private readonly counters: Float64Array;
+  private readonly maxBuffered: number;
+  private readonly ev = newEventRecord();
+  private readonly top: PolymarketTop = { token: 0, eventMs: 0, bidTicks: 0, bidSize: 0, askTicks: 0, askSize: 0 };
+  private readonly venueTop: PolymarketTop = { token: 0, eventMs: 0, bidTicks: 0, bidSize: NaN, askTicks: 0, askSize: NaN };
+
+  // Per token.
+  private readonly resyncing: Uint8Array;
+  /**
+   * Bumped by every resync. A snapshot request remembers the epoch it was
+   * made in; an answer from an older epoch may predate what caused the
+   * current resync, so it is not applied and a new one is asked for.
+   */
+  private readonly epoch: Int32Array;
+  /** Epoch of the open snapshot request, -1 when none is open. */
+  private readonly askedEpoch: Int32Array;
+  /** The current resync began with a tick_size_change: its tick wins over a snapshot's, which may lag it. */
+  private readonly tickAnnounced: Uint8Array;
+  private readonly kept: Array<KeptLevels | undefined>;
+  private readonly lastBid: Int32Array;
+  private readonly lastAsk: Int32Array;
+  private readonly lastBidSize: Float64Array;
+  private readonly lastAskSize: Float64Array;
+
+  // Per frame: books with an open write batch, and what the venue said about them.
+  private readonly isOpen: Uint8Array;
+  private readonly openList: Int32Array;
+  private nOpen = 0;
+  private readonly venueBid: Float64Array;
+  private readonly venueAsk: Float64Array;
+  private readonly lastTs: Float64Array;
+
+  // price_change entries of the frame being parsed, not yet applied (see onPriceChange).
+  private nq = 0;
+  private qTok = new Int32Array(64);
+  private qSide = new Uint8Array(64);
+  private qPx = new Int32Array(64);
+  private qSize = new Float64Array(64);
+  private qBb = new Float64Array(64);
+  private qBa = new Float64Array(64);
+  private qTs = new Float64Array(64);
+
+  /** Snapshot requests made while parsing, issued once the frame is done (the parser is not re-entrant). */
+  private readonly requests: number[] = [];
+  private flushing = false;
+  private mode = MODE_FRAME;
+  private recvNs = 0;
+
+  constructor(private readonly opts: PolymarketCoreOptions) {
+    const n = opts.tokens.length;
+    if (n < 1) throw new RangeError('PolymarketCore: at least one token is required');
+    if (n > opts.books.set.books) throw new RangeError(`PolymarketCore: ${n} tokens but the book set holds ${opts.books.set.books} books`);
+    if (opts.counters.length < COUNTER_NAMES.length) throw new RangeError(`PolymarketCore: counters need ${COUNTER_NAMES.length} slots, got ${opts.counters.length}`);
+    const maxBuffered = opts.maxBuffered ?? 10_000;
+    if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new RangeError(`PolymarketCore: maxBuffered must be a positive integer, got ${maxBuffered}`);
+    this.n = n;
+    this.books = opts.books;
+    this.counters = opts.counters;
+    this.maxBuffered = maxBuffered;
+    this.parser = new PolymarketParser(this);
+    opts.tokens.forEach((id, i) => {
+      if (!TOKEN_ID.test(id)) throw new RangeError(`PolymarketCore: token ${i} must be a decimal token id, got ${JSON.stringify(id)}`);
+      if (this.parser.tokens.lookupString(id) >= 0) throw new RangeError(`PolymarketCore: token id ${id} is listed twice`);
+      this.parser.registerToken(id, i);
+    });
+    this.ev.source = opts.source;
+    this.resyncing = new Uint8Array(n);
+    this.epoch = new Int32Array(n);
+    this.askedEpoch = new Int32Array(n).fill(-1);
+    this.tickAnnounced = new Uint8Array(n);
+    this.kept = new Array<KeptLevels | undefined>(n).fill(undefined);
+    this.lastBid = new Int32Array(n).fill(TOP_UNKNOWN);
+    this.lastAsk = new Int32Array(n).fill(TOP_UNKNOWN);
+    this.lastBidSize = new Float64Array(n);
+    this.lastAskSize = new Float64Array(n);
+    this.isOpen = new Uint8Array(n);
+    this.openList = new Int32Array(n);
+    this.venueBid = new Float64Array(n).fill(NaN);
+    this.venueAsk = new Float64Array(n).fill(NaN);
+    this.lastTs = new Float64Array(n).fill(NaN);
+  }
+
+  /**
+   * Every book invalid until its first `book` event or snapshot. Nothing is
+   * requested: the subscription's initial_dump brings each token's book, and
+   * a REST call per token at start would only race it (and the rate limit).
+   */
+  start(): void {
+    for (let t = 0; t < this.n; t++) {
+      this.openBook(t);
+      this.beginResync(t);
+    }
+    this.closeBatches();
+  }
+
+  onFrame(data: Uint8Array, recvNs: number): void {
+    const c = this.counters;
+    c[COUNTER.frames]!++;
+    c[COUNTER.bytes]! += data.length;
+    this.recvNs = recvNs;
+    const status = this.parser.parse(data);
+    this.applyChanges();
+    this.closeBatches();
+    if (status < 0) c[COUNTER.parseErrors]!++;
+    else if (status === Status.UNKNOWN_EVENT || status === Status.UNKNOWN_ID) c[COUNTER.unknownEvents]!++;
+    this.flushRequests();
+  }
+
+  /**
+   * A `GET /book` body for `token`. Returns false when the body is not a
+   * valid book of that token (counted in restErrors; the request stays open).
+   * A valid body rebuilds the book only if it answers the token's current
+   * resync; otherwise it is counted and dropped (a `book` event got there
+   * first, or the request predates the latest resync, which asks again).
+   */
+  onSnapshot(token: number, body: Uint8Array, recvNs: number): boolean {
+    this.checkToken(token);
+    const c = this.counters;
+    this.recvNs = recvNs;
+    const asked = this.askedEpoch[token]!;
+    const apply = this.resyncing[token] === 1 && (asked < 0 || asked === this.epoch[token]);
+    this.mode = apply ? MODE_SNAPSHOT_APPLY : MODE_SNAPSHOT_CHECK;
+    this.parser.snapshotToken = token;
+    let status = this.parser.parse(body);
+    this.parser.snapshotToken = -1;
+    if (this.mode === MODE_SNAPSHOT_REJECTED) status = Status.BAD_FIELD;
+    this.mode = MODE_FRAME;
+    if (status === Status.OK) {
+      c[COUNTER.restSnapshots]!++;
+      this.askedEpoch[token] = -1;
+    } else {
+      c[COUNTER.restErrors]!++;
+    }
+    // A crossed snapshot resyncs again, like a crossed frame.
+    this.closeBatches();
+    if (status === Status.OK && !apply && this.resyncing[token] === 1) this.ask(token);
+    this.flushRequests();
+    return status === Status.OK;
+  }
+
+  /** The connection carrying these tokens dropped; other connections' tokens stay valid. */
+  onDown(tokens: readonly number[]): void {
+    for (const t of tokens) this.checkToken(t);
+    for (const t of tokens) {
+      this.openBook(t);
+      this.resync(t, ResyncReason.Down);
+    }
+    this.closeBatches();
+    this.flushRequests();
+  }
+
+  isResyncing(token: number): boolean {
+    this.checkToken(token);
+    return this.resyncing[token] === 1;
+  }
+
+  // ---- PolymarketSink ----------------------------------------------------
+
+  onBookBegin(token: number, tsMs: number): void {
+    this.applyChanges();
+    const tick = this.parser.bookTickTicks;
+    if (this.mode !== MODE_FRAME && tick === tick && !validTick(tick)) this.mode = MODE_SNAPSHOT_REJECTED;
+    if (this.mode >= MODE_SNAPSHOT_CHECK) return;
+    this.openBook(token);
+    const books = this.books;
+    books.clear(token);
+    // The entries that stamped these belong to the book being replaced.
+    this.venueBid[token] = NaN;
+    this.venueAsk[token] = NaN;
+    this.lastTs[token] = tsMs;
+    if (this.mode === MODE_FRAME) {
+      // A book event is the venue's whole book, in order with the stream:
+      // whatever was kept for a resync is older than it.
+      if (this.resyncing[token] === 1) this.endResync(token);
+      if (validTick(tick)) books.setTickSize(token, tick);
+    } else if (this.tickAnnounced[token] === 0 && validTick(tick)) {
+      books.setTickSize(token, tick);
+    }
+    const e = this.record(EventKind.BookSnapshotBegin, 0, token, 0);
+    e.exchTsMs = tsMs;
+    this.opts.events.emit(e);
+  }
+
+  onLevel(token: number, side: number, priceTicks: number, size: number): void {
+    if (this.mode >= MODE_SNAPSHOT_CHECK) return;
+    this.books.setLevel(token, side === ASK ? Side.Ask : Side.Bid, priceTicks, size);
+    const e = this.record(EventKind.LevelUpdate, side === ASK ? Flag.Snapshot | Flag.Ask : Flag.Snapshot, token, priceTicks);
+    e.exchTsMs = this.lastTs[token]!;
+    e.size = size;
+    this.opts.events.emit(e);
+  }
+
+  onBookEnd(token: number): void {
+    if (this.mode >= MODE_SNAPSHOT_CHECK) return;
+    if (this.mode === MODE_SNAPSHOT_APPLY) {
+      const k = this.kept[token];
+      if (k !== undefined && k.n > 0) {
+        const ts = this.lastTs[token]!;
+        for (let i = 0; i < k.n; i++) {
+          const side = k.side[i]!;
+          const tick = k.tick[i]!;
+          const size = k.size[i]!;
+          this.books.setLevel(token, side === ASK ? Side.Ask : Side.Bid, tick, size);
+          const e = this.record(EventKind.LevelUpdate, side === ASK ? Flag.Snapshot | Flag.Ask : Flag.Snapshot, token, tick);
+          e.exchTsMs = ts;
+          e.size = size;
+          this.opts.events.emit(e);
+        }
+        if (!(k.lastTs <= ts)) this.lastTs[token] = k.lastTs;
+      }
+      this.endResync(token);
+    }
+    const e = this.record(EventKind.BookSnapshotEnd, 0, token, 0);
+    e.exchTsMs = this.lastTs[token]!;
+    this.opts.events.emit(e);
+  }
+
+  /**
+   * Only queued here, applied by applyChanges(): a callback this small is
+   * inlined into the parser's entry loop, which keeps its float64 arguments
+   * (size, timestamp) unboxed; doing the work here cost ~32 B per entry.
+   */
+  onPriceChange(token: number, side: number, priceTicks: number, size: number, bestBidTicks: number, bestAskTicks: number, tsMs: number): void {
+    const i = this.nq;
+    if (i === this.qTok.length) this.growQueue();
+    this.qTok[i] = token;
+    this.qSide[i] = side;
+    this.qPx[i] = priceTicks;
+    this.qSize[i] = size;
+    this.qBb[i] = bestBidTicks;
+    this.qBa[i] = bestAskTicks;
+    this.qTs[i] = tsMs;
+    this.nq = i + 1;
+  }
+
+  onTickSize(token: number, newTickTicks: number, oldTickTicks: number, tsMs: number): void {
+    this.applyChanges();
+    this.openBook(token);
+    const valid = validTick(newTickTicks);
+    if (valid) {
+      const set = this.books.set;
+      const prev = set.i32[set.i32Base(token) + B_TICK_SIZE]!;
+      this.books.setTickSize(token, newTickTicks);
+      const e = this.record(EventKind.TickSizeChange, 0, token, newTickTicks);
+      e.price2 = oldTickTicks === oldTickTicks ? oldTickTicks : prev;
+      e.exchTsMs = tsMs;
+      this.opts.events.emit(e);
+    } else {
+      // A tick the book cannot take: the event is dropped, but the venue did
+      // say the grid changed, so the book is rebuilt all the same.
+      this.counters[COUNTER.parseErrors]!++;
+    }
+    this.resync(token, ResyncReason.TickSize);
+    if (valid) this.tickAnnounced[token] = 1;
+  }
+
+  onTrade(token: number, side: number, priceTicks: number, size: number, tsMs: number): void {
+    this.applyChanges();
+    const e = this.record(EventKind.Trade, side === ASK ? Flag.Ask : 0, token, priceTicks);
+    e.exchTsMs = tsMs;
+    e.size = size;
+    e.aux0 = NaN;
+    this.opts.events.emit(e);
+  }
+
+  onBestBidAsk(token: number, bestBidTicks: number, bestAskTicks: number, tsMs: number): void {
+    this.applyChanges();
+    const cb = this.opts.onVenueTop;
+    if (!cb) return;
+    const t = this.venueTop;
+    t.token = token;
+    t.eventMs = tsMs;
+    t.bidTicks = bestBidTicks;
+    t.askTicks = bestAskTicks;
+    cb(t);
+  }
+
+  onMarketEvent(kind: number, json: string): void {
+    this.applyChanges();
+    this.opts.onMarketEvent?.(kind, json);
+  }
+
+  // ---- internals ---------------------------------------------------------
+
+  /** Applies the queued price_change entries in arrival order (before any other event of the frame). */
+  private applyChanges(): void {
+    const n = this.nq;
+    this.nq = 0;
+    for (let i = 0; i < n; i++) {
+      const token = this.qTok[i]!;
+      const side = this.qSide[i]!;
+      const px = this.qPx[i]!;
+      const size = this.qSize[i]!;
+      const ts = this.qTs[i]!;
+      if (this.resyncing[token] === 1) {
+        this.keep(token, side, px, size, ts);
+        continue;
+      }
+      this.openBook(token);
+      this.books.setLevel(token, side === ASK ? Side.Ask : Side.Bid, px, size);
+      this.venueBid[token] = this.qBb[i]!;
+      this.venueAsk[token] = this.qBa[i]!;
+      this.lastTs[token] = ts;
+      const e = this.record(EventKind.LevelUpdate, side === ASK ? Flag.Ask : 0, token, px);
+      e.exchTsMs = ts;
+      e.size = size;
+      this.opts.events.emit(e);
+    }
+  }
+
+  private growQueue(): void {
+    const cap = this.qTok.length * 2;
+    const grow = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const x = make(cap);
+      x.set(a);
+      return x;
+    };
+    this.qTok = grow(this.qTok, (k) => new Int32Array(k));
+    this.qSide = grow(this.qSide, (k) => new Uint8Array(k));
+    this.qPx = grow(this.qPx, (k) => new Int32Array(k));
+    this.qSize = grow(this.qSize, (k) => new Float64Array(k));
+    this.qBb = grow(this.qBb, (k) => new Float64Array(k));
+    this.qBa = grow(this.qBa, (k) => new Float64Array(k));
+    this.qTs = grow(this.qTs, (k) => new Float64Array(k));
+  }
+
+  /** Opens the token's write batch for the rest of the frame (once per frame). */
+  private openBook(token: number): void {
+    if (this.isOpen[token] === 1) return;
+    this.isOpen[token] = 1;
+    this.openList[this.nOpen++] = token;
+    this.venueBid[token] = NaN;
+    this.venueAsk[token] = NaN;
+    this.lastTs[token] = NaN;
+    this.books.begin(token);
+  }
+
+  /**
+   * Checks every book the frame touched, then closes the batches; readers
+   * see each book once per frame, and never see it crossed or drifted: a
+   * failing book is cleared and flagged inside the same batch.
+   */
+  private closeBatches(): void {
+    const set = this.books.set;
+    const c = this.counters;
+    const nOpen = this.nOpen;
+    for (let k = 0; k < nOpen; k++) {
+      const t = this.openList[k]!;
+      if (this.resyncing[t] === 0) {
+        const hb = set.i32Base(t);
+        const bid = set.i32[hb + B_BEST_BID]!;
+        const ask = set.i32[hb + B_BEST_ASK]!;
+        if (bid !== NO_TICK && ask !== NO_TICK && bid >= ask) {
+          c[COUNTER.crossed]!++;
+          this.resync(t, ResyncReason.Crossed);
+        } else if (this.disagrees(t, bid, ask)) {
+          c[COUNTER.bookMismatches]!++;
+          this.resync(t, ResyncReason.Mismatch);
+        } else {
+          this.books.setTimes(t, this.recvNs, this.lastTs[t]!);
+        }
+      }
+      this.books.end(t);
+      this.isOpen[t] = 0;
+    }
+    this.nOpen = 0;
+    for (let k = 0; k < nOpen; k++) {
+      const t = this.openList[k]!;
+      if (this.resyncing[t] === 0) this.publishTop(t);
+    }
+  }
+
+  /**
+   * Our best prices against the venue's after its last entry for the token
+   * (NaN: the venue did not say). The venue writes an empty side as 0 / 1.
+   */
+  private disagrees(token: number, bid: number, ask: number): boolean {
+    const vb = this.venueBid[token]!;
+    const va = this.venueAsk[token]!;
+    if (vb === vb && vb !== (bid === NO_TICK ? 0 : bid)) return true;
+    return va === va && va !== (ask === NO_TICK ? POLY_TICKS_PER_UNIT : ask);
+  }
+
+  /** BestBidAsk (and onTopChange) when a live token's top moved. Batch closed. */
+  private publishTop(token: number): void {
+    const set = this.books.set;
+    const hb = set.i32Base(token);
+    const bid = set.i32[hb + B_BEST_BID]!;
+    const ask = set.i32[hb + B_BEST_ASK]!;
+    // The writer reads its own book directly: no concurrent writer, no seqlock.
+    const bids = set.f64Base(token) + BF_LEVELS;
+    const bidSize = bid === NO_TICK ? 0 : set.f64[bids + (bid & set.mask)]!;
+    const askSize = ask === NO_TICK ? 0 : set.f64[bids + set.levels + (ask & set.mask)]!;
+    if (bid === this.lastBid[token] && ask === this.lastAsk[token] && bidSize === this.lastBidSize[token] && askSize === this.lastAskSize[token]) return;
+    this.lastBid[token] = bid;
+    this.lastAsk[token] = ask;
+    this.lastBidSize[token] = bidSize;
+    this.lastAskSize[token] = askSize;
+    const ts = this.lastTs[token]!;
+    const e = this.record(EventKind.BestBidAsk, 0, token, bid);
+    e.exchTsMs = ts;
+    e.size = bidSize;
+    e.price2 = ask;
+    e.aux0 = askSize;
+    this.opts.events.emit(e);
+    const cb = this.opts.onTopChange;
+    if (cb) {
+      const t = this.top;
+      t.token = token;
+      t.eventMs = ts;
+      t.bidTicks = bid;
+      t.bidSize = bidSize;
+      t.askTicks = ask;
+      t.askSize = askSize;
+      cb(t);
+    }
+  }
+
+  /** Drops the token's book (batch open), counts, tells readers and consumers, asks for a snapshot. */
+  private resync(token: number, reason: ResyncReason): void {
+    this.beginResync(token);
+    this.counters[COUNTER.resyncs]!++;
+    const e = this.record(EventKind.Resync, 0, token, 0);
+    e.exchTsMs = this.lastTs[token]!;
+    e.aux0 = reason;
+    this.opts.events.emit(e);
+    this.ask(token);
+  }
+
+  private beginResync(token: number): void {
+    const books = this.books;
+    books.clear(token);
+    books.setStatus(token, this.writerStatus(token) | BookFlag.Resyncing);
+    this.resyncing[token] = 1;
+    this.epoch[token]!++;
+    this.tickAnnounced[token] = 0;
+    const k = this.kept[token];
+    if (k !== undefined) k.n = 0;
+    this.lastBid[token] = TOP_UNKNOWN;
+  }
+
+  private endResync(token: number): void {
+    this.books.setStatus(token, this.writerStatus(token) & ~BookFlag.Resyncing);
+    this.resyncing[token] = 0;
+    const k = this.kept[token];
+    if (k !== undefined) k.n = 0;
+  }
+
+  /** Status bits as the writer set them (Stale belongs to whoever watches the feed's liveness). */
+  private writerStatus(token: number): number {
+    const set = this.books.set;
+    return set.i32[set.i32Base(token) + B_STATUS]!;
+  }
+
+  private keep(token: number, side: number, priceTicks: number, size: number, tsMs: number): void {
+    let k = this.kept[token];
+    if (k === undefined) k = this.kept[token] = new KeptLevels();
+    if (k.n === this.maxBuffered) {
+      // The replay would have a hole: start over from a snapshot taken after now.
+      this.counters[COUNTER.staleDrops]! += k.n;
+      k.n = 0;
+      this.epoch[token]!++;
+      this.ask(token);
+    }
+    k.push(side, priceTicks, size, tsMs);
+  }
+
+  /** Requests a snapshot unless one is open (an open one from an older epoch is re-asked when it lands). */
+  private ask(token: number): void {
+    if (this.askedEpoch[token]! >= 0) return;
+    this.askedEpoch[token] = this.epoch[token]!;
+    this.requests.push(token);
+  }
+
+  private flushRequests(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      // The owner may answer synchronously, and that answer may ask again: the loop sees it.
+      for (let i = 0; i < this.requests.length; i++) this.opts.requestSnapshot(this.requests[i]!);
+    } finally {
+      this.requests.length = 0;
+      this.flushing = false;
+    }
+  }
+
+  /** The scratch record with the fields every kind sets; the caller adds its payload and emits it. */
+  private record(kind: number, flags: number, token: number, price: number): EventRecord {
+    const e = this.ev;
+    e.kind = kind;
+    e.flags = flags;
+    e.token = token;
+    e.recvNs = this.recvNs;
+    e.seq = NaN;
+    e.price = price;
+    return e;
+  }
+
+  private checkToken(token: number): void {
+    if (!Number.isInteger(token) || token < 0 || token >= this.n) throw new RangeError(`PolymarketCore: token index ${token} outside [0, ${this.n})`);
+  }
+}
+
+/**
+ * Splits token indices 0..tokenCount-1 over as few connections as the
+ * per-connection limit allows, in contiguous runs whose sizes differ by at
+ * most one (so list a market's two tokens next to each other to keep them on
+ * one connection when the runs are even).
+ */
+export function planShards(tokenCount: number, maxPerConnection: number): number[][] {
+  if (!Number.isInteger(tokenCount) || tokenCount < 0) throw new RangeError(`planShards: tokenCount must be a non-negative integer, got ${tokenCount}`);
+  if (!Number.isInteger(maxPerConnection) || maxPerConnection < 1) throw new RangeError(`planShards: maxPerConnection must be a positive integer, got ${maxPerConnection}`);
+  const shards = Math.ceil(tokenCount / maxPerConnection);
+  const out: number[][] = [];
+  let next = 0;
+  for (let s = 0; s < shards; s++) {
+    const size = Math.floor(tokenCount / shards) + (s < tokenCount % shards ? 1 : 0);
+    out.push(Array.from({ length: size }, (_, i) => next + i));
+    next += size;
+  }
+  return out;
+}
+
+/** The market-channel subscription (§2.1) for these token ids. */
+export function subscribeMessage(tokenIds: readonly string[]): string {
+  if (tokenIds.length === 0) throw new RangeError('subscribeMessage: at least one token id is required');
+  for (const id of tokenIds) {
+    if (typeof id !== 'string' || !TOKEN_ID.test(id)) throw new RangeError(`subscribeMessage: not a decimal token id: ${JSON.stringify(id)}`);
+  }
+  return JSON.stringify({ type: 'market', assets_ids: tokenIds, initial_dump: true, custom_feature_enabled: true });
+}
