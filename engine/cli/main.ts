@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { orderCommand } from './order.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
+import { runCommand as engineRunCommand } from './run.js';
 import { simCommand } from '../sim/cli.js';
 import { signCommand } from './sign.js';
 
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, Entry> = {
   order: { summary: 'order build: build and sign one order, print its POST /order body', run: orderCommand },
   bench: { summary: 'run the benchmark suites against their baselines', run: (a) => runCommand(benchCommand, a) },
   sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: simCommand },
+  run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: (a) => runCommand(engineRunCommand, a) },
   record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: (a) => runCommand(recordCommand, a) },
   replay: { summary: 'replay a recording through the live parse and book code', run: (a) => runCommand(replayCommand, a) },
 };

@@ -1,6 +1,14 @@
 // The configuration schema: one place that says what a config file may hold,
 // with defaults. Secrets never live here; they come from the environment.
 
+import { paperParamsSchema } from '../execution/paper.js';
+import { journalConfig } from '../journal/journal.js';
+import { markoutParamsSchema } from '../portfolio/markouts.js';
+import { riskParamsSchema } from '../risk/gates.js';
+import { fusionParamsSchema } from '../runtime/fusion.js';
+import { completeSetParamsSchema } from '../strategy/complete-set.js';
+import { directionalParamsSchema } from '../strategy/directional.js';
+import { makerParamsSchema } from '../strategy/maker.js';
 import { array, boolean, number, object, oneOf, string, type Infer } from './schema.js';
 
 const url = (def: string) => string({ pattern: /^(https?|wss?):\/\/[^\s]+$/, hint: 'an http(s):// or ws(s):// URL', default: def });
@@ -36,17 +44,25 @@ export const configSchema = object({
     feeds: cpu(1),
     pin: boolean({ default: true }),
   }),
-  risk: object({
-    /** shares per token */
-    max_position: number({ gt: 0, default: 500 }),
-    /** pUSD per order */
-    max_order_notional: number({ gt: 0, default: 100 }),
-    /** pUSD across all positions */
-    max_gross_exposure: number({ gt: 0, default: 2000 }),
-    /** pUSD; breaching it trips the kill switch */
-    daily_loss_limit: number({ gt: 0, default: 100 }),
-    max_orders_per_second: number({ gt: 0, default: 20 }),
+  risk: riskParamsSchema,
+  engine: object({
+    /** strategies run side by side, each with its own orders, positions and PnL */
+    strategies: array(oneOf(['maker', 'complete_set', 'directional'] as const), { default: ['maker', 'directional'] }),
+    /** wall: Date.now(); feed: the reference feed's venue clock (sessions and replays of another day) */
+    clock: oneOf(['wall', 'feed'] as const, { default: 'wall' }),
+    /** async: sleep on the rings between events; spin: busy-poll (a pinned core, lowest latency) */
+    wait: oneOf(['async', 'spin'] as const, { default: 'async' }),
+    status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
   }),
+  strategy: object({
+    maker: makerParamsSchema,
+    complete_set: completeSetParamsSchema,
+    directional: directionalParamsSchema,
+  }),
+  paper: paperParamsSchema,
+  journal: journalConfig,
+  fusion: fusionParamsSchema,
+  toxicity: markoutParamsSchema,
   control: object({
     host: string({ default: '127.0.0.1' }),
     port: number({ integer: true, min: 0, max: 65535, default: 7420 }),

@@ -99,6 +99,11 @@ export class MarketDataHub {
     return s.index;
   }
 
+  /** Counters of a source created before its feed (the ring comes first, the worker after). */
+  attachCounters(source: number, counters: Float64Array): void {
+    this.sources[source]!.spec.counters = counters;
+  }
+
   get sourceCount(): number {
     return this.sources.length;
   }

@@ -9,11 +9,12 @@ import type { SimEndpoints } from '../sim/simulator.js';
 
 export const FEED_NAMES: readonly FeedName[] = ['polymarket', 'binance', 'rtds', 'deribit'];
 
+/** Where each feed connects; a simulator serves only the venues it was started with. */
 export interface FeedEndpoints {
-  polymarket: { wsUrl: string; restUrl: string };
-  binance: { wsBaseUrl: string; restUrl: string };
-  rtds: { wsUrl: string };
-  deribit: { wsUrl: string };
+  polymarket?: { wsUrl: string; restUrl: string } | undefined;
+  binance?: { wsBaseUrl: string; restUrl: string } | undefined;
+  rtds?: { wsUrl: string } | undefined;
+  deribit?: { wsUrl: string } | undefined;
 }
 
 /** USD-M price ticks (exchangeInfo PRICE_FILTER), as decimal exponents: 0.1 → 1. */
@@ -30,15 +31,17 @@ export function liveEndpoints(cfg: Config): FeedEndpoints {
 }
 
 export function simulatorEndpoints(e: SimEndpoints): FeedEndpoints {
-  const missing = (name: string): never => {
-    throw new PolyedgeError('PE_USAGE', `the simulator does not serve ${name}`);
-  };
   return {
-    polymarket: e.polymarket ? { wsUrl: e.polymarket.wsUrl, restUrl: e.polymarket.restUrl } : missing('polymarket'),
-    binance: e.binance ? { wsBaseUrl: e.binance.wsBaseUrl, restUrl: e.binance.restUrl } : missing('binance'),
-    rtds: e.rtds ? { wsUrl: e.rtds.wsUrl } : missing('rtds'),
-    deribit: e.deribit ? { wsUrl: e.deribit.wsUrl } : missing('deribit'),
+    polymarket: e.polymarket && { wsUrl: e.polymarket.wsUrl, restUrl: e.polymarket.restUrl },
+    binance: e.binance && { wsBaseUrl: e.binance.wsBaseUrl, restUrl: e.binance.restUrl },
+    rtds: e.rtds && { wsUrl: e.rtds.wsUrl },
+    deribit: e.deribit && { wsUrl: e.deribit.wsUrl },
   };
+}
+
+function need<T>(v: T | undefined, feed: string): T {
+  if (v === undefined) throw new PolyedgeError('PE_USAGE', `feed ${feed} was asked for, but nothing serves it`, 'feeds');
+  return v;
 }
 
 export function tuningOf(cfg: Config): ConnectionTuning {
@@ -71,7 +74,7 @@ export function planFeeds(cfg: Config, endpoints: FeedEndpoints, feeds: readonly
   for (const feed of feeds) {
     if (feed === 'polymarket') {
       if (tokenIds.length === 0) continue;
-      specs.push({ feed, ...endpoints.polymarket, tokenIds, maxAssetsPerConnection: f.polymarket_max_assets_per_connection });
+      specs.push({ feed, ...need(endpoints.polymarket, feed), tokenIds, maxAssetsPerConnection: f.polymarket_max_assets_per_connection });
     } else if (feed === 'binance') {
       const symbols = f.binance_symbols.map((symbol, i) => {
         const tickExp = BINANCE_TICK_EXP[symbol];
@@ -80,11 +83,11 @@ export function planFeeds(cfg: Config, endpoints: FeedEndpoints, feeds: readonly
         }
         return { symbol, tickExp };
       });
-      specs.push({ feed, ...endpoints.binance, symbols, depthStream: f.binance_depth_stream, trades: true, liquidations: true, bookTicker: true });
+      specs.push({ feed, ...need(endpoints.binance, feed), symbols, depthStream: f.binance_depth_stream, trades: true, liquidations: true, bookTicker: true });
     } else if (feed === 'rtds') {
-      specs.push({ feed, ...endpoints.rtds, symbols: rtdsSymbolsOf(f.binance_symbols), priceStallMs: f.rtds_price_stall_ms });
+      specs.push({ feed, ...need(endpoints.rtds, feed), symbols: rtdsSymbolsOf(f.binance_symbols), priceStallMs: f.rtds_price_stall_ms });
     } else {
-      specs.push({ feed, ...endpoints.deribit, indices: f.deribit_indices });
+      specs.push({ feed, ...need(endpoints.deribit, feed), indices: f.deribit_indices });
     }
   }
   return specs;

@@ -8,6 +8,8 @@ import type { Fill, Order } from '../trading/types.js';
 export interface Merge {
   /** Unique per merge (the transaction hash live); replay must not apply one twice. */
   mergeId: string;
+  /** Whose positions are merged; positions are kept per strategy. */
+  strategy?: string;
   market: number;
   tokens: [number, number];
   /** Micro-shares of each token, micro-pUSD received. */

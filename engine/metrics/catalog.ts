@@ -168,8 +168,8 @@ export const METRICS = [
     type: 'gauge',
     unit: 'state',
     labels: [],
-    help: 'Engine state: 0 starting, 1 running, 2 paused, 3 halted by the kill switch, 4 stopping.',
-    formula: '0 starting, 1 running, 2 paused, 3 halted (kill switch), 4 stopping',
+    help: 'Engine state: 0 RUNNING, 1 PAUSED, 2 REDUCE_ONLY, 3 HALTED.',
+    formula: 'EngineState of engine/risk/state.ts: 0 RUNNING, 1 PAUSED, 2 REDUCE_ONLY, 3 HALTED (kill switch or operator)',
   },
   {
     name: 'polyedge_risk_rejections_total',

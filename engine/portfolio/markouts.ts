@@ -146,7 +146,7 @@ export class MarkoutTracker {
   dropped = 0;
   private readonly tokens: readonly TokenInfo[];
   private readonly markets: readonly MarketInfo[];
-  private readonly params: MarkoutParams;
+  private params: MarkoutParams;
   private readonly listener: MarkoutListener | undefined;
   private readonly byToken = new Map<number, TokenState>();
   private readonly byMarket = new Map<number, MarketStats>();
@@ -207,6 +207,15 @@ export class MarkoutTracker {
     const adverse = s?.adverse ?? 0;
     const weight = s?.weight ?? 0;
     return prior + weight > 0 ? (prior / 2 + adverse) / (prior + weight) : 0.5;
+  }
+
+  /** New scoring parameters; recorded markouts are kept and rescored under them. */
+  setParams(params: MarkoutParams): void {
+    this.params = params;
+  }
+
+  get currentParams(): Readonly<MarkoutParams> {
+    return this.params;
   }
 
   report(nowMs: number): ToxicityReport {

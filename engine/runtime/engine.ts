@@ -1,0 +1,592 @@
+// The decision loop on the main thread. One pass:
+//
+//   drain every ring ──▶ apply events: trades and books to the paper venue,
+//        │               reference prices to fusion, marks, dirty markets
+//        ▼
+//   paper venue advance (acks, fills, cancels land: journal → positions)
+//        ▼
+//   for each dirty market, each strategy: decide ─▶ reconcile ─▶ risk ─▶ submit/cancel
+//        ▼
+//   kill switch check; journal checkpoint when due
+//
+// Nothing in a pass blocks: the loop awaits only between passes (on the
+// rings, or a timer for the next paper-venue event), which is where the
+// control plane's requests run. A reload therefore always lands between two
+// events, never inside one.
+//
+// Every change to orders or money is journaled first and applied to state
+// from the journal record (JournalState), so a restart replays exactly the
+// path the live engine took.
+
+import { native } from '../native.js';
+import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
+import { TopOfBook } from '../../workers/book/reader.js';
+import type { BookReader } from '../../workers/book/reader.js';
+import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
+import type { Config } from '../config/config.js';
+import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
+import type { MarketDataHub } from '../data/hub.js';
+import { PaperExecutor } from '../execution/paper.js';
+import { Journal } from '../journal/journal.js';
+import type { JournalInput, Merge } from '../journal/records.js';
+import { JournalState, restore } from '../journal/restore.js';
+import { LatencyHistogram } from '../metrics/latency.js';
+import { MarkoutTracker } from '../portfolio/markouts.js';
+import { Portfolio } from '../portfolio/positions.js';
+import { flattenOrders, RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
+import { EngineState, EngineStateMachine } from '../risk/state.js';
+import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
+import { createStrategy } from '../strategy/registry.js';
+import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/types.js';
+import { Side, UNIT, type DesiredOrder, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';
+import { ReferenceFusion, type SourceSeries } from './fusion.js';
+
+/** A hub price series that feeds fusion: (source, token) → named reference of an underlying. */
+export interface ReferenceInput {
+  source: number;
+  token: number;
+  name: string;
+  underlying: string;
+}
+
+export interface VolatilityInput {
+  source: number;
+  token: number;
+  underlying: string;
+}
+
+export interface EngineOptions {
+  cfg: Config;
+  markets: MarketInfo[];
+  tokens: TokenInfo[];
+  hub: MarketDataHub;
+  /** Hub source of the Polymarket market channel (books are the hub's Polymarket books). */
+  polySource: number;
+  references: readonly ReferenceInput[];
+  volatilities: readonly VolatilityInput[];
+  journalPath: string;
+  log: (line: string) => void;
+}
+
+export const allocatorParamsSchema = object({
+  maker: object({ enabled: boolean({ default: true }) }),
+  complete_set: object({ enabled: boolean({ default: true }) }),
+  directional: object({ enabled: boolean({ default: true }) }),
+});
+export type AllocatorParams = Infer<typeof allocatorParamsSchema>;
+
+export const exitParamsSchema = object({
+  cancel_before_end_ms: number({ integer: true, min: 0, default: 3_000, description: 'stop quoting and cancel this long before a market window ends' }),
+});
+export type ExitParams = Infer<typeof exitParamsSchema>;
+
+export const perfParamsSchema = object({
+  wait: oneOf(['async', 'spin'] as const, { default: 'async', description: 'sleep on the rings between passes, or busy-poll' }),
+  status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
+});
+export type PerfParams = Infer<typeof perfParamsSchema>;
+
+interface LiveOrder {
+  order: Order;
+  strategy: number;
+  cancelSent: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export class Engine {
+  readonly cfg: Config;
+  readonly markets: MarketInfo[];
+  readonly tokens: TokenInfo[];
+  readonly hub: MarketDataHub;
+  readonly books: BookReader;
+  readonly state = new EngineStateMachine();
+  readonly risk: RiskGate;
+  readonly portfolio: Portfolio;
+  readonly markouts: MarkoutTracker;
+  readonly fusion: ReferenceFusion;
+  readonly executor: PaperExecutor;
+  readonly strategies: Strategy<unknown>[];
+  readonly journal: Journal;
+  readonly journalState: JournalState;
+  readonly tickToDecision = new LatencyHistogram();
+  readonly decisionCompute = new LatencyHistogram();
+  readonly decisionQueueWait = new LatencyHistogram();
+  /** Recent window of tick_to_decision (rotated every status interval) for the status line and storm comparisons. */
+  recentTickToDecision = new LatencyHistogram();
+  /** Mid per token in ticks (NaN: no two-sided book). */
+  readonly marks: Float64Array;
+  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0 };
+  readonly ordersByOutcome = new Map<string, number>();
+  readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
+  readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
+
+  allocator: AllocatorParams = { maker: { enabled: true }, complete_set: { enabled: true }, directional: { enabled: true } };
+  exit: ExitParams = { cancel_before_end_ms: 3_000 };
+  perf: PerfParams;
+
+  private readonly polySource: number;
+  private readonly live = new Map<string, LiveOrder>();
+  /** [strategy][token] → live orders, for StrategyContext.openOrders. */
+  private readonly liveBy: Order[][][];
+  private readonly refBySourceToken = new Map<number, SourceSeries>();
+  private readonly volBySourceToken = new Map<number, { underlying: string }>();
+  private readonly vols = new Map<string, { value: number; recvMs: number }>();
+  private readonly windowOpen: Float64Array;
+  private readonly dirtyMarket: Uint8Array;
+  /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
+  private readonly dirtySinceNs: Float64Array;
+  private readonly dirtyToken: Uint8Array;
+  private readonly desired: DesiredOrder[] = [];
+  private readonly top = new TopOfBook();
+  private readonly ctx: StrategyContext & { strategy: number };
+  private readonly riskView: RiskView;
+  private readonly sessionTag = Date.now().toString(36);
+  private orderSeq = 0;
+  private clockOffsetMs = 0;
+  private clockSet: boolean;
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private readonly log: (line: string) => void;
+
+  constructor(opts: EngineOptions) {
+    const { cfg } = opts;
+    this.cfg = cfg;
+    this.markets = opts.markets;
+    this.tokens = opts.tokens;
+    this.hub = opts.hub;
+    this.log = opts.log;
+    if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
+    this.books = opts.hub.polymarket;
+    this.polySource = opts.polySource;
+    this.clockSet = cfg.engine.clock === 'wall';
+    this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms };
+    this.risk = new RiskGate(cfg.risk);
+    this.portfolio = new Portfolio(this.tokens, this.markets);
+    this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity });
+    this.fusion = new ReferenceFusion(cfg.fusion);
+    for (const r of opts.references) this.refBySourceToken.set(r.source * 65_536 + r.token, this.fusion.addSource(r.name, r.underlying));
+    for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
+    this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
+    this.liveBy = this.strategies.map(() => this.tokens.map(() => []));
+    this.marks = new Float64Array(this.tokens.length).fill(NaN);
+    this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
+    this.dirtyMarket = new Uint8Array(this.markets.length);
+    this.dirtySinceNs = new Float64Array(this.markets.length).fill(Infinity);
+    this.dirtyToken = new Uint8Array(this.tokens.length);
+
+    const listener: ExecutionListener = {
+      onAck: (o) => this.record({ type: 'ack', tsMs: this.nowMs(), orderId: o.id, ackMs: o.ackMs, venueId: '' }),
+      onReject: (o, reason) => this.onTerminal(o, { type: 'reject', tsMs: this.nowMs(), orderId: o.id, reason }, reason),
+      onFill: (f) => this.onFill(f),
+      onCancel: (o) => this.onTerminal(o, { type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'cancelled' }),
+      onExpire: (o) => this.onTerminal(o, { type: 'expire', tsMs: this.nowMs(), orderId: o.id }),
+    };
+    this.executor = new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener });
+
+    const engine = this;
+    this.ctx = {
+      strategy: 0,
+      get nowMs() {
+        return engine.nowMs();
+      },
+      markets: this.markets,
+      tokens: this.tokens,
+      books: this.books,
+      referencePrice: (u) => this.referencePrice(u),
+      windowOpenPrice: (m) => this.windowOpen[m]!,
+      volatility: (u) => this.vols.get(u)?.value ?? NaN,
+      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
+      openOrders: (t) => this.liveBy[this.ctx.strategy]![t]!,
+      toxicity: (m) => this.markouts.toxicity(m),
+    };
+    this.riskView = {
+      get nowMs() {
+        return engine.nowMs();
+      },
+      get engineState() {
+        return engine.state.state;
+      },
+      books: this.books,
+      tokens: this.tokens,
+      markets: this.markets,
+      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
+      marketPosition: (m) => {
+        const name = this.strategies[this.ctx.strategy]!.name;
+        const [a, b] = this.markets[m]!.tokens;
+        return this.portfolio.position(name, a) + this.portfolio.position(name, b);
+      },
+      grossExposure: () => this.portfolio.grossExposure(this.marks),
+      dailyPnl: () => this.portfolio.dailyPnl(this.marks),
+    };
+
+    // Restore: positions and open orders exactly as journaled before a crash or stop.
+    const opened = Journal.open(opts.journalPath, {
+      fsync: cfg.journal.fsync,
+      fsyncIntervalMs: cfg.journal.fsync_interval_ms,
+      snapshotEvery: cfg.journal.snapshot_every,
+      compact: cfg.journal.compact,
+      allowCorruption: cfg.journal.allow_corruption,
+    });
+    this.journal = opened.journal;
+    const applier = {
+      applyFill: (f: Fill) => this.portfolio.applyFill(f),
+      applyMerge: (m: Merge) => this.portfolio.merge(m.strategy ?? '', m.market, m.size, m.mergeId),
+      restore: (s: unknown) => this.portfolio.restore(s),
+    };
+    const restored = restore(opened.replay.records, applier);
+    this.journalState = restored.state;
+    this.restoredFrom = {
+      records: opened.replay.records.length,
+      tornTailBytes: opened.replay.tornTailBytes,
+      openOrders: this.journalState.openOrders.size,
+      warning: opened.replay.warning,
+    };
+    if (opened.replay.warning) this.log(`journal: ${opened.replay.warning}`);
+  }
+
+  // ---- clock ------------------------------------------------------------
+
+  /** Engine time, Unix ms: wall, or the reference feed's venue clock (see [engine] clock). */
+  nowMs(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /** Re-sends the orders that were open when the previous run stopped, then runs the loop. */
+  start(): void {
+    this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+    this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
+    for (const o of [...this.journalState.openOrders.values()]) {
+      // The paper venue died with the process: its queue position is gone. The rest of the
+      // order goes back as a new order (new id, so its fills can never collide with the old one's).
+      this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'restart' });
+      const strategy = this.strategies.findIndex((s) => s.name === o.strategy);
+      const rest = o.size - o.filled;
+      if (strategy < 0 || rest <= 0) continue;
+      this.ctx.strategy = strategy;
+      this.send(strategy, { token: o.token, side: o.side as Side, price: o.price, size: rest, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: `${o.reason}:restored` });
+    }
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops the loop, cancels every open order, writes a final snapshot and closes the journal. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loopDone;
+    this.cancelAll('shutdown');
+    // Cancels travel with latency: let the paper venue deliver them.
+    const deadline = Date.now() + 2_000;
+    while (this.live.size > 0 && Date.now() < deadline) {
+      this.executor.advance(this.nowMs());
+      if (this.live.size === 0) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.executor.nextDueMs() - this.nowMs()))));
+    }
+    this.checkpoint();
+    this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
+    this.journal.close();
+  }
+
+  private async loop(): Promise<void> {
+    let sinceYield = 0;
+    while (this.running) {
+      const spin = this.perf.wait === 'spin';
+      const n = this.pass();
+      if (n > 0 && ++sinceYield < 64) continue;
+      sinceYield = 0;
+      if (spin || n > 0) {
+        // Let I/O (the control plane) run between passes, then poll again.
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      const due = this.executor.nextDueMs() - this.nowMs();
+      await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
+    }
+  }
+
+  /** One pass of the loop; returns the number of events drained. */
+  pass(): number {
+    const n = this.hub.drain(this.onEvent);
+    this.counts.events += n;
+    const now = this.nowMs();
+    for (let t = 0; t < this.dirtyToken.length; t++) {
+      if (this.dirtyToken[t] === 0) continue;
+      this.dirtyToken[t] = 0;
+      this.updateMark(t, now);
+      this.executor.onBook(t, now);
+    }
+    this.executor.advance(now);
+    this.markouts.advance(now);
+    for (let m = 0; m < this.markets.length; m++) {
+      if (this.dirtyMarket[m] === 0) continue;
+      this.dirtyMarket[m] = 0;
+      const since = this.dirtySinceNs[m]!;
+      this.dirtySinceNs[m] = Infinity;
+      this.decide(m, since);
+    }
+    if (this.state.checkDailyLoss(this.portfolio.dailyPnl(this.marks), this.risk.dailyLossLimitMicros, now)) {
+      this.log(`kill switch: daily loss beyond ${this.cfg.risk.daily_loss_limit} pUSD; HALTED, cancelling every order`);
+      this.cancelAll('kill_switch');
+    }
+    if (this.journal.snapshotDue) this.checkpoint();
+    return n;
+  }
+
+  // ---- events ---------------------------------------------------------------
+
+  private readonly onEvent = (e: EventRecord, source: number): void => {
+    if (source === this.polySource) {
+      const t = e.token;
+      const info = this.tokens[t];
+      if (!info) return;
+      const m = info.market;
+      if (e.kind === EventKind.Trade) {
+        // Trades before the book change that shows them: the queue model reads a drop without a trade as cancels.
+        const size = Math.round(e.size * UNIT);
+        if (size > 0) this.executor.onTrade(t, e.price, size, (e.flags & Flag.Ask) !== 0 ? Side.Sell : Side.Buy, this.nowMs());
+      } else if (e.kind === EventKind.TickSizeChange) {
+        if (e.price > 0) this.markets[m]!.tickSize = e.price;
+      } else if (e.kind !== EventKind.LevelUpdate && e.kind !== EventKind.BestBidAsk && e.kind !== EventKind.Resync) {
+        return;
+      }
+      this.dirtyToken[t] = 1;
+      this.markDirty(m, e.recvNs);
+      return;
+    }
+    if (e.kind === EventKind.ExternalPrice) {
+      const series = this.refBySourceToken.get(source * 65_536 + e.token);
+      if (!series || (e.flags & Flag.Snapshot) !== 0) return;
+      if (!this.clockSet && e.exchTsMs > 0) {
+        // Feed clock: engine time follows the reference venue from its first price on.
+        this.clockOffsetMs = e.exchTsMs - Date.now();
+        this.clockSet = true;
+      }
+      const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
+      if (this.fusion.update(series, (e.aux0 + e.aux1) / 2, e.exchTsMs, recvMs)) {
+        for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs);
+      }
+      return;
+    }
+    if (e.kind === EventKind.Volatility) {
+      const v = this.volBySourceToken.get(source * 65_536 + e.token);
+      if (v) this.vols.set(v.underlying, { value: e.aux0, recvMs: this.nowMs() });
+    }
+  };
+
+  private markDirty(m: number, recvNs: number): void {
+    this.dirtyMarket[m] = 1;
+    if (recvNs < this.dirtySinceNs[m]!) this.dirtySinceNs[m] = recvNs;
+  }
+
+  private updateMark(t: number, now: number): void {
+    this.books.top(t, this.top);
+    const tp = this.top;
+    const ok = tp.bidTick !== NO_TICK && tp.askTick !== NO_TICK && (tp.flags & (BookFlag.Crossed | BookFlag.Resyncing)) === 0;
+    const mid = ok ? (tp.bidTick + tp.askTick) / 2 : NaN;
+    this.marks[t] = mid;
+    if (ok) this.markouts.onMid(t, mid, now);
+  }
+
+  private referencePrice(underlying: string): ReferencePrice | undefined {
+    return this.fusion.price(underlying, this.nowMs());
+  }
+
+  // ---- decisions ------------------------------------------------------------
+
+  private decide(m: number, sinceNs: number): void {
+    const market = this.markets[m]!;
+    const now = this.nowMs();
+    // The window's opening price is the fused reference at its start (or the first we saw after it).
+    if (Number.isNaN(this.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
+      const ref = this.referencePrice(market.underlying);
+      if (ref) this.windowOpen[m] = ref.price;
+    }
+    for (let s = 0; s < this.strategies.length; s++) {
+      const t0 = Number(native.nowNs());
+      this.ctx.strategy = s;
+      const out = this.desired;
+      out.length = 0;
+      // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
+      const name = this.strategies[s]!.name as keyof AllocatorParams;
+      if (this.allocator[name].enabled && !(market.endMs - now < this.exit.cancel_before_end_ms)) this.strategies[s]!.decide(this.ctx, m, out);
+      this.reconcile(s, market, out);
+      const t1 = Number(native.nowNs());
+      this.decisionCompute.recordNs(t1 - t0);
+      if (Number.isFinite(sinceNs)) {
+        this.decisionQueueWait.recordNs(t0 - sinceNs);
+        this.tickToDecision.recordNs(t1 - sinceNs);
+        this.recentTickToDecision.recordNs(t1 - sinceNs);
+      }
+      this.counts.decisions++;
+      if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
+    }
+  }
+
+  /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
+  private reconcile(s: number, market: MarketInfo, desired: DesiredOrder[]): void {
+    const [a, b] = market.tokens;
+    for (const token of [a, b]) {
+      const orders = this.liveBy[s]![token]!;
+      for (let i = 0; i < orders.length; i++) {
+        const o = orders[i]!;
+        const k = desired.findIndex((d) => d.token === o.token && d.side === o.side && d.price === o.price && d.size === o.size && d.type === o.type && d.postOnly === o.postOnly);
+        if (k >= 0) desired.splice(k, 1);
+        else this.cancel(o, 'replaced');
+      }
+    }
+    for (const d of desired) this.send(s, d);
+  }
+
+  private send(s: number, d: DesiredOrder): void {
+    const reason = this.risk.check(d, this.riskView);
+    if (reason !== RiskReason.Pass) {
+      this.riskRejections[reason]!++;
+      return;
+    }
+    this.submit(s, d);
+  }
+
+  private submit(s: number, d: DesiredOrder): void {
+    const strategy = this.strategies[s]!.name;
+    const now = this.nowMs();
+    const order: Order = {
+      id: `${this.sessionTag}-${++this.orderSeq}`,
+      strategy,
+      token: d.token,
+      side: d.side,
+      price: d.price,
+      size: d.size,
+      filled: 0,
+      type: d.type,
+      postOnly: d.postOnly,
+      expiresMs: d.expiresMs,
+      reason: d.reason,
+      status: 'pending',
+      createdMs: now,
+      ackMs: NaN,
+    };
+    this.record({ type: 'order', tsMs: now, order: { ...order } });
+    this.live.set(order.id, { order, strategy: s, cancelSent: false });
+    this.liveBy[s]![order.token]!.push(order);
+    this.counts.ordersSent++;
+    this.executor.submit(order, now);
+  }
+
+  private cancel(o: Order, _why: string): void {
+    const l = this.live.get(o.id);
+    if (!l || l.cancelSent) return;
+    l.cancelSent = true;
+    this.counts.cancelsSent++;
+    this.executor.cancel(o.id, this.nowMs());
+  }
+
+  cancelAll(why: string): number {
+    let n = 0;
+    for (const l of this.live.values()) {
+      if (!l.cancelSent) n++;
+      this.cancel(l.order, why);
+    }
+    return n;
+  }
+
+  // ---- venue reports --------------------------------------------------------
+
+  private onFill(f: Fill): void {
+    const fresh = !this.journalState.fillIds.has(f.fillId);
+    this.record({ type: 'fill', tsMs: this.nowMs(), fill: { ...f } });
+    if (!fresh) return;
+    this.counts.fills++;
+    this.markouts.onFill(f);
+    const l = this.live.get(f.orderId);
+    if (l && l.order.filled >= l.order.size) this.forget(l);
+  }
+
+  private onTerminal(o: Order, rec: JournalInput, rejectReason?: RejectReason): void {
+    this.record(rec);
+    const key = `${o.strategy}:${rec.type === 'reject' ? `reject:${rejectReason}` : rec.type}`;
+    this.ordersByOutcome.set(key, (this.ordersByOutcome.get(key) ?? 0) + 1);
+    if (rec.type === 'reject') this.counts.rejects++;
+    const l = this.live.get(o.id);
+    if (l) this.forget(l);
+  }
+
+  private forget(l: LiveOrder): void {
+    this.live.delete(l.order.id);
+    const arr = this.liveBy[l.strategy]![l.order.token]!;
+    const i = arr.indexOf(l.order);
+    if (i >= 0) arr.splice(i, 1);
+  }
+
+  /** Paper merge of complete sets a complete-set strategy holds: 1 Up + 1 Down → 1 pUSD. */
+  private mergeSets(s: number, m: number): void {
+    this.ctx.strategy = s;
+    const n = mergeableSets(this.ctx, m);
+    if (!(n > 0)) return;
+    const market = this.markets[m]!;
+    const merge: Merge = { mergeId: `${this.sessionTag}-merge-${++this.orderSeq}`, strategy: this.strategies[s]!.name, market: m, tokens: [market.tokens[0], market.tokens[1]], size: n };
+    this.record({ type: 'merge', tsMs: this.nowMs(), merge });
+    this.counts.merges++;
+  }
+
+  // ---- journal ----------------------------------------------------------------
+
+  /** Appends a record, then applies it to state: the live path and the restore path are the same code. */
+  private record(rec: JournalInput): void {
+    this.journal.append(rec);
+    this.journalState.apply(rec);
+  }
+
+  private checkpoint(): void {
+    this.journal.checkpoint(this.journalState.snapshot(this.portfolio.snapshot(), this.nowMs()));
+  }
+
+  // ---- control ----------------------------------------------------------------
+
+  pause(): { state: string } {
+    this.state.transition(EngineState.Paused, 'control', this.nowMs());
+    return { state: this.state.name };
+  }
+
+  resume(): { state: string; killSwitchLatched: boolean } {
+    if (this.state.state === EngineState.Halted) this.state.resetKillSwitch();
+    this.state.transition(EngineState.Running, 'control', this.nowMs());
+    return { state: this.state.name, killSwitchLatched: this.state.killSwitchLatched };
+  }
+
+  /** Cancels every order and sells every position at the best bid (FAK); leaves the engine PAUSED. */
+  flatten(): { cancelled: number; orders: number; blocked: Array<{ token: number; reason: string }> } {
+    this.state.transition(EngineState.Paused, 'flatten', this.nowMs());
+    const cancelled = this.cancelAll('flatten');
+    let orders = 0;
+    const blocked: Array<{ token: number; reason: string }> = [];
+    for (let s = 0; s < this.strategies.length; s++) {
+      this.ctx.strategy = s;
+      const positions = this.tokens.map((t) => this.portfolio.position(this.strategies[s]!.name, t.index));
+      const r = flattenOrders(this.riskView, positions);
+      for (const o of r.orders) {
+        this.submit(s, o);
+        orders++;
+      }
+      for (const b of r.blocked) blocked.push({ token: b.token, reason: RISK_REASON_NAMES[b.reason] ?? String(b.reason) });
+    }
+    return { cancelled, orders, blocked };
+  }
+
+  /** Orders the engine believes live, for /state/orders. */
+  liveOrders(): Order[] {
+    return [...this.live.values()].map((l) => ({ ...l.order }));
+  }
+
+  /** Marks every market dirty, so parameter changes show on the next pass even in a quiet market. */
+  touchAll(): void {
+    for (let m = 0; m < this.markets.length; m++) this.dirtyMarket[m] = 1;
+  }
+
+  rotateRecent(): LatencyHistogram {
+    const prev = this.recentTickToDecision;
+    this.recentTickToDecision = new LatencyHistogram();
+    return prev;
+  }
+}

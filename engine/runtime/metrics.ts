@@ -1,0 +1,63 @@
+// Wires the engine's live state into the metrics registry. Everything is read
+// at scrape time: nothing on the decision path pushes a metric.
+
+import { COUNTER } from '../../workers/counters.js';
+import type { RequestCount } from '../control/server.js';
+import type { MarketDataHub } from '../data/hub.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import { RISK_REASON_NAMES } from '../risk/gates.js';
+import type { Engine } from './engine.js';
+
+export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[]): void {
+  r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
+  r.register('polyedge_decision_compute_seconds', {}, engine.decisionCompute);
+  r.register('polyedge_decision_queue_wait_seconds', {}, engine.decisionQueueWait);
+  for (let s = 0; s < hub.sourceCount; s++) {
+    const source = hub.sourceName(s);
+    const lat = hub.latency(s);
+    r.register('polyedge_exchange_to_receive_seconds', { source }, lat.exchangeToReceive);
+    r.register('polyedge_receive_to_drain_seconds', { source }, lat.receiveToDrain);
+    r.register('polyedge_events_total', { source }, () => hub.events(s));
+    const counter = (name: keyof typeof COUNTER) => () => hub.counters(s)?.[name] ?? 0;
+    r.register('polyedge_feed_frames_total', { source }, counter('frames'));
+    r.register('polyedge_feed_parse_errors_total', { source }, counter('parseErrors'));
+    r.register('polyedge_feed_resyncs_total', { source }, counter('resyncs'));
+    r.register('polyedge_feed_reconnects_total', { source }, counter('reconnects'));
+    r.register('polyedge_feed_gaps_total', { source }, counter('gaps'));
+  }
+  r.collect('polyedge_orders_total', (emit) => {
+    for (const [key, n] of engine.ordersByOutcome) {
+      const i = key.indexOf(':');
+      emit({ strategy: key.slice(0, i), outcome: key.slice(i + 1) }, n);
+    }
+  });
+  r.collect('polyedge_fills_total', (emit) => {
+    const byStrategy = new Map<string, number>();
+    for (const e of engine.portfolio.entries()) byStrategy.set(e.strategy, (byStrategy.get(e.strategy) ?? 0) + e.fills);
+    for (const [strategy, n] of byStrategy) emit({ strategy }, n);
+  });
+  r.collect('polyedge_position_shares', (emit) => {
+    for (const e of engine.portfolio.entries()) if (e.position !== 0) emit({ token: engine.tokens[e.token]?.tokenId ?? String(e.token) }, e.position / 1e6);
+  });
+  r.register('polyedge_pnl_realised_usd', {}, () => engine.portfolio.total(engine.marks).realised / 1e6);
+  r.register('polyedge_pnl_unrealised_usd', {}, () => engine.portfolio.total(engine.marks).unrealised / 1e6);
+  r.register('polyedge_fees_usd', {}, () => engine.portfolio.total(engine.marks).fees / 1e6);
+  r.register('polyedge_gross_exposure_usd', {}, () => engine.portfolio.grossExposure(engine.marks) / 1e6);
+  r.register('polyedge_engine_state', {}, () => engine.state.state);
+  r.collect('polyedge_risk_rejections_total', (emit) => {
+    engine.riskRejections.forEach((n, i) => {
+      if (n > 0) emit({ reason: RISK_REASON_NAMES[i] ?? String(i) }, n);
+    });
+  });
+  r.collect('polyedge_control_requests_total', (emit) => {
+    for (const c of requests()) emit({ route: c.route, code: String(c.code) }, c.count);
+  });
+  for (const s of engine.fusion.sources) {
+    r.register('polyedge_fusion_wins_total', { source: s.name }, () => s.wins);
+    r.register('polyedge_fusion_lead_seconds', { source: s.name }, s.lead);
+  }
+  r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
+  r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);
+  r.register('polyedge_journal_fsyncs_total', {}, () => engine.journal.stats.fsyncs);
+  r.register('polyedge_journal_fsync_errors_total', {}, () => engine.journal.stats.fsyncErrors);
+}

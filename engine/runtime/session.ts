@@ -1,0 +1,266 @@
+// One engine session: feeds (the bundled offline session on the venue
+// simulator, or the live venues), pinned feed workers, the hub, the engine,
+// the control plane and the status line; and a clean stop.
+
+import { native } from '../native.js';
+import type { Config } from '../config/config.js';
+import { markoutParamsSchema } from '../portfolio/markouts.js';
+import { riskParamsSchema } from '../risk/gates.js';
+import { CONTROL_TOKEN_ENV, startControlServer, type ControlHandlers, type ControlServer } from '../control/server.js';
+import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
+import { MarketDataHub } from '../data/hub.js';
+import { liveEndpoints, planFeeds, rtdsSymbolsOf, simulatorEndpoints, tuningOf, type FeedEndpoints } from '../data/plan.js';
+import { PolyedgeError } from '../errors.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { ENGINE_STATE_NAMES } from '../risk/state.js';
+import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
+import { VenueSimulator } from '../sim/simulator.js';
+import { completeSetParamsSchema } from '../strategy/complete-set.js';
+import { directionalParamsSchema } from '../strategy/directional.js';
+import { makerParamsSchema } from '../strategy/maker.js';
+import { reloadParams } from '../strategy/registry.js';
+import type { MarketInfo, TokenInfo } from '../trading/types.js';
+import { discoverUpDownMarkets } from './discovery.js';
+import { allocatorParamsSchema, Engine, exitParamsSchema, perfParamsSchema, type ReferenceInput, type VolatilityInput } from './engine.js';
+import { fusionParamsSchema } from './fusion.js';
+import { registerEngineMetrics } from './metrics.js';
+
+export interface SessionOptions {
+  cfg: Config;
+  feeds: 'sim' | 'live';
+  /** Simulator pacing (sim feeds): 1 = the capture's own pace. */
+  speed: number;
+  seed: number;
+  journalPath: string;
+  controlPort?: number | undefined;
+  log: (line: string) => void;
+  /** Status line sink; undefined = none. */
+  status?: ((line: string) => void) | undefined;
+}
+
+export interface Session {
+  engine: Engine;
+  control: ControlServer;
+  hub: MarketDataHub;
+  feeds: FeedHandle[];
+  sim: VenueSimulator | undefined;
+  stop(): Promise<void>;
+}
+
+const usd = (micros: number): string => (micros / 1e6).toFixed(2);
+
+export async function startSession(opts: SessionOptions): Promise<Session> {
+  const { cfg, log } = opts;
+  let sim: VenueSimulator | undefined;
+  let endpoints: FeedEndpoints;
+  let markets: MarketInfo[];
+  let tokens: TokenInfo[];
+  let engineCfg = cfg;
+  if (opts.feeds === 'sim') {
+    const session = buildUpDownSession();
+    markets = session.markets.map((m) => m.info);
+    tokens = session.markets.flatMap((m) => m.tokens);
+    sim = new VenueSimulator({
+      venues: ['polymarket', 'rtds', 'deribit'],
+      source: 'recorded',
+      seed: opts.seed,
+      speed: opts.speed,
+      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS },
+      rtds: { paths: SESSION_RTDS_FILES },
+      deribit: { baseVolatility: 45 },
+    });
+    const e = await sim.start();
+    endpoints = simulatorEndpoints(e);
+    // The session's markets live on the capture's clock (2025-10-29): the engine follows the feed.
+    engineCfg = { ...cfg, engine: { ...cfg.engine, clock: 'feed' } };
+    log(`venue simulator on loopback: polymarket ${e.polymarket!.wsUrl}, rtds ${e.rtds!.wsUrl}, deribit ${e.deribit!.wsUrl}`);
+    log(`session: ${markets.length} synthetic BTC Up/Down 5-minute markets following the real Chainlink BTC/USD path of 2025-10-29 (engine/session/data/PROVENANCE.md)`);
+  } else {
+    endpoints = liveEndpoints(cfg);
+    ({ markets, tokens } = await discoverUpDownMarkets(cfg, log));
+  }
+
+  if (cfg.cpu.pin) {
+    const tid = native.pinCurrentThread(cfg.cpu.main);
+    log(`main thread ${tid} pinned to core ${cfg.cpu.main}; feed workers go to core ${cfg.cpu.feeds}`);
+  }
+
+  const feedNames = opts.feeds === 'sim' ? (['polymarket', 'rtds', 'deribit'] as const) : (['polymarket', 'binance', 'rtds', 'deribit'] as const);
+  const specs = planFeeds(cfg, endpoints, feedNames, tokens.map((t) => t.tokenId));
+  const polySpec = specs.find((s) => s.feed === 'polymarket');
+  const polyBooks = polySpec ? createFeedBooks(polySpec) : undefined;
+  const hub = new MarketDataHub({ polymarketBooks: polyBooks });
+  const feeds: FeedHandle[] = [];
+  let polySource = -1;
+  const references: ReferenceInput[] = [];
+  const volatilities: VolatilityInput[] = [];
+  for (const spec of specs) {
+    const ring = createFeedRing();
+    const source = hub.addSource({ name: spec.feed, ring });
+    const handle = startFeed(
+      { spec, source, ring, cpu: cfg.cpu.pin ? cfg.cpu.feeds : -1, tuning: tuningOf(cfg), onError: (m) => log(`${spec.feed}: ${m}`) },
+      spec.feed === 'polymarket' ? polyBooks : createFeedBooks(spec),
+    );
+    hub.attachCounters(source, handle.counters);
+    feeds.push(handle);
+    if (spec.feed === 'polymarket') polySource = source;
+    if (spec.feed === 'rtds') {
+      rtdsSymbolsOf(cfg.feeds.binance_symbols).forEach((s, token) => {
+        const underlying = s.symbol.replace(/usdt$|\/usd$/, '');
+        references.push({ source, token, name: s.topic === 'binance' ? 'rtds-binance' : 'rtds-chainlink', underlying });
+      });
+    }
+    if (spec.feed === 'deribit') spec.indices.forEach((index, token) => volatilities.push({ source, token, underlying: index.replace(/_usd$/, '') }));
+  }
+  for (const f of feeds) {
+    const r = await f.ready;
+    log(`${r.feed} feed worker thread ${r.tid} pinned to core ${r.cpu < 0 ? 'none' : r.cpu} (taskset -cp ${r.tid} shows ${r.affinity.join(',')})`);
+  }
+
+  const engine = new Engine({ cfg: engineCfg, markets, tokens, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
+  const r = engine.restoredFrom;
+  log(`journal ${opts.journalPath}: ${r.records} records replayed, ${r.openOrders} open orders to restore${r.tornTailBytes ? `, torn tail of ${r.tornTailBytes} bytes dropped` : ''}`);
+  const metrics = new MetricsRegistry();
+  const handlers = controlHandlers(engine, metrics, opts.feeds);
+  const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
+  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts());
+  log(`control plane on ${control.url} (POST needs Authorization: Bearer $${CONTROL_TOKEN_ENV}${process.env[CONTROL_TOKEN_ENV] ? '' : ', which is not set: every POST answers 401'})`);
+  engine.start();
+
+  let lastEvents = 0;
+  let lastAt = Date.now();
+  const statusTimer = opts.status
+    ? setInterval(() => {
+        const now = Date.now();
+        const c = engine.counts;
+        const rate = ((c.events - lastEvents) * 1000) / Math.max(1, now - lastAt);
+        lastEvents = c.events;
+        lastAt = now;
+        const t = engine.rotateRecent().summary();
+        const pnl = engine.portfolio.total(engine.marks);
+        const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
+        opts.status!(
+          `[${ENGINE_STATE_NAMES[engine.state.state]}] ${rate.toFixed(0)} ev/s | tick→decision p50 ${(t.p50Ns / 1e3).toFixed(1)} µs p99 ${(t.p99Ns / 1e3).toFixed(1)} µs | ` +
+            `orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})`,
+        );
+      }, engine.perf.status_interval_ms)
+    : undefined;
+
+  return {
+    engine,
+    control,
+    hub,
+    feeds,
+    sim,
+    async stop() {
+      if (statusTimer) clearInterval(statusTimer);
+      await engine.stop();
+      await control.close();
+      await Promise.all(feeds.map((f) => f.stop()));
+      await sim?.stop();
+    },
+  };
+}
+
+function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string): ControlHandlers {
+  const pnl = () => {
+    const total = engine.portfolio.total(engine.marks);
+    return { mode: 'paper', ...total, dailyPnl: engine.portfolio.dailyPnl(engine.marks), units: 'micro-pUSD' };
+  };
+  const shadow = () => ({
+    mode: 'paper',
+    feeds,
+    counts: { ...engine.counts },
+    outcomes: Object.fromEntries(engine.ordersByOutcome),
+    pnl: pnl(),
+    liveOrders: engine.liveOrders().length,
+  });
+  let finalShadow: object | undefined;
+  let finalToxicity: object | undefined;
+  const strategyByName = (name: string) => engine.strategies.find((s) => s.name === name);
+  const reloadStrategy = (name: string, params: unknown) => {
+    const s = strategyByName(name);
+    if (!s) return { applied: false, reason: `${name} is not running (engine.strategies)`, params };
+    const r = reloadParams(s, params);
+    if (!r.ok) throw new PolyedgeError('PE_CONFIG_INVALID', r.violations.map((v) => `${v.path} ${v.message}`).join('; '), r.violations[0]?.path);
+    engine.touchAll();
+    return { applied: true, params: r.params };
+  };
+  return {
+    health: () => ({ ok: true, state: ENGINE_STATE_NAMES[engine.state.state], feeds, events: engine.counts.events, killSwitchLatched: engine.state.killSwitchLatched }),
+    metrics: () => metrics.renderPrometheus(),
+    positions: () => ({ units: { position: 'micro-shares', money: 'micro-pUSD' }, positions: engine.portfolio.entries().map((e) => ({ ...e, tokenId: engine.tokens[e.token]?.tokenId })) }),
+    pnl,
+    orders: () => ({ orders: engine.liveOrders() }),
+    shadowLive: shadow,
+    shadowFinal: () => finalShadow ?? { final: false, note: 'no shadow session has been closed yet (POST /control/reset_shadow closes one)', live: shadow() },
+    pnlByEngine: () => ({ units: 'micro-pUSD', byStrategy: Object.fromEntries(engine.portfolio.byStrategy(engine.marks)) }),
+    toxicityLive: () => engine.markouts.report(engine.nowMs()),
+    toxicityFinal: () => finalToxicity ?? { final: false, note: 'no shadow session has been closed yet', live: engine.markouts.report(engine.nowMs()) },
+    pause: () => engine.pause(),
+    resume: () => engine.resume(),
+    flatten: () => engine.flatten(),
+    resetShadow: () => {
+      finalShadow = { final: true, closedAtMs: engine.nowMs(), ...shadow() };
+      finalToxicity = { final: true, ...engine.markouts.report(engine.nowMs()) };
+      return { reset: true, final: finalShadow };
+    },
+    reloads: {
+      strategy: { schema: makerParamsSchema, current: () => strategyByName('maker')?.params() ?? {}, apply: (p) => reloadStrategy('maker', p) },
+      taker: { schema: completeSetParamsSchema, current: () => strategyByName('complete_set')?.params() ?? {}, apply: (p) => reloadStrategy('complete_set', p) },
+      edge_model: { schema: directionalParamsSchema, current: () => strategyByName('directional')?.params() ?? {}, apply: (p) => reloadStrategy('directional', p) },
+      allocator: {
+        schema: allocatorParamsSchema,
+        current: () => engine.allocator,
+        apply: (p) => {
+          engine.allocator = p as typeof engine.allocator;
+          engine.touchAll();
+          return engine.allocator;
+        },
+      },
+      risk: {
+        schema: riskParamsSchema,
+        current: () => engine.risk.params(),
+        apply: (p) => {
+          engine.risk.setParams(p as ReturnType<typeof engine.risk.params>);
+          return engine.risk.params();
+        },
+      },
+      toxicity: {
+        schema: markoutParamsSchema,
+        current: () => engine.markouts.currentParams,
+        apply: (p) => {
+          engine.markouts.setParams(p as typeof engine.markouts.currentParams);
+          engine.touchAll();
+          return engine.markouts.currentParams;
+        },
+      },
+      fusion: {
+        schema: fusionParamsSchema,
+        current: () => engine.fusion.getParams(),
+        apply: (p) => {
+          engine.fusion.setParams(p as ReturnType<typeof engine.fusion.getParams>);
+          engine.touchAll();
+          return engine.fusion.getParams();
+        },
+      },
+      exit: {
+        schema: exitParamsSchema,
+        current: () => engine.exit,
+        apply: (p) => {
+          engine.exit = p as typeof engine.exit;
+          engine.touchAll();
+          return engine.exit;
+        },
+      },
+      perf_profile: {
+        schema: perfParamsSchema,
+        current: () => engine.perf,
+        apply: (p) => {
+          engine.perf = p as typeof engine.perf;
+          return engine.perf;
+        },
+      },
+    },
+  };
+}
