@@ -2,7 +2,8 @@
 import type { Suite } from './harness.js';
 import { suite as ingest } from './ingest.js';
 import { suite as packet } from './packet.js';
+import { suite as relay } from './relay.js';
 import { suite as ring } from './ring.js';
 import { suite as sign } from './sign.js';
 
-export const SUITES: readonly Suite[] = [sign, packet, ring, ingest];
+export const SUITES: readonly Suite[] = [sign, packet, ring, ingest, relay];

@@ -41,6 +41,61 @@ export declare class OrderSigner {
 }
 
 /**
+ * A running receive thread. Call stop() to end it; dropping the object
+ * (garbage collection) stops it too.
+ */
+export declare class RelayReceiver {
+  /**
+   * Binds the socket, attaches to the ring as its producer and starts the
+   * thread; returns once the thread is pinned and receiving. `ring` views
+   * the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
+   * has at least 16 slots over a SharedArrayBuffer; `wake` runs
+   * Atomics.notify on the ring's consumer-parked word.
+   */
+  constructor(options: RelayReceiverOptions, ring: Uint8Array, stats: Float64Array, wake?: ((() => void)) | undefined | null)
+  /**
+   * Ends the thread (within 50 ms when blocking), closes the ring and the
+   * socket. Idempotent.
+   */
+  stop(): void
+  /** The bound address, e.g. "10.0.0.2:9000" (the real port when bound to 0). */
+  get localAddress(): string
+  /** SO_RCVBUF as the kernel reports it (twice the payload budget). */
+  get rcvbufBytes(): number
+  /** SO_BUSY_POLL in effect, microseconds; 0 when the kernel refused it. */
+  get busyPollUs(): number
+  /** Kernel thread id of the receive thread (for taskset / ps -L). */
+  get threadId(): number
+}
+
+export declare class RelaySender {
+  /**
+   * Connects a UDP socket to `target` ("HOST:PORT", numeric address) from
+   * `bind` (default 0.0.0.0:0 or [::]:0 to match the target) and binds
+   * `fields` (at least 11 slots, packet.rs numbering) and `packet` (at
+   * least 72 bytes) as this sender's scratch. Do not transfer or detach
+   * their buffers while the sender lives.
+   */
+  constructor(target: string, fields: Float64Array, packet: Uint8Array, bind?: string | undefined | null)
+  /**
+   * Stamps fields[5] with CLOCK_REALTIME, encodes the fields as `format`
+   * (1 legacy, 2 extended) into the packet array, sets fields[10] to the
+   * length and sends. Returns the bytes sent; a codec error (-1..-7); or
+   * SEND_ERROR_BASE - errno when the socket refused. Never throws.
+   */
+  send(format: number): number
+  /**
+   * Sends the first `len` bytes of the packet array as they are (replays,
+   * garbage for tests). Same results as send().
+   */
+  sendRaw(len: number): number
+  /** The socket's own address, e.g. "10.0.0.1:40112". */
+  get localAddress(): string
+  /** Closes the socket; later sends fail with EBADF. Idempotent. */
+  close(): void
+}
+
+/**
  * Binds this thread's scratch arrays: `fields` (at least 11 slots; slot 10
  * is the packet length) and `packet` (at least 72 bytes). Do not transfer
  * or detach their ArrayBuffers while bound.
@@ -127,6 +182,24 @@ export interface OrderV2Fields {
  * calls it) to one CPU and returns its kernel thread id.
  */
 export declare function pinCurrentThread(cpu: number): number
+
+export interface RelayReceiverOptions {
+  /** "ADDR:PORT" (IPv4, or [IPv6]:PORT); port 0 picks a free port. */
+  bind: string
+  /** CPU to pin the receive thread to. */
+  cpu?: number
+  /**
+   * Busy-poll the socket without sleeping (one core at 100 %) instead of
+   * blocking in the kernel.
+   */
+  spin?: boolean
+  /** SO_BUSY_POLL in microseconds (0 = leave it off). Default 50. */
+  busyPollUs?: number
+  /** Requested SO_RCVBUF in bytes (SO_RCVBUFFORCE when privileged). Default 8 MiB. */
+  rcvbufBytes?: number
+  /** Event `source` id written into every record. Default 0. */
+  source?: number
+}
 
 export interface SignedDigest {
   /** The EIP-712 digest of the order (the order hash the exchange uses). */

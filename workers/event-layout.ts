@@ -70,6 +70,12 @@ export const EventKind = {
    * (aux0 + aux1) / 2); token = the source's symbol index; seq = the source's
    * sequence number or NaN. Floats, not ticks: these are signals, never
    * amounts, and Chainlink prints more decimals than any int32 grid holds.
+   * UDP relay records (engine/relay/source.ts) keep the packet's float64
+   * bid/ask bit for bit and add: token = the frame's stream; seq NaN = a
+   * legacy 24-byte packet; size = one-way latency ns (sender CLOCK_REALTIME
+   * send stamp -> receiver CLOCK_REALTIME at receipt); price / price2 = the
+   * send stamp, exact, as whole Unix seconds (u32: read with >>> 0) / the
+   * nanoseconds past them. Other sources leave size, price, price2 unspecified.
    */
   ExternalPrice: 7,
   /** aux0 = annualised volatility as a fraction (0.6 = 60 %), aux1 = estimation horizon in seconds. */

@@ -8,6 +8,7 @@ import { native } from '../native.js';
 import { runCommand, type Command } from './args.js';
 import { benchCommand } from './bench.js';
 import { orderCommand } from './order.js';
+import { relayCommand } from './relay.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { runCommand as engineRunCommand } from './run.js';
@@ -42,6 +43,7 @@ const COMMANDS: Record<string, Entry> = {
   run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: (a) => runCommand(engineRunCommand, a) },
   record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: (a) => runCommand(recordCommand, a) },
   replay: { summary: 'replay a recording through the live parse and book code', run: (a) => runCommand(replayCommand, a) },
+  relay: { summary: 'UDP price relay: send Binance bookTicker as packets, receive them on a native thread', run: relayCommand },
 };
 
 function usage(): string {

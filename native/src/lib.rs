@@ -4,5 +4,7 @@ mod abi;
 mod eip712;
 mod packet;
 mod packet_js;
+mod relay_recv;
+mod relay_send;
 mod signer;
 mod sys;

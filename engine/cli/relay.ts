@@ -1,0 +1,398 @@
+// `polyedge relay send|recv`: the UDP price relay from the command line.
+// send: Binance bookTicker (real, or the in-process venue simulator) → one
+// legacy or extended packet per update. recv: the native receive thread →
+// ring → this thread, printing one-way latency, loss and rates, or one JSON
+// line per packet.
+
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EventViews } from '../../workers/event-layout.js';
+import { COUNTER } from '../../workers/counters.js';
+import { LatencyHistogram } from '../metrics/latency.js';
+import { native } from '../native.js';
+import { PolyedgeError } from '../errors.js';
+import { BookTickerRelay, DEFAULT_BINANCE_WS } from '../relay/binance-relay.js';
+import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
+import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ } from '../relay/packet.js';
+import { PacketSender, type FrameFormat } from '../relay/sender.js';
+import { newRelayPrice, readRelayPrice, RelaySource, RelayStat, sendMicros } from '../relay/source.js';
+import { defaultBinanceCapturePath } from '../sim/recorded.js';
+import { VenueSimulator } from '../sim/simulator.js';
+import { optionalInt, runCommand, type Command } from './args.js';
+
+type Values = Record<string, string | boolean | undefined>;
+
+function usage(message: string, option?: string): never {
+  throw new PolyedgeError('PE_USAGE', message, option);
+}
+
+function endpointOption(v: Values, name: string, opts: { required: boolean; allowPortZero?: boolean; allowName?: boolean }) {
+  const text = v[name];
+  if (typeof text !== 'string') {
+    if (opts.required) usage(`--${name} HOST:PORT is required`, name);
+    return undefined;
+  }
+  const ep = parseEndpoint(text, opts);
+  if (typeof ep === 'string') usage(`--${name}: ${ep}`, name);
+  return ep;
+}
+
+function secondsOption(v: Values, name: string): number | undefined {
+  const text = v[name];
+  if (text === undefined) return undefined;
+  const s = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(s > 0 && s <= 31_536_000)) usage(`--${name} must be a positive number of seconds, got ${JSON.stringify(text)}`, name);
+  return s;
+}
+
+function positiveInt(v: Values, name: string): number | undefined {
+  const n = optionalInt(v, name);
+  if (n === 0) usage(`--${name} must be at least 1`, name);
+  return n;
+}
+
+/** Resolves when SIGINT/SIGTERM arrives, the duration passes, or stop() is called. */
+class StopSignal {
+  private resolveStop!: (why: string) => void;
+  readonly promise = new Promise<string>((r) => (this.resolveStop = r));
+  stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onSignal = (sig: NodeJS.Signals) => this.stop(sig);
+
+  constructor(durationS: number | undefined) {
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+    if (durationS !== undefined) this.timer = setTimeout(() => this.stop('duration'), durationS * 1000);
+  }
+
+  stop(why: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.dispose();
+    this.resolveStop(why);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+const sendCommand: Command = {
+  name: 'relay send',
+  summary:
+    'Subscribes to Binance USD-M <symbol>@bookTicker and sends one UDP packet per update:\n' +
+    'the legacy 24-byte packet (ts_micros u64, bid f64, ask f64, little-endian) or the 72-byte extended frame\n' +
+    '(magic PEDG, sequence, exchange/receive/send stamps, bid/ask and their sizes). The send stamp is CLOCK_REALTIME,\n' +
+    'taken by the native sender right before sendto. --source sim runs the venue simulator in this process\n' +
+    '(the hftbacktest BTCUSDT capture when present, a seeded walk otherwise) and connects to it over loopback.\n' +
+    'With --json, prints one line per packet sent: {"seq","ts_micros","bid","ask","bid_qty","ask_qty","exch_ms","bytes"}.',
+  usage: 'relay send --target HOST:PORT [--symbol btcusdt] [--frame legacy|extended] [--source binance|sim] [--url WS] [--count N] [--duration S] [--json]',
+  options: {
+    target: { type: 'string' },
+    symbol: { type: 'string' },
+    frame: { type: 'string' },
+    source: { type: 'string' },
+    url: { type: 'string' },
+    count: { type: 'string' },
+    duration: { type: 'string' },
+    json: { type: 'boolean' },
+    stream: { type: 'string' },
+    bind: { type: 'string' },
+    'sim-speed': { type: 'string' },
+    'sim-seed': { type: 'string' },
+  },
+  help: {
+    target: 'receiver address, HOST:PORT (a host name is resolved once at start)',
+    symbol: 'Binance symbol (default btcusdt)',
+    frame: 'legacy (24 B, default) or extended (72 B, with sequence numbers)',
+    source: `binance (default: the real venue, ${DEFAULT_BINANCE_WS}) or sim (in-process venue simulator)`,
+    url: 'WebSocket base of any Binance-compatible server (default: the real venue, or the simulator)',
+    count: 'stop after N packets',
+    duration: 'stop after S seconds',
+    json: 'print one JSON line per packet sent',
+    stream: 'extended-frame stream id, 0..65535 (default 0)',
+    bind: 'local ADDR:PORT to send from (default: any)',
+    'sim-speed': 'simulator pacing: 1 = recorded pace (default), X = X times faster',
+    'sim-seed': 'simulator seed (default 1)',
+  },
+  async run(v) {
+    const targetEp = endpointOption(v, 'target', { required: true, allowName: true })!;
+    const bindEp = endpointOption(v, 'bind', { required: false, allowPortZero: true });
+    const symbol = typeof v.symbol === 'string' ? v.symbol.toLowerCase() : 'btcusdt';
+    if (!/^[a-z0-9]{2,30}$/.test(symbol)) usage(`--symbol must be a Binance symbol like btcusdt, got ${JSON.stringify(v.symbol)}`, 'symbol');
+    const frame = (v.frame ?? 'legacy') as FrameFormat;
+    if (frame !== 'legacy' && frame !== 'extended') usage('--frame must be legacy or extended', 'frame');
+    const sourceKind = v.source ?? 'binance';
+    if (sourceKind !== 'binance' && sourceKind !== 'sim') usage('--source must be binance or sim', 'source');
+    const url = typeof v.url === 'string' ? v.url : undefined;
+    if (url !== undefined && !/^wss?:\/\/[^\s/]+(\/[^\s?#]*)?$/.test(url)) usage(`--url must be a ws:// or wss:// base URL, got ${JSON.stringify(url)}`, 'url');
+    if (url !== undefined && sourceKind === 'sim') usage('--url and --source sim exclude each other (the simulator has its own address)', 'url');
+    const count = positiveInt(v, 'count');
+    const duration = secondsOption(v, 'duration');
+    const stream = optionalInt(v, 'stream');
+    if (stream !== undefined && stream > 65535) usage('--stream must be in 0..65535', 'stream');
+    const simSpeedText = v['sim-speed'];
+    const simSpeed = simSpeedText === undefined ? 1 : Number(simSpeedText);
+    if (!(typeof simSpeedText !== 'boolean' && simSpeed > 0 && simSpeed <= 10_000)) usage('--sim-speed must be a number in (0, 10000]', 'sim-speed');
+    const simSeed = optionalInt(v, 'sim-seed') ?? 1;
+    if (simSeed > 0xffffffff) usage('--sim-seed must be below 2^32', 'sim-seed');
+    if (sourceKind === 'binance' && (v['sim-speed'] !== undefined || v['sim-seed'] !== undefined)) usage('--sim-speed and --sim-seed need --source sim', 'source');
+
+    const target = await resolveEndpoint(targetEp).catch((err: unknown) => usage(`--target: cannot resolve ${targetEp.host}: ${(err as Error).message}`, 'target'));
+    let sender: PacketSender;
+    try {
+      sender = new PacketSender(formatEndpoint(target), frame, bindEp ? formatEndpoint(bindEp) : undefined);
+    } catch (err) {
+      usage(`cannot open the UDP socket: ${(err as Error).message}`, 'target');
+    }
+
+    let sim: VenueSimulator | undefined;
+    let base = url ?? DEFAULT_BINANCE_WS;
+    if (sourceKind === 'sim') {
+      const capture = defaultBinanceCapturePath();
+      const recorded = existsSync(capture) && symbol === 'btcusdt';
+      sim = new VenueSimulator({
+        venues: ['binance'],
+        source: recorded ? 'recorded' : 'scenario',
+        seed: simSeed,
+        speed: simSpeed,
+        binance: recorded ? {} : { symbol: symbol.toUpperCase() },
+        log: (line) => process.stderr.write(`sim: ${line}\n`),
+      });
+      const urls = await sim.start();
+      base = urls.binance!.wsBaseUrl;
+      process.stderr.write(`relay send: simulator (${recorded ? `recorded ${capture}` : `seeded ${simSeed}`}) at ${base}\n`);
+    }
+
+    const stop = new StopSignal(duration);
+    const out: string[] = [];
+    const flush = () => {
+      if (out.length > 0) process.stdout.write(out.join(''));
+      out.length = 0;
+    };
+    const dv = new DataView(sender.packet.buffer, sender.packet.byteOffset, EXTENDED_LEN);
+    const f = sender.fields;
+    let attempts = 0;
+    const relay = new BookTickerRelay({
+      url: base,
+      symbol,
+      sender,
+      ...(stream !== undefined ? { stream } : {}),
+      onOpen: (reconnect) => process.stderr.write(`relay send: ${reconnect ? 'reconnected' : 'connected'} to ${relay.url}\n`),
+      onDown: (reason) => process.stderr.write(`relay send: connection down (${reason}), reconnecting\n`),
+      onPacket: (ok) => {
+        attempts++;
+        if (ok && v.json === true) {
+          const tsMicros = frame === 'legacy' ? dv.getBigUint64(0, true) : dv.getBigUint64(32, true) / 1000n;
+          out.push(
+            `{"seq":${f[F_SEQ]},"ts_micros":${tsMicros},"bid":${f[F_BID]},"ask":${f[F_ASK]},"bid_qty":${f[F_BID_SIZE]},"ask_qty":${f[F_ASK_SIZE]},` +
+              `"exch_ms":${Math.round(f[F_EXCHANGE_TS_NS]! / 1e6)},"bytes":${frame === 'legacy' ? 24 : 72}}\n`,
+          );
+          if (out.length >= 256) flush();
+        }
+        if (count !== undefined && attempts >= count) {
+          relay.stop();
+          stop.stop('count');
+        }
+      },
+    });
+    process.stderr.write(`relay send: ${frame} packets from ${sender.localAddress} to ${formatEndpoint(target)}\n`);
+    relay.start();
+    const why = await stop.promise;
+    relay.stop();
+    flush();
+    sender.close();
+    await sim?.stop();
+    const c = relay.counters;
+    process.stderr.write(
+      `relay send: stopped (${why}): ${JSON.stringify({
+        sent: sender.sent,
+        send_errors: sender.errors,
+        last_errno: sender.lastError,
+        frames: c[COUNTER.frames],
+        parse_errors: c[COUNTER.parseErrors],
+        reconnects: c[COUNTER.reconnects],
+      })}\n`,
+    );
+    return 0;
+  },
+};
+
+function fmtUs(ns: number): string {
+  return Number.isFinite(ns) ? `${(ns / 1000).toFixed(1)} us` : '-';
+}
+
+const recvCommand: Command = {
+  name: 'relay recv',
+  summary:
+    'Receives relay packets on a native thread (SO_BUSY_POLL where the kernel allows it, a large SO_RCVBUF,\n' +
+    'pinned with --cpu) that publishes each decoded price into a shared-memory ring; this thread drains it.\n' +
+    'Prints packets, rates, garbage (counted and dropped), loss and late frames (from extended-frame sequence\n' +
+    'numbers) and one-way latency: sender CLOCK_REALTIME send stamp -> receiver CLOCK_REALTIME when the receive\n' +
+    'thread got the datagram (only as good as the two hosts\' clock sync), plus the ring hop to this thread\n' +
+    '(receiver CLOCK_MONOTONIC). With --json, one line per packet on stdout: {"ts_micros","bid","ask","seq","latency_us"}\n' +
+    '(seq only for extended frames) and status on stderr. The final line on stderr is "relay recv: stopped (...): {json}".',
+  usage: 'relay recv --bind ADDR:PORT [--cpu N] [--spin] [--print-every N] [--json] [--count N] [--duration S]',
+  options: {
+    bind: { type: 'string' },
+    cpu: { type: 'string' },
+    spin: { type: 'boolean' },
+    'print-every': { type: 'string' },
+    json: { type: 'boolean' },
+    count: { type: 'string' },
+    duration: { type: 'string' },
+    'busy-poll': { type: 'string' },
+    rcvbuf: { type: 'string' },
+    capacity: { type: 'string' },
+  },
+  help: {
+    bind: 'address to receive on, ADDR:PORT (IPv6 as [ADDR]:PORT)',
+    cpu: 'pin the receive thread to this CPU',
+    spin: 'the receive thread busy-polls the socket instead of sleeping (a core at 100 %)',
+    'print-every': 'status line every N packets (default 1000)',
+    json: 'one JSON line per packet',
+    count: 'stop after N packets',
+    duration: 'stop after S seconds',
+    'busy-poll': 'SO_BUSY_POLL microseconds, 0 = off (default 50)',
+    rcvbuf: 'requested SO_RCVBUF bytes (default 8388608)',
+    capacity: 'ring slots, a power of two (default 65536)',
+  },
+  async run(v) {
+    const bind = endpointOption(v, 'bind', { required: true, allowPortZero: true })!;
+    const cpu = optionalInt(v, 'cpu');
+    const printEvery = positiveInt(v, 'print-every') ?? 1000;
+    const count = positiveInt(v, 'count');
+    const duration = secondsOption(v, 'duration');
+    const busyPollUs = optionalInt(v, 'busy-poll');
+    const rcvbufBytes = optionalInt(v, 'rcvbuf');
+    const capacity = optionalInt(v, 'capacity');
+    if (capacity !== undefined && (capacity < 2 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0)) usage('--capacity must be a power of two in [2, 2^24]', 'capacity');
+    if (rcvbufBytes !== undefined && (rcvbufBytes < 4096 || rcvbufBytes > 1 << 30)) usage('--rcvbuf must be in [4096, 2^30] bytes', 'rcvbuf');
+    if (busyPollUs !== undefined && busyPollUs > 1_000_000) usage('--busy-poll must be at most 1000000 us', 'busy-poll');
+    const json = v.json === true;
+
+    let source: RelaySource;
+    try {
+      source = RelaySource.start({
+        bind: formatEndpoint(bind),
+        ...(cpu !== undefined ? { cpu } : {}),
+        spin: v.spin === true,
+        ...(busyPollUs !== undefined ? { busyPollUs } : {}),
+        ...(rcvbufBytes !== undefined ? { rcvbufBytes } : {}),
+        ...(capacity !== undefined ? { capacity } : {}),
+      });
+    } catch (err) {
+      usage(`cannot start the receiver: ${(err as Error).message}`, 'bind');
+    }
+    const status = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+    process.stderr.write(
+      `relay recv: listening on ${source.address} (SO_RCVBUF ${source.rcvbufBytes} B, SO_BUSY_POLL ${source.busyPollUs} us, ` +
+        `thread ${source.threadId}${cpu !== undefined ? ` on cpu ${cpu}` : ''}, ${v.spin === true ? 'spinning' : 'blocking'})\n`,
+    );
+
+    const stop = new StopSignal(duration);
+    const ring = source.ring;
+    const consumer = ring.consumer({ wait: 'async' });
+    const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+    const p = newRelayPrice();
+    const oneWay = new LatencyHistogram();
+    const toMain = new LatencyHistogram();
+    const stats = source.stats;
+    const out: string[] = [];
+    let packets = 0;
+    const t0 = performance.now();
+    let lastT = t0;
+    let lastPackets = 0;
+    const statusLine = () => {
+      const now = performance.now();
+      const rate = ((packets - lastPackets) * 1000) / Math.max(now - lastT, 1e-3);
+      lastT = now;
+      lastPackets = packets;
+      status(
+        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, lost ${stats[RelayStat.lost]}, ` +
+          `late ${stats[RelayStat.late]}, ring drops ${stats[RelayStat.ringDrops]} | one-way p50 ${fmtUs(oneWay.percentileNs(50))} ` +
+          `p99 ${fmtUs(oneWay.percentileNs(99))} (sender CLOCK_REALTIME -> receiver CLOCK_REALTIME) | ring -> main p50 ` +
+          `${fmtUs(toMain.percentileNs(50))} (CLOCK_MONOTONIC)`,
+      );
+    };
+
+    while (!stop.stopped) {
+      let n = consumer.available();
+      if (n === 0) {
+        n = await consumer.waitForDataAsync(100);
+        if (n === 0) {
+          if (consumer.done) stop.stop('receiver stopped');
+          continue;
+        }
+      }
+      const seenNs = Number(native.nowNs());
+      let i = 0;
+      for (; i < n; i++) {
+        readRelayPrice(views, consumer.slot(i), p);
+        oneWay.recordNs(p.latencyNs);
+        toMain.recordNs(seenNs - p.recvNs);
+        if (json) {
+          out.push(
+            `{"ts_micros":${sendMicros(p)},"bid":${p.bid},"ask":${p.ask}${p.seq === p.seq ? `,"seq":${p.seq}` : ''},"latency_us":${p.latencyNs / 1000}}\n`,
+          );
+        }
+        packets++;
+        if (packets % printEvery === 0) statusLine();
+        if (packets === count) {
+          i++;
+          stop.stop('count');
+          break;
+        }
+      }
+      consumer.release(i);
+      if (out.length > 0) {
+        process.stdout.write(out.join(''));
+        out.length = 0;
+      }
+      // Let timers and signals in between batches of a busy stream.
+      if (n >= ring.capacity / 2) await sleep(0);
+    }
+    const why = await stop.promise;
+    source.stop();
+    const secs = (performance.now() - t0) / 1000;
+    if (!json) statusLine();
+    const ow = oneWay.summary();
+    const tm = toMain.summary();
+    const c = source.counters();
+    process.stderr.write(
+      `relay recv: stopped (${why}): ${JSON.stringify({
+        packets,
+        seconds: Number(secs.toFixed(3)),
+        received: c.packets,
+        garbage: c.garbage,
+        lost: c.lost,
+        late: c.late,
+        legacy: c.legacy,
+        restarts: c.restarts,
+        ring_drops: c.ringDrops,
+        recv_errors: c.recvErrors,
+        last_seq: Number.isNaN(c.lastSeq) ? null : c.lastSeq,
+        one_way_us: { clocks: 'sender CLOCK_REALTIME -> receiver CLOCK_REALTIME', p50: ow.p50Ns / 1000, p99: ow.p99Ns / 1000, max: ow.maxNs / 1000, clamped: ow.clamped },
+        ring_to_main_us: { clock: 'receiver CLOCK_MONOTONIC', p50: tm.p50Ns / 1000, p99: tm.p99Ns / 1000 },
+      }, (_k, val: unknown) => (typeof val === 'number' && !Number.isFinite(val) ? null : val))}\n`,
+    );
+    return 0;
+  },
+};
+
+export async function relayCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'send') return runCommand(sendCommand, rest);
+  if (sub === 'recv') return runCommand(recvCommand, rest);
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(
+      'usage: polyedge relay send|recv [options]\n\nsubcommands:\n' +
+        '  send   Binance bookTicker -> one UDP packet per update (legacy 24 B or extended 72 B)\n' +
+        '  recv   receive packets on a native thread; print latency, loss and rates, or JSON lines\n',
+    );
+    return sub === undefined ? 2 : 0;
+  }
+  throw new PolyedgeError('PE_USAGE', `unknown subcommand "relay ${sub}" (try: polyedge relay send --help)`);
+}

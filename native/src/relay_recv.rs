@@ -1,0 +1,643 @@
+//! UDP relay receiver: an OS thread of its own receives price packets,
+//! decodes them and publishes each one as a 64-byte ExternalPrice event into
+//! a `workers/ring.ts` ring living in a SharedArrayBuffer. JavaScript never
+//! runs per packet; the main thread drains the ring with the ordinary
+//! RingConsumer.
+//!
+//! Ring protocol. This thread is the ring's producer and follows the
+//! contract at the top of workers/ring.ts word for word: it claims the
+//! producer role in the header, owns the write sequence, the drop counter
+//! and the closed flag, writes slot contents with plain stores and then
+//! publishes with one sequentially consistent store of the low write word
+//! (the high word only under its epoch, every 2^32 records). The header word
+//! indices below mirror ring.ts and must move with it.
+//!
+//! Waking. The consumer may park on its parked word with Atomics.wait or
+//! Atomics.waitAsync; V8 implements those with its own wait lists, not a
+//! futex on the word, so no thread outside the isolate can wake them. The
+//! ring's Dekker handshake still works: after each publish this thread loads
+//! the parked word, and when it reads 1 it swaps it to 0 (exactly what
+//! ring.ts `wake()` does) and asks the JS thread that created the receiver,
+//! through a threadsafe function, to run Atomics.notify on that word. That
+//! costs one event-loop hop, only on an idle-to-busy transition; a spinning
+//! consumer never parks and never pays it.
+//!
+//! Event record (workers/event-layout.ts, EventKind.ExternalPrice):
+//!   recvNs   CLOCK_MONOTONIC ns when recvmmsg returned the batch
+//!   exchTsMs venue event time, Unix ms (extended frames; NaN for legacy)
+//!   seq      frame sequence (extended; NaN for legacy)
+//!   size     one-way latency ns: receiver CLOCK_REALTIME at receipt minus
+//!            the sender's CLOCK_REALTIME send stamp (negative if the clocks
+//!            disagree by more than the path)
+//!   aux0     bid, aux1 ask: the float64 values of the packet, bit for bit
+//!   kind 7, flags LastInMessage, source from the options,
+//!   token    extended `stream` (0 for legacy)
+//!   price    send stamp, whole Unix seconds (u32 in the i32 word)
+//!   price2   send stamp, nanoseconds within that second
+
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Float64Array, Uint8Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+use crate::packet::{decode, FORMAT_EXTENDED};
+use crate::sys::{monotonic_ns, pin_thread, realtime_ns};
+
+// Ring header (Int32 word indices) as laid out in workers/ring.ts.
+const RING_MAGIC: i32 = 0x5249_4e47;
+const RING_VERSION: i32 = 1;
+const H_MAGIC: usize = 0;
+const H_VERSION: usize = 1;
+const H_CAPACITY: usize = 2;
+const H_RECORD_BYTES: usize = 3;
+const H_POLICY: usize = 4;
+const H_PRODUCER_ROLE: usize = 5;
+const H_WRITE: usize = 32;
+const H_DROPS: usize = 35;
+const H_CLOSED: usize = 38;
+const H_READ: usize = 64;
+const H_CONSUMER_PARKED: usize = 96;
+const LO: usize = 0;
+const HI: usize = 1;
+const EPOCH: usize = 2;
+const HEADER_BYTES: usize = 512;
+const POLICY_DROP: i32 = 1;
+
+// Event record (workers/event-layout.ts).
+const EVENT_BYTES: usize = 64;
+const OFF_RECV_NS: usize = 0;
+const OFF_EXCH_TS_MS: usize = 8;
+const OFF_SEQ: usize = 16;
+const OFF_SIZE: usize = 24;
+const OFF_AUX0: usize = 32;
+const OFF_AUX1: usize = 40;
+const OFF_KIND: usize = 48;
+const OFF_FLAGS: usize = 49;
+const OFF_SOURCE: usize = 50;
+const OFF_TOKEN: usize = 52;
+const OFF_PRICE: usize = 56;
+const OFF_PRICE2: usize = 60;
+const KIND_EXTERNAL_PRICE: u8 = 7;
+const FLAG_LAST_IN_MESSAGE: u8 = 4;
+
+/// Counter slots of the stats Float64Array (engine/relay/source.ts mirrors
+/// them). Single writer: this thread, once per received batch.
+pub const S_PACKETS: usize = 0;
+pub const S_GARBAGE: usize = 1;
+pub const S_LOST: usize = 2;
+pub const S_LATE: usize = 3;
+pub const S_LAST_SEQ: usize = 4;
+pub const S_LEGACY: usize = 5;
+pub const S_BYTES: usize = 6;
+pub const S_RECV_ERRORS: usize = 7;
+pub const S_RESTARTS: usize = 8;
+pub const S_RING_DROPS: usize = 9;
+pub const S_WAKES: usize = 10;
+pub const S_BATCHES: usize = 11;
+pub const S_RUNNING: usize = 12;
+pub const STATS_SLOTS: usize = 16;
+
+/// recvmmsg batch: datagrams taken from the socket per system call.
+const BATCH: usize = 64;
+/// Receive buffer per datagram: larger than any valid packet (72 B), so an
+/// oversized datagram shows as MSG_TRUNC and is counted as garbage.
+const DGRAM_BUF: usize = 128;
+/// An extended frame at most this far behind the stream's last sequence is
+/// late (reordered or duplicated) and dropped: publishing it would replace a
+/// newer price with an older one. Further behind means the sender restarted
+/// its numbering, and the stream follows it.
+const REORDER_WINDOW: u64 = 1 << 16;
+/// A blocking receive wakes this often to notice stop().
+const RECV_TIMEOUT: Duration = Duration::from_millis(50);
+
+type WakeFn = ThreadsafeFunction<(), (), (), Status, false>;
+
+/// The producer end of a workers/ring.ts ring, over raw SAB memory.
+struct RingWriter {
+    base: *mut u8,
+    capacity: u64,
+    mask: u64,
+    dropping: bool,
+    write_seq: u64,
+    read_seq: u64,
+    drops: u64,
+}
+
+// The SAB outlives the thread: RelayReceiver holds a reference to it and
+// joins the thread before releasing that reference.
+unsafe impl Send for RingWriter {}
+
+impl RingWriter {
+    fn attach(base: *mut u8, len: usize) -> std::result::Result<Self, String> {
+        if len < HEADER_BYTES || (base as usize) % 8 != 0 {
+            return Err(format!("ring: a {len} B buffer cannot hold a ring header"));
+        }
+        let probe = RingWriter { base, capacity: 0, mask: 0, dropping: false, write_seq: 0, read_seq: 0, drops: 0 };
+        if probe.word(H_MAGIC).load(Ordering::SeqCst) != RING_MAGIC {
+            return Err("ring: buffer is not a ring (bad magic)".into());
+        }
+        if probe.word(H_VERSION).load(Ordering::SeqCst) != RING_VERSION {
+            return Err("ring: layout version differs from this build".into());
+        }
+        let capacity = probe.word(H_CAPACITY).load(Ordering::SeqCst);
+        let record = probe.word(H_RECORD_BYTES).load(Ordering::SeqCst);
+        if capacity < 2 || (capacity & (capacity - 1)) != 0 {
+            return Err(format!("ring: capacity {capacity} is not a power of two"));
+        }
+        if record as usize != EVENT_BYTES {
+            return Err(format!("ring: records are {record} B, relay events need {EVENT_BYTES} B"));
+        }
+        if len != HEADER_BYTES + capacity as usize * EVENT_BYTES {
+            return Err(format!("ring: header says {capacity} x {record} B but the buffer is {len} B"));
+        }
+        if probe.word(H_PRODUCER_ROLE).compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            return Err("ring: the producer role is already taken".into());
+        }
+        let mut w = RingWriter {
+            capacity: capacity as u64,
+            mask: capacity as u64 - 1,
+            dropping: probe.word(H_POLICY).load(Ordering::SeqCst) == POLICY_DROP,
+            ..probe
+        };
+        w.write_seq = w.load_counter(H_WRITE);
+        w.read_seq = w.load_counter(H_READ);
+        w.drops = w.load_counter(H_DROPS);
+        Ok(w)
+    }
+
+    fn word(&self, i: usize) -> &AtomicI32 {
+        // In bounds (i < 128 words of the 512-byte header) and 4-aligned.
+        unsafe { &*(self.base.add(i * 4) as *const AtomicI32) }
+    }
+
+    fn load_counter(&self, at: usize) -> u64 {
+        loop {
+            let e = self.word(at + EPOCH).load(Ordering::SeqCst);
+            if e & 1 == 0 {
+                let hi = self.word(at + HI).load(Ordering::SeqCst) as u32 as u64;
+                let lo = self.word(at + LO).load(Ordering::SeqCst) as u32 as u64;
+                if self.word(at + EPOCH).load(Ordering::SeqCst) == e {
+                    return (hi << 32) | lo;
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    fn store_counter(&self, at: usize, v: u64) {
+        self.word(at + EPOCH).fetch_add(1, Ordering::SeqCst);
+        self.word(at + HI).store((v >> 32) as u32 as i32, Ordering::SeqCst);
+        self.word(at + LO).store(v as u32 as i32, Ordering::SeqCst);
+        self.word(at + EPOCH).fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Whether a slot is free beyond `pending` unpublished ones; re-reads
+    /// the consumer's position only when the cached one says no.
+    fn has_room(&mut self, pending: u64) -> bool {
+        if self.capacity - (self.write_seq - self.read_seq) > pending {
+            return true;
+        }
+        let read_lo = self.word(H_READ + LO).load(Ordering::SeqCst) as u32;
+        self.read_seq = self.write_seq - (self.write_seq as u32).wrapping_sub(read_lo) as u64;
+        self.capacity - (self.write_seq - self.read_seq) > pending
+    }
+
+    /// Start of the i-th unpublished slot.
+    fn slot(&self, i: u64) -> *mut u8 {
+        let s = (self.write_seq + i) & self.mask;
+        unsafe { self.base.add(HEADER_BYTES + s as usize * EVENT_BYTES) }
+    }
+
+    fn publish(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let before = self.write_seq;
+        self.write_seq += n;
+        if before >> 32 == self.write_seq >> 32 {
+            self.word(H_WRITE + LO).store(self.write_seq as u32 as i32, Ordering::SeqCst);
+        } else {
+            self.store_counter(H_WRITE, self.write_seq);
+        }
+    }
+
+    fn count_drop(&mut self) {
+        let before = self.drops;
+        self.drops += 1;
+        if before >> 32 == self.drops >> 32 {
+            self.word(H_DROPS + LO).store(self.drops as u32 as i32, Ordering::SeqCst);
+        } else {
+            self.store_counter(H_DROPS, self.drops);
+        }
+    }
+
+    /// ring.ts wake(): true when a parked consumer must be notified.
+    fn take_parked(&self) -> bool {
+        let w = self.word(H_CONSUMER_PARKED);
+        w.load(Ordering::SeqCst) != 0 && w.compare_exchange(1, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
+    fn release_role(&self) {
+        self.word(H_PRODUCER_ROLE).store(0, Ordering::SeqCst);
+    }
+
+    /// ring.ts close() then detach(): the consumer drains what was published, then sees `closed`.
+    fn close(&self) {
+        self.word(H_CLOSED).store(1, Ordering::SeqCst);
+        self.release_role();
+    }
+}
+
+unsafe fn put_f64(p: *mut u8, off: usize, v: f64) {
+    std::ptr::write_unaligned(p.add(off) as *mut f64, v);
+}
+
+unsafe fn put_i32(p: *mut u8, off: usize, v: i32) {
+    std::ptr::write_unaligned(p.add(off) as *mut i32, v);
+}
+
+/// Counters kept in the thread and copied to the shared stats array per batch.
+struct Counters {
+    slots: [f64; STATS_SLOTS],
+    stats: *mut u8,
+}
+
+unsafe impl Send for Counters {}
+
+impl Counters {
+    fn add(&mut self, slot: usize, v: f64) {
+        self.slots[slot] += v;
+    }
+
+    fn flush(&self) {
+        for (i, v) in self.slots.iter().enumerate() {
+            // Relaxed 64-bit stores: readers see whole values, possibly one batch old.
+            unsafe { (*(self.stats.add(i * 8) as *const AtomicU64)).store(v.to_bits(), Ordering::Relaxed) };
+        }
+    }
+}
+
+struct Loop {
+    sock: UdpSocket,
+    ring: RingWriter,
+    counters: Counters,
+    spin: bool,
+    source: u16,
+    stop: Arc<AtomicBool>,
+    wake: Option<WakeFn>,
+    last_seq: Vec<u64>,
+    seen: Vec<bool>,
+}
+
+impl Loop {
+    fn run(mut self) {
+        let fd = self.sock.as_raw_fd();
+        let mut bufs = vec![[0u8; DGRAM_BUF]; BATCH];
+        let mut iovs: Vec<libc::iovec> = bufs
+            .iter_mut()
+            .map(|b| libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: DGRAM_BUF })
+            .collect();
+        let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
+        for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+            m.msg_hdr.msg_iov = iov;
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        self.counters.slots[S_LAST_SEQ] = f64::NAN;
+        self.counters.slots[S_RUNNING] = 1.0;
+        self.counters.flush();
+        // Idle, a call asks for one datagram (blocking, or one non-blocking
+        // poll when spinning), so the first packet after a quiet spell is
+        // published without an extra receive attempt in front of it. Once
+        // data flows, calls take whole batches without waiting, until the
+        // queue is empty again.
+        let mut busy = false;
+        while !self.stop.load(Ordering::Relaxed) {
+            let (vlen, flags) = match (busy, self.spin) {
+                (true, _) => (BATCH, libc::MSG_DONTWAIT),
+                (false, true) => (1, libc::MSG_DONTWAIT),
+                (false, false) => (1, 0),
+            };
+            let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), vlen as u32, flags, std::ptr::null_mut()) };
+            if n <= 0 {
+                busy = false;
+                let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+                if n < 0 && errno != libc::EAGAIN && errno != libc::EWOULDBLOCK && errno != libc::EINTR {
+                    self.counters.add(S_RECV_ERRORS, 1.0);
+                    self.counters.flush();
+                    // A persistent error must not become a hot loop.
+                    std::thread::sleep(Duration::from_millis(1));
+                } else if self.spin {
+                    std::hint::spin_loop();
+                }
+                continue;
+            }
+            busy = n as usize == vlen;
+            let mono = monotonic_ns();
+            let wall = realtime_ns();
+            let mut pending = 0u64;
+            for (m, b) in msgs.iter().zip(bufs.iter()).take(n as usize) {
+                let len = (m.msg_len as usize).min(DGRAM_BUF);
+                self.counters.add(S_BYTES, len as f64);
+                if m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+                    self.counters.add(S_GARBAGE, 1.0);
+                    continue;
+                }
+                let p = match decode(&b[..len]) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        self.counters.add(S_GARBAGE, 1.0);
+                        continue;
+                    }
+                };
+                let extended = p.format == FORMAT_EXTENDED;
+                if extended {
+                    if !self.accept_seq(p.stream, p.seq) {
+                        continue;
+                    }
+                } else {
+                    self.counters.add(S_LEGACY, 1.0);
+                }
+                self.counters.add(S_PACKETS, 1.0);
+                if !self.ring.has_room(pending) {
+                    // Publish what is written so the consumer can make room.
+                    self.ring.publish(pending);
+                    pending = 0;
+                    if !self.wait_for_space() {
+                        continue;
+                    }
+                }
+                let slot = self.ring.slot(pending);
+                let latency = (wall as i128 - p.send_ts_ns as i128) as f64;
+                unsafe {
+                    put_f64(slot, OFF_RECV_NS, mono as f64);
+                    put_f64(slot, OFF_EXCH_TS_MS, if extended && p.exchange_ts_ns != 0 { p.exchange_ts_ns as f64 / 1e6 } else { f64::NAN });
+                    put_f64(slot, OFF_SEQ, if extended { p.seq as f64 } else { f64::NAN });
+                    put_f64(slot, OFF_SIZE, latency);
+                    put_f64(slot, OFF_AUX0, p.bid);
+                    put_f64(slot, OFF_AUX1, p.ask);
+                    *slot.add(OFF_KIND) = KIND_EXTERNAL_PRICE;
+                    *slot.add(OFF_FLAGS) = FLAG_LAST_IN_MESSAGE;
+                    std::ptr::write_unaligned(slot.add(OFF_SOURCE) as *mut u16, self.source);
+                    put_i32(slot, OFF_TOKEN, p.stream as i32);
+                    put_i32(slot, OFF_PRICE, (p.send_ts_ns / 1_000_000_000) as u32 as i32);
+                    put_i32(slot, OFF_PRICE2, (p.send_ts_ns % 1_000_000_000) as i32);
+                }
+                pending += 1;
+            }
+            self.ring.publish(pending);
+            if self.ring.take_parked() {
+                if let Some(w) = &self.wake {
+                    w.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                    self.counters.add(S_WAKES, 1.0);
+                }
+            }
+            self.counters.add(S_BATCHES, 1.0);
+            self.counters.slots[S_RING_DROPS] = self.ring.drops as f64;
+            self.counters.flush();
+        }
+        self.ring.close();
+        if self.ring.take_parked() {
+            if let Some(w) = &self.wake {
+                w.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }
+        self.counters.slots[S_RUNNING] = 0.0;
+        self.counters.flush();
+    }
+
+    /// Loss and order bookkeeping per stream; false = drop the frame as late.
+    fn accept_seq(&mut self, stream: u16, seq: u64) -> bool {
+        let s = stream as usize;
+        if self.seen[s] {
+            let last = self.last_seq[s];
+            if seq > last {
+                self.counters.add(S_LOST, (seq - last - 1) as f64);
+            } else if last - seq <= REORDER_WINDOW {
+                self.counters.add(S_LATE, 1.0);
+                return false;
+            } else {
+                self.counters.add(S_RESTARTS, 1.0);
+            }
+        }
+        self.seen[s] = true;
+        self.last_seq[s] = seq;
+        self.counters.slots[S_LAST_SEQ] = seq as f64;
+        true
+    }
+
+    /// Full ring: `drop` counts the record and returns false; `block` waits
+    /// for the consumer (the socket buffer absorbs the stall) unless stopped.
+    fn wait_for_space(&mut self) -> bool {
+        if self.ring.dropping {
+            self.ring.count_drop();
+            return false;
+        }
+        let mut spins = 0u32;
+        while !self.ring.has_room(0) {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            // A parked consumer would never come back for the data.
+            if self.ring.take_parked() {
+                if let Some(w) = &self.wake {
+                    w.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            }
+            spins += 1;
+            if spins < 1000 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::sleep(Duration::from_micros(20));
+            }
+        }
+        true
+    }
+}
+
+fn setsockopt_int(fd: i32, level: i32, name: i32, v: i32) -> bool {
+    unsafe {
+        libc::setsockopt(fd, level, name, &v as *const i32 as *const libc::c_void, std::mem::size_of::<i32>() as libc::socklen_t) == 0
+    }
+}
+
+fn getsockopt_int(fd: i32, level: i32, name: i32) -> i32 {
+    let mut v: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    let ok = unsafe { libc::getsockopt(fd, level, name, &mut v as *mut i32 as *mut libc::c_void, &mut len) == 0 };
+    if ok {
+        v
+    } else {
+        0
+    }
+}
+
+#[napi(object)]
+pub struct RelayReceiverOptions {
+    /// "ADDR:PORT" (IPv4, or [IPv6]:PORT); port 0 picks a free port.
+    pub bind: String,
+    /// CPU to pin the receive thread to.
+    pub cpu: Option<u32>,
+    /// Busy-poll the socket without sleeping (one core at 100 %) instead of
+    /// blocking in the kernel.
+    pub spin: Option<bool>,
+    /// SO_BUSY_POLL in microseconds (0 = leave it off). Default 50.
+    pub busy_poll_us: Option<u32>,
+    /// Requested SO_RCVBUF in bytes (SO_RCVBUFFORCE when privileged). Default 8 MiB.
+    pub rcvbuf_bytes: Option<u32>,
+    /// Event `source` id written into every record. Default 0.
+    pub source: Option<u32>,
+}
+
+/// A running receive thread. Call stop() to end it; dropping the object
+/// (garbage collection) stops it too.
+#[napi]
+pub struct RelayReceiver {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    local: String,
+    rcvbuf: u32,
+    busy_poll: u32,
+    tid: u32,
+    // Keep the shared memory alive for as long as the thread can touch it.
+    _ring: Uint8Array,
+    _stats: Float64Array,
+}
+
+#[napi]
+impl RelayReceiver {
+    /// Binds the socket, attaches to the ring as its producer and starts the
+    /// thread; returns once the thread is pinned and receiving. `ring` views
+    /// the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
+    /// has at least 16 slots over a SharedArrayBuffer; `wake` runs
+    /// Atomics.notify on the ring's consumer-parked word.
+    #[napi(constructor)]
+    pub fn new(options: RelayReceiverOptions, ring: Uint8Array, stats: Float64Array, wake: Option<ThreadsafeFunction<(), (), (), Status, false>>) -> Result<Self> {
+        let invalid = |m: String| Error::new(Status::InvalidArg, m);
+        let addr: SocketAddr = options.bind.parse().map_err(|_| invalid(format!("bind: {:?} is not ADDR:PORT", options.bind)))?;
+        if stats.len() < STATS_SLOTS {
+            return Err(invalid(format!("stats: needs at least {STATS_SLOTS} slots")));
+        }
+        if let Some(cpu) = options.cpu {
+            let ncpu = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) };
+            if cpu as i64 >= ncpu.max(1) as i64 {
+                return Err(invalid(format!("cpu: {cpu} is not a CPU of this machine (it has {ncpu})")));
+            }
+        }
+        let ring_ptr = ring.as_ptr() as *mut u8;
+        let writer = RingWriter::attach(ring_ptr, ring.len()).map_err(invalid)?;
+        let fail = |w: &RingWriter, m: String| {
+            w.release_role();
+            Error::new(Status::GenericFailure, m)
+        };
+        let sock = match UdpSocket::bind(addr) {
+            Ok(s) => s,
+            Err(e) => return Err(fail(&writer, format!("bind {addr}: {e}"))),
+        };
+        let fd = sock.as_raw_fd();
+        let want_buf = options.rcvbuf_bytes.unwrap_or(8 << 20).min(i32::MAX as u32 / 2) as i32;
+        if !setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want_buf) {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, want_buf);
+        }
+        // The kernel reports twice the payload budget it granted (bookkeeping overhead).
+        let rcvbuf = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF).max(0) as u32;
+        let want_poll = options.busy_poll_us.unwrap_or(50).min(i32::MAX as u32) as i32;
+        if want_poll > 0 {
+            setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_BUSY_POLL, want_poll);
+        }
+        let busy_poll = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_BUSY_POLL).max(0) as u32;
+        let spin = options.spin.unwrap_or(false);
+        let setup = if spin { sock.set_nonblocking(true) } else { sock.set_read_timeout(Some(RECV_TIMEOUT)) };
+        if let Err(e) = setup {
+            return Err(fail(&writer, format!("socket setup: {e}")));
+        }
+        let local = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Counters { slots: [0.0; STATS_SLOTS], stats: stats.as_ptr() as *mut u8 };
+        let lp = Loop {
+            sock,
+            ring: writer,
+            counters,
+            spin,
+            source: options.source.unwrap_or(0).min(u16::MAX as u32) as u16,
+            stop: stop.clone(),
+            wake,
+            last_seq: vec![0; 1 << 16],
+            seen: vec![false; 1 << 16],
+        };
+        let (tx, rx) = mpsc::channel::<std::result::Result<u32, String>>();
+        let cpu = options.cpu;
+        let thread = std::thread::Builder::new()
+            .name("relay-recv".into())
+            .spawn(move || {
+                if let Some(c) = cpu {
+                    if let Err(e) = pin_thread(c) {
+                        lp.ring.release_role();
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                let _ = tx.send(Ok(unsafe { libc::syscall(libc::SYS_gettid) as u32 }));
+                lp.run();
+            })
+            .map_err(|e| Error::new(Status::GenericFailure, format!("spawn relay thread: {e}")))?;
+        let tid = match rx.recv() {
+            Ok(Ok(tid)) => tid,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(invalid(e));
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::new(Status::GenericFailure, "relay thread exited during start-up"));
+            }
+        };
+        Ok(RelayReceiver { stop, thread: Some(thread), local, rcvbuf, busy_poll, tid, _ring: ring, _stats: stats })
+    }
+
+    /// Ends the thread (within 50 ms when blocking), closes the ring and the
+    /// socket. Idempotent.
+    #[napi]
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// The bound address, e.g. "10.0.0.2:9000" (the real port when bound to 0).
+    #[napi(getter)]
+    pub fn local_address(&self) -> String {
+        self.local.clone()
+    }
+
+    /// SO_RCVBUF as the kernel reports it (twice the payload budget).
+    #[napi(getter)]
+    pub fn rcvbuf_bytes(&self) -> u32 {
+        self.rcvbuf
+    }
+
+    /// SO_BUSY_POLL in effect, microseconds; 0 when the kernel refused it.
+    #[napi(getter)]
+    pub fn busy_poll_us(&self) -> u32 {
+        self.busy_poll
+    }
+
+    /// Kernel thread id of the receive thread (for taskset / ps -L).
+    #[napi(getter)]
+    pub fn thread_id(&self) -> u32 {
+        self.tid
+    }
+}
+
+impl Drop for RelayReceiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
