@@ -216,16 +216,4 @@ export class MarketDataHub {
   dropped(source: number): number {
     return this.sources[source]!.consumer.dropped;
   }
-
-  /** One line per source for status output and reports. */
-  report(): Array<{ name: string; events: number; dropped: number; exchangeToReceive: ReturnType<LatencyHistogram['summary']>; receiveToDrain: ReturnType<LatencyHistogram['summary']>; counters: Record<CounterName, number> | undefined }> {
-    return this.sources.map((s) => ({
-      name: s.spec.name,
-      events: s.events,
-      dropped: s.consumer.dropped,
-      exchangeToReceive: s.exchangeToReceive.summary(),
-      receiveToDrain: s.receiveToDrain.summary(),
-      counters: s.spec.counters ? readCounters(s.spec.counters) : undefined,
-    }));
-  }
 }

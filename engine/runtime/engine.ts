@@ -94,6 +94,15 @@ interface LiveOrder {
 
 const DAY_MS = 86_400_000;
 
+/** Index of the desired order that keeps `o` unchanged, or -1 (a loop, not a closure: it runs per decision). */
+function matchingDesired(desired: readonly DesiredOrder[], o: Order): number {
+  for (let k = 0; k < desired.length; k++) {
+    const d = desired[k]!;
+    if (d.token === o.token && d.side === o.side && d.price === o.price && d.size === o.size && d.type === o.type && d.postOnly === o.postOnly) return k;
+  }
+  return -1;
+}
+
 export class Engine {
   readonly cfg: Config;
   readonly markets: MarketInfo[];
@@ -426,17 +435,16 @@ export class Engine {
 
   /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
   private reconcile(s: number, market: MarketInfo, desired: DesiredOrder[]): void {
-    const [a, b] = market.tokens;
-    for (const token of [a, b]) {
-      const orders = this.liveBy[s]![token]!;
+    for (let side = 0; side < 2; side++) {
+      const orders = this.liveBy[s]![market.tokens[side]!]!;
       for (let i = 0; i < orders.length; i++) {
         const o = orders[i]!;
-        const k = desired.findIndex((d) => d.token === o.token && d.side === o.side && d.price === o.price && d.size === o.size && d.type === o.type && d.postOnly === o.postOnly);
+        const k = matchingDesired(desired, o);
         if (k >= 0) desired.splice(k, 1);
         else this.cancel(o, 'replaced');
       }
     }
-    for (const d of desired) this.send(s, d);
+    for (let i = 0; i < desired.length; i++) this.send(s, desired[i]!);
   }
 
   private send(s: number, d: DesiredOrder): void {

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { PmMarketSpec } from '../sim/scenario.js';
+import { normCdf } from '../strategy/pricing.js';
 import { PRICE_SCALE, UNIT, type MarketInfo, type TokenInfo } from '../trading/types.js';
 
 const DATA = (name: string): string => fileURLToPath(new URL(`../../../engine/session/data/${name}`, import.meta.url));
@@ -45,14 +46,6 @@ export interface UpDownSession {
 }
 
 const MS_PER_YEAR = 365.25 * 86_400_000;
-
-/** Standard normal CDF (Abramowitz & Stegun 26.2.17, |error| < 7.5e-8). */
-function phi(x: number): number {
-  const t = 1 / (1 + 0.2316419 * Math.abs(x));
-  const d = 0.3989422804014327 * Math.exp((-x * x) / 2);
-  const p = d * t * (0.31938153 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
-  return x >= 0 ? 1 - p : p;
-}
 
 function decimalId(text: string): string {
   return BigInt(`0x${createHash('sha256').update(text).digest('hex')}`).toString(10);
@@ -98,7 +91,7 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
       else {
         const tau = (end - t) / MS_PER_YEAR;
         // Kept off the extremes so both books keep two sides while the window runs.
-        p = Math.min(0.97, Math.max(0.03, phi(Math.log(priceAt[k]! / open) / (SESSION_SIGMA * Math.sqrt(tau)))));
+        p = Math.min(0.97, Math.max(0.03, normCdf(Math.log(priceAt[k]! / open) / (SESSION_SIGMA * Math.sqrt(tau)))));
       }
       upPath.push(p);
     }

@@ -8,8 +8,7 @@
 // the venue wrote it ("61800.30", not 61800.3).
 import { f64Out, latin1, parseFloat64, parseFloat64Into, parseTicks } from './decimal.js';
 import {
-  FRAME_EMPTY,
-  FRAME_PONG,
+  frameOutcome,
   IdTable,
   Status,
   T_ABSENT,
@@ -19,7 +18,6 @@ import {
   T_OBJECT,
   T_STRING,
   T_TRUE,
-  FRAME_MALFORMED,
   forEachObject,
   scanOut,
   scanString,
@@ -327,18 +325,8 @@ export class BinanceParser {
     this.nObj = 0;
     this.nLv = 0;
     const r = forEachObject(b, start, end, this.scanTopFn);
-    if (r === FRAME_EMPTY) {
-      c.empty++;
-      return Status.EMPTY;
-    }
-    if (r === FRAME_PONG) {
-      c.pong++;
-      return Status.PONG;
-    }
-    if (r === FRAME_MALFORMED) {
-      c.malformed++;
-      return Status.MALFORMED;
-    }
+    const outcome = frameOutcome(r, c);
+    if (outcome !== Status.OK) return outcome;
     const status = this.emit();
     if (status === Status.OK) c.ok++;
     return status;

@@ -6,9 +6,7 @@
 // acks). DVOL ticks about once a second; a generic field walk suffices.
 import { parseFloat64 } from './decimal.js';
 import {
-  FRAME_EMPTY,
-  FRAME_MALFORMED,
-  FRAME_PONG,
+  frameOutcome,
   IdTable,
   Slots,
   Status,
@@ -147,18 +145,8 @@ export class DeribitParser {
     this.buf = frame;
     this.nObj = 0;
     const r = forEachObject(frame, start, end, this.scanObj);
-    if (r === FRAME_EMPTY) {
-      c.empty++;
-      return Status.EMPTY;
-    }
-    if (r === FRAME_PONG) {
-      c.pong++;
-      return Status.PONG;
-    }
-    if (r === FRAME_MALFORMED) {
-      c.malformed++;
-      return Status.MALFORMED;
-    }
+    const outcome = frameOutcome(r, c);
+    if (outcome !== Status.OK) return outcome;
     const status = this.emit();
     if (status === Status.OK) c.ok++;
     return status;

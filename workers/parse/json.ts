@@ -628,6 +628,33 @@ export class Slots {
 /** Frame-level outcome of forEachObject besides an object count. */
 export const FRAME_MALFORMED = -3;
 
+/** Frame-level outcomes every parser counts alike. */
+export interface FrameCounters {
+  empty: number;
+  pong: number;
+  malformed: number;
+}
+
+/**
+ * Counts a forEachObject result that ends the frame (empty, PONG, malformed)
+ * and returns its Status; OK means objects were scanned and parsing goes on.
+ */
+export function frameOutcome(r: number, c: FrameCounters): number {
+  if (r === FRAME_EMPTY) {
+    c.empty++;
+    return Status.EMPTY;
+  }
+  if (r === FRAME_PONG) {
+    c.pong++;
+    return Status.PONG;
+  }
+  if (r === FRAME_MALFORMED) {
+    c.malformed++;
+    return Status.MALFORMED;
+  }
+  return Status.OK;
+}
+
 /**
  * Walks a frame that is one object or an array of objects, calling scanObj
  * with the index after each '{' (it returns the index after the matching

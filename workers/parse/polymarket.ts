@@ -8,8 +8,7 @@
 // the level arrays, as it does on the wire.
 import { f64Out, parseFloat64Into, parseTicks, parseUintInto } from './decimal.js';
 import {
-  FRAME_EMPTY,
-  FRAME_PONG,
+  frameOutcome,
   IdTable,
   Status,
   T_ABSENT,
@@ -17,7 +16,6 @@ import {
   T_NULL,
   T_NUMBER,
   T_STRING,
-  FRAME_MALFORMED,
   forEachObject,
   scanOut,
   scanString,
@@ -364,18 +362,8 @@ export class PolymarketParser {
     this.nObj = 0;
     this.nLv = 0;
     const r = forEachObject(b, start, end, this.scanTopFn);
-    if (r === FRAME_EMPTY) {
-      c.empty++;
-      return Status.EMPTY;
-    }
-    if (r === FRAME_PONG) {
-      c.pong++;
-      return Status.PONG;
-    }
-    if (r === FRAME_MALFORMED) {
-      c.malformed++;
-      return Status.MALFORMED;
-    }
+    const outcome = frameOutcome(r, c);
+    if (outcome !== Status.OK) return outcome;
     if (this.snapshotToken >= 0 && (r !== 1 || b[skipWs(b, start, end)] !== 0x7b || this.oKind[0] !== E_BOOK)) {
       c.badField++;
       return Status.BAD_FIELD;
