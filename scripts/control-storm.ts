@@ -4,12 +4,20 @@
 // every state and report route (seeded choice), and every tenth request a
 // POST reload that resends the parameters in force (so the storm changes
 // nothing it measures).
-// tick_to_decision p99 is read from /metrics before and after and their ratio
-// printed; the bar is an increase under 50 % (ratio < 1.5). The ratio means
-// something only if the engine's quantiles cover a recent window rather than
-// its whole life.
+// The bar is a tick_to_decision p99 increase under 50 % (ratio < 1.5).
 //
-//   node dist/scripts/control-storm.js --url http://127.0.0.1:7420 [--token T] [--duration 60]
+// How before and after are measured: the engine publishes tick_to_decision
+// per window ([engine] metrics_window_ms, 10 s by default) beside the
+// lifetime summary. The script first watches --baseline seconds of quiet
+// (default: as long as the storm), then the storm, polling /metrics four
+// times a second for closed windows. A window counts for a phase only if it
+// lies wholly inside it (closed at least one window length after the phase
+// began). before / after = the median of the phase's window p99s; every
+// window is listed in the summary. Lifetime quantiles would dilute the storm
+// in the whole run, so they are only the fallback for an engine without the
+// window metric (method "lifetime": one read before, one after).
+//
+//   node dist/scripts/control-storm.js --url http://127.0.0.1:7420 [--token T] [--duration 60] [--baseline 60]
 //
 // Prints one JSON summary on stdout; exits 0 when every request got a 2xx and
 // the ratio (if the engine publishes the metric) is within the bar, 1 when not,
@@ -27,6 +35,8 @@ export interface StormOptions {
   url: string;
   token: string | undefined;
   durationS: number;
+  /** Quiet seconds watched before the storm (window method). */
+  baselineS: number;
   /** Total requests per second across all clients. */
   rate: number;
   clients: number;
@@ -38,6 +48,14 @@ export interface StormOptions {
 }
 
 export const DEFAULTS = { durationS: 60, rate: 20, clients: 8, reload: 'strategy', seed: 1, maxRatio: 1.5 } as const;
+
+/** One closed tick_to_decision window as the script saw it. */
+export interface WindowSample {
+  /** Seconds since the script started when the window was seen closed. */
+  seenAtS: number;
+  p99S: number;
+  decisions: number;
+}
 
 export interface StormSummary {
   url: string;
@@ -51,22 +69,35 @@ export interface StormSummary {
   /** Requests that started more than one client interval after their slot. */
   lateStarts: number;
   clientLatencyMs: { p50: number; p99: number; max: number };
-  tickToDecisionP99: { beforeS: number | null; afterS: number | null; ratio: number | null; maxRatio: number; withinBar: boolean | null };
+  tickToDecisionP99: {
+    method: 'window' | 'lifetime';
+    windowMs: number | null;
+    beforeS: number | null;
+    afterS: number | null;
+    ratio: number | null;
+    maxRatio: number;
+    withinBar: boolean | null;
+    baselineWindows: WindowSample[];
+    stormWindows: WindowSample[];
+  };
   ok: boolean;
 }
 
 const METRIC = 'polyedge_tick_to_decision_seconds';
+const WINDOW_METRIC = 'polyedge_tick_to_decision_window_seconds';
+const WINDOWS_TOTAL = 'polyedge_tick_to_decision_windows_total';
 
 /**
- * The `polyedge_tick_to_decision_seconds{quantile="0.99"}` sample of a
- * Prometheus text exposition; the worst one if several series carry it
- * (other labels), undefined if none does or its value is not finite.
+ * The `{quantile="0.99"}` sample of a summary (default: the lifetime
+ * tick_to_decision) in a Prometheus text exposition; the worst one if
+ * several series carry it (other labels), undefined if none does or its
+ * value is not finite.
  */
-export function parseTickToDecisionP99(text: string): number | undefined {
+export function parseTickToDecisionP99(text: string, metric: string = METRIC): number | undefined {
   let worst: number | undefined;
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (m === null || m[1] !== METRIC) continue;
+    if (m === null || m[1] !== metric) continue;
     let quantile: string | undefined;
     for (const l of m[2]!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)) if (l[1] === 'quantile') quantile = l[2];
     if (quantile === undefined || Number(quantile) !== 0.99) continue;
@@ -115,20 +146,92 @@ const GET_PATHS = [
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function readP99(agent: Agent, base: URL, token: string | undefined): Promise<number | null> {
+/** An unlabelled sample (`name value`), undefined when absent. */
+export function parsePlainSample(text: string, name: string): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\S+)/.exec(line);
+    if (m !== null && m[1] === name) return Number(m[2]);
+  }
+  return undefined;
+}
+
+async function readMetrics(agent: Agent, base: URL, token: string | undefined): Promise<string> {
   const r = await send(agent, base, 'GET', '/metrics', token);
   if (r.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET /metrics answered ${r.status}: ${r.body.slice(0, 200)}`);
-  return parseTickToDecisionP99(r.body) ?? null;
+  return r.body;
+}
+
+/** Median of the p99s of the windows wholly inside [fromS, toS] (seen closed at least one window after fromS). */
+export function phaseP99(windows: readonly WindowSample[], fromS: number, toS: number, windowS: number): { p99S: number | null; used: WindowSample[] } {
+  const used = windows.filter((w) => w.seenAtS >= fromS + windowS && w.seenAtS <= toS && w.decisions > 0 && Number.isFinite(w.p99S));
+  if (used.length === 0) return { p99S: null, used };
+  const sorted = used.map((w) => w.p99S).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return { p99S: sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, used };
+}
+
+/** Polls /metrics for closed windows until stopped; one request in flight at a time. */
+class WindowWatch {
+  readonly windows: WindowSample[] = [];
+  private lastTotal: number;
+  private running = true;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly base: URL,
+    private readonly token: string | undefined,
+    private readonly t0: number,
+    firstTotal: number,
+  ) {
+    this.lastTotal = firstTotal;
+    this.done = this.poll();
+  }
+
+  private async poll(): Promise<void> {
+    while (this.running) {
+      const text = await readMetrics(this.agent, this.base, this.token);
+      const total = parsePlainSample(text, WINDOWS_TOTAL) ?? this.lastTotal;
+      if (total !== this.lastTotal) {
+        // More than one window closed between two polls only if the engine stalled; keep the one we can see.
+        this.lastTotal = total;
+        this.windows.push({
+          seenAtS: (performance.now() - this.t0) / 1000,
+          p99S: parseTickToDecisionP99(text, WINDOW_METRIC) ?? NaN,
+          decisions: parsePlainSample(text, `${WINDOW_METRIC}_count`) ?? 0,
+        });
+      }
+      await sleep(250);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
 }
 
 export async function runStorm(o: StormOptions): Promise<StormSummary> {
   const base = new URL(o.url);
   const control = new Agent({ keepAlive: true, maxSockets: 1 });
   const reloadPath = `/control/reload_${o.reload}`;
-  const beforeS = await readP99(control, base, o.token);
   const current = await send(control, base, 'GET', reloadPath, o.token);
   if (current.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET ${reloadPath} answered ${current.status}: ${current.body.slice(0, 200)}`);
   const params = current.body;
+  const first = await readMetrics(control, base, o.token);
+  const windowsTotal = parsePlainSample(first, WINDOWS_TOTAL);
+  let windowMs: number | null = null;
+  let watch: WindowWatch | undefined;
+  const tStart = performance.now();
+  if (windowsTotal !== undefined) {
+    const perf = await send(control, base, 'GET', '/control/reload_perf_profile', o.token);
+    const w = perf.status === 200 ? (JSON.parse(perf.body) as { metrics_window_ms?: unknown }).metrics_window_ms : undefined;
+    if (typeof w !== 'number' || !(w > 0)) throw new PolyedgeError('PE_INTERNAL', `the engine publishes ${WINDOWS_TOTAL} but GET /control/reload_perf_profile gave no metrics_window_ms (${perf.status})`);
+    windowMs = w;
+    watch = new WindowWatch(control, base, o.token, tStart, windowsTotal);
+    await sleep(o.baselineS * 1000);
+  }
+  const beforeLifetime = watch ? null : (parseTickToDecisionP99(first) ?? null);
 
   const latency = new LatencyHistogram();
   const statuses: Record<string, number> = {};
@@ -138,6 +241,7 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
   const intervalMs = (1000 * o.clients) / o.rate;
   const endMs = o.durationS * 1000;
   const t0 = performance.now();
+  const stormFromS = (t0 - tStart) / 1000;
 
   // Open loop: each client owns fixed slots, staggered so the total is evenly spread.
   const client = async (i: number): Promise<void> => {
@@ -171,7 +275,23 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
   };
   await Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
 
-  const afterS = await readP99(control, base, o.token);
+  const stormToS = (performance.now() - tStart) / 1000;
+  let beforeS: number | null;
+  let afterS: number | null;
+  let baselineWindows: WindowSample[] = [];
+  let stormWindows: WindowSample[] = [];
+  if (watch && windowMs !== null) {
+    await watch.stop();
+    const before = phaseP99(watch.windows, 0, stormFromS, windowMs / 1000);
+    const after = phaseP99(watch.windows, stormFromS, stormToS, windowMs / 1000);
+    beforeS = before.p99S;
+    afterS = after.p99S;
+    baselineWindows = before.used;
+    stormWindows = after.used;
+  } else {
+    beforeS = beforeLifetime;
+    afterS = parseTickToDecisionP99(await readMetrics(control, base, o.token)) ?? null;
+  }
   control.destroy();
   const ratio = beforeS !== null && afterS !== null && beforeS > 0 ? afterS / beforeS : null;
   const withinBar = ratio === null ? null : ratio < o.maxRatio;
@@ -188,12 +308,13 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
     posts,
     lateStarts,
     clientLatencyMs: { p50: ms(s.p50Ns), p99: ms(s.p99Ns), max: ms(s.maxNs) },
-    tickToDecisionP99: { beforeS, afterS, ratio, maxRatio: o.maxRatio, withinBar },
-    ok: all2xx && withinBar !== false,
+    tickToDecisionP99: { method: watch ? 'window' : 'lifetime', windowMs, beforeS, afterS, ratio, maxRatio: o.maxRatio, withinBar, baselineWindows, stormWindows },
+    // A window-method run with an empty phase measured nothing: not a pass.
+    ok: all2xx && withinBar !== false && !(watch !== undefined && ratio === null),
   };
 }
 
-const USAGE = `usage: node dist/scripts/control-storm.js --url URL [--token T] [--duration S] [--rate R] [--clients N] [--reload NAME] [--seed N] [--max-ratio X]
+const USAGE = `usage: node dist/scripts/control-storm.js --url URL [--token T] [--duration S] [--baseline S] [--rate R] [--clients N] [--reload NAME] [--seed N] [--max-ratio X]
   --token defaults to $${CONTROL_TOKEN_ENV}; --reload is one of ${RELOAD_NAMES.join(', ')} (default ${DEFAULTS.reload})`;
 
 function positive(values: Record<string, string | undefined>, name: string, def: number, integer: boolean): number {
@@ -213,7 +334,7 @@ export function parseStormArgs(argv: string[], env: NodeJS.ProcessEnv): StormOpt
       args: argv,
       strict: true,
       options: Object.fromEntries(
-        ['url', 'token', 'duration', 'rate', 'clients', 'reload', 'seed', 'max-ratio'].map((n) => [n, { type: 'string' as const }]),
+        ['url', 'token', 'duration', 'baseline', 'rate', 'clients', 'reload', 'seed', 'max-ratio'].map((n) => [n, { type: 'string' as const }]),
       ),
     }).values as Record<string, string | undefined>;
   } catch (err) {
@@ -228,6 +349,7 @@ export function parseStormArgs(argv: string[], env: NodeJS.ProcessEnv): StormOpt
     url,
     token: token === '' ? undefined : token,
     durationS: positive(values, 'duration', DEFAULTS.durationS, false),
+    baselineS: values.baseline === '0' ? 0 : positive(values, 'baseline', positive(values, 'duration', DEFAULTS.durationS, false), false),
     rate: positive(values, 'rate', DEFAULTS.rate, false),
     clients: positive(values, 'clients', DEFAULTS.clients, true),
     reload: reload as ReloadName,

@@ -4,6 +4,7 @@
 import { CONTROL_TOKEN_ENV } from '../control/server.js';
 import { loadConfig, loadDotEnv } from '../config/load.js';
 import { PolyedgeError } from '../errors.js';
+import { parseEndpoint } from '../relay/endpoint.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
 
@@ -14,9 +15,10 @@ export const runCommand: Command = {
     'markets on the venue simulator, following the real RTDS capture of 2025-10-29): no network, no keys.\n' +
     '--feeds live trades on paper against the live Polymarket, Binance, RTDS and Deribit feeds.\n' +
     `The control plane listens on [control] host:port; POSTs need Authorization: Bearer $${CONTROL_TOKEN_ENV}.`,
-  usage: 'run [--feeds sim|live] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
+  usage: 'run [--feeds sim|live] [--relay ADDR:PORT] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
   options: {
     feeds: { type: 'string' },
+    relay: { type: 'string' },
     speed: { type: 'string' },
     seed: { type: 'string' },
     journal: { type: 'string' },
@@ -26,6 +28,7 @@ export const runCommand: Command = {
   },
   help: {
     feeds: 'sim (default: the bundled session on loopback) or live',
+    relay: 'also receive the UDP relay (polyedge relay send) on ADDR:PORT as a reference price source ([relay] in the config)',
     speed: 'session pace, 1 = the capture as it happened (default 1)',
     seed: 'seed of the synthetic Polymarket books (default 1)',
     journal: 'journal file (default: [journal] path); restored on start',
@@ -44,6 +47,10 @@ export const runCommand: Command = {
     const speed = typeof v.speed === 'string' ? Number(v.speed) : 1;
     if (!(speed > 0) || !Number.isFinite(speed)) throw new PolyedgeError('PE_USAGE', '--speed must be a positive number', 'speed');
     const duration = optionalInt(v, 'duration');
+    const relayBind = typeof v.relay === 'string' ? v.relay : undefined;
+    if (relayBind !== undefined && typeof parseEndpoint(relayBind, { allowPortZero: true }) === 'string') {
+      throw new PolyedgeError('PE_USAGE', `--relay must be ADDR:PORT, got ${JSON.stringify(relayBind)}`, 'relay');
+    }
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
     const session = await startSession({
       cfg,
@@ -52,6 +59,7 @@ export const runCommand: Command = {
       seed: optionalInt(v, 'seed') ?? 1,
       journalPath: typeof v.journal === 'string' ? v.journal : cfg.journal.path,
       controlPort: optionalInt(v, 'port'),
+      relayBind,
       log,
       status: (line) => process.stdout.write(`${line}\n`),
     });

@@ -53,6 +53,23 @@ export const configSchema = object({
     /** async: sleep on the rings between events; spin: busy-poll (a pinned core, lowest latency) */
     wait: oneOf(['async', 'spin'] as const, { default: 'async' }),
     status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
+    /** tick_to_decision is also kept per window of this length, so a change (a storm, a reload) shows against the window before */
+    metrics_window_ms: number({ integer: true, min: 1_000, default: 10_000 }),
+  }),
+  /** The UDP relay receiver (engine/relay/source.ts): a reference price source like the feeds */
+  relay: object({
+    enabled: boolean({ default: false }),
+    bind: string({ pattern: /^[^\s:]+:\d{1,5}$/, hint: 'ADDR:PORT, e.g. 0.0.0.0:9870', default: '127.0.0.1:9870' }),
+    /** core of the receive thread; -1 leaves it unpinned */
+    cpu: number({ integer: true, min: -1, max: 1023, default: -1 }),
+    /** busy-poll the socket (a whole core) instead of blocking in recvmmsg */
+    spin: boolean({ default: false }),
+    busy_poll_us: number({ integer: true, min: 0, max: 1_000_000, default: 50 }),
+    rcvbuf_bytes: number({ integer: true, min: 4_096, max: 1 << 30, default: 8 << 20 }),
+    /** the extended-frame stream that carries the prices (legacy packets are stream 0) */
+    stream: number({ integer: true, min: 0, max: 65_535, default: 0 }),
+    /** the underlying those prices quote, as markets name it */
+    underlying: string({ pattern: /^[a-z0-9]+$/, hint: 'a lower-case underlying such as btc', default: 'btc' }),
   }),
   strategy: object({
     maker: makerParamsSchema,

@@ -19,7 +19,7 @@ export interface LatencySummary {
 }
 
 export class LatencyHistogram {
-  private readonly h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_NS, numberOfSignificantValueDigits: 3 });
+  private h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_NS, numberOfSignificantValueDigits: 3 });
   private clampedCount = 0;
 
   recordNs(ns: number): void {
@@ -63,5 +63,15 @@ export class LatencyHistogram {
   reset(): void {
     this.h.reset();
     this.clampedCount = 0;
+  }
+
+  /** Exchanges contents with `other` in O(1): how a window is closed without copying its counts. */
+  swapWith(other: LatencyHistogram): void {
+    const h = this.h;
+    this.h = other.h;
+    other.h = h;
+    const c = this.clampedCount;
+    this.clampedCount = other.clampedCount;
+    other.clampedCount = c;
   }
 }

@@ -41,12 +41,17 @@ import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/type
 import { Side, UNIT, type DesiredOrder, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';
 import { ReferenceFusion, type SourceSeries } from './fusion.js';
 
-/** A hub price series that feeds fusion: (source, token) → named reference of an underlying. */
+/**
+ * A hub price series that feeds fusion: (source, token) → named reference of
+ * an underlying. ExternalPrice events by default; with `tickSize`, the
+ * source's BestBidAsk events (a venue book: mid of price/price2 ticks × tickSize).
+ */
 export interface ReferenceInput {
   source: number;
   token: number;
   name: string;
   underlying: string;
+  tickSize?: number;
 }
 
 export interface VolatilityInput {
@@ -83,6 +88,7 @@ export type ExitParams = Infer<typeof exitParamsSchema>;
 export const perfParamsSchema = object({
   wait: oneOf(['async', 'spin'] as const, { default: 'async', description: 'sleep on the rings between passes, or busy-poll' }),
   status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
+  metrics_window_ms: number({ integer: true, min: 1_000, default: 10_000, description: 'length of the tick_to_decision window published at /metrics' }),
 });
 export type PerfParams = Infer<typeof perfParamsSchema>;
 
@@ -90,6 +96,13 @@ interface LiveOrder {
   order: Order;
   strategy: number;
   cancelSent: boolean;
+  /** Monotonic ns when the decision sent it: the start of decision_to_ack. */
+  sentNs: number;
+}
+
+interface BookReference {
+  series: SourceSeries;
+  tickSize: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -121,8 +134,20 @@ export class Engine {
   readonly tickToDecision = new LatencyHistogram();
   readonly decisionCompute = new LatencyHistogram();
   readonly decisionQueueWait = new LatencyHistogram();
-  /** Recent window of tick_to_decision (rotated every status interval) for the status line and storm comparisons. */
+  /** Recent window of tick_to_decision, rotated by the status line. */
   recentTickToDecision = new LatencyHistogram();
+  /**
+   * tick_to_decision over the last complete window of perf.metrics_window_ms
+   * (what /metrics publishes beside the lifetime one, so a storm or a reload
+   * is compared with the window before rather than diluted in the whole run).
+   */
+  readonly tickToDecisionWindow = new LatencyHistogram();
+  /** Windows completed so far; a scraper sees a new window when this moves. */
+  windowsCompleted = 0;
+  /** tick_to_decision by the hub source of the triggering event (the relay: relay receive → decision). */
+  readonly sourceToDecision: LatencyHistogram[];
+  /** Decision (order sent to the paper venue) → its ack processed by the engine, monotonic ns. */
+  readonly decisionToAck = new LatencyHistogram();
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0 };
@@ -139,12 +164,17 @@ export class Engine {
   /** [strategy][token] → live orders, for StrategyContext.openOrders. */
   private readonly liveBy: Order[][][];
   private readonly refBySourceToken = new Map<number, SourceSeries>();
+  private readonly bookRefBySourceToken = new Map<number, BookReference>();
+  private windowCurrent = new LatencyHistogram();
+  private windowEndMs = 0;
   private readonly volBySourceToken = new Map<number, { underlying: string }>();
   private readonly vols = new Map<string, { value: number; recvMs: number }>();
   private readonly windowOpen: Float64Array;
   private readonly dirtyMarket: Uint8Array;
   /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
   private readonly dirtySinceNs: Float64Array;
+  /** Hub source of that oldest event. */
+  private readonly dirtySource: Int32Array;
   private readonly dirtyToken: Uint8Array;
   private readonly desired: DesiredOrder[] = [];
   private readonly top = new TopOfBook();
@@ -169,12 +199,18 @@ export class Engine {
     this.books = opts.hub.polymarket;
     this.polySource = opts.polySource;
     this.clockSet = cfg.engine.clock === 'wall';
-    this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms };
+    this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity });
     this.fusion = new ReferenceFusion(cfg.fusion);
-    for (const r of opts.references) this.refBySourceToken.set(r.source * 65_536 + r.token, this.fusion.addSource(r.name, r.underlying));
+    for (const r of opts.references) {
+      const series = this.fusion.addSource(r.name, r.underlying);
+      const key = r.source * 65_536 + r.token;
+      if (r.tickSize !== undefined) this.bookRefBySourceToken.set(key, { series, tickSize: r.tickSize });
+      else this.refBySourceToken.set(key, series);
+    }
+    this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
     for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.liveBy = this.strategies.map(() => this.tokens.map(() => []));
@@ -182,10 +218,15 @@ export class Engine {
     this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
     this.dirtyMarket = new Uint8Array(this.markets.length);
     this.dirtySinceNs = new Float64Array(this.markets.length).fill(Infinity);
+    this.dirtySource = new Int32Array(this.markets.length);
     this.dirtyToken = new Uint8Array(this.tokens.length);
 
     const listener: ExecutionListener = {
-      onAck: (o) => this.record({ type: 'ack', tsMs: this.nowMs(), orderId: o.id, ackMs: o.ackMs, venueId: '' }),
+      onAck: (o) => {
+        const l = this.live.get(o.id);
+        if (l) this.decisionToAck.recordNs(Number(native.nowNs()) - l.sentNs);
+        this.record({ type: 'ack', tsMs: this.nowMs(), orderId: o.id, ackMs: o.ackMs, venueId: '' });
+      },
       onReject: (o, reason) => this.onTerminal(o, { type: 'reject', tsMs: this.nowMs(), orderId: o.id, reason }, reason),
       onFill: (f) => this.onFill(f),
       onCancel: (o) => this.onTerminal(o, { type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'cancelled' }),
@@ -278,6 +319,7 @@ export class Engine {
       this.send(strategy, { token: o.token, side: o.side as Side, price: o.price, size: rest, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: `${o.reason}:restored` });
     }
     this.running = true;
+    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
     this.loopDone = this.loop();
   }
 
@@ -303,6 +345,7 @@ export class Engine {
     while (this.running) {
       const spin = this.perf.wait === 'spin';
       const n = this.pass();
+      if (Date.now() >= this.windowEndMs) this.closeWindow();
       if (n > 0 && ++sinceYield < 64) continue;
       sinceYield = 0;
       if (spin || n > 0) {
@@ -333,7 +376,7 @@ export class Engine {
       this.dirtyMarket[m] = 0;
       const since = this.dirtySinceNs[m]!;
       this.dirtySinceNs[m] = Infinity;
-      this.decide(m, since);
+      this.decide(m, since, this.dirtySource[m]!);
     }
     if (this.state.checkDailyLoss(this.portfolio.dailyPnl(this.marks), this.risk.dailyLossLimitMicros, now)) {
       this.log(`kill switch: daily loss beyond ${this.cfg.risk.daily_loss_limit} pUSD; HALTED, cancelling every order`);
@@ -341,6 +384,14 @@ export class Engine {
     }
     if (this.journal.snapshotDue) this.checkpoint();
     return n;
+  }
+
+  /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */
+  private closeWindow(): void {
+    this.tickToDecisionWindow.swapWith(this.windowCurrent);
+    this.windowCurrent.reset();
+    this.windowsCompleted++;
+    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
   }
 
   // ---- events ---------------------------------------------------------------
@@ -361,21 +412,18 @@ export class Engine {
         return;
       }
       this.dirtyToken[t] = 1;
-      this.markDirty(m, e.recvNs);
+      this.markDirty(m, e.recvNs, source);
+      return;
+    }
+    if (e.kind === EventKind.BestBidAsk) {
+      const ref = this.bookRefBySourceToken.get(source * 65_536 + e.token);
+      if (ref && e.price > 0 && e.price2 > e.price) this.onReference(ref.series, ((e.price + e.price2) / 2) * ref.tickSize, e, source);
       return;
     }
     if (e.kind === EventKind.ExternalPrice) {
       const series = this.refBySourceToken.get(source * 65_536 + e.token);
       if (!series || (e.flags & Flag.Snapshot) !== 0) return;
-      if (!this.clockSet && e.exchTsMs > 0) {
-        // Feed clock: engine time follows the reference venue from its first price on.
-        this.clockOffsetMs = e.exchTsMs - Date.now();
-        this.clockSet = true;
-      }
-      const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
-      if (this.fusion.update(series, (e.aux0 + e.aux1) / 2, e.exchTsMs, recvMs)) {
-        for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs);
-      }
+      this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
       return;
     }
     if (e.kind === EventKind.Volatility) {
@@ -384,9 +432,24 @@ export class Engine {
     }
   };
 
-  private markDirty(m: number, recvNs: number): void {
+  private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
+    if (!this.clockSet && e.exchTsMs > 0) {
+      // Feed clock: engine time follows the reference venue from its first price on.
+      this.clockOffsetMs = e.exchTsMs - Date.now();
+      this.clockSet = true;
+    }
+    const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
+    if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
+      for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
+    }
+  }
+
+  private markDirty(m: number, recvNs: number, source: number): void {
     this.dirtyMarket[m] = 1;
-    if (recvNs < this.dirtySinceNs[m]!) this.dirtySinceNs[m] = recvNs;
+    if (recvNs < this.dirtySinceNs[m]!) {
+      this.dirtySinceNs[m] = recvNs;
+      this.dirtySource[m] = source;
+    }
   }
 
   private updateMark(t: number, now: number): void {
@@ -404,7 +467,7 @@ export class Engine {
 
   // ---- decisions ------------------------------------------------------------
 
-  private decide(m: number, sinceNs: number): void {
+  private decide(m: number, sinceNs: number, source: number): void {
     const market = this.markets[m]!;
     const now = this.nowMs();
     // The window's opening price is the fused reference at its start (or the first we saw after it).
@@ -427,6 +490,8 @@ export class Engine {
         this.decisionQueueWait.recordNs(t0 - sinceNs);
         this.tickToDecision.recordNs(t1 - sinceNs);
         this.recentTickToDecision.recordNs(t1 - sinceNs);
+        this.windowCurrent.recordNs(t1 - sinceNs);
+        this.sourceToDecision[source]?.recordNs(t1 - sinceNs);
       }
       this.counts.decisions++;
       if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
@@ -476,7 +541,7 @@ export class Engine {
       ackMs: NaN,
     };
     this.record({ type: 'order', tsMs: now, order: { ...order } });
-    this.live.set(order.id, { order, strategy: s, cancelSent: false });
+    this.live.set(order.id, { order, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
     this.liveBy[s]![order.token]!.push(order);
     this.counts.ordersSent++;
     this.executor.submit(order, now);

@@ -5,11 +5,15 @@ import { COUNTER } from '../../workers/counters.js';
 import type { RequestCount } from '../control/server.js';
 import type { MarketDataHub } from '../data/hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import { RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { Engine } from './engine.js';
 
-export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[]): void {
+export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
+  r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow);
+  r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.windowsCompleted);
+  r.register('polyedge_decision_to_ack_seconds', {}, engine.decisionToAck);
   r.register('polyedge_decision_compute_seconds', {}, engine.decisionCompute);
   r.register('polyedge_decision_queue_wait_seconds', {}, engine.decisionQueueWait);
   for (let s = 0; s < hub.sourceCount; s++) {
@@ -18,6 +22,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_exchange_to_receive_seconds', { source }, lat.exchangeToReceive);
     r.register('polyedge_receive_to_drain_seconds', { source }, lat.receiveToDrain);
     r.register('polyedge_events_total', { source }, () => hub.events(s));
+    r.register('polyedge_source_to_decision_seconds', { source }, engine.sourceToDecision[s]!);
     const counter = (name: keyof typeof COUNTER) => () => hub.counters(s)?.[name] ?? 0;
     r.register('polyedge_feed_frames_total', { source }, counter('frames'));
     r.register('polyedge_feed_parse_errors_total', { source }, counter('parseErrors'));
@@ -55,6 +60,11 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   for (const s of engine.fusion.sources) {
     r.register('polyedge_fusion_wins_total', { source: s.name }, () => s.wins);
     r.register('polyedge_fusion_lead_seconds', { source: s.name }, s.lead);
+  }
+  if (relay) {
+    r.register('polyedge_relay_packets_total', {}, () => relay.stats[RelayStat.packets]!);
+    r.register('polyedge_relay_garbage_total', {}, () => relay.stats[RelayStat.garbage]!);
+    r.register('polyedge_relay_lost_total', {}, () => relay.stats[RelayStat.lost]!);
   }
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

@@ -23,6 +23,7 @@ import type { MarketInfo, TokenInfo } from '../trading/types.js';
 import { discoverUpDownMarkets } from './discovery.js';
 import { allocatorParamsSchema, Engine, exitParamsSchema, perfParamsSchema, type ReferenceInput, type VolatilityInput } from './engine.js';
 import { fusionParamsSchema } from './fusion.js';
+import { RelaySource, RelayStat } from '../relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
 
 export interface SessionOptions {
@@ -36,6 +37,8 @@ export interface SessionOptions {
   log: (line: string) => void;
   /** Status line sink; undefined = none. */
   status?: ((line: string) => void) | undefined;
+  /** Starts the UDP relay receiver on this ADDR:PORT whatever [relay] enabled says. */
+  relayBind?: string | undefined;
 }
 
 export interface Session {
@@ -44,6 +47,7 @@ export interface Session {
   hub: MarketDataHub;
   feeds: FeedHandle[];
   sim: VenueSimulator | undefined;
+  relay: RelaySource | undefined;
   stop(): Promise<void>;
 }
 
@@ -110,7 +114,29 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
         references.push({ source, token, name: s.topic === 'binance' ? 'rtds-binance' : 'rtds-chainlink', underlying });
       });
     }
+    if (spec.feed === 'binance') {
+      // The futures book is a reference too: its mid, from the book the worker keeps.
+      spec.symbols.forEach((s, token) => references.push({ source, token, name: 'binance-futures', underlying: s.symbol.toLowerCase().replace(/usdt$/, ''), tickSize: 10 ** -s.tickExp }));
+    }
     if (spec.feed === 'deribit') spec.indices.forEach((index, token) => volatilities.push({ source, token, underlying: index.replace(/_usd$/, '') }));
+  }
+  const relayCfg = opts.relayBind !== undefined ? { ...cfg.relay, enabled: true, bind: opts.relayBind } : cfg.relay;
+  let relay: RelaySource | undefined;
+  if (relayCfg.enabled) {
+    relay = RelaySource.start({
+      bind: relayCfg.bind,
+      ...(relayCfg.cpu >= 0 ? { cpu: relayCfg.cpu } : {}),
+      spin: relayCfg.spin,
+      busyPollUs: relayCfg.busy_poll_us,
+      rcvbufBytes: relayCfg.rcvbuf_bytes,
+      source: hub.sourceCount,
+    });
+    const source = hub.addSource({ name: 'relay', ring: relay.ring });
+    references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying });
+    log(
+      `relay receiver on ${relay.address}: thread ${relay.threadId} ${relayCfg.cpu >= 0 ? `pinned to core ${relayCfg.cpu}` : 'unpinned'}, ${relayCfg.spin ? 'spinning' : 'blocking'}, ` +
+        `SO_BUSY_POLL ${relay.busyPollUs} µs, SO_RCVBUF ${relay.rcvbufBytes} B; stream ${relayCfg.stream} quotes ${relayCfg.underlying}`,
+    );
   }
   for (const f of feeds) {
     const r = await f.ready;
@@ -123,7 +149,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const metrics = new MetricsRegistry();
   const handlers = controlHandlers(engine, metrics, opts.feeds);
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
-  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts());
+  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay);
   log(`control plane on ${control.url} (POST needs Authorization: Bearer $${CONTROL_TOKEN_ENV}${process.env[CONTROL_TOKEN_ENV] ? '' : ', which is not set: every POST answers 401'})`);
   engine.start();
 
@@ -139,9 +165,10 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
         const t = engine.rotateRecent().summary();
         const pnl = engine.portfolio.total(engine.marks);
         const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
+        const relayPart = relay ? ` | relay ${relay.stats[RelayStat.packets]} pkts, ${relay.stats[RelayStat.lost]} lost, ${relay.stats[RelayStat.garbage]} garbage` : '';
         opts.status!(
           `[${ENGINE_STATE_NAMES[engine.state.state]}] ${rate.toFixed(0)} ev/s | tick→decision p50 ${(t.p50Ns / 1e3).toFixed(1)} µs p99 ${(t.p99Ns / 1e3).toFixed(1)} µs | ` +
-            `orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})`,
+            `orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})${relayPart}`,
         );
       }, engine.perf.status_interval_ms)
     : undefined;
@@ -152,10 +179,12 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     hub,
     feeds,
     sim,
+    relay,
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
       await engine.stop();
       await control.close();
+      relay?.stop();
       await Promise.all(feeds.map((f) => f.stop()));
       await sim?.stop();
     },
