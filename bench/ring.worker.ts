@@ -8,6 +8,7 @@ import { Ring } from '../workers/ring.js';
 export type RingBenchJob =
   | { mode: 'ring-echo'; ping: SharedArrayBuffer; pong: SharedArrayBuffer }
   | { mode: 'post-echo' }
+  | { mode: 'word-echo'; words: SharedArrayBuffer }
   | { mode: 'ring-flood'; ring: SharedArrayBuffer; go: SharedArrayBuffer; count: number; batch: number }
   | { mode: 'post-flood'; go: SharedArrayBuffer; count: number };
 
@@ -50,6 +51,20 @@ function ringEcho(job: Extract<RingBenchJob, { mode: 'ring-echo' }>): void {
     c.release(n);
   }
   p.close();
+}
+
+/** The floor: echo one Int32 word (ping at word 0, pong 32 words = 128 B away), no ring, no record. */
+function wordEcho(job: Extract<RingBenchJob, { mode: 'word-echo' }>): void {
+  const w = new Int32Array(job.words);
+  parentPort!.postMessage('ready');
+  let last = 0;
+  for (;;) {
+    const v = Atomics.load(w, 0);
+    if (v === last) continue;
+    if (v < 0) break;
+    last = v;
+    Atomics.store(w, 32, v);
+  }
 }
 
 function postEcho(): void {
@@ -97,6 +112,7 @@ if (!isMainThread) {
   const job = workerData as RingBenchJob;
   if (job.mode === 'ring-echo') ringEcho(job);
   else if (job.mode === 'post-echo') postEcho();
+  else if (job.mode === 'word-echo') wordEcho(job);
   else if (job.mode === 'ring-flood') ringFlood(job);
   else postFlood(job);
 }
