@@ -80,6 +80,23 @@ test('latency histograms render as summaries in seconds with four quantiles and 
   assert.ok(Math.abs(s.p99Ns / 1e9 - 0.00099) < 0.00001);
 });
 
+test('the sliced rendering gives the same text and lets the event loop run between summaries', async () => {
+  const r = new MetricsRegistry(DECLS);
+  const hs = Array.from({ length: 3 }, () => new LatencyHistogram());
+  hs.forEach((h, i) => h.recordNs(1000 * (i + 1)));
+  hs.forEach((h, i) => r.register('demo_latency_seconds', { source: `s${i}` }, h));
+  let immediates = 0;
+  const count = (): void => {
+    immediates++;
+    if (immediates < 100) setImmediate(count);
+  };
+  setImmediate(count);
+  const sliced = await r.renderPrometheusSliced();
+  assert.equal(sliced, r.renderPrometheus());
+  // Rendered in one go, the promise would settle before any immediate ran.
+  assert.ok(immediates >= 2, `other callbacks ran while rendering (${immediates})`);
+});
+
 test('a series registered twice, and bad declaration tables, are refused', () => {
   const r = new MetricsRegistry(DECLS);
   r.register('demo_state', {}, () => 0);

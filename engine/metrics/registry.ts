@@ -108,18 +108,40 @@ export class MetricsRegistry<D extends Decls = typeof METRICS> {
 
   renderPrometheus(): string {
     const out: string[] = [];
+    for (const _ of this.render(out));
+    return out.join('\n');
+  }
+
+  /**
+   * The same text, rendered in slices: the event loop gets the thread back
+   * after every summary. Quantiles cost ~85 us per histogram (measured: 30
+   * summaries of 3-digit hdr-histograms, 2.5 ms), so a whole scrape in one go
+   * would hold a market event that long; sliced, an event waits at most one
+   * summary. Each series is still read whole, at its own instant.
+   */
+  async renderPrometheusSliced(): Promise<string> {
+    const out: string[] = [];
+    for (const _ of this.render(out)) await new Promise<void>((r) => setImmediate(r));
+    return out.join('\n');
+  }
+
+  /** Appends the exposition to `out`, pausing after each summary. */
+  private *render(out: string[]): Generator<void> {
     for (const { decl, series, collectors } of this.families.values()) {
       out.push(`# HELP ${decl.name} ${escapeHelp(decl.help)}`, `# TYPE ${decl.name} ${decl.type}`);
       for (const s of series) {
-        if (typeof s.source === 'function') out.push(`${decl.name}${braces(s.labels)} ${formatValue(s.source())}`);
-        else renderSummary(out, decl.name, s.labels, s.source);
+        if (typeof s.source === 'function') {
+          out.push(`${decl.name}${braces(s.labels)} ${formatValue(s.source())}`);
+        } else {
+          renderSummary(out, decl.name, s.labels, s.source);
+          yield;
+        }
       }
       for (const collect of collectors) {
         collect((labels, value) => out.push(`${decl.name}${braces(renderLabels(decl.labels, labels))} ${formatValue(value)}`));
       }
     }
     out.push('');
-    return out.join('\n');
   }
 
   private family(name: string): Family {

@@ -217,7 +217,7 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
   };
   return {
     health: () => ({ ok: true, state: ENGINE_STATE_NAMES[engine.state.state], feeds, events: engine.counts.events, killSwitchLatched: engine.state.killSwitchLatched }),
-    metrics: () => metrics.renderPrometheus(),
+    metrics: () => metrics.renderPrometheusSliced(),
     positions: () => ({ units: { position: 'micro-shares', money: 'micro-pUSD' }, positions: engine.portfolio.entries().map((e) => ({ ...e, tokenId: engine.tokens[e.token]?.tokenId })) }),
     pnl,
     orders: () => ({ orders: engine.liveOrders() }),
