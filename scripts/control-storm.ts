@@ -8,12 +8,14 @@
 //
 // How before and after are measured: the engine publishes tick_to_decision
 // per window ([engine] metrics_window_ms, 10 s by default) beside the
-// lifetime summary. The script first watches --baseline seconds of quiet
-// (default: as long as the storm), then the storm, polling /metrics four
-// times a second for closed windows. A window counts for a phase only if it
-// lies wholly inside it (closed at least one window length after the phase
-// began). before / after = the median of the phase's window p99s; every
-// window is listed in the summary. Lifetime quantiles would dilute the storm
+// lifetime summary. Polling /metrics four times a second, the script waits
+// for a window to close, watches --baseline seconds of quiet (rounded to
+// whole windows; default: as long as the storm), and starts the storm right
+// as a window closes, so windows do not straddle the two phases. before /
+// after = the median of the phase's window p99s; every window is listed in
+// the summary. With metrics_window_ms equal to --duration each phase is one
+// window and the p99s are pooled over the whole phase (the most robust
+// reading when decisions are few). Lifetime quantiles would dilute the storm
 // in the whole run, so they are only the fallback for an engine without the
 // window metric (method "lifetime": one read before, one after).
 //
@@ -145,6 +147,9 @@ const GET_PATHS = [
 ] as const;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const POLL_MS = 250;
+/** How far a window's seen close may be from where the phases put it: two polls. */
+const SLACK_S = 0.5;
 
 /** An unlabelled sample (`name value`), undefined when absent. */
 export function parsePlainSample(text: string, name: string): number | undefined {
@@ -161,9 +166,13 @@ async function readMetrics(agent: Agent, base: URL, token: string | undefined): 
   return r.body;
 }
 
-/** Median of the p99s of the windows wholly inside [fromS, toS] (seen closed at least one window after fromS). */
-export function phaseP99(windows: readonly WindowSample[], fromS: number, toS: number, windowS: number): { p99S: number | null; used: WindowSample[] } {
-  const used = windows.filter((w) => w.seenAtS >= fromS + windowS && w.seenAtS <= toS && w.decisions > 0 && Number.isFinite(w.p99S));
+/**
+ * Median of the p99s of the windows wholly inside [fromS, toS]: seen closed
+ * at least one window after fromS and by toS, give or take `slackS` (the
+ * polling period and the engine's loop).
+ */
+export function phaseP99(windows: readonly WindowSample[], fromS: number, toS: number, windowS: number, slackS: number): { p99S: number | null; used: WindowSample[] } {
+  const used = windows.filter((w) => w.seenAtS >= fromS + windowS - slackS && w.seenAtS <= toS + slackS && w.decisions > 0 && Number.isFinite(w.p99S));
   if (used.length === 0) return { p99S: null, used };
   const sorted = used.map((w) => w.p99S).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -175,6 +184,7 @@ class WindowWatch {
   readonly windows: WindowSample[] = [];
   private lastTotal: number;
   private running = true;
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
   private readonly done: Promise<void>;
 
   constructor(
@@ -200,9 +210,16 @@ class WindowWatch {
           p99S: parseTickToDecisionP99(text, WINDOW_METRIC) ?? NaN,
           decisions: parsePlainSample(text, `${WINDOW_METRIC}_count`) ?? 0,
         });
+        this.waiters = this.waiters.filter((w) => (this.windows.length >= w.count ? (w.resolve(), false) : true));
       }
-      await sleep(250);
+      await sleep(POLL_MS);
     }
+  }
+
+  /** Resolves when n more windows have been seen closed. */
+  closes(n: number): Promise<void> {
+    const count = this.windows.length + n;
+    return n <= 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
   async stop(): Promise<void> {
@@ -211,9 +228,36 @@ class WindowWatch {
   }
 }
 
+/** Waits for n window closes; fails instead of hanging when the engine stops closing windows. */
+async function closesWithin(watch: WindowWatch, n: number, windowMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limitMs = (n + 2) * windowMs + 5_000;
+  try {
+    await Promise.race([
+      watch.closes(n),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PolyedgeError('PE_INTERNAL', `fewer than ${n} tick_to_decision windows closed in ${limitMs} ms: is the engine running?`)), limitMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function runStorm(o: StormOptions): Promise<StormSummary> {
-  const base = new URL(o.url);
   const control = new Agent({ keepAlive: true, maxSockets: 1 });
+  const watch: { current?: WindowWatch } = {};
+  try {
+    return await storm(o, control, watch);
+  } finally {
+    // On an error too: a polling loop left running would keep the process alive.
+    await watch.current?.stop().catch(() => undefined);
+    control.destroy();
+  }
+}
+
+async function storm(o: StormOptions, control: Agent, holder: { current?: WindowWatch }): Promise<StormSummary> {
+  const base = new URL(o.url);
   const reloadPath = `/control/reload_${o.reload}`;
   const current = await send(control, base, 'GET', reloadPath, o.token);
   if (current.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET ${reloadPath} answered ${current.status}: ${current.body.slice(0, 200)}`);
@@ -229,7 +273,9 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
     if (typeof w !== 'number' || !(w > 0)) throw new PolyedgeError('PE_INTERNAL', `the engine publishes ${WINDOWS_TOTAL} but GET /control/reload_perf_profile gave no metrics_window_ms (${perf.status})`);
     windowMs = w;
     watch = new WindowWatch(control, base, o.token, tStart, windowsTotal);
-    await sleep(o.baselineS * 1000);
+    holder.current = watch;
+    await closesWithin(watch, 1, w);
+    await closesWithin(watch, Math.round((o.baselineS * 1000) / w), w);
   }
   const beforeLifetime = watch ? null : (parseTickToDecisionP99(first) ?? null);
 
@@ -276,14 +322,16 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
   await Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
 
   const stormToS = (performance.now() - tStart) / 1000;
+  // The storm's last window closes about when the storm ends: give it a moment to be seen.
+  if (watch) await Promise.race([watch.closes(1), sleep(SLACK_S * 1000 + POLL_MS)]);
   let beforeS: number | null;
   let afterS: number | null;
   let baselineWindows: WindowSample[] = [];
   let stormWindows: WindowSample[] = [];
   if (watch && windowMs !== null) {
     await watch.stop();
-    const before = phaseP99(watch.windows, 0, stormFromS, windowMs / 1000);
-    const after = phaseP99(watch.windows, stormFromS, stormToS, windowMs / 1000);
+    const before = phaseP99(watch.windows, 0, stormFromS, windowMs / 1000, SLACK_S);
+    const after = phaseP99(watch.windows, stormFromS, stormToS, windowMs / 1000, SLACK_S);
     beforeS = before.p99S;
     afterS = after.p99S;
     baselineWindows = before.used;
@@ -292,7 +340,6 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
     beforeS = beforeLifetime;
     afterS = parseTickToDecisionP99(await readMetrics(control, base, o.token)) ?? null;
   }
-  control.destroy();
   const ratio = beforeS !== null && afterS !== null && beforeS > 0 ? afterS / beforeS : null;
   const withinBar = ratio === null ? null : ratio < o.maxRatio;
   const s = latency.summary();

@@ -31,13 +31,14 @@ test('tick_to_decision p99 is read from Prometheus text, whatever the label orde
 
 test('phase p99: the median over windows wholly inside the phase', () => {
   const w = (seenAtS: number, p99S: number, decisions = 10) => ({ seenAtS, p99S, decisions });
-  const windows = [w(0.5, 9), w(1.2, 1), w(2.3, 3), w(3.1, 2), w(3.9, 7, 0), w(4.4, 100), w(5.2, 4), w(6.3, 5), w(7.0, 6)];
-  // Quiet phase [0, 4.2): windows seen from 1 s on; the empty one (no decisions) is skipped.
-  assert.deepEqual(phaseP99(windows, 0, 4.2, 1), { p99S: 2, used: [w(1.2, 1), w(2.3, 3), w(3.1, 2)] });
-  // Storm [4.2, 7.0]: the window seen at 4.4 began before the storm and is left out.
-  assert.deepEqual(phaseP99(windows, 4.2, 7.0, 1), { p99S: 5, used: [w(5.2, 4), w(6.3, 5), w(7.0, 6)] });
-  assert.deepEqual(phaseP99(windows, 8, 9, 1), { p99S: null, used: [] });
-  assert.equal(phaseP99([w(2, 1), w(3, 3)], 0, 3, 1).p99S, 2, 'an even count averages the middle two');
+  // Windows of 1 s; the storm starts as the window seen at 3.05 closes.
+  const windows = [w(0.4, 9), w(1.1, 1), w(2.05, 3), w(2.6, 7, 0), w(3.05, 2), w(4.1, 100), w(5.0, 4), w(6.2, 5), w(7.9, 6)];
+  // Quiet [0, 3.05]: the first window began before the script watched; the empty one is skipped.
+  assert.deepEqual(phaseP99(windows, 0, 3.05, 1, 0.3), { p99S: 2, used: [w(1.1, 1), w(2.05, 3), w(3.05, 2)] });
+  // Storm [3.05, 6.0]: its last window is seen a little after the storm ends; the one at 7.9 is later still.
+  assert.deepEqual(phaseP99(windows, 3.05, 6.0, 1, 0.3), { p99S: 5, used: [w(4.1, 100), w(5.0, 4), w(6.2, 5)] });
+  assert.deepEqual(phaseP99(windows, 8, 9, 1, 0.3), { p99S: null, used: [] });
+  assert.equal(phaseP99([w(2, 1), w(3, 3)], 0, 3, 1, 0.3).p99S, 2, 'an even count averages the middle two');
 });
 
 test('arguments: defaults, the token from the environment, usage errors', () => {
