@@ -3,6 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { Prng } from '../../prng.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -88,14 +89,8 @@ export function binanceFile(name: string): Buffer {
   return readFileSync(join(SHARED_DATA, 'nautilus_trader', 'binance', name));
 }
 
-/** Mulberry32: small seeded PRNG so fuzz failures reproduce. */
+/** Uniform [0, 1) stream of workers/prng.ts for a seed, so fuzz failures reproduce. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Prng(seed);
+  return () => r.next();
 }
