@@ -123,8 +123,10 @@ export class SimConnection<S = unknown> {
         this.note(kind);
       }
     }
+    // A held frame waits for this one to overtake it: skipping this one would
+    // release the held frame in order, and the reorder would never happen.
     const idx = this.pending.findIndex(
-      (k) => (k !== 'sequence_gap' || meta.depth === true) && (k !== 'reorder' || this.held === undefined),
+      (k) => (k !== 'sequence_gap' || (meta.depth === true && this.held === undefined)) && (k !== 'reorder' || this.held === undefined),
     );
     const fault = idx >= 0 ? this.pending.splice(idx, 1)[0] : undefined;
     const release = this.held;

@@ -175,6 +175,36 @@ test('sequence_gap: one diff is skipped for the client, so pu breaks exactly onc
   });
 });
 
+test('reorder then sequence_gap: the held diff is overtaken first, the skip applies to the diff after; both visible', async () => {
+  await withSim({ venues: ['binance'], speed: 'manual', seed: 4 }, async (sim, urls) => {
+    const p = await WsProbe.open(`${urls.binance!.wsBaseUrl}/stream?streams=btcusdt@depth@0ms`);
+    sim.advance('binance', 20);
+    p.send({ method: 'LIST_SUBSCRIPTIONS', id: 8 });
+    await p.waitFor((f) => f.some((x) => x.includes('"id":8')), 'barrier');
+    const from = p.frames.length;
+    const emitted: number[] = [];
+    const diffs = (): number => {
+      const before = sim.binanceDepth(1).lastUpdateId;
+      sim.advance('binance', 1);
+      const after = sim.binanceDepth(1).lastUpdateId;
+      if (after !== before) emitted.push(after);
+      return emitted.length;
+    };
+    assert.equal(sim.injectFault('binance', 'reorder'), 1);
+    assert.equal(sim.injectFault('binance', 'sequence_gap'), 1);
+    while (diffs() < 6);
+    p.send({ method: 'LIST_SUBSCRIPTIONS', id: 9 });
+    await p.waitFor((f) => f.some((x) => x.includes('"id":9')), 'barrier');
+    const got = (p.json(from) as Array<{ stream?: string; data: DepthUpdate }>).filter((m) => m.stream).map((m) => m.data.u);
+    // Diffs a b c d …: a is held, b overtakes it, c is skipped.
+    const [a, b, , d, e, f] = emitted;
+    assert.deepEqual(got, [b, a, d, e, f]);
+    const c = counts(sim.stats(), 'binance');
+    assert.deepEqual([c['reorder'], c['sequence_gap']], [1, 1]);
+    await p.close();
+  });
+});
+
 test('random faults: same seeds → same faults at the same frames; what the client sees matches the counts', async () => {
   const run = async (faultSeed: number): Promise<{ log: Array<[string, number, number]>; unparsable: number; stats: SimStats }> =>
     withSim(

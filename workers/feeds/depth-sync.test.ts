@@ -30,3 +30,22 @@ test('an event ending exactly at the snapshot id bridges', () => {
   assert.equal(s.onEvent(95, 100, 94), Verdict.Apply);
   assert.equal(s.onEvent(101, 102, 100), Verdict.Apply);
 });
+
+test('an event whose pu is the snapshot id follows it directly: it bridges (the one ending at the snapshot came before this connection)', () => {
+  const s = new DepthSync();
+  s.onSnapshot(100);
+  assert.equal(s.onEvent(104, 110, 100), Verdict.Apply);
+  assert.equal(s.state, 'live');
+  assert.equal(s.gaps, 0);
+});
+
+test('once live, a late event older than the snapshot (reordered behind the one that bridged) is stale, not a gap', () => {
+  const s = new DepthSync();
+  s.onSnapshot(110);
+  assert.equal(s.onEvent(105, 110, 100), Verdict.Apply, 'bridges');
+  assert.equal(s.onEvent(96, 100, 90), Verdict.Stale, 'the diff before it, delivered after it');
+  assert.equal(s.onEvent(111, 115, 110), Verdict.Apply);
+  // A repeat of the last applied event is not older than the snapshot: the chain breaks.
+  assert.equal(s.onEvent(111, 115, 110), Verdict.Gap);
+  assert.equal(s.gaps, 1);
+});

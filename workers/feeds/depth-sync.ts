@@ -2,9 +2,9 @@
 // machine that only judges update ids; the feed adapter owns parsing, the
 // REST call and the book.
 //
-//   need-snapshot ──snapshot(L)──▶ bridging ──first event U ≤ L ≤ u──▶ live
-//        ▲   events are buffered        │ events with u < L are stale           │
-//        │                              │ first event with U > L: gap           │ pu ≠ previous u: gap
+//   need-snapshot ──snapshot(L)──▶ bridging ──first event U ≤ L ≤ u (or pu = L)──▶ live
+//        ▲   events are buffered        │ events with u < L are stale           │ u < L: stale
+//        │                              │ first event with U > L, pu ≠ L: gap   │ pu ≠ previous u: gap
 //        └──────────────────────────────┴───────────────────────────────────────┘
 //
 // Futures diffs chain by `pu` (the previous event's `u`); `U` is not
@@ -43,13 +43,19 @@ export class DepthSync {
         return Verdict.Buffer;
       case 'bridging':
         if (u < this.snapshotId) return Verdict.Stale;
-        if (U <= this.snapshotId) {
+        // pu = L: the event right after the snapshot. The one ending at L went
+        // out before this connection existed (a reconnect, or a snapshot
+        // fetched before the first event arrived); nothing is missing.
+        if (U <= this.snapshotId || pu === this.snapshotId) {
           this.state = 'live';
           this.lastU = u;
           return Verdict.Apply;
         }
         return this.gap();
       case 'live':
+        // Step 3 for a frame buffered behind the one that bridged (it arrived
+        // out of order): the snapshot already holds it.
+        if (u < this.snapshotId) return Verdict.Stale;
         if (pu !== this.lastU) return this.gap();
         this.lastU = u;
         return Verdict.Apply;
