@@ -44,6 +44,21 @@ export const I32_TOKEN = 13; // byte 52
 export const I32_PRICE = 14; // byte 56
 export const I32_PRICE2 = 15; // byte 60
 
+/** Why a feed resynced a book: aux0 of EventKind.Resync. */
+export const ResyncReason = {
+  /** The connection carrying the token dropped. */
+  Down: 1,
+  /** The book was crossed after a message. */
+  Crossed: 2,
+  /** The book's best bid / ask disagreed with the venue's. */
+  Mismatch: 3,
+  /** tick_size_change: the venue re-quotes the book on the new grid. */
+  TickSize: 4,
+  /** An update id chain broke (Binance U/u/pu): updates were lost. */
+  Gap: 5,
+} as const;
+export type ResyncReason = (typeof ResyncReason)[keyof typeof ResyncReason];
+
 /**
  * What a record means, and what its payload fields hold. Fields not listed
  * for a kind are unspecified (writers leave whatever was in the slot).

@@ -4,7 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { createBinanceBooks } from '../../workers/book/binance-book.js';
-import type { BookSet } from '../../workers/book/layout.js';
+import { B_STATUS, BookFlag, type BookSet } from '../../workers/book/layout.js';
 import { createPolymarketBooks } from '../../workers/book/polymarket-book.js';
 import { createCounters } from '../../workers/counters.js';
 import { DEFAULT_TUNING, type ConnectionTuning, type FeedSpec, type FeedWorkerInit, type FeedWorkerMessage, type RecordSpec } from '../../workers/feed-init.js';
@@ -50,9 +50,16 @@ export function createFeedRing(capacity = 1 << 16): Ring {
 
 /** The shared books a feed writes, allocated here so the main thread owns them. */
 export function createFeedBooks(spec: FeedSpec): BookSet | undefined {
-  if (spec.feed === 'polymarket') return createPolymarketBooks(spec.tokenIds.length);
-  if (spec.feed === 'binance') return createBinanceBooks(spec.symbols.map((s) => ({ tickValue: 10 ** -s.tickExp })));
-  return undefined;
+  const set =
+    spec.feed === 'polymarket'
+      ? createPolymarketBooks(spec.tokenIds.length)
+      : spec.feed === 'binance'
+        ? createBinanceBooks(spec.symbols.map((s) => ({ tickValue: 10 ** -s.tickExp })))
+        : undefined;
+  // Gated from birth: until its worker has started and built them, an empty book must not read as a live one.
+  // Plain stores are enough: no writer exists yet, and posting the buffer to the worker orders them before it.
+  if (set) for (let b = 0; b < set.books; b++) set.i32[set.i32Base(b) + B_STATUS] = BookFlag.Resyncing;
+  return set;
 }
 
 export function startFeed(opts: StartFeedOptions, books: BookSet | undefined = createFeedBooks(opts.spec)): FeedHandle {

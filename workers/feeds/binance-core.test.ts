@@ -92,6 +92,18 @@ test('a broken pu chain is a counted gap: book gated, snapshot requested, frames
   assert.equal(core.lastUpdateId(0), 120);
 });
 
+test('a snapshot alone leaves the book gated; the first diff that bridges to it ungates it', () => {
+  const { core, books } = newCore();
+  core.start();
+  const resyncing = () => (books.set.i32[books.set.i32Base(0) + 6]! & (1 << 9)) !== 0;
+  // As after a reconnect with the socket still down: the snapshot lands before any diff.
+  assert.ok(core.onSnapshot(0, Buffer.from('{"lastUpdateId":100,"E":1,"T":1,"bids":[["61800.00","5.000"]],"asks":[["61800.50","5.000"]]}'), 1));
+  assert.ok(resyncing(), 'nothing shows the stream is flowing yet');
+  core.onFrame(Buffer.from('{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","E":2,"T":2,"s":"BTCUSDT","U":101,"u":103,"pu":100,"b":[["61800.10","1.000"]],"a":[]}}'), 2);
+  assert.ok(!resyncing(), 'bridged: the book is live');
+  assert.ok(core.isLive(0));
+});
+
 test('malformed and truncated frames are counted and dropped, never thrown', () => {
   const { core, counters } = newCore();
   core.start();

@@ -11,7 +11,7 @@ import { B_BEST_ASK, B_BEST_BID, BookFlag, Side } from '../book/layout.js';
 import { BookReader } from '../book/reader.js';
 import type { BinanceBookWriter } from '../book/binance-book.js';
 import { COUNTER } from '../counters.js';
-import { EventKind, Flag, newEventRecord } from '../event-layout.js';
+import { EventKind, Flag, newEventRecord, ResyncReason } from '../event-layout.js';
 import { BinanceParser, DepthKind, type BinanceSink } from '../parse/binance.js';
 import { Status } from '../parse/json.js';
 import { DepthSync, Verdict } from './depth-sync.js';
@@ -62,6 +62,8 @@ class SymbolState {
   /** Observed decimals of prices and sizes, for printing as the venue writes them. */
   priceDecimals = 0;
   qtyDecimals = 0;
+  /** The book is flagged Resyncing; cleared when a diff bridges to the snapshot, not when the snapshot lands. */
+  gated = true;
 }
 
 export class BinanceCore implements BinanceSink {
@@ -93,7 +95,7 @@ export class BinanceCore implements BinanceSink {
 
   /** Starts (or restarts) every symbol: buffer diffs and ask for snapshots. */
   start(): void {
-    for (let i = 0; i < this.state.length; i++) this.invalidate(i, false);
+    for (let i = 0; i < this.state.length; i++) this.invalidate(i, false, ResyncReason.Down);
   }
 
   onFrame(data: Uint8Array, recvNs: number): void {
@@ -139,7 +141,7 @@ export class BinanceCore implements BinanceSink {
 
   /** The connection dropped: every book is invalid until resynced. */
   onDown(): void {
-    for (let i = 0; i < this.state.length; i++) this.invalidate(i, true);
+    for (let i = 0; i < this.state.length; i++) this.invalidate(i, true, ResyncReason.Down);
   }
 
   lastUpdateId(sym: number): number {
@@ -179,8 +181,8 @@ export class BinanceCore implements BinanceSink {
       this.bufferSym = sym;
     } else if (this.verdict === Verdict.Gap) {
       this.opts.counters[COUNTER.gaps]!++;
-      this.emitSimple(EventKind.Gap, sym, s.sync.lastU + 1, eventMs);
-      this.invalidate(sym, true);
+      this.emitSimple(EventKind.Gap, sym, s.sync.lastU + 1, eventMs, s.sync.lastU);
+      this.invalidate(sym, true, ResyncReason.Gap);
       // The frame that revealed the gap belongs after the next snapshot.
       this.bufferFrame = true;
       this.bufferSym = sym;
@@ -204,7 +206,13 @@ export class BinanceCore implements BinanceSink {
     if (this.verdict !== Verdict.Apply) return;
     const books = this.opts.books;
     books.setTimes(sym, this.recvNs, this.depthEventMs);
-    if (this.depthKind === DepthKind.SNAPSHOT) books.setStatus(sym, 0);
+    // A snapshot alone is a book as of its id; only a diff chained to it shows the stream
+    // is flowing again (a snapshot fetched while the socket is down would otherwise read as live).
+    const s = this.state[sym]!;
+    if (s.gated && this.depthKind === DepthKind.DIFF && s.sync.state === 'live') {
+      books.setStatus(sym, 0);
+      s.gated = false;
+    }
     books.end(sym);
     this.verdict = Verdict.Stale;
     this.afterApply(sym);
@@ -306,9 +314,10 @@ export class BinanceCore implements BinanceSink {
     }
   }
 
-  private invalidate(sym: number, counted: boolean): void {
+  private invalidate(sym: number, counted: boolean, reason: ResyncReason): void {
     const s = this.state[sym]!;
     s.sync.reset();
+    s.gated = true;
     s.lastBid = s.lastAsk = -1;
     const books = this.opts.books;
     books.begin(sym);
@@ -317,13 +326,14 @@ export class BinanceCore implements BinanceSink {
     books.end(sym);
     if (counted) {
       this.opts.counters[COUNTER.resyncs]!++;
-      this.emitSimple(EventKind.Resync, sym, 0, 0);
+      this.emitSimple(EventKind.Resync, sym, 0, 0, reason);
     }
     this.opts.requestSnapshot(sym);
   }
 
-  private emitSimple(kind: number, sym: number, seq: number, exchTsMs: number): void {
+  private emitSimple(kind: number, sym: number, seq: number, exchTsMs: number, aux0: number): void {
     const e = this.ev;
+    e.aux0 = aux0;
     e.kind = kind;
     e.flags = 0;
     e.token = sym;

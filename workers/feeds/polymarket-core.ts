@@ -26,23 +26,13 @@
 import { B_BEST_ASK, B_BEST_BID, B_STATUS, B_TICK_SIZE, BF_LEVELS, BookFlag, NO_TICK, Side } from '../book/layout.js';
 import { POLY_TICKS_PER_UNIT, type PolymarketBookWriter } from '../book/polymarket-book.js';
 import { COUNTER, COUNTER_NAMES } from '../counters.js';
-import { EventKind, Flag, newEventRecord, type EventRecord } from '../event-layout.js';
+import { EventKind, Flag, newEventRecord, ResyncReason, type EventRecord } from '../event-layout.js';
 import { Status } from '../parse/json.js';
 import { ASK, PolymarketParser, type PolymarketSink } from '../parse/polymarket.js';
 import type { EventSink } from './event-sink.js';
 
 /** aux0 of a Resync event: why the token's book was dropped. */
-export const ResyncReason = {
-  /** The connection carrying the token dropped. */
-  Down: 1,
-  /** The book was crossed after a message. */
-  Crossed: 2,
-  /** The book's best bid / ask disagreed with the venue's. */
-  Mismatch: 3,
-  /** tick_size_change: the venue re-quotes the book on the new grid. */
-  TickSize: 4,
-} as const;
-export type ResyncReason = (typeof ResyncReason)[keyof typeof ResyncReason];
+export { ResyncReason };
 
 /** Top of one token's book (sizes in shares; NaN where the venue gives none). */
 export interface PolymarketTop {
@@ -278,7 +268,10 @@ export class PolymarketCore implements PolymarketSink {
     for (const t of tokens) this.checkToken(t);
     for (const t of tokens) {
       this.openBook(t);
-      this.resync(t, ResyncReason.Down);
+      // No snapshot: one taken while the shard is down would end the resync
+      // and show a live book that nothing updates until the connection is
+      // back. The resubscription's initial_dump rebuilds it, as at start().
+      this.resync(t, ResyncReason.Down, false);
     }
     this.closeBatches();
     this.flushRequests();
@@ -551,15 +544,15 @@ export class PolymarketCore implements PolymarketSink {
     }
   }
 
-  /** Drops the token's book (batch open), counts, tells readers and consumers, asks for a snapshot. */
-  private resync(token: number, reason: ResyncReason): void {
+  /** Drops the token's book (batch open), counts, tells readers and consumers, asks for a snapshot unless told not to. */
+  private resync(token: number, reason: ResyncReason, askSnapshot = true): void {
     this.beginResync(token);
     this.counters[COUNTER.resyncs]!++;
     const e = this.record(EventKind.Resync, 0, token, 0);
     e.exchTsMs = this.lastTs[token]!;
     e.aux0 = reason;
     this.opts.events.emit(e);
-    this.ask(token);
+    if (askSnapshot) this.ask(token);
   }
 
   private beginResync(token: number): void {
