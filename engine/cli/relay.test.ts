@@ -26,6 +26,9 @@ test('relay help and usage errors', () => {
     [['relay', 'send', '--target', '127.0.0.1:9', '--source', 'kraken'], /--source must be binance or sim/],
     [['relay', 'send', '--target', '127.0.0.1:9', '--url', 'http://x'], /--url must be a ws/],
     [['relay', 'send', '--target', '127.0.0.1:9', '--count', '0'], /--count must be at least 1/],
+    [['relay', 'send', '--target', '127.0.0.1:9', '--agg-trade'], /--agg-trade needs --frame extended: legacy frames carry no stream id/],
+    [['relay', 'send', '--target', '127.0.0.1:9', '--frame', 'legacy', '--agg-trade', '--source', 'sim'], /--agg-trade needs --frame extended/],
+    [['relay', 'send', '--target', '127.0.0.1:9', '--frame', 'extended', '--agg-trade', '--stream', '65535'], /--stream must be in 0\.\.65534 with --agg-trade/],
     [['relay', 'recv'], /--bind HOST:PORT is required/],
     [['relay', 'recv', '--bind', 'somewhere:9000'], /not a numeric IP address/],
     [['relay', 'recv', '--bind', '127.0.0.1:9000', '--duration=-1'], /--duration must be a positive number/],
@@ -65,6 +68,50 @@ test('legacy packets from the simulator arrive on loopback as sent, in order; bo
     const s = stoppedSummary(recv);
     assert.deepEqual([s.packets, s.garbage, s.legacy, s.last_seq], [N, 0, N, null]);
     assert.deepEqual(stoppedSummary(send).sent, N);
+  } finally {
+    recv.kill();
+  }
+});
+
+test('extended packets with --agg-trade: quotes on stream 0, trades on stream 1, each numbered gap-free; the receiver counts no loss', async () => {
+  const N = 400;
+  const recv = runCli(['relay', 'recv', '--bind', '127.0.0.1:0', '--json', '--count', String(N)]);
+  try {
+    const listening = await recv.stderrLine(/listening on /);
+    const address = /listening on (\S+)/.exec(listening)![1]!;
+    // Recorded pace: the trade leg connects a moment after the quote leg, and N packets span seconds, not milliseconds.
+    const send = runCli(['relay', 'send', '--source', 'sim', '--frame', 'extended', '--agg-trade', '--target', address, '--count', String(N), '--json']);
+    try {
+      assert.equal(await exitsByItself(send, 'relay send'), 0, send.stderr.join('\n'));
+    } finally {
+      send.kill();
+    }
+    assert.equal(await exitsByItself(recv, 'relay recv'), 0, recv.stderr.join('\n'));
+    const log = send.stderr.join('\n');
+    assert.match(log, /connected to ws:\/\/127\.0\.0\.1:\d+\/public\/stream\?streams=btcusdt@bookTicker/);
+    assert.match(log, /connected to ws:\/\/127\.0\.0\.1:\d+\/market\/stream\?streams=btcusdt@aggTrade/);
+    type Line = { stream: number; seq: number; ts_micros: number; bid: number; ask: number; bid_qty: number; ask_qty: number; bytes: number };
+    const sent = send.stdout.map((l) => JSON.parse(l) as Line);
+    const got = recv.stdout.map((l) => JSON.parse(l) as Record<string, number>);
+    assert.equal(sent.length, N);
+    assert.equal(got.length, N);
+    const byStream = [0, 1].map((s) => sent.filter((l) => l.stream === s));
+    assert.equal(byStream[0]!.length + byStream[1]!.length, N, 'only streams 0 and 1');
+    assert.ok(byStream[0]!.length > 0 && byStream[1]!.length > 0, `both streams carry packets (${byStream[0]!.length} quotes, ${byStream[1]!.length} trades)`);
+    for (const lines of byStream) assert.deepEqual(lines.map((l) => l.seq), lines.map((_, i) => i + 1), 'each stream numbers its packets 1, 2, 3...');
+    for (const t of byStream[1]!) assert.ok(t.bid === t.ask && t.bid_qty === t.ask_qty && t.bid > 0 && t.bid_qty > 0, 'a trade is one price and one quantity');
+    got.forEach((g, i) => {
+      assert.deepEqual([g.ts_micros, g.bid, g.ask, g.seq], [sent[i]!.ts_micros, sent[i]!.bid, sent[i]!.ask, sent[i]!.seq], `packet ${i}`);
+      assert.equal(sent[i]!.bytes, 72);
+    });
+    const r = stoppedSummary(recv);
+    assert.deepEqual([r.packets, r.garbage, r.lost, r.late, r.restarts], [N, 0, 0, 0, 0], 'loss is counted per stream');
+    const s = stoppedSummary(send);
+    assert.equal(s.sent, N);
+    assert.deepEqual(s.streams, {
+      0: { events: 'bookTicker', sent: byStream[0]!.length, last_seq: byStream[0]!.length },
+      1: { events: 'aggTrade', sent: byStream[1]!.length, last_seq: byStream[1]!.length },
+    });
   } finally {
     recv.kill();
   }

@@ -1,8 +1,8 @@
 // `polyedge relay send|recv`: the UDP price relay from the command line.
-// send: Binance bookTicker (real, or the in-process venue simulator) → one
-// legacy or extended packet per update. recv: the native receive thread →
-// ring → this thread, printing one-way latency, loss and rates, or one JSON
-// line per packet.
+// send: Binance bookTicker, and with --agg-trade aggTrade (real, or the
+// in-process venue simulator) → one legacy or extended packet per update.
+// recv: the native receive thread → ring → this thread, printing one-way
+// latency, loss and rates, or one JSON line per packet.
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,9 +11,9 @@ import { COUNTER } from '../../workers/counters.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import { native } from '../native.js';
 import { PolyedgeError } from '../errors.js';
-import { BookTickerRelay, DEFAULT_BINANCE_WS } from '../relay/binance-relay.js';
+import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../relay/binance-relay.js';
 import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
-import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ } from '../relay/packet.js';
+import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
 import { PacketSender, type FrameFormat } from '../relay/sender.js';
 import { newRelayPrice, readRelayPrice, RelaySource, RelayStat, sendMicros } from '../relay/source.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
@@ -87,8 +87,12 @@ const sendCommand: Command = {
     '(magic PEDG, sequence, exchange/receive/send stamps, bid/ask and their sizes). The send stamp is CLOCK_REALTIME,\n' +
     'taken by the native sender right before sendto. --source sim runs the venue simulator in this process\n' +
     '(the hftbacktest BTCUSDT capture when present, a seeded walk otherwise) and connects to it over loopback.\n' +
-    'With --json, prints one line per packet sent: {"seq","ts_micros","bid","ask","bid_qty","ask_qty","exch_ms","bytes"}.',
-  usage: 'relay send --target HOST:PORT [--symbol btcusdt] [--frame legacy|extended] [--source binance|sim] [--url WS] [--count N] [--duration S] [--json]',
+    '--agg-trade also subscribes to <symbol>@aggTrade (on the /market route) and sends one extended frame per trade on\n' +
+    'stream --stream + 1, with its own sequence numbers: bid = ask = the trade price, both sizes = its quantity,\n' +
+    'exchange stamp = the trade time. With --json, prints one line per packet sent:\n' +
+    '{"stream","seq","ts_micros","bid","ask","bid_qty","ask_qty","exch_ms","bytes"} (stream: the extended-frame stream id).',
+  usage:
+    'relay send --target HOST:PORT [--symbol btcusdt] [--frame legacy|extended] [--agg-trade] [--source binance|sim] [--url WS] [--count N] [--duration S] [--json]',
   options: {
     target: { type: 'string' },
     symbol: { type: 'string' },
@@ -99,6 +103,7 @@ const sendCommand: Command = {
     duration: { type: 'string' },
     json: { type: 'boolean' },
     stream: { type: 'string' },
+    'agg-trade': { type: 'boolean' },
     bind: { type: 'string' },
     'sim-speed': { type: 'string' },
     'sim-seed': { type: 'string' },
@@ -109,10 +114,11 @@ const sendCommand: Command = {
     frame: 'legacy (24 B, default) or extended (72 B, with sequence numbers)',
     source: `binance (default: the real venue, ${DEFAULT_BINANCE_WS}) or sim (in-process venue simulator)`,
     url: 'WebSocket base of any Binance-compatible server (default: the real venue, or the simulator)',
-    count: 'stop after N packets',
+    count: 'stop after N packets (all streams together)',
     duration: 'stop after S seconds',
     json: 'print one JSON line per packet sent',
-    stream: 'extended-frame stream id, 0..65535 (default 0)',
+    stream: 'extended-frame stream id of the bookTickers, 0..65535 (default 0)',
+    'agg-trade': 'also relay aggTrades, on stream --stream + 1 (needs --frame extended)',
     bind: 'local ADDR:PORT to send from (default: any)',
     'sim-speed': 'simulator pacing: 1 = recorded pace (default), X = X times faster',
     'sim-seed': 'simulator seed (default 1)',
@@ -131,8 +137,13 @@ const sendCommand: Command = {
     if (url !== undefined && sourceKind === 'sim') usage('--url and --source sim exclude each other (the simulator has its own address)', 'url');
     const count = positiveInt(v, 'count');
     const duration = secondsOption(v, 'duration');
+    const aggTrade = v['agg-trade'] === true;
+    if (aggTrade && frame === 'legacy') {
+      usage('--agg-trade needs --frame extended: legacy frames carry no stream id, so a receiver could not tell trades from quotes', 'agg-trade');
+    }
     const stream = optionalInt(v, 'stream');
     if (stream !== undefined && stream > 65535) usage('--stream must be in 0..65535', 'stream');
+    if (stream === 65535 && aggTrade) usage('--stream must be in 0..65534 with --agg-trade (the trades go on stream + 1)', 'stream');
     const simSpeedText = v['sim-speed'];
     const simSpeed = simSpeedText === undefined ? 1 : Number(simSpeedText);
     if (!(typeof simSpeedText !== 'boolean' && simSpeed > 0 && simSpeed <= 10_000)) usage('--sim-speed must be a number in (0, 10000]', 'sim-speed');
@@ -175,19 +186,22 @@ const sendCommand: Command = {
     const dv = new DataView(sender.packet.buffer, sender.packet.byteOffset, EXTENDED_LEN);
     const f = sender.fields;
     let attempts = 0;
-    const relay = new BookTickerRelay({
+    const sentBy: Record<RelayEvents, number> = { bookTicker: 0, aggTrade: 0 };
+    const relay = new BinanceRelay({
       url: base,
       symbol,
       sender,
+      aggTrade,
       ...(stream !== undefined ? { stream } : {}),
-      onOpen: (reconnect) => process.stderr.write(`relay send: ${reconnect ? 'reconnected' : 'connected'} to ${relay.url}\n`),
-      onDown: (reason) => process.stderr.write(`relay send: connection down (${reason}), reconnecting\n`),
-      onPacket: (ok) => {
+      onOpen: (wsUrl, reconnect) => process.stderr.write(`relay send: ${reconnect ? 'reconnected' : 'connected'} to ${wsUrl}\n`),
+      onDown: (wsUrl, reason) => process.stderr.write(`relay send: connection to ${wsUrl} down (${reason}), reconnecting\n`),
+      onPacket: (ok, events) => {
         attempts++;
+        if (ok) sentBy[events]++;
         if (ok && v.json === true) {
           const tsMicros = frame === 'legacy' ? dv.getBigUint64(0, true) : dv.getBigUint64(32, true) / 1000n;
           out.push(
-            `{"seq":${f[F_SEQ]},"ts_micros":${tsMicros},"bid":${f[F_BID]},"ask":${f[F_ASK]},"bid_qty":${f[F_BID_SIZE]},"ask_qty":${f[F_ASK_SIZE]},` +
+            `{"stream":${f[F_STREAM]},"seq":${f[F_SEQ]},"ts_micros":${tsMicros},"bid":${f[F_BID]},"ask":${f[F_ASK]},"bid_qty":${f[F_BID_SIZE]},"ask_qty":${f[F_ASK_SIZE]},` +
               `"exch_ms":${Math.round(f[F_EXCHANGE_TS_NS]! / 1e6)},"bytes":${frame === 'legacy' ? 24 : 72}}\n`,
           );
           if (out.length >= 256) flush();
@@ -206,6 +220,8 @@ const sendCommand: Command = {
     sender.close();
     await sim?.stop();
     const c = relay.counters;
+    const streams: Record<string, { events: RelayEvents; sent: number; last_seq: number }> = {};
+    for (const r of relay.streams()) streams[r.stream] = { events: r.events, sent: sentBy[r.events], last_seq: r.sequence };
     process.stderr.write(
       `relay send: stopped (${why}): ${JSON.stringify({
         sent: sender.sent,
@@ -214,6 +230,7 @@ const sendCommand: Command = {
         frames: c[COUNTER.frames],
         parse_errors: c[COUNTER.parseErrors],
         reconnects: c[COUNTER.reconnects],
+        streams,
       })}\n`,
     );
     return 0;
@@ -389,7 +406,7 @@ export async function relayCommand(argv: string[]): Promise<number> {
   if (sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(
       'usage: polyedge relay send|recv [options]\n\nsubcommands:\n' +
-        '  send   Binance bookTicker -> one UDP packet per update (legacy 24 B or extended 72 B)\n' +
+        '  send   Binance bookTicker (and aggTrade) -> one UDP packet per update (legacy 24 B or extended 72 B)\n' +
         '  recv   receive packets on a native thread; print latency, loss and rates, or JSON lines\n',
     );
     return sub === undefined ? 2 : 0;

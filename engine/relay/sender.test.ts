@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { native } from '../native.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
 import { WsProbe, withSim } from '../sim/testkit.js';
-import { BookTickerRelay, bookTickerUrl } from './binance-relay.js';
+import { BinanceRelay, bookTickerUrl } from './binance-relay.js';
 import { until } from './relay-cli.fixture.js';
 import { PacketSender, type FrameFormat } from './sender.js';
 
@@ -37,7 +37,7 @@ for (const frame of ['legacy', 'extended'] as FrameFormat[]) {
       const rx = await listen();
       const sender = new PacketSender(`127.0.0.1:${rx.port}`, frame);
       let opened = false;
-      const relay = new BookTickerRelay({ url: base, symbol: 'BTCUSDT', sender, onOpen: () => (opened = true) });
+      const relay = new BinanceRelay({ url: base, symbol: 'BTCUSDT', sender, onOpen: () => (opened = true) });
       relay.start();
       const probe = await WsProbe.open(bookTickerUrl(base, 'btcusdt'));
       await until(() => opened && sim.stats().venues.binance!.connections === 2, 'both clients connected');
