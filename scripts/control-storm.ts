@@ -210,7 +210,9 @@ class WindowWatch {
           p99S: parseTickToDecisionP99(text, WINDOW_METRIC) ?? NaN,
           decisions: parsePlainSample(text, `${WINDOW_METRIC}_count`) ?? 0,
         });
-        this.waiters = this.waiters.filter((w) => (this.windows.length >= w.count ? (w.resolve(), false) : true));
+        const due = this.waiters.filter((w) => this.windows.length >= w.count);
+        this.waiters = this.waiters.filter((w) => this.windows.length < w.count);
+        for (const w of due) w.resolve();
       }
       await sleep(POLL_MS);
     }

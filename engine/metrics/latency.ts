@@ -75,3 +75,27 @@ export class LatencyHistogram {
     other.clampedCount = c;
   }
 }
+
+/**
+ * Latency per window: samples go into the open histogram; close() publishes
+ * it as `closed` and opens the next by swapping the two (O(1) plus one reset,
+ * no allocation), so the last complete window is always readable whole.
+ */
+export class LatencyWindow {
+  private readonly open = new LatencyHistogram();
+  /** The last complete window; empty before the first close(). */
+  readonly closed = new LatencyHistogram();
+  /** Windows closed so far. */
+  closes = 0;
+
+  recordNs(ns: number): void {
+    this.open.recordNs(ns);
+  }
+
+  close(): LatencyHistogram {
+    this.closed.swapWith(this.open);
+    this.open.reset();
+    this.closes++;
+    return this.closed;
+  }
+}

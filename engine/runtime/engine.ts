@@ -30,7 +30,7 @@ import { PaperExecutor } from '../execution/paper.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, Merge } from '../journal/records.js';
 import { JournalState, restore } from '../journal/restore.js';
-import { LatencyHistogram } from '../metrics/latency.js';
+import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
 import { flattenOrders, RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
@@ -134,16 +134,14 @@ export class Engine {
   readonly tickToDecision = new LatencyHistogram();
   readonly decisionCompute = new LatencyHistogram();
   readonly decisionQueueWait = new LatencyHistogram();
-  /** Recent window of tick_to_decision, rotated by the status line. */
-  recentTickToDecision = new LatencyHistogram();
+  /** tick_to_decision since the last status line (closed by rotateRecent()). */
+  private readonly statusWindow = new LatencyWindow();
   /**
-   * tick_to_decision over the last complete window of perf.metrics_window_ms
-   * (what /metrics publishes beside the lifetime one, so a storm or a reload
-   * is compared with the window before rather than diluted in the whole run).
+   * tick_to_decision per window of perf.metrics_window_ms (what /metrics
+   * publishes beside the lifetime one, so a storm or a reload is compared
+   * with the window before rather than diluted in the whole run).
    */
-  readonly tickToDecisionWindow = new LatencyHistogram();
-  /** Windows completed so far; a scraper sees a new window when this moves. */
-  windowsCompleted = 0;
+  readonly tickToDecisionWindow = new LatencyWindow();
   /** tick_to_decision by the hub source of the triggering event (the relay: relay receive → decision). */
   readonly sourceToDecision: LatencyHistogram[];
   /** Decision (order sent to the paper venue) → its ack processed by the engine, monotonic ns. */
@@ -165,7 +163,6 @@ export class Engine {
   private readonly liveBy: Order[][][];
   private readonly refBySourceToken = new Map<number, SourceSeries>();
   private readonly bookRefBySourceToken = new Map<number, BookReference>();
-  private windowCurrent = new LatencyHistogram();
   private windowEndMs = 0;
   private readonly volBySourceToken = new Map<number, { underlying: string }>();
   private readonly vols = new Map<string, { value: number; recvMs: number }>();
@@ -388,9 +385,7 @@ export class Engine {
 
   /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */
   private closeWindow(): void {
-    this.tickToDecisionWindow.swapWith(this.windowCurrent);
-    this.windowCurrent.reset();
-    this.windowsCompleted++;
+    this.tickToDecisionWindow.close();
     this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
   }
 
@@ -489,8 +484,8 @@ export class Engine {
       if (Number.isFinite(sinceNs)) {
         this.decisionQueueWait.recordNs(t0 - sinceNs);
         this.tickToDecision.recordNs(t1 - sinceNs);
-        this.recentTickToDecision.recordNs(t1 - sinceNs);
-        this.windowCurrent.recordNs(t1 - sinceNs);
+        this.statusWindow.recordNs(t1 - sinceNs);
+        this.tickToDecisionWindow.recordNs(t1 - sinceNs);
         this.sourceToDecision[source]?.recordNs(t1 - sinceNs);
       }
       this.counts.decisions++;
@@ -657,9 +652,8 @@ export class Engine {
     for (let m = 0; m < this.markets.length; m++) this.dirtyMarket[m] = 1;
   }
 
+  /** Closes the status line's window and returns it (valid until the next call). */
   rotateRecent(): LatencyHistogram {
-    const prev = this.recentTickToDecision;
-    this.recentTickToDecision = new LatencyHistogram();
-    return prev;
+    return this.statusWindow.close();
   }
 }

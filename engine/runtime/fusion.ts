@@ -112,13 +112,11 @@ export class ReferenceFusion {
 
   private pick(u: Underlying, nowMs: number): SourceSeries | undefined {
     const stale = this.params.stale_ms;
-    if (this.params.policy === 'prefer') {
-      const p = u.series.find((s) => s.name === this.params.prefer);
-      if (p && nowMs - p.recvMs <= stale) return p;
-    }
+    const prefer = this.params.policy === 'prefer' ? this.params.prefer : undefined;
     let best: SourceSeries | undefined;
     for (const s of u.series) {
       if (!(nowMs - s.recvMs <= stale)) continue;
+      if (s.name === prefer) return s;
       if (!best || s.recvMs > best.recvMs) best = s;
     }
     return best;

@@ -11,8 +11,8 @@ import type { Engine } from './engine.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
-  r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow);
-  r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.windowsCompleted);
+  r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow.closed);
+  r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.tickToDecisionWindow.closes);
   r.register('polyedge_decision_to_ack_seconds', {}, engine.decisionToAck);
   r.register('polyedge_decision_compute_seconds', {}, engine.decisionCompute);
   r.register('polyedge_decision_queue_wait_seconds', {}, engine.decisionQueueWait);

@@ -4,9 +4,10 @@
 
 import { native } from '../native.js';
 import type { Config } from '../config/config.js';
+import type { Schema } from '../config/schema.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
-import { CONTROL_TOKEN_ENV, startControlServer, type ControlHandlers, type ControlServer } from '../control/server.js';
+import { CONTROL_TOKEN_ENV, startControlServer, type ControlHandlers, type ControlServer, type ReloadHandler } from '../control/server.js';
 import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
 import { MarketDataHub } from '../data/hub.js';
 import { liveEndpoints, planFeeds, rtdsSymbolsOf, simulatorEndpoints, tuningOf, type FeedEndpoints } from '../data/plan.js';
@@ -206,6 +207,8 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
   });
   let finalShadow: object | undefined;
   let finalToxicity: object | undefined;
+  // Quotes that depend on the parameters change on the next pass, even in a quiet market.
+  const requote = () => engine.touchAll();
   const strategyByName = (name: string) => engine.strategies.find((s) => s.name === name);
   const reloadStrategy = (name: string, params: unknown) => {
     const s = strategyByName(name);
@@ -238,58 +241,28 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
       strategy: { schema: makerParamsSchema, current: () => strategyByName('maker')?.params() ?? {}, apply: (p) => reloadStrategy('maker', p) },
       taker: { schema: completeSetParamsSchema, current: () => strategyByName('complete_set')?.params() ?? {}, apply: (p) => reloadStrategy('complete_set', p) },
       edge_model: { schema: directionalParamsSchema, current: () => strategyByName('directional')?.params() ?? {}, apply: (p) => reloadStrategy('directional', p) },
-      allocator: {
-        schema: allocatorParamsSchema,
-        current: () => engine.allocator,
-        apply: (p) => {
-          engine.allocator = p as typeof engine.allocator;
-          engine.touchAll();
-          return engine.allocator;
-        },
-      },
-      risk: {
-        schema: riskParamsSchema,
-        current: () => engine.risk.params(),
-        apply: (p) => {
-          engine.risk.setParams(p as ReturnType<typeof engine.risk.params>);
-          return engine.risk.params();
-        },
-      },
-      toxicity: {
-        schema: markoutParamsSchema,
-        current: () => engine.markouts.currentParams,
-        apply: (p) => {
-          engine.markouts.setParams(p as typeof engine.markouts.currentParams);
-          engine.touchAll();
-          return engine.markouts.currentParams;
-        },
-      },
-      fusion: {
-        schema: fusionParamsSchema,
-        current: () => engine.fusion.getParams(),
-        apply: (p) => {
-          engine.fusion.setParams(p as ReturnType<typeof engine.fusion.getParams>);
-          engine.touchAll();
-          return engine.fusion.getParams();
-        },
-      },
-      exit: {
-        schema: exitParamsSchema,
-        current: () => engine.exit,
-        apply: (p) => {
-          engine.exit = p as typeof engine.exit;
-          engine.touchAll();
-          return engine.exit;
-        },
-      },
-      perf_profile: {
-        schema: perfParamsSchema,
-        current: () => engine.perf,
-        apply: (p) => {
-          engine.perf = p as typeof engine.perf;
-          return engine.perf;
-        },
-      },
+      allocator: paramsReload(allocatorParamsSchema, () => engine.allocator, (p) => (engine.allocator = p), requote),
+      risk: paramsReload(riskParamsSchema, () => engine.risk.params(), (p) => engine.risk.setParams(p)),
+      toxicity: paramsReload(markoutParamsSchema, () => engine.markouts.currentParams, (p) => engine.markouts.setParams(p), requote),
+      fusion: paramsReload(fusionParamsSchema, () => engine.fusion.getParams(), (p) => engine.fusion.setParams(p), requote),
+      exit: paramsReload(exitParamsSchema, () => engine.exit, (p) => (engine.exit = p), requote),
+      perf_profile: paramsReload(perfParamsSchema, () => engine.perf, (p) => (engine.perf = p)),
+    },
+  };
+}
+
+/**
+ * A reload route over one parameter set: the server has validated the body
+ * against `schema`; set it, let `after` act on it, answer what is now in force.
+ */
+function paramsReload<P extends object>(schema: Schema<P>, get: () => P, set: (p: P) => void, after?: () => void): ReloadHandler<unknown> {
+  return {
+    schema,
+    current: get,
+    apply: (p) => {
+      set(p as P);
+      after?.();
+      return get();
     },
   };
 }

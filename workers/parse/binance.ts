@@ -9,6 +9,7 @@
 import { f64Out, latin1, parseFloat64, parseFloat64Into, parseTicks } from './decimal.js';
 import {
   frameOutcome,
+  grown,
   IdTable,
   Status,
   T_ABSENT,
@@ -804,36 +805,21 @@ export class BinanceParser {
 
   private growLevels(): void {
     const cap = this.lvPS.length * 2;
-    const gi = (a: Int32Array): Int32Array<ArrayBuffer> => {
-      const x = new Int32Array(cap);
-      x.set(a);
-      return x;
-    };
-    this.lvPS = gi(this.lvPS);
-    this.lvPE = gi(this.lvPE);
-    this.lvQS = gi(this.lvQS);
-    this.lvQE = gi(this.lvQE);
+    this.lvPS = grown(this.lvPS, cap);
+    this.lvPE = grown(this.lvPE, cap);
+    this.lvQS = grown(this.lvQS, cap);
+    this.lvQE = grown(this.lvQE, cap);
     this.lvPx = new Float64Array(cap);
     this.lvQty = new Float64Array(cap);
   }
 
   private growObjects(): void {
     const cap = this.oKind.length * 2;
-    const kind = new Int8Array(cap);
-    kind.set(this.oKind);
-    this.oKind = kind;
-    const sym = new Int32Array(cap);
-    sym.set(this.oSym);
-    this.oSym = sym;
-    const f = new Float64Array(cap * 8);
-    f.set(this.oF);
-    this.oF = f;
-    const s = new Int32Array(cap * 8);
-    s.set(this.oS);
-    this.oS = s;
-    const l = new Int32Array(cap * 4);
-    l.set(this.oL);
-    this.oL = l;
+    this.oKind = grown(this.oKind, cap);
+    this.oSym = grown(this.oSym, cap);
+    this.oF = grown(this.oF, cap * 8);
+    this.oS = grown(this.oS, cap * 8);
+    this.oL = grown(this.oL, cap * 4);
   }
 }
 

@@ -7,6 +7,7 @@
 import { parseFloat64 } from './decimal.js';
 import {
   frameOutcome,
+  grown,
   IdTable,
   Slots,
   Status,
@@ -272,14 +273,8 @@ export class DeribitParser {
 
   private growObjects(): void {
     const cap = this.oKind.length * 2;
-    const k = new Int8Array(cap);
-    k.set(this.oKind);
-    this.oKind = k;
-    const f = new Float64Array(cap * 3);
-    f.set(this.oF);
-    this.oF = f;
-    const s = new Int32Array(cap * 2);
-    s.set(this.oS);
-    this.oS = s;
+    this.oKind = grown(this.oKind, cap);
+    this.oF = grown(this.oF, cap * 3);
+    this.oS = grown(this.oS, cap * 2);
   }
 }

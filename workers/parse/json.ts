@@ -625,6 +625,20 @@ export class Slots {
   }
 }
 
+/**
+ * A copy of `a` in a new array of `length` elements, the rest zero: how a
+ * parser's per-frame scratch grows, rarely, when a frame holds more objects
+ * or levels than any before it.
+ */
+export function grown(a: Int8Array, length: number): Int8Array<ArrayBuffer>;
+export function grown(a: Int32Array, length: number): Int32Array<ArrayBuffer>;
+export function grown(a: Float64Array, length: number): Float64Array<ArrayBuffer>;
+export function grown(a: Int8Array | Int32Array | Float64Array, length: number): Int8Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
+  const out = a instanceof Int8Array ? new Int8Array(length) : a instanceof Int32Array ? new Int32Array(length) : new Float64Array(length);
+  out.set(a);
+  return out;
+}
+
 /** Frame-level outcome of forEachObject besides an object count. */
 export const FRAME_MALFORMED = -3;
 

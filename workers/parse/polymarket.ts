@@ -9,6 +9,7 @@
 import { f64Out, parseFloat64Into, parseTicks, parseUintInto } from './decimal.js';
 import {
   frameOutcome,
+  grown,
   IdTable,
   Status,
   T_ABSENT,
@@ -953,35 +954,25 @@ export class PolymarketParser {
 
   private growLevels(): void {
     const cap = this.lvPx.length * 2;
-    const g = <T extends Int32Array | Int8Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const x = make(cap);
-      x.set(a);
-      return x;
-    };
-    this.lvTok = g(this.lvTok, (k) => new Int32Array(k));
-    this.lvSide = g(this.lvSide, (k) => new Int8Array(k));
-    this.lvPx = g(this.lvPx, (k) => new Float64Array(k));
-    this.lvSz = g(this.lvSz, (k) => new Float64Array(k));
-    this.lvBb = g(this.lvBb, (k) => new Float64Array(k));
-    this.lvBa = g(this.lvBa, (k) => new Float64Array(k));
+    this.lvTok = grown(this.lvTok, cap);
+    this.lvSide = grown(this.lvSide, cap);
+    this.lvPx = grown(this.lvPx, cap);
+    this.lvSz = grown(this.lvSz, cap);
+    this.lvBb = grown(this.lvBb, cap);
+    this.lvBa = grown(this.lvBa, cap);
   }
 
   private growObjects(): void {
     const cap = this.oKind.length * 2;
-    const g = <T extends Int32Array | Int8Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const x = make(cap);
-      x.set(a);
-      return x;
-    };
-    this.oKind = g(this.oKind, (k) => new Int8Array(k));
-    this.oTok = g(this.oTok, (k) => new Int32Array(k));
-    this.oTs = g(this.oTs, (k) => new Float64Array(k));
-    this.oA = g(this.oA, (k) => new Float64Array(k));
-    this.oB = g(this.oB, (k) => new Float64Array(k));
-    this.oC = g(this.oC, (k) => new Float64Array(k));
-    this.oL0 = g(this.oL0, (k) => new Int32Array(k));
-    this.oL1 = g(this.oL1, (k) => new Int32Array(k));
-    this.oL2 = g(this.oL2, (k) => new Int32Array(k));
-    this.oL3 = g(this.oL3, (k) => new Int32Array(k));
+    this.oKind = grown(this.oKind, cap);
+    this.oTok = grown(this.oTok, cap);
+    this.oTs = grown(this.oTs, cap);
+    this.oA = grown(this.oA, cap);
+    this.oB = grown(this.oB, cap);
+    this.oC = grown(this.oC, cap);
+    this.oL0 = grown(this.oL0, cap);
+    this.oL1 = grown(this.oL1, cap);
+    this.oL2 = grown(this.oL2, cap);
+    this.oL3 = grown(this.oL3, cap);
   }
 }

@@ -9,6 +9,7 @@
 import { parseFloat64 } from './decimal.js';
 import {
   frameOutcome,
+  grown,
   IdTable,
   Slots,
   Status,
@@ -256,20 +257,10 @@ export class RtdsParser {
 
   private growObjects(): void {
     const cap = this.oKind.length * 2;
-    const k = new Int8Array(cap);
-    k.set(this.oKind);
-    this.oKind = k;
-    const t = new Int8Array(cap);
-    t.set(this.oTopic);
-    this.oTopic = t;
-    const y = new Int32Array(cap);
-    y.set(this.oSym);
-    this.oSym = y;
-    const f = new Float64Array(cap * 3);
-    f.set(this.oF);
-    this.oF = f;
-    const a = new Int32Array(cap * 2);
-    a.set(this.oFa);
-    this.oFa = a;
+    this.oKind = grown(this.oKind, cap);
+    this.oTopic = grown(this.oTopic, cap);
+    this.oSym = grown(this.oSym, cap);
+    this.oF = grown(this.oF, cap * 3);
+    this.oFa = grown(this.oFa, cap * 2);
   }
 }
