@@ -19,7 +19,9 @@ import { compareThroughput, formatTable, type BenchContext, type Suite } from '.
 import { BinanceParser, DepthKind, type BinanceSink } from '../workers/parse/binance.js';
 import { PolymarketParser, type PolymarketSink } from '../workers/parse/polymarket.js';
 import { PAIR, priceChangeFrames } from '../workers/parse/testing/gen.js';
-import { hftbacktestFrames } from '../workers/parse/testing/data.js';
+import { captureMissing, hftbacktestFrames } from '../workers/parse/testing/data.js';
+
+const USDM_CAPTURE = 'binance_usdm_btcusdt_20240808.gz';
 import { PolymarketBookWriter, createPolymarketBooks } from '../workers/book/polymarket-book.js';
 import { BinanceBookWriter, createBinanceBooks } from '../workers/book/binance-book.js';
 import { Side } from '../workers/book/layout.js';
@@ -212,7 +214,12 @@ async function polymarket(ctx: BenchContext): Promise<void> {
 }
 
 async function binance(ctx: BenchContext): Promise<void> {
-  const all = hftbacktestFrames('binance_usdm_btcusdt_20240808.gz');
+  const missing = captureMissing(USDM_CAPTURE);
+  if (missing) {
+    ctx.log(`binance depth ingest: not run, ${missing}`);
+    return;
+  }
+  const all = hftbacktestFrames(USDM_CAPTURE);
   const snapshot = all.find((f) => f[2] === 0x6c)!; // {"lastUpdateId"…
   const frames = all.filter((f) => f.subarray(0, 32).toString().includes('@depth'));
   const strings = frames.map((f) => f.toString());

@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { captureMissing, hftbacktestPath } from '../../workers/parse/testing/data.js';
 import { HARDHAT_KEY, VECTORS } from '../order/fixtures/vectors.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -124,9 +125,10 @@ test('a bad config file stops the command with the field named (exit 78)', () =>
   assert.match(r.stderr, /PE_CONFIG_INVALID .*bad\.toml: 1 problem\(s\)\n\s+risk\.max_position: must be > 0/);
 });
 
-const CAPTURE = fileURLToPath(new URL('../../../../shared/data/hftbacktest/binance_usdm_btcusdt_20240808.gz', import.meta.url));
+const USDM = 'binance_usdm_btcusdt_20240808.gz';
+const CAPTURE = hftbacktestPath(USDM);
 
-test('replay --print-top rebuilds the USD-M book from the capture: one JSON line per top change, venue decimals', { skip: !existsSync(CAPTURE) && 'shared data not present' }, () => {
+test('replay --print-top rebuilds the USD-M book from the capture: one JSON line per top change, venue decimals', { skip: captureMissing(USDM) }, () => {
   const r = run(['replay', '--input', CAPTURE, '--print-top']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /replayed 93953 frames \(1 snapshot\): 0 gaps, 0 resyncs, 0 parse errors/);

@@ -1,6 +1,7 @@
-// Loaders for the recorded captures in /work/shared/data (see each folder's
+// Loaders for the recorded captures in shared/data beside the repository (see each folder's
 // PROVENANCE.md), validated on load, and timelines that replay them with
 // their original spacing.
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import type { Timeline } from './pacer.js';
 import type { BinanceEvent, DepthSnapshot, PriceLevel } from './binance-types.js';
 import { RTDS_TOPICS, type RtdsMessage } from './rtds-types.js';
 
-export const DEFAULT_DATA_DIR = '/work/shared/data';
+/** `shared/data` beside the repository, or $POLYEDGE_SHARED_DATA (this file runs as dist/engine/sim/recorded.js). */
+export const DEFAULT_DATA_DIR = process.env.POLYEDGE_SHARED_DATA ?? fileURLToPath(new URL('../../../../shared/data', import.meta.url));
 
 export function defaultBinanceCapturePath(dataDir = DEFAULT_DATA_DIR): string {
   return join(dataDir, 'hftbacktest', 'binance_usdm_btcusdt_20240808.gz');

@@ -3,15 +3,15 @@
 // with the venue's own bookTicker wherever both describe the same update id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { BinanceBookWriter, createBinanceBooks } from '../book/binance-book.js';
 import { COUNTER, createCounters } from '../counters.js';
 import { EventKind, type EventRecord } from '../event-layout.js';
 import { readHftbacktestCapture } from '../record/hftbacktest.js';
+import { captureMissing, hftbacktestPath } from '../parse/testing/data.js';
 import { BinanceCore, type TopChange } from './binance-core.js';
 
-const CAPTURE = fileURLToPath(new URL('../../../../shared/data/hftbacktest/binance_usdm_btcusdt_20240808.gz', import.meta.url));
+const USDM = 'binance_usdm_btcusdt_20240808.gz';
+const CAPTURE = hftbacktestPath(USDM);
 
 function newCore(extra: Partial<ConstructorParameters<typeof BinanceCore>[0]> = {}) {
   const books = new BinanceBookWriter(createBinanceBooks([{ tickValue: 0.1 }]));
@@ -30,7 +30,7 @@ function newCore(extra: Partial<ConstructorParameters<typeof BinanceCore>[0]> = 
   return { core, books, counters, events, requests };
 }
 
-test('USD-M capture: zero gaps, and the rebuilt top of book equals the venue bookTicker at the same update id', { skip: !existsSync(CAPTURE) && 'shared data not present' }, async () => {
+test('USD-M capture: zero gaps, and the rebuilt top of book equals the venue bookTicker at the same update id', { skip: captureMissing(USDM) }, async () => {
   const ours = new Map<number, string>();
   let compared = 0;
   let mismatches = 0;

@@ -3,7 +3,6 @@
 // books read back through the seqlocked reader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BookFlag, Side } from '../book/layout.js';
 import { TopOfBook } from '../book/reader.js';
@@ -12,7 +11,7 @@ import { EventKind, Flag } from '../event-layout.js';
 import { Status } from '../parse/json.js';
 import { MarketEventKind, PolymarketParser } from '../parse/polymarket.js';
 import { PolyRecorder } from '../parse/testing/recorders.js';
-import { polyFile, SHARED_DATA } from '../parse/testing/data.js';
+import { polyFile, polyRestFile } from '../parse/testing/data.js';
 import { Prng } from '../prng.js';
 import { parseMarketMessage } from '../../engine/sim/polymarket.js';
 import { VenueSimulator, type VenueSimulatorOptions } from '../../engine/sim/simulator.js';
@@ -32,7 +31,7 @@ const [BOOK, TRADE, TICK, BBA, V2, REST] = [0, 1, 2, 3, 4, 5];
 const MARKET = '0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917';
 
 // Trimmed: the files end in a newline, and without it every strict prefix is invalid JSON.
-const restBody = (): Buffer => Buffer.from(readFileSync(join(SHARED_DATA, 'nautilus_trader', 'polymarket', 'rest', 'clob_book.json'), 'utf8').trim());
+const restBody = (): Buffer => Buffer.from(polyRestFile('clob_book.json').toString('utf8').trim());
 const recordedFrame = (name: string): Buffer => Buffer.from(polyFile(name).toString('utf8').trim());
 const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
 

@@ -16,13 +16,28 @@ function repoRoot(): string {
   }
 }
 
-/** `shared/data` beside the repository (as CI lays it out). */
-export const SHARED_DATA = resolve(repoRoot(), '..', 'shared', 'data');
+/**
+ * The full recorded captures: `shared/data` beside the repository (as CI
+ * lays it out), or $POLYEDGE_SHARED_DATA. Only the multi-megabyte Binance
+ * captures are read from there; tests on them skip, naming the file, where
+ * they are absent.
+ */
+export const SHARED_DATA = process.env.POLYEDGE_SHARED_DATA ?? resolve(repoRoot(), '..', 'shared', 'data');
 
-export const POLY_WS = join(SHARED_DATA, 'nautilus_trader', 'polymarket', 'ws');
+/** Small slices committed beside this file (each folder keeps its PROVENANCE.md), so most tests run in any clone. */
+const TEST_DATA = join(repoRoot(), 'workers', 'parse', 'testing', 'data');
+
+/** The RTDS captures ship gzipped with the bundled session (engine/session/data, MIT notice there). */
+const SESSION_DATA = join(repoRoot(), 'engine', 'session', 'data');
+
+export const POLY_WS = join(TEST_DATA, 'nautilus_trader', 'polymarket', 'ws');
 
 export function polyFile(name: string): Buffer {
   return readFileSync(join(POLY_WS, name));
+}
+
+export function polyRestFile(name: string): Buffer {
+  return readFileSync(join(TEST_DATA, 'nautilus_trader', 'polymarket', 'rest', name));
 }
 
 export function polyWsFiles(): string[] {
@@ -50,9 +65,18 @@ export function polyTokenIds(): string[] {
   return [...ids];
 }
 
+export function hftbacktestPath(file: string): string {
+  return join(SHARED_DATA, 'hftbacktest', file);
+}
+
+/** For `test(name, { skip: captureMissing(file) }, ...)`: false, or why the test cannot run here. */
+export function captureMissing(file: string): string | false {
+  return existsSync(hftbacktestPath(file)) ? false : `${hftbacktestPath(file)} is not here (set POLYEDGE_SHARED_DATA to the shared data folder)`;
+}
+
 /** Splits gzip'd `<local_ns> <frame>` lines into frame views (no copies). */
 export function hftbacktestFrames(file: string): Buffer[] {
-  const raw = gunzipSync(readFileSync(join(SHARED_DATA, 'hftbacktest', file)));
+  const raw = gunzipSync(readFileSync(hftbacktestPath(file)));
   const out: Buffer[] = [];
   let pos = 0;
   while (pos < raw.length) {
@@ -69,7 +93,7 @@ export const RTDS_FILES = ['rtds_crypto_prices_binance_2025-10-29.jsonl', 'rtds_
 
 /** One frame per JSONL line. */
 export function rtdsFrames(file: string): Buffer[] {
-  const raw = readFileSync(join(SHARED_DATA, 'crypto_pred_mrkt_arb', file));
+  const raw = gunzipSync(readFileSync(join(SESSION_DATA, `${file}.gz`)));
   const out: Buffer[] = [];
   let pos = 0;
   while (pos < raw.length) {
@@ -82,11 +106,11 @@ export function rtdsFrames(file: string): Buffer[] {
 }
 
 export function deribitFile(name: string): Buffer {
-  return readFileSync(join(SHARED_DATA, 'nautilus_trader', 'deribit', name));
+  return readFileSync(join(TEST_DATA, 'nautilus_trader', 'deribit', name));
 }
 
 export function binanceFile(name: string): Buffer {
-  return readFileSync(join(SHARED_DATA, 'nautilus_trader', 'binance', name));
+  return readFileSync(join(TEST_DATA, 'nautilus_trader', 'binance', name));
 }
 
 /** Uniform [0, 1) stream of workers/prng.ts for a seed, so fuzz failures reproduce. */
