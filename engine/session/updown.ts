@@ -9,14 +9,13 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { BUNDLED_RTDS_PATHS } from '../sim/recorded.js';
 import type { PmMarketSpec } from '../sim/scenario.js';
 import { normCdf } from '../strategy/pricing.js';
 import { PRICE_SCALE, UNIT, type MarketInfo, type TokenInfo } from '../trading/types.js';
 
-const DATA = (name: string): string => fileURLToPath(new URL(`../../../engine/session/data/${name}`, import.meta.url));
-export const SESSION_RTDS_FILES = [DATA('rtds_crypto_prices_binance_2025-10-29.jsonl.gz'), DATA('rtds_crypto_prices_chainlink_2025-10-29.jsonl.gz')];
+export const SESSION_RTDS_FILES = BUNDLED_RTDS_PATHS;
 
 export const WINDOW_MS = 5 * 60_000;
 /** One path step per second of capture time; the simulator's Polymarket step. */

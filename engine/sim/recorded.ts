@@ -16,7 +16,14 @@ export function defaultBinanceCapturePath(dataDir = DEFAULT_DATA_DIR): string {
   return join(dataDir, 'hftbacktest', 'binance_usdm_btcusdt_20240808.gz');
 }
 
-export function defaultRtdsPaths(dataDir = DEFAULT_DATA_DIR): string[] {
+/** The RTDS captures as the repository bundles them, gzipped, for the offline session (engine/session/data, MIT notice there). */
+export const BUNDLED_RTDS_PATHS = ['rtds_crypto_prices_binance_2025-10-29.jsonl.gz', 'rtds_crypto_prices_chainlink_2025-10-29.jsonl.gz'].map((f) =>
+  fileURLToPath(new URL(`../../../engine/session/data/${f}`, import.meta.url)),
+);
+
+/** The RTDS captures: in `dataDir` when given, else the bundled copies (the same bytes, gzipped). */
+export function defaultRtdsPaths(dataDir?: string): string[] {
+  if (dataDir === undefined) return BUNDLED_RTDS_PATHS;
   return [
     join(dataDir, 'crypto_pred_mrkt_arb', 'rtds_crypto_prices_binance_2025-10-29.jsonl'),
     join(dataDir, 'crypto_pred_mrkt_arb', 'rtds_crypto_prices_chainlink_2025-10-29.jsonl'),

@@ -296,7 +296,7 @@ export class VenueSimulator implements ControlTarget {
       case 'rtds': {
         const ro = this.opts.rtds ?? {};
         const timeline = recorded
-          ? new RecordedRtdsTimeline(loadRtdsRecording(ro.paths ?? defaultRtdsPaths(dataDir)))
+          ? new RecordedRtdsTimeline(loadRtdsRecording(ro.paths ?? defaultRtdsPaths(this.opts.dataDir)))
           : new RtdsPriceWalk(this.seed, ro.intervalMs ?? 1000);
         return new RtdsVenue(deps, this.pacing, timeline) as VenueServer<unknown>;
       }

@@ -1,8 +1,9 @@
 // Locates and loads the recorded venue data the parser tests run on.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { DEFAULT_DATA_DIR } from '../../../engine/sim/recorded.js';
 import { Prng } from '../../prng.js';
 
 function repoRoot(): string {
@@ -22,7 +23,7 @@ function repoRoot(): string {
  * captures are read from there; tests on them skip, naming the file, where
  * they are absent.
  */
-export const SHARED_DATA = process.env.POLYEDGE_SHARED_DATA ?? resolve(repoRoot(), '..', 'shared', 'data');
+export const SHARED_DATA = DEFAULT_DATA_DIR;
 
 /** Small slices committed beside this file (each folder keeps its PROVENANCE.md), so most tests run in any clone. */
 const TEST_DATA = join(repoRoot(), 'workers', 'parse', 'testing', 'data');
