@@ -30,6 +30,7 @@ export const ERRORS = {
   PE_CONTROL_REQUEST: { exit: 65, title: 'control request refused: unknown route, non-JSON content type or body too large' },
   PE_SNAPSHOT_INVALID: { exit: 65, title: 'a saved state snapshot does not match its schema' },
   PE_JOURNAL_CORRUPT: { exit: 74, title: 'the journal is corrupt before its tail' },
+  PE_JOURNAL_UNSLOTTED: { exit: 65, title: 'the journal holds positions in no known market (written before market slots)' },
   PE_INTERNAL: { exit: 70, title: 'internal error' },
 } as const satisfies Record<string, { exit: number; title: string }>;
 

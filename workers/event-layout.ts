@@ -56,6 +56,10 @@ export const ResyncReason = {
   TickSize: 4,
   /** An update id chain broke (Binance U/u/pu): updates were lost. */
   Gap: 5,
+  /** A token was assigned to the (Polymarket) book slot: the book is rebuilt for it. */
+  Assigned: 6,
+  /** The slot's token was released: the book stays empty and gated until the next assign. */
+  Released: 7,
 } as const;
 export type ResyncReason = (typeof ResyncReason)[keyof typeof ResyncReason];
 

@@ -21,8 +21,25 @@ export interface RecordSpec {
   maxMs: number;
 }
 
+/** The Polymarket variant of FeedSpec. */
+export interface PolymarketFeedSpec {
+  feed: 'polymarket';
+  wsUrl: string;
+  restUrl: string;
+  /** Initial assignment: slot i holds tokenIds[i]. May be empty: no connection opens until the first assign. */
+  tokenIds: readonly string[];
+  /**
+   * Book capacity in token slots (>= tokenIds.length): the books allocated,
+   * and the slots assign/release address. Market slot m owns token slots 2m
+   * and 2m+1 (engine/trading/types.ts).
+   */
+  slots: number;
+  /** Shard k carries slots [k*max, (k+1)*max) on its own connection. */
+  maxAssetsPerConnection: number;
+}
+
 export type FeedSpec =
-  | { feed: 'polymarket'; wsUrl: string; restUrl: string; tokenIds: readonly string[]; maxAssetsPerConnection: number }
+  | PolymarketFeedSpec
   | {
       feed: 'binance';
       /** Base of the routed endpoints: `${wsBaseUrl}/public/stream?streams=…`, `${wsBaseUrl}/market/stream?streams=…`. */
@@ -58,7 +75,20 @@ export type FeedWorkerMessage =
   | { type: 'error'; feed: FeedName; message: string }
   | { type: 'stopped'; feed: FeedName; recordedFiles: string[] };
 
-/** Main → worker messages. */
-export type FeedControlMessage = { type: 'stop' };
+/**
+ * Slots of a Polymarket spec. Specs from before slots existed (the meta of
+ * older recordings) had one book per token.
+ */
+export function polymarketSlots(spec: Pick<PolymarketFeedSpec, 'tokenIds'> & { slots?: number | undefined }): number {
+  return spec.slots ?? spec.tokenIds.length;
+}
+
+/**
+ * Main → worker messages. assign / release (Polymarket only) give a vacant
+ * token slot a token id, or take it away, over the live connections; a
+ * caller error (occupied slot, id already held, vacant slot released) comes
+ * back as an `error` message and changes nothing.
+ */
+export type FeedControlMessage = { type: 'stop' } | { type: 'assign'; slot: number; tokenId: string } | { type: 'release'; slot: number };
 
 export const DEFAULT_TUNING: ConnectionTuning = { stallMs: 15_000, pingIntervalMs: 5_000, backoffBaseMs: 250, backoffMaxMs: 10_000 };

@@ -7,7 +7,7 @@
 // escaping a callback is counted and reported, not rethrown.
 //
 //   main thread ──workerData──▶ feed worker ──ring events + SAB books──▶ main thread
-//               ◀──ready/stopped──          ◀──{type:'stop'}──
+//               ◀──ready/stopped/error──    ◀──{type:'stop' | 'assign' | 'release'}──
 //
 // The ring runs with the `drop` policy: the books in shared memory are the
 // state and stay exact whatever happens to the ring; a main thread that falls
@@ -21,17 +21,20 @@ import { BookSet, Venue } from './book/layout.js';
 import { PolymarketBookWriter } from './book/polymarket-book.js';
 import { FeedConnection } from './connection.js';
 import { COUNTER } from './counters.js';
-import type { FeedControlMessage, FeedSpec, FeedWorkerInit, FeedWorkerMessage } from './feed-init.js';
+import { polymarketSlots, type FeedControlMessage, type FeedSpec, type FeedWorkerInit, type FeedWorkerMessage, type PolymarketFeedSpec } from './feed-init.js';
 import { BinanceCore } from './feeds/binance-core.js';
 import { DeribitCore } from './feeds/deribit-core.js';
 import { RingEventSink } from './feeds/event-sink.js';
 import { RtdsCore, rtdsSubscribeMessage } from './feeds/rtds-core.js';
 import { SnapshotFetcher } from './feeds/snapshots.js';
-import { RecordingWriter } from './record/recording.js';
+import { encodeSlotOp, RecordingWriter, slotOpsSource, type SlotOp } from './record/recording.js';
 import { Ring } from './ring.js';
 
 interface RunningFeed {
   stop(): void;
+  /** Polymarket only: slot assignment over the live connections. Throws RangeError on a caller error, having changed nothing. */
+  assign?(slot: number, tokenId: string): void;
+  release?(slot: number): void;
 }
 
 const init = workerData as FeedWorkerInit;
@@ -54,15 +57,18 @@ if (init.cpu >= 0) {
 }
 post({ type: 'ready', feed: init.spec.feed, cpu, tid: native.currentThreadId(), affinity: native.currentThreadAffinity() });
 
+/** What each recording file's header says about the feed; the Polymarket feed adds the slots' occupants once they change. */
+let recordingMeta: () => unknown = () => init.spec;
 const recorder = init.record
-  ? new RecordingWriter(init.record.dir, init.spec.feed, recordingSources(init.spec), { maxBytes: init.record.maxBytes, maxMs: init.record.maxMs }, Date.now, init.spec)
+  ? new RecordingWriter(init.record.dir, init.spec.feed, recordingSources(init.spec), { maxBytes: init.record.maxBytes, maxMs: init.record.maxMs }, Date.now, () => recordingMeta())
   : undefined;
 const flushTimer = recorder ? setInterval(() => recorder.flush(), 200) : undefined;
 
-/** Source 0 is the WebSocket; source 1 + k the REST snapshots of key k. */
+/** Source 0 is the WebSocket; source 1 + k the REST snapshots of key k; Polymarket's last source its slot assignments. */
 function recordingSources(spec: FeedSpec): string[] {
-  const keys = spec.feed === 'polymarket' ? spec.tokenIds.length : spec.feed === 'binance' ? spec.symbols.length : 0;
-  return [spec.feed, ...Array.from({ length: keys }, (_, k) => `${spec.feed}:rest:${k}`)];
+  const keys = spec.feed === 'polymarket' ? polymarketSlots(spec) : spec.feed === 'binance' ? spec.symbols.length : 0;
+  const rest = Array.from({ length: keys }, (_, k) => `${spec.feed}:rest:${k}`);
+  return spec.feed === 'polymarket' ? [spec.feed, ...rest, slotOpsSource(spec.feed)] : [spec.feed, ...rest];
 }
 
 /** Wraps a frame handler so one throwing callback never takes the worker down. */
@@ -113,37 +119,90 @@ function fetcher(spec: FeedSpec, urlOf: (k: number) => string, deliver: (k: numb
   });
 }
 
-async function runPolymarket(spec: Extract<FeedSpec, { feed: 'polymarket' }>): Promise<RunningFeed> {
+/** A fixed range of token slots and the connection that carries them while any is occupied. */
+interface PolymarketShard {
+  readonly slots: readonly number[];
+  held: number;
+  conn: FeedConnection | undefined;
+}
+
+async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
   // Loaded on demand: other feeds' workers never parse the Polymarket code.
-  const { planShards, PolymarketCore, subscribeMessage } = await import('./feeds/polymarket-core.js');
+  const { operationMessage, planShards, PolymarketCore, subscribeMessage } = await import('./feeds/polymarket-core.js');
   const books = new PolymarketBookWriter(BookSet.attach(init.booksSab!, Venue.Polymarket));
+  const slotCount = polymarketSlots(spec);
+  /** The token each slot's open snapshot request was made for. */
+  const askedFor: string[] = [];
   let snapshots: SnapshotFetcher | undefined;
   const core = new PolymarketCore({
     tokens: spec.tokenIds,
+    slots: slotCount,
     books,
     events,
     counters,
     source: init.source,
-    requestSnapshot: (token) => snapshots?.request(token),
+    requestSnapshot: (slot) => {
+      askedFor[slot] = core.tokenAt(slot)!;
+      snapshots?.request(slot);
+    },
   });
-  snapshots = fetcher(spec, (k) => `${spec.restUrl}/book?token_id=${spec.tokenIds[k]!}`, (k, body, ns) => core.onSnapshot(k, body, ns));
+  // A retry fetches the slot's token of the moment: once the slot has
+  // changed hands the core drops the answer and asks again for the new
+  // occupant. A vacant slot's retries fetch the old token until it is
+  // assigned again (SnapshotFetcher cannot cancel one key).
+  snapshots = fetcher(spec, (k) => `${spec.restUrl}/book?token_id=${core.tokenAt(k) ?? askedFor[k]!}`, (k, body, ns) => core.onSnapshot(k, body, ns));
   core.start();
-  // One connection per shard; a dropped shard resyncs only its own tokens.
-  const conns = planShards(spec.tokenIds.length, spec.maxAssetsPerConnection).map((shard) => {
-    const ids = shard.map((i) => spec.tokenIds[i]!);
-    return connection(
+
+  const max = spec.maxAssetsPerConnection;
+  const shards: PolymarketShard[] = planShards(slotCount, max).map((slots) => ({ slots, held: 0, conn: undefined }));
+  const occupied = (sh: PolymarketShard): number[] => sh.slots.filter((s) => core.tokenAt(s) !== undefined);
+  /** A shard's connection, from its first occupied slot; every open (re)subscribes to what the shard holds then. */
+  const connect = (sh: PolymarketShard): void => {
+    sh.conn = connection(
       spec.wsUrl,
-      (send) => send(subscribeMessage(ids)),
+      (send) => send(subscribeMessage(occupied(sh).map((s) => core.tokenAt(s)!))),
       (d, ns) => core.onFrame(d, ns),
-      () => core.onDown(shard),
+      // A dropped shard resyncs only its own occupied slots.
+      () => core.onDown(occupied(sh)),
       'PING',
     );
-  });
-  for (const c of conns) c.start();
+    sh.conn.start();
+  };
+  for (let s = 0; s < spec.tokenIds.length; s++) shards[Math.floor(s / max)]!.held++;
+  for (const sh of shards) if (sh.held > 0) connect(sh);
+
+  let reassigned = false;
+  recordingMeta = () => (reassigned ? { ...spec, assigned: Array.from({ length: slotCount }, (_, s) => core.tokenAt(s) ?? null) } : spec);
+  const recordOp = (op: SlotOp): void => {
+    // Before the op takes effect, so a file it starts describes the slots as they were.
+    recorder?.append(1 + slotCount, Number(native.nowNs()), Date.now(), encodeSlotOp(op));
+  };
   return {
     stop() {
       snapshots?.stop();
-      for (const c of conns) c.stop();
+      for (const sh of shards) sh.conn?.stop();
+    },
+    assign(slot, tokenId) {
+      recordOp({ op: 'assign', slot, tokenId });
+      core.assign(slot, tokenId, Number(native.nowNs()));
+      reassigned = true;
+      const sh = shards[Math.floor(slot / max)]!;
+      // A connection that is not open yet (or backing off) subscribes to it when it opens.
+      if (sh.held++ === 0) connect(sh);
+      else sh.conn!.send(operationMessage('subscribe', [tokenId]));
+    },
+    release(slot) {
+      recordOp({ op: 'release', slot });
+      const tokenId = core.tokenAt(slot);
+      core.release(slot, Number(native.nowNs()));
+      reassigned = true;
+      const sh = shards[Math.floor(slot / max)]!;
+      if (--sh.held === 0) {
+        sh.conn!.stop();
+        sh.conn = undefined;
+      } else {
+        sh.conn!.send(operationMessage('unsubscribe', [tokenId!]));
+      }
     },
   };
 }
@@ -226,8 +285,23 @@ const ringDropsTimer = setInterval(() => {
   counters[COUNTER.ringDrops] = producer.dropped;
 }, 100);
 
+/** assign / release: a caller error is reported back and changes nothing; the worker carries on. */
+function control(m: Exclude<FeedControlMessage, { type: 'stop' }>): void {
+  try {
+    if (m.type === 'assign') {
+      if (!running.assign) throw new RangeError(`the ${init.spec.feed} feed has no token slots`);
+      running.assign(m.slot, m.tokenId);
+    } else if (m.type === 'release') {
+      if (!running.release) throw new RangeError(`the ${init.spec.feed} feed has no token slots`);
+      running.release(m.slot);
+    }
+  } catch (err) {
+    post({ type: 'error', feed: init.spec.feed, message: `${m.type} refused: ${(err as Error).message}` });
+  }
+}
+
 port.on('message', (m: FeedControlMessage) => {
-  if (m.type !== 'stop') return;
+  if (m.type !== 'stop') return control(m);
   running.stop();
   clearInterval(ringDropsTimer);
   counters[COUNTER.ringDrops] = producer.dropped;

@@ -104,8 +104,15 @@ export const configSchema = object({
     max_minutes: number({ gt: 0, default: 60 }),
   }),
   markets: object({
-    /** token ids to trade; empty means what the session or discovery provides */
+    /** token ids `polyedge record` records; empty means what the session or discovery provides */
     tokens: array(string({ pattern: /^\d+$/, hint: 'a decimal token id' }), { default: [] }),
+    /** rolling Up/Down series to follow, as Gamma slugs name them without the window start (§5.3) */
+    series: array(string({ pattern: /^[a-z0-9]+-updown-(5m|15m)$/, hint: 'a series such as btc-updown-5m' }), { default: ['btc-updown-5m'], minItems: 1 }),
+    /** windows discovered ahead of the current one: their books are subscribed before they open */
+    lookahead_windows: number({ integer: true, min: 0, max: 12, default: 2 }),
+    discovery_poll_ms: number({ integer: true, min: 1_000, default: 10_000 }),
+    /** market slots (two books each) markets occupy in turn; a slot is reused once its market has settled */
+    slots: number({ integer: true, min: 1, max: 256, default: 8 }),
   }),
 });
 

@@ -110,8 +110,9 @@ async function agreement(schema: Schema<unknown>, cases: number, seed: number): 
   const tally = { valid: 0, invalid: 0 };
   try {
     for (let i = 0; i < cases; i++) {
-      // Half the cases are mostly well-formed, so both verdicts get exercised on deep schemas.
-      const input = generate(rng, toJsonSchema(schema), i % 2 === 0 ? 1 / 8 : 1 / 60);
+      // Two cases in three are mostly well-formed, so both verdicts get exercised on deep schemas
+      // (the config has a few hundred fields: at one slip in 60 per field few documents stay valid).
+      const input = generate(rng, toJsonSchema(schema), [1 / 8, 1 / 60, 1 / 600][i % 3]!);
       const ours = validate(schema, input);
       const res = await app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(input) });
       const context = `case ${i}: ${JSON.stringify(input)} -> ours ${JSON.stringify(ours)}, ajv ${res.statusCode} ${res.body}`;

@@ -87,6 +87,7 @@ export function fixtureEngine(): FixtureEngine {
           '',
         ].join('\n'),
       positions: () => ({ positions: [{ token: '123', size: 50_000_000 }] }),
+      markets: () => ({ slots: [{ slot: 0, phase: 'active', slug: 'btc-updown-5m-1761766200' }] }),
       pnl: () => ({ realized: 1_000_000, unrealized: -250_000 }),
       orders: () => ({ orders: [] }),
       shadowLive: () => ({ engines: ['a', 'b'], final: false }),

@@ -31,6 +31,7 @@ async function call(base: string, method: 'GET' | 'POST', path: string, o: CallO
 const GETS: readonly [string, (e: FixtureEngine) => Promise<unknown> | unknown][] = [
   ['/health', (e) => e.handlers.health()],
   ['/state/positions', (e) => e.handlers.positions()],
+  ['/state/markets', (e) => e.handlers.markets()],
   ['/state/pnl', (e) => e.handlers.pnl()],
   ['/state/orders', (e) => e.handlers.orders()],
   ['/report/shadow/live', (e) => e.handlers.shadowLive()],

@@ -63,6 +63,8 @@ export interface ControlHandlers {
   /** Prometheus text exposition format 0.0.4. */
   metrics(): Awaitable<string>;
   positions(): Awaitable<object>;
+  /** The market slots: which market each holds, its window, phase and settlement. */
+  markets(): Awaitable<object>;
   pnl(): Awaitable<object>;
   orders(): Awaitable<object>;
   shadowLive(): Awaitable<object>;
@@ -147,6 +149,7 @@ function routeTable(h: ControlHandlers): Route[] {
     get('/health', 'Liveness and mode', () => h.health()),
     { method: 'GET', path: '/metrics', summary: 'Prometheus metrics', text: true, run: () => h.metrics() },
     get('/state/positions', 'Positions per token', () => h.positions()),
+    get('/state/markets', 'Market slots: the market in each, its window, phase and settlement', () => h.markets()),
     get('/state/pnl', 'Realised and unrealised PnL', () => h.pnl()),
     get('/state/orders', 'Open orders', () => h.orders()),
     get('/report/shadow/live', 'Shadow engines so far', () => h.shadowLive()),

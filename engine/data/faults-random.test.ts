@@ -439,7 +439,7 @@ test('polymarket worker, two shards, under seeded random faults and requested cr
     const rig = new Lockstep(
       sim,
       'polymarket',
-      { feed: 'polymarket', wsUrl: pm.wsUrl, restUrl: pm.restUrl, tokenIds, maxAssetsPerConnection: 4 },
+      { feed: 'polymarket', wsUrl: pm.wsUrl, restUrl: pm.restUrl, tokenIds, slots: tokenIds.length, maxAssetsPerConnection: 4 },
       tokenIds.length,
       10_000,
       // PONGs keep a shard's watchdog quiet while the other shard reconnects and nothing is emitted.

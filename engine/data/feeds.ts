@@ -7,7 +7,17 @@ import { createBinanceBooks } from '../../workers/book/binance-book.js';
 import { B_STATUS, BookFlag, type BookSet } from '../../workers/book/layout.js';
 import { createPolymarketBooks } from '../../workers/book/polymarket-book.js';
 import { createCounters } from '../../workers/counters.js';
-import { DEFAULT_TUNING, type ConnectionTuning, type FeedSpec, type FeedWorkerInit, type FeedWorkerMessage, type RecordSpec } from '../../workers/feed-init.js';
+import { isTokenId } from '../../workers/feeds/polymarket-core.js';
+import {
+  DEFAULT_TUNING,
+  polymarketSlots,
+  type ConnectionTuning,
+  type FeedControlMessage,
+  type FeedSpec,
+  type FeedWorkerInit,
+  type FeedWorkerMessage,
+  type RecordSpec,
+} from '../../workers/feed-init.js';
 import { Ring } from '../../workers/ring.js';
 
 const WORKER_URL = new URL('../../workers/feed-worker.js', import.meta.url);
@@ -39,6 +49,17 @@ export interface FeedHandle {
   readonly books: BookSet | undefined;
   readonly ready: Promise<FeedReady>;
   readonly worker: Worker;
+  /**
+   * Polymarket: token `tokenId` takes vacant token slot `slot` (book `slot`),
+   * over the live connection, no reconnect. The book is gated (Resyncing)
+   * at once and goes live once rebuilt; a Resync event (Assigned) marks the
+   * change. Throws RangeError for another feed, a slot outside [0, slots) or
+   * a malformed id; an occupied slot or an id another slot holds is reported
+   * through onError by the worker, which then changes nothing.
+   */
+  assign(slot: number, tokenId: string): void;
+  /** Polymarket: the slot's token is unsubscribed; its book is cleared and stays gated. Same errors as assign (a vacant slot via onError). */
+  release(slot: number): void;
   /** Stops the worker (closing its sockets and recordings); resolves with the recorded files. */
   stop(): Promise<string[]>;
 }
@@ -52,7 +73,7 @@ export function createFeedRing(capacity = 1 << 16): Ring {
 export function createFeedBooks(spec: FeedSpec): BookSet | undefined {
   const set =
     spec.feed === 'polymarket'
-      ? createPolymarketBooks(spec.tokenIds.length)
+      ? createPolymarketBooks(polymarketSlots(spec))
       : spec.feed === 'binance'
         ? createBinanceBooks(spec.symbols.map((s) => ({ tickValue: 10 ** -s.tickExp })))
         : undefined;
@@ -90,13 +111,27 @@ export function startFeed(opts: StartFeedOptions, books: BookSet | undefined = c
     });
     worker.once('exit', () => stopped?.([]));
   });
+  const spec = opts.spec;
+  const control = (slot: number, m: FeedControlMessage): void => {
+    if (spec.feed !== 'polymarket') throw new RangeError(`${m.type}: the ${spec.feed} feed has no token slots`);
+    const slots = polymarketSlots(spec);
+    if (!Number.isInteger(slot) || slot < 0 || slot >= slots) throw new RangeError(`${m.type}: slot ${slot} outside [0, ${slots})`);
+    worker.postMessage(m);
+  };
   return {
-    name: opts.spec.feed,
+    name: spec.feed,
     ring: opts.ring,
     counters,
     books,
     ready,
     worker,
+    assign(slot, tokenId) {
+      if (!isTokenId(tokenId)) throw new RangeError(`assign: not a decimal token id: ${JSON.stringify(tokenId)}`);
+      control(slot, { type: 'assign', slot, tokenId });
+    },
+    release(slot) {
+      control(slot, { type: 'release', slot });
+    },
     async stop() {
       worker.postMessage({ type: 'stop' });
       const timeout = new Promise<string[]>((r) => setTimeout(() => r([]), 3_000).unref());

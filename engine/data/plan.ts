@@ -68,13 +68,19 @@ export function parseFeedList(text: string): FeedName[] {
   return names as FeedName[];
 }
 
-export function planFeeds(cfg: Config, endpoints: FeedEndpoints, feeds: readonly FeedName[], tokenIds: readonly string[]): FeedSpec[] {
+/**
+ * `tokenIds` is Polymarket's initial assignment (slot i ← tokenIds[i]) and
+ * `slots` its book capacity: with no slots there is no Polymarket feed; with
+ * slots and no tokens yet, it connects at the first assign.
+ */
+export function planFeeds(cfg: Config, endpoints: FeedEndpoints, feeds: readonly FeedName[], tokenIds: readonly string[], slots = tokenIds.length): FeedSpec[] {
+  if (!Number.isInteger(slots) || slots < tokenIds.length) throw new RangeError(`planFeeds: slots must be an integer >= the ${tokenIds.length} initial token ids, got ${slots}`);
   const f = cfg.feeds;
   const specs: FeedSpec[] = [];
   for (const feed of feeds) {
     if (feed === 'polymarket') {
-      if (tokenIds.length === 0) continue;
-      specs.push({ feed, ...need(endpoints.polymarket, feed), tokenIds, maxAssetsPerConnection: f.polymarket_max_assets_per_connection });
+      if (slots === 0) continue;
+      specs.push({ feed, ...need(endpoints.polymarket, feed), tokenIds, slots, maxAssetsPerConnection: f.polymarket_max_assets_per_connection });
     } else if (feed === 'binance') {
       const symbols = f.binance_symbols.map((symbol, i) => {
         const tickExp = BINANCE_TICK_EXP[symbol];

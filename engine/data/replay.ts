@@ -1,18 +1,19 @@
-// Replay of our own recordings (.pedrec): every frame and REST snapshot goes
-// through exactly the core the live worker ran, in the order the worker saw
-// them, as fast as possible or at the recorded pace.
+// Replay of our own recordings (.pedrec): every frame, REST snapshot and
+// Polymarket slot assignment goes through exactly the core the live worker
+// ran, in the order the worker saw them, as fast as possible or at the
+// recorded pace.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BinanceBookWriter, createBinanceBooks } from '../../workers/book/binance-book.js';
 import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
 import { createCounters } from '../../workers/counters.js';
-import type { FeedSpec } from '../../workers/feed-init.js';
+import { polymarketSlots, type FeedSpec, type PolymarketFeedSpec } from '../../workers/feed-init.js';
 import { BinanceCore } from '../../workers/feeds/binance-core.js';
 import { DeribitCore } from '../../workers/feeds/deribit-core.js';
 import { discardEvents, type EventSink } from '../../workers/feeds/event-sink.js';
 import { PolymarketCore } from '../../workers/feeds/polymarket-core.js';
 import { RtdsCore } from '../../workers/feeds/rtds-core.js';
-import { readRecording, type RecordedFrame } from '../../workers/record/recording.js';
+import { decodeSlotOp, readRecording, slotOpsSource, type RecordedFrame, type RecordingHeader } from '../../workers/record/recording.js';
 import { PolyedgeError } from '../errors.js';
 
 /** One top-of-book change, with prices and sizes as decimal strings. */
@@ -38,6 +39,10 @@ export interface ReplayResult {
   feed: string;
   frames: number;
   snapshots: number;
+  /** Slot assignments and releases applied. */
+  slotOps: number;
+  /** Recorded slot ops refused (as the worker refused them) or unreadable. */
+  slotErrors: number;
   tornBytes: number;
   counters: Float64Array;
 }
@@ -45,6 +50,9 @@ export interface ReplayResult {
 interface ReplayCore {
   onFrame(data: Uint8Array, recvNs: number): void;
   onSnapshot(key: number, body: Uint8Array, recvNs: number): boolean;
+  /** Polymarket: throws RangeError where the worker refused the same op. */
+  assign?(slot: number, tokenId: string): void;
+  release?(slot: number): void;
 }
 
 function isFeedSpec(v: unknown): v is FeedSpec {
@@ -58,14 +66,30 @@ function polyPrice(ticks: number): string {
   return ticks < 0 ? '' : (ticks / 10_000).toFixed(ticks % 100 === 0 ? 2 : ticks % 10 === 0 ? 3 : 4);
 }
 
-function buildCore(spec: FeedSpec, counters: Float64Array, opts: ReplayOptions): ReplayCore {
+/**
+ * Slot occupants a file began with, when its meta says (a file started after
+ * slots changed hands): a token id or null per slot.
+ */
+function assignedAtStart(path: string, spec: PolymarketFeedSpec, slots: number): Array<string | null> | undefined {
+  const assigned: unknown = (spec as { assigned?: unknown }).assigned;
+  if (assigned === undefined) return undefined;
+  if (!Array.isArray(assigned) || assigned.length !== slots || !assigned.every((a) => a === null || typeof a === 'string')) {
+    throw new PolyedgeError('PE_USAGE', `${path}: meta.assigned must list a token id or null for each of the ${slots} slots`, 'input');
+  }
+  return assigned as Array<string | null>;
+}
+
+function buildCore(path: string, spec: FeedSpec, counters: Float64Array, opts: ReplayOptions): ReplayCore {
   const events = opts.events ?? discardEvents;
   const onTop = opts.onTop;
   switch (spec.feed) {
     case 'polymarket': {
-      const core = new PolymarketCore({
-        tokens: spec.tokenIds,
-        books: new PolymarketBookWriter(createPolymarketBooks(spec.tokenIds.length)),
+      const slots = polymarketSlots(spec);
+      const assigned = assignedAtStart(path, spec, slots);
+      const core: PolymarketCore = new PolymarketCore({
+        tokens: assigned ? [] : spec.tokenIds,
+        slots,
+        books: new PolymarketBookWriter(createPolymarketBooks(slots)),
         events,
         counters,
         source: 0,
@@ -74,7 +98,7 @@ function buildCore(spec: FeedSpec, counters: Float64Array, opts: ReplayOptions):
           ? (t) =>
               onTop({
                 venue: 'polymarket',
-                symbol: spec.tokenIds[t.token]!,
+                symbol: core.tokenAt(t.token) ?? '',
                 u: undefined,
                 ts: t.eventMs,
                 bid: polyPrice(t.bidTicks),
@@ -85,6 +109,7 @@ function buildCore(spec: FeedSpec, counters: Float64Array, opts: ReplayOptions):
           : undefined,
       });
       core.start();
+      assigned?.forEach((id, slot) => id !== null && core.assign(slot, id));
       return core;
     }
     case 'binance': {
@@ -130,37 +155,59 @@ export async function replayRecordingFile(path: string, opts: ReplayOptions): Pr
   let feed = '';
   let frames = 0;
   let snapshots = 0;
-  const start = (meta: unknown): ReplayCore => {
+  let slotOps = 0;
+  let slotErrors = 0;
+  /** Source index of the slot assignments; -1 in recordings without them. */
+  let slotSource = -1;
+  const start = (header: RecordingHeader): ReplayCore => {
+    const meta = header.meta;
     if (!isFeedSpec(meta)) throw new PolyedgeError('PE_USAGE', `${path}: the recording does not describe its feed (recorded by an older polyedge?)`, 'input');
     feed = meta.feed;
-    return buildCore(meta, counters, opts);
+    slotSource = header.sources.indexOf(slotOpsSource(meta.feed));
+    return buildCore(path, meta, counters, opts);
+  };
+  const applySlotOp = (c: ReplayCore, payload: Uint8Array): void => {
+    const op = decodeSlotOp(payload);
+    try {
+      if (typeof op === 'string') throw new RangeError(op);
+      if (!c.assign || !c.release) throw new RangeError(`the ${feed} feed has no token slots`);
+      if (op.op === 'assign') c.assign(op.slot, op.tokenId);
+      else c.release(op.slot);
+      slotOps++;
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      slotErrors++;
+    }
   };
   const apply = (c: ReplayCore, f: RecordedFrame): void => {
     if (f.source === 0) {
       frames++;
       c.onFrame(f.payload, f.recvMonoNs);
+    } else if (f.source === slotSource) {
+      applySlotOp(c, f.payload);
     } else {
       snapshots++;
       c.onSnapshot(f.source - 1, f.payload, f.recvMonoNs);
     }
   };
+  const result = (tornBytes: number): ReplayResult => ({ feed, frames, snapshots, slotOps, slotErrors, tornBytes, counters });
   if (opts.pace === 'fast') {
     const read = readRecording(
       path,
       (f) => apply(core!, f),
-      (h) => (core = start(h.meta)),
+      (h) => (core = start(h)),
     );
-    return { feed, frames, snapshots, tornBytes: read.tornBytes, counters };
+    return result(read.tornBytes);
   }
   // Recorded pace awaits between frames, and the reader is synchronous: copy the frames out first.
   const kept: RecordedFrame[] = [];
   const read = readRecording(path, (f) => kept.push({ ...f, payload: Uint8Array.prototype.slice.call(f.payload) }));
-  core = start(read.header.meta);
+  core = start(read.header);
   let prevNs = NaN;
   for (const f of kept) {
     if (f.recvMonoNs > prevNs) await sleep((f.recvMonoNs - prevNs) / 1e6);
     prevNs = f.recvMonoNs;
     apply(core, f);
   }
-  return { feed, frames, snapshots, tornBytes: read.tornBytes, counters };
+  return result(read.tornBytes);
 }

@@ -58,6 +58,12 @@
 // GTD: Order.expiresMs is when the order stops being live. The venue's
 // one-minute security threshold (protocols §6.3) is the order builder's
 // business when it signs the expiration field.
+//
+// Market slots (trading/types): a token index is reused by the next market
+// of its slot. Orders on a vacant slot's tokens are refused as
+// unknown_token, and resetToken() wipes what the executor remembers of a
+// token before its new market trades, so no shadow or queue position of the
+// old book leaks into the new one.
 import { NO_TICK, Side as BookSide } from '../../workers/book/layout.js';
 import { POLY_LEVELS } from '../../workers/book/polymarket-book.js';
 import { TopOfBook, type BookReader } from '../../workers/book/reader.js';
@@ -69,6 +75,7 @@ import {
   SIZE_LOT,
   Side,
   UNIT,
+  isVacant,
   type ExecutionListener,
   type Fill,
   type Liquidity,
@@ -126,6 +133,8 @@ class Working {
   resting = false;
   /** Another live order had this id when it was submitted. */
   duplicate = false;
+  /** Cancelled by resetToken(): whatever is still queued for it is void. */
+  voided = false;
   fills = 0;
   constructor(readonly order: Order) {
     this.remaining = order.size;
@@ -405,6 +414,32 @@ export class PaperExecutor {
     return this.queue.peek()?.due ?? Infinity;
   }
 
+  /**
+   * Forgets everything about `token` (shadow levels, resting orders, queue
+   * positions) so the token's next market starts clean. An order still live
+   * there is cancelled at once through the listener, and any event still in
+   * flight for it is dropped: the engine cancels before a market's end, so
+   * normally there is none.
+   */
+  resetToken(token: number): void {
+    const live: Working[] = [];
+    for (const rec of this.byId.values()) if (rec.order.token === token) live.push(rec);
+    for (const rec of live) {
+      if (rec.resting) this.unrest(rec);
+      rec.voided = true;
+      rec.order.status = 'cancelled';
+      this.forget(rec);
+      this.listener.onCancel(rec.order);
+    }
+    const shadows = this.shadowsByToken[token];
+    if (shadows !== undefined) {
+      for (const sh of shadows) this.shadows.delete(sh.key);
+      shadows.length = 0;
+    }
+    const sides = this.restingByToken[token];
+    if (sides !== undefined) for (const list of sides) list.length = 0;
+  }
+
   /** Public size ahead of a resting order, micro-shares; NaN when it is not resting. */
   queueAhead(orderId: string): number {
     const rec = this.byId.get(orderId);
@@ -413,6 +448,7 @@ export class PaperExecutor {
 
   private dispatch(e: Event): void {
     const rec = e.rec;
+    if (rec.voided) return;
     const o = rec.order;
     switch (e.kind) {
       case Ev.Arrive:
@@ -485,7 +521,7 @@ export class PaperExecutor {
   private check(o: Order, t: number): RejectReason | null {
     const token = Number.isInteger(o.token) ? this.tokens[o.token] : undefined;
     const m = token === undefined ? undefined : this.markets[token.market];
-    if (m === undefined) return 'unknown_token';
+    if (m === undefined || isVacant(m)) return 'unknown_token';
     if (o.status !== 'pending' || o.filled !== 0) return 'invalid_order';
     if (o.side !== Side.Buy && o.side !== Side.Sell) return 'invalid_order';
     const tick = m.tickSize;

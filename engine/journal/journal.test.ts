@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { validate } from '../config/schema.js';
-import { Side, type Fill, type Order } from '../trading/types.js';
+import { Side, type Fill, type MarketDescriptor, type Order, type Settlement } from '../trading/types.js';
 import { HEADER_BYTES, Journal, JournalCorruptError, JournalFormatError, journalConfig } from './journal.js';
 import { parseRecord, type JournalInput } from './records.js';
 
@@ -34,6 +34,22 @@ const order: Order = {
 };
 const fill: Fill = { orderId: 'o1', strategy: 'mm', token: 2, side: Side.Buy, price: 5500, size: 250_000, fee: 0, liquidity: 'maker', tsMs: 1_750_000_000_020, fillId: 'f1' };
 
+const descriptor: MarketDescriptor = {
+  conditionId: '0xc0nd',
+  slug: 'btc-updown-5m-1750000200',
+  tokenIds: ['111', '222'],
+  outcomes: ['Up', 'Down'],
+  tickSize: 100,
+  minSize: 5_000_000,
+  feeRate: 0.072,
+  feeExponent: 1,
+  negRisk: false,
+  startMs: 1_750_000_200_000,
+  endMs: 1_750_000_500_000,
+  underlying: 'btc',
+};
+const settlement: Settlement = { settleId: '0xc0nd', conditionId: '0xc0nd', market: 1, tokens: [2, 3], winner: 1, open: 104_250.5, close: 104_199.25, exact: false };
+
 const EVERY_TYPE: JournalInput[] = [
   { type: 'session', tsMs: 1, event: 'start', note: 'paper' },
   { type: 'order', tsMs: 2, order },
@@ -44,6 +60,20 @@ const EVERY_TYPE: JournalInput[] = [
   { type: 'expire', tsMs: 7, orderId: 'o3' },
   { type: 'merge', tsMs: 8, merge: { mergeId: 'm1', market: 1, tokens: [2, 3], size: 10_000 } },
   { type: 'position', tsMs: 9, positions: { anything: [1, 2] }, orders: [order], fillIds: ['f1'], mergeIds: ['m1'] },
+  { type: 'market', tsMs: 10, slot: 1, market: descriptor },
+  { type: 'settle', tsMs: 11, settlement },
+  {
+    type: 'position',
+    tsMs: 12,
+    positions: null,
+    orders: [],
+    fillIds: [],
+    mergeIds: [],
+    slots: [{ slot: 1, market: { ...descriptor, startMs: Number.NaN } }],
+    settlements: [settlement],
+    settledConditions: ['0xc0nd'],
+    settleIds: ['0xc0nd'],
+  },
 ];
 
 /** Byte offsets of each record frame in a journal file. */
@@ -261,6 +291,33 @@ test('parseRecord names the offending field', () => {
   assert.equal(parseRecord({ seq: 0, tsMs: 1, type: 'expire', orderId: 'x' }), 'bad field seq');
   assert.equal(parseRecord({ seq: 1, tsMs: 1, type: 'teleport' }), 'unknown type "teleport"');
   assert.equal(parseRecord([1, 2]), 'bad field (record)');
+});
+
+test('parseRecord checks market and settle records and the slot fields of a snapshot, tolerating extra fields', () => {
+  const rec = (body: Record<string, unknown>) => ({ seq: 1, tsMs: 1, ...body });
+  const market = (m: Record<string, unknown>, slot: unknown = 0) => rec({ type: 'market', slot, market: { ...descriptor, ...m } });
+  const settle = (x: Record<string, unknown>) => rec({ type: 'settle', settlement: { ...settlement, ...x } });
+  assert.deepEqual(parseRecord(market({ note: 'newer writer' })), market({ note: 'newer writer' }));
+  assert.equal(parseRecord(market({}, -1)), 'bad field slot in a market record');
+  assert.equal(parseRecord(market({}, 1.5)), 'bad field slot in a market record');
+  assert.equal(parseRecord(market({ conditionId: '' })), 'bad field market.conditionId in a market record');
+  assert.equal(parseRecord(market({ tokenIds: ['1'] })), 'bad field market.tokenIds in a market record');
+  assert.equal(parseRecord(market({ outcomes: ['Up', 2] })), 'bad field market.outcomes[1] in a market record');
+  assert.equal(parseRecord(market({ tickSize: 0 })), 'bad field market.tickSize in a market record');
+  assert.equal(parseRecord(market({ negRisk: 'no' })), 'bad field market.negRisk in a market record');
+  assert.equal(parseRecord(market({ endMs: undefined })), 'bad field market.endMs in a market record');
+  assert.equal(parseRecord(rec({ type: 'market', slot: 0 })), 'bad field market in a market record');
+  assert.deepEqual(parseRecord(settle({})), settle({}));
+  assert.equal(parseRecord(settle({ winner: 2 })), 'bad field settlement.winner in a settle record');
+  assert.equal(parseRecord(settle({ settleId: '' })), 'bad field settlement.settleId in a settle record');
+  assert.equal(parseRecord(settle({ tokens: [2, -3] })), 'bad field settlement.tokens[1] in a settle record');
+  assert.equal(parseRecord(settle({ exact: 1 })), 'bad field settlement.exact in a settle record');
+  const position = (x: Record<string, unknown>) => rec({ type: 'position', positions: null, orders: [], fillIds: [], mergeIds: [], ...x });
+  assert.deepEqual(parseRecord(position({})), position({}), 'a snapshot from before market slots');
+  assert.equal(parseRecord(position({ slots: [{ slot: 0, market: { ...descriptor, slug: 7 } }] })), 'bad field slots[0].market.slug in a position record');
+  assert.equal(parseRecord(position({ settlements: [{ ...settlement, market: 'x' }] })), 'bad field settlements[0].market in a position record');
+  assert.equal(parseRecord(position({ settledConditions: [1] })), 'bad field settledConditions[0] in a position record');
+  assert.equal(parseRecord(position({ settleIds: 'x' })), 'bad field settleIds in a position record');
 });
 
 test('the [journal] config table has safe defaults and rejects unknown policies', () => {

@@ -2,7 +2,7 @@
 // A journal file is read back after a crash, so it is external input: every
 // decoded record is checked against its shape here before anything trusts it.
 
-import type { Fill, Order } from '../trading/types.js';
+import type { Fill, MarketDescriptor, Order, Settlement } from '../trading/types.js';
 
 /** Complementary tokens merged back into collateral: both positions drop by `size`, cash rises by `size` micro-pUSD. */
 export interface Merge {
@@ -30,11 +30,36 @@ export type FillRecord = Base & { type: 'fill'; fill: Fill };
 export type CancelRecord = Base & { type: 'cancel'; orderId: string; reason: string };
 export type ExpireRecord = Base & { type: 'expire'; orderId: string };
 export type MergeRecord = Base & { type: 'merge'; merge: Merge };
+/** `market` now occupies market slot `slot` (token slots 2·slot and 2·slot + 1), replacing whatever did before. */
+export type MarketRecord = Base & { type: 'market'; slot: number; market: MarketDescriptor };
+/** A market resolved: its positions close at 1 pUSD per winning share and 0 per losing one. */
+export type SettleRecord = Base & { type: 'settle'; settlement: Settlement };
+
+export interface SlotEntry {
+  slot: number;
+  market: MarketDescriptor;
+}
+
 /**
  * Everything restore needs as of this record: the position keeper's own
  * snapshot (opaque here), the live orders, and the ids already applied.
+ * The slot fields are absent in journals written before market slots; such
+ * a snapshot restores an empty slot table.
  */
-export type PositionRecord = Base & { type: 'position'; positions: unknown; orders: Order[]; fillIds: string[]; mergeIds: string[] };
+export type PositionRecord = Base & {
+  type: 'position';
+  positions: unknown;
+  orders: Order[];
+  fillIds: string[];
+  mergeIds: string[];
+  /** The occupant of every occupied market slot. */
+  slots?: SlotEntry[];
+  /** Settlements of current occupants (the ones a free slot is judged by). */
+  settlements?: Settlement[];
+  /** Every conditionId ever settled, so a settled market is never brought back. */
+  settledConditions?: string[];
+  settleIds?: string[];
+};
 export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; note: string };
 
 export type JournalRecord =
@@ -45,6 +70,8 @@ export type JournalRecord =
   | CancelRecord
   | ExpireRecord
   | MergeRecord
+  | MarketRecord
+  | SettleRecord
   | PositionRecord
   | SessionRecord;
 
@@ -66,6 +93,7 @@ const is =
   (v, path) =>
     ok(v) ? undefined : path;
 const str = is((v) => typeof v === 'string');
+const nonEmptyStr = is((v) => typeof v === 'string' && v.length > 0);
 const bool = is((v) => typeof v === 'boolean');
 /** Times may be NaN (an order not yet acknowledged). */
 const num = is((v) => typeof v === 'number');
@@ -73,6 +101,11 @@ const int = is((v) => Number.isSafeInteger(v));
 const nonNegInt = is((v) => Number.isSafeInteger(v) && (v as number) >= 0);
 const oneOf = (...choices: readonly unknown[]): Check => is((v) => choices.includes(v));
 const anything: Check = () => undefined;
+/** Absent (older writers) or valid. */
+const optional =
+  (spec: Spec): Check =>
+  (v, path) =>
+    v === undefined ? undefined : check(v, spec, path);
 const arrayOf =
   (item: Spec): Check =>
   (v, path) => {
@@ -125,11 +158,43 @@ const FILL: Spec = {
   fillId: str,
 };
 
+const pairOf =
+  (item: Spec): Check =>
+  (v, path) =>
+    Array.isArray(v) && v.length === 2 ? arrayOf(item)(v, path) : path;
+
 const MERGE: Spec = {
   mergeId: str,
   market: nonNegInt,
-  tokens: (v, path) => (Array.isArray(v) && v.length === 2 ? arrayOf(nonNegInt)(v, path) : path),
+  tokens: pairOf(nonNegInt),
   size: nonNegInt,
+};
+
+// An empty conditionId is how a vacant slot reads (trading/types isVacant): a record never names one.
+const MARKET: Spec = {
+  conditionId: nonEmptyStr,
+  slug: str,
+  tokenIds: pairOf(str),
+  outcomes: pairOf(str),
+  tickSize: is((v) => Number.isSafeInteger(v) && (v as number) > 0),
+  minSize: nonNegInt,
+  feeRate: num,
+  feeExponent: num,
+  negRisk: bool,
+  startMs: num,
+  endMs: num,
+  underlying: str,
+};
+
+const SETTLEMENT: Spec = {
+  settleId: nonEmptyStr,
+  conditionId: nonEmptyStr,
+  market: nonNegInt,
+  tokens: pairOf(nonNegInt),
+  winner: oneOf(0, 1),
+  open: num,
+  close: num,
+  exact: bool,
 };
 
 const BODY: { readonly [T in RecordType]: Spec } = {
@@ -140,7 +205,18 @@ const BODY: { readonly [T in RecordType]: Spec } = {
   cancel: { orderId: str, reason: str },
   expire: { orderId: str },
   merge: { merge: MERGE },
-  position: { positions: anything, orders: arrayOf(ORDER), fillIds: arrayOf(str), mergeIds: arrayOf(str) },
+  market: { slot: nonNegInt, market: MARKET },
+  settle: { settlement: SETTLEMENT },
+  position: {
+    positions: anything,
+    orders: arrayOf(ORDER),
+    fillIds: arrayOf(str),
+    mergeIds: arrayOf(str),
+    slots: optional(arrayOf({ slot: nonNegInt, market: MARKET })),
+    settlements: optional(arrayOf(SETTLEMENT)),
+    settledConditions: optional(arrayOf(str)),
+    settleIds: optional(arrayOf(str)),
+  },
   session: { event: oneOf('start', 'stop'), note: str },
 };
 

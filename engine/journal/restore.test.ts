@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Side, type Fill, type Order } from '../trading/types.js';
+import { Portfolio } from '../portfolio/positions.js';
+import { marketInSlot, Side, vacantSlot, type Fill, type MarketDescriptor, type MarketInfo, type Order, type Settlement, type TokenInfo } from '../trading/types.js';
 import { CrashScript } from './crash-writer.fixture.js';
 import { Journal } from './journal.js';
 import type { JournalInput, JournalRecord } from './records.js';
@@ -62,7 +63,16 @@ test('orders follow their lifecycle; fills count once and move positions even wi
   assert.equal(a.ackMs, 5);
   assert.equal(a.filled, 40_000);
   assert.deepEqual([...state.fillIds], ['f1', 'f2', 'f3']);
-  assert.deepEqual(state.anomalies, { duplicateFills: 1, duplicateMerges: 0, fillsWithoutOrder: 1, unknownOrderEvents: 1, duplicateOrders: 1 });
+  assert.deepEqual(state.anomalies, {
+    duplicateFills: 1,
+    duplicateMerges: 0,
+    fillsWithoutOrder: 1,
+    unknownOrderEvents: 1,
+    duplicateOrders: 1,
+    duplicateSettles: 0,
+    unknownSettles: 0,
+    unsafeMarkets: 0,
+  });
   assert.deepEqual(p.nonZero(), [[0, 140_000], [1, -10_000]]);
   assert.equal(p.cash, -(16_000 + 40_000) + 6_000 - 7);
 });
@@ -137,4 +147,236 @@ test('a compacted journal restores through the keeper snapshot, and refuses a ke
 test('a snapshot that does not belong to the keeper is refused by the keeper', () => {
   const bad = numbered([{ type: 'position', tsMs: 0, positions: { nope: true }, orders: [], fillIds: [], mergeIds: [] }]);
   assert.throws(() => restore(bad, new SumPortfolio()), /not a SumPortfolio snapshot/);
+});
+
+// ---- market slots, with the real position keeper -------------------------
+
+const SLOTS = 2;
+
+function updown(name: string, startMs: number): MarketDescriptor {
+  return {
+    conditionId: `0x${name}`,
+    slug: `btc-updown-5m-${name}`,
+    tokenIds: [`${name}-up`, `${name}-down`],
+    outcomes: ['Up', 'Down'],
+    tickSize: 100,
+    minSize: 5_000_000,
+    feeRate: 0.072,
+    feeExponent: 1,
+    negRisk: false,
+    startMs,
+    endMs: startMs + 300_000,
+    underlying: 'btc',
+  };
+}
+
+/** The engine's universe: SLOTS market slots, replaced in place in arrays the keeper was built with. */
+function universe() {
+  const markets: MarketInfo[] = [];
+  const tokens: TokenInfo[] = [];
+  const place = (slot: number, s: { info: MarketInfo; tokens: [TokenInfo, TokenInfo] }) => {
+    markets[slot] = s.info;
+    tokens[2 * slot] = s.tokens[0];
+    tokens[2 * slot + 1] = s.tokens[1];
+  };
+  for (let i = 0; i < SLOTS; i++) place(i, vacantSlot(i));
+  return { markets, tokens, place, portfolio: new Portfolio(tokens, markets) };
+}
+
+const settlement = (d: MarketDescriptor, slot: number, winner: 0 | 1): Settlement => ({
+  settleId: d.conditionId,
+  conditionId: d.conditionId,
+  market: slot,
+  tokens: [2 * slot, 2 * slot + 1],
+  winner,
+  open: 100_000,
+  close: winner === 0 ? 100_010 : 99_990,
+  exact: true,
+});
+const settle = (d: MarketDescriptor, slot: number, winner: 0 | 1): JournalInput => ({ type: 'settle', tsMs: d.endMs + 2_000, settlement: settlement(d, slot, winner) });
+
+const A = updown('a', 0);
+const B = updown('b', 0);
+const C = updown('c', 300_000);
+const at = (id: string, strategy: string, token: number, side: Side, price: number, size: number): JournalInput => order(id, { strategy, token, side, price, size });
+const filled = (orderId: string, fillId: string, strategy: string, token: number, side: Side, price: number, size: number, fee = 0): JournalInput =>
+  fill(orderId, fillId, size, { strategy, token, side, price, fee, liquidity: fee > 0 ? 'taker' : 'maker' });
+
+/** market → fills → settle → market (reuse) → fills; the snapshot goes right after the settlement. */
+const LIFECYCLE: JournalInput[] = [
+  { type: 'session', tsMs: 0, event: 'start', note: 'paper' },
+  { type: 'market', tsMs: 0, slot: 0, market: A },
+  { type: 'market', tsMs: 0, slot: 1, market: B },
+  at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  { type: 'ack', tsMs: 1, orderId: 'o1', ackMs: 1, venueId: '' },
+  filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  at('o2', 'dir', 1, Side.Buy, 5500, 5_000_000),
+  filled('o2', 'f2', 'dir', 1, Side.Buy, 5500, 5_000_000, 30_000),
+  at('o3', 'mm', 2, Side.Buy, 5000, 4_000_000),
+  filled('o3', 'f3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  settle(A, 0, 0),
+  // ← snapshot
+  settle(A, 0, 1), // re-delivered (and wrong): applied once, the first time
+  { type: 'market', tsMs: 310_000, slot: 0, market: C },
+  at('o4', 'mm', 0, Side.Buy, 3000, 20_000_000),
+  filled('o4', 'f4', 'mm', 0, Side.Buy, 3000, 20_000_000),
+  filled('o3', 'f5', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  at('o5', 'mm', 0, Side.Sell, 3500, 5_000_000),
+  filled('o5', 'f6', 'mm', 0, Side.Sell, 3500, 5_000_000),
+];
+const SNAPSHOT_AFTER = LIFECYCLE.findIndex((r) => r.type === 'settle');
+
+function view(p: Portfolio, s: JournalState) {
+  const marks = Float64Array.from([3200, 6800, 5100, 4900]);
+  return {
+    entries: p.entries().map((e) => ({ ...e })),
+    total: p.total(marks),
+    byStrategy: [...p.byStrategy(marks)].sort(([x], [y]) => x.localeCompare(y)),
+    retired: ['mm', 'dir'].map((x) => ({ ...p.retiredTotals(x) })),
+    slots: [...s.slots].sort(([x], [y]) => x - y),
+    settled: [...s.settled].sort(),
+    settleIds: [...s.settleIds].sort(),
+    settlements: [0, 1].map((i) => s.settlementOf(i)),
+    free: [0, 1].map((i) => s.isSlotFree(i)),
+    openOrders: [...s.openOrders.values()].map((o) => ({ ...o })).sort((x, y) => x.id.localeCompare(y.id)),
+    fillIds: [...s.fillIds].sort(),
+    anomalies: { ...s.anomalies },
+  };
+}
+
+test('market slots: settle, retire and reuse restore the same positions, PnL and slot table from a full replay, a snapshot, and a torn tail', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-slots-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'j');
+  const live = universe();
+  const state = new JournalState(live.portfolio);
+  const { journal } = Journal.open(path, { fsync: 'never', compact: true });
+  let beforeLast: ReturnType<typeof view> | undefined;
+  LIFECYCLE.forEach((input, i) => {
+    if (i === LIFECYCLE.length - 1) beforeLast = view(live.portfolio, state);
+    journal.append(input);
+    state.apply(input);
+    // The engine's side of a market record: the slot's arrays change in place.
+    if (input.type === 'market') live.place(input.slot, marketInSlot(input.slot, input.market));
+    if (i === SNAPSHOT_AFTER) journal.checkpoint(state.snapshot(live.portfolio.snapshot(), input.tsMs));
+  });
+  journal.close();
+
+  // What the live state holds. A won 0 → 1: mm's 10 @ 0.40 realise +6.00; dir's 5 @ 0.55 lose 2.75 and the fee.
+  const want = view(live.portfolio, state);
+  assert.deepEqual(want.retired, [
+    { realised: 6_000_000, fees: 0, cash: 6_000_000, bought: 10_000_000, sold: 10_000_000, fills: 1 },
+    { realised: -2_750_000, fees: 30_000, cash: -2_780_000, bought: 5_000_000, sold: 5_000_000, fills: 1 },
+  ]);
+  assert.deepEqual(
+    want.entries.map((e) => [e.strategy, e.token, e.position, e.realised]),
+    [
+      ['mm', 2, 4_000_000, 0],
+      ['mm', 0, 15_000_000, 250_000],
+    ],
+  );
+  assert.equal(want.total.realised, 6_000_000 - 2_750_000 + 250_000);
+  assert.equal(want.total.cash, 6_000_000 - 2_780_000 - 2_000_000 - 6_000_000 + 1_750_000);
+  assert.deepEqual(want.slots, [
+    [0, C],
+    [1, B],
+  ]);
+  assert.deepEqual([want.settled, want.settleIds], [['0xa'], ['0xa']]);
+  assert.deepEqual(want.settlements, [undefined, undefined], 'neither current occupant has settled');
+  assert.deepEqual(want.free, [false, false]);
+  assert.equal(state.isSettled('0xa'), true);
+  assert.equal(state.isSettled('0xc'), false);
+  assert.deepEqual(want.anomalies, { ...want.anomalies, duplicateSettles: 1, unknownSettles: 0, unsafeMarkets: 0 });
+
+  // Every record from the first, into a keeper that cannot load snapshots.
+  const all = universe();
+  const replayed = restore(numbered(LIFECYCLE), { applyFill: (f) => all.portfolio.applyFill(f), settle: (s) => all.portfolio.settle(s), retireMarket: (m) => void all.portfolio.retireMarket(m) });
+  assert.equal(replayed.fromSeq, 0);
+  assert.deepEqual(view(all.portfolio, replayed.state), want);
+
+  // The compacted journal: the snapshot, then what followed it.
+  const fromDisk = universe();
+  const r = restore(Journal.replay(path).records, fromDisk.portfolio);
+  assert.equal(r.fromSeq, SNAPSHOT_AFTER + 2);
+  assert.equal(r.applied, LIFECYCLE.length - SNAPSHOT_AFTER);
+  assert.deepEqual(view(fromDisk.portfolio, r.state), want);
+
+  // Killed mid-way through the last record: restore is the state before it.
+  const whole = readFileSync(path);
+  writeFileSync(path, whole.subarray(0, whole.length - 3));
+  const torn = Journal.replay(path);
+  assert.ok(torn.tornTailBytes > 0);
+  const cut = universe();
+  const rc = restore(torn.records, cut.portfolio);
+  assert.deepEqual(view(cut.portfolio, rc.state), beforeLast);
+});
+
+test('market slots: the snapshot carries the slot table and the settlement of a settled occupant', () => {
+  const u = universe();
+  const s = new JournalState(u.portfolio);
+  for (const input of LIFECYCLE.slice(0, SNAPSHOT_AFTER + 1)) s.apply(input);
+  assert.deepEqual(s.settlementOf(0), settlement(A, 0, 0));
+  assert.equal(s.isSlotFree(0), true, 'settled, no live order');
+  assert.equal(s.isSlotFree(1), false, 'o3 is still live on B');
+  const snap = s.snapshot(u.portfolio.snapshot(), 5);
+  const again = universe();
+  const r = new JournalState(again.portfolio);
+  r.apply(structuredClone(snap));
+  assert.deepEqual(view(again.portfolio, r), view(u.portfolio, s));
+  // A snapshot written before market slots restores an empty slot table.
+  const { slots: _a, settlements: _b, settledConditions: _c, settleIds: _d, ...old } = snap;
+  const oldState = new JournalState(universe().portfolio);
+  oldState.apply(old);
+  assert.deepEqual([oldState.slots.size, oldState.settled.size, oldState.isSlotFree(0)], [0, 0, true]);
+});
+
+test('market slots: reuse before settlement and settlements for another market are applied or dropped, and counted', () => {
+  const u = universe();
+  const s = new JournalState(u.portfolio);
+  const inputs: JournalInput[] = [
+    { type: 'market', tsMs: 0, slot: 0, market: A },
+    at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+    filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 5_000_000),
+    // A market record for the same market again is an update (say, a tick size change), not a reuse.
+    { type: 'market', tsMs: 1, slot: 0, market: { ...A, tickSize: 10 } },
+    // A settlement naming a market not in its slot, or the wrong tokens: dropped.
+    settle(B, 0, 0),
+    { type: 'settle', tsMs: 1, settlement: { ...settlement(A, 0, 0), tokens: [2, 3] } },
+    // Reused while A is unsettled and o1 is live: the engine never writes this; it is applied and counted.
+    { type: 'market', tsMs: 2, slot: 0, market: C },
+  ];
+  for (const input of inputs) s.apply(input);
+  // A's open position could not be folded away when C took the slot: it is still there, not lost.
+  assert.equal(u.portfolio.position('mm', 0), 5_000_000);
+  const more: JournalInput[] = [
+    settle(C, 0, 1),
+    { type: 'cancel', tsMs: 3, orderId: 'o1', reason: 'requote' },
+    // C settled, no live order: a clean reuse.
+    { type: 'market', tsMs: 4, slot: 0, market: A },
+    // Bringing a settled market back is counted.
+    { type: 'market', tsMs: 5, slot: 1, market: C },
+  ];
+  for (const input of more) s.apply(input);
+  assert.deepEqual(s.anomalies, {
+    duplicateFills: 0,
+    duplicateMerges: 0,
+    fillsWithoutOrder: 0,
+    unknownOrderEvents: 0,
+    duplicateOrders: 0,
+    duplicateSettles: 0,
+    unknownSettles: 2,
+    unsafeMarkets: 2,
+  });
+  assert.equal(s.slots.get(0)!.conditionId, '0xa');
+  assert.equal(s.slots.get(1)!.conditionId, '0xc');
+  assert.deepEqual([...s.settled], ['0xc']);
+  // C's settlement closed what sat on the slot's tokens, and the clean reuse then retired it.
+  assert.equal(u.portfolio.position('mm', 0), 0);
+  assert.deepEqual(u.portfolio.entries(), []);
+  assert.equal(u.portfolio.retiredTotals('mm').realised, -2_000_000);
+
+  // A keeper that cannot settle or retire cannot restore a journal that does.
+  const plain = new SumPortfolio();
+  assert.throws(() => restore(numbered(inputs.slice(0, 1)), { applyFill: (f) => plain.applyFill(f) }), /cannot retire a market/);
+  assert.throws(() => restore(numbered([settle(A, 0, 0)]), { applyFill: (f) => plain.applyFill(f) }), /cannot apply them/);
 });

@@ -1,11 +1,24 @@
-// Engine state from journal records: the orders still live, the fills and
-// merges already counted, and (through the position keeper's applier)
-// positions and cash. The same reducer runs live: feed JournalState every
-// record right after appending it, and the state a restart rebuilds is by
-// construction the state the engine held. Restore starts from the last
-// position snapshot, so its cost is the records written since then.
+// Engine state from journal records: the orders still live, the fills,
+// merges and settlements already counted, the market occupying each market
+// slot, and (through the position keeper's applier) positions and cash. The
+// same reducer runs live: feed JournalState every record right after
+// appending it, and the state a restart rebuilds is by construction the
+// state the engine held. Restore starts from the last position snapshot, so
+// its cost is the records written since then.
+//
+// Market slots (trading/types): a `market` record puts a market in a slot.
+// When it replaces another market, the keeper first retires the old one
+// (folds its per-token accounts away) so the newcomer starts flat. The engine
+// reuses a slot only once its market has settled and holds no live order; a
+// record that breaks this is still applied, because the journal is the
+// truth of what the engine did, but it is counted. A `market` record naming
+// the slot's current occupant again is an update of its descriptor (a tick
+// size change), not a replacement: nothing is retired.
+//
+// A settlement applies to its slot's current occupant only, and once per
+// settleId and per conditionId.
 
-import type { Fill, Order } from '../trading/types.js';
+import type { Fill, MarketDescriptor, Order, Settlement } from '../trading/types.js';
 import type { JournalInput, JournalRecord, Merge, PositionInput } from './records.js';
 
 /**
@@ -17,6 +30,10 @@ export interface PositionApplier {
   applyFill(fill: Fill): boolean;
   /** Applies a merge; false when its mergeId was already applied. Needed only once merges are journaled. */
   applyMerge?(merge: Merge): boolean;
+  /** Closes the positions of both tokens of a resolved market; false when its settleId was already applied. Needed once settlements are journaled. */
+  settle?(s: Settlement): boolean;
+  /** Folds the accounts of a slot's market away before another market takes the slot. Needed once markets are journaled. */
+  retireMarket?(market: number): void;
   /** Replaces the keeper's state with a snapshot it produced earlier. The value was read from disk: validate it. Needed to start from a snapshot. */
   restore?(snapshot: unknown): void;
 }
@@ -31,6 +48,12 @@ export interface StateAnomalies {
   unknownOrderEvents: number;
   /** Order records whose id is already live. */
   duplicateOrders: number;
+  /** Settlements whose settleId or conditionId was already settled: not applied again. */
+  duplicateSettles: number;
+  /** Settlements for a market that is not its slot's current occupant (or with tokens other than the slot's): not applied. */
+  unknownSettles: number;
+  /** Market records that replaced an occupant not yet settled or still holding live orders, or brought back a settled market: applied anyway. */
+  unsafeMarkets: number;
 }
 
 const LIVE: ReadonlySet<Order['status']> = new Set(['pending', 'open']);
@@ -40,7 +63,23 @@ export class JournalState {
   readonly openOrders = new Map<string, Order>();
   readonly fillIds = new Set<string>();
   readonly mergeIds = new Set<string>();
-  readonly anomalies: StateAnomalies = { duplicateFills: 0, duplicateMerges: 0, fillsWithoutOrder: 0, unknownOrderEvents: 0, duplicateOrders: 0 };
+  /** Current occupant of each occupied market slot. Owned here: callers read, never mutate. */
+  readonly slots = new Map<number, MarketDescriptor>();
+  readonly settleIds = new Set<string>();
+  /** ConditionIds of every market settled so far, current occupants or not. */
+  readonly settled = new Set<string>();
+  /** Settlement of each slot whose current occupant has settled. */
+  private readonly settlements = new Map<number, Settlement>();
+  readonly anomalies: StateAnomalies = {
+    duplicateFills: 0,
+    duplicateMerges: 0,
+    fillsWithoutOrder: 0,
+    unknownOrderEvents: 0,
+    duplicateOrders: 0,
+    duplicateSettles: 0,
+    unknownSettles: 0,
+    unsafeMarkets: 0,
+  };
   private applied = 0;
 
   constructor(private readonly positions: PositionApplier) {}
@@ -73,6 +112,12 @@ export class JournalState {
       case 'merge':
         this.merge(record.merge);
         break;
+      case 'market':
+        this.occupy(record.slot, record.market);
+        break;
+      case 'settle':
+        this.settle(record.settlement);
+        break;
       case 'position':
         this.load(record);
         break;
@@ -91,7 +136,32 @@ export class JournalState {
       orders: Array.from(this.openOrders.values(), (o) => ({ ...o })),
       fillIds: Array.from(this.fillIds),
       mergeIds: Array.from(this.mergeIds),
+      slots: Array.from(this.slots, ([slot, market]) => ({ slot, market: copyDescriptor(market) })),
+      settlements: Array.from(this.settlements.values(), copySettlement),
+      settledConditions: Array.from(this.settled),
+      settleIds: Array.from(this.settleIds),
     };
+  }
+
+  isSettled(conditionId: string): boolean {
+    return this.settled.has(conditionId);
+  }
+
+  /** The settlement of the market now in `slot`; undefined while it is unsettled (or the slot is empty). */
+  settlementOf(slot: number): Readonly<Settlement> | undefined {
+    return this.settlements.get(slot);
+  }
+
+  /** Whether a new market may take `slot`: it is empty, or its market has settled and has no live order. */
+  isSlotFree(slot: number): boolean {
+    if (!this.slots.has(slot)) return true;
+    return this.settlements.has(slot) && !this.hasLiveOrders(slot);
+  }
+
+  /** Any pending or open order on the slot's tokens (market slot m owns token slots 2m and 2m + 1). */
+  hasLiveOrders(slot: number): boolean {
+    for (const o of this.openOrders.values()) if (Math.floor(o.token / 2) === slot) return true;
+    return false;
   }
 
   private fill(fill: Fill): void {
@@ -126,6 +196,35 @@ export class JournalState {
     if (!this.positions.applyMerge(merge)) this.anomalies.duplicateMerges++;
   }
 
+  private occupy(slot: number, market: MarketDescriptor): void {
+    if (!this.positions.retireMarket) throw new Error('the journal holds market records, but the position applier cannot retire a market');
+    const prev = this.slots.get(slot);
+    if (prev !== undefined && prev.conditionId === market.conditionId) {
+      this.slots.set(slot, copyDescriptor(market));
+      return;
+    }
+    if ((prev !== undefined && !this.isSlotFree(slot)) || this.settled.has(market.conditionId)) this.anomalies.unsafeMarkets++;
+    if (prev !== undefined) this.positions.retireMarket(slot);
+    this.settlements.delete(slot);
+    this.slots.set(slot, copyDescriptor(market));
+  }
+
+  private settle(s: Settlement): void {
+    if (!this.positions.settle) throw new Error('the journal holds settlements, but the position applier cannot apply them');
+    if (this.settleIds.has(s.settleId) || this.settled.has(s.conditionId)) {
+      this.anomalies.duplicateSettles++;
+      return;
+    }
+    if (this.slots.get(s.market)?.conditionId !== s.conditionId || s.tokens[0] !== 2 * s.market || s.tokens[1] !== 2 * s.market + 1) {
+      this.anomalies.unknownSettles++;
+      return;
+    }
+    this.settleIds.add(s.settleId);
+    this.settled.add(s.conditionId);
+    this.settlements.set(s.market, copySettlement(s));
+    if (!this.positions.settle(s)) this.anomalies.duplicateSettles++;
+  }
+
   private load(rec: PositionInput): void {
     if (this.positions.restore) this.positions.restore(rec.positions);
     // Without restore() the keeper can only have got here by replaying every record before the snapshot.
@@ -136,7 +235,25 @@ export class JournalState {
     for (const id of rec.fillIds) this.fillIds.add(id);
     this.mergeIds.clear();
     for (const id of rec.mergeIds) this.mergeIds.add(id);
+    this.slots.clear();
+    for (const { slot, market } of rec.slots ?? []) this.slots.set(slot, copyDescriptor(market));
+    this.settleIds.clear();
+    for (const id of rec.settleIds ?? []) this.settleIds.add(id);
+    this.settled.clear();
+    for (const id of rec.settledConditions ?? []) this.settled.add(id);
+    this.settlements.clear();
+    for (const s of rec.settlements ?? []) {
+      if (this.slots.get(s.market)?.conditionId === s.conditionId) this.settlements.set(s.market, copySettlement(s));
+    }
   }
+}
+
+function copyDescriptor(d: MarketDescriptor): MarketDescriptor {
+  return { ...d, tokenIds: [d.tokenIds[0], d.tokenIds[1]], outcomes: [d.outcomes[0], d.outcomes[1]] };
+}
+
+function copySettlement(s: Settlement): Settlement {
+  return { ...s, tokens: [s.tokens[0], s.tokens[1]] };
 }
 
 export interface RestoreResult {

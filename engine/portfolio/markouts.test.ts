@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../workers/prng.js';
 import { validate } from '../config/schema.js';
-import { Side, UNIT, type Fill, type Liquidity, type MarketInfo, type TokenInfo } from '../trading/types.js';
-import { MARKOUT_HORIZONS_MS, MarkoutTracker, markoutParamsSchema, type MarkoutParams } from './markouts.js';
+import { marketInSlot, PRICE_SCALE, Side, UNIT, type Fill, type Liquidity, type MarketDescriptor, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { MARKOUT_HORIZONS_MS, MarkoutTracker, markoutParamsSchema, RETIRED_IN_REPORT, type MarkoutParams } from './markouts.js';
 
 const S = UNIT;
 
@@ -155,4 +155,142 @@ test('bad fills and mids are counted and dropped', () => {
   m.onMid(0, 10_001, 0);
   assert.equal(m.dropped, 5);
   assert.deepEqual(m.report(0).markets, []);
+});
+
+function updown(name: string, startMs: number): MarketDescriptor {
+  return {
+    conditionId: `0x${name}`,
+    slug: `btc-updown-5m-${name}`,
+    tokenIds: [`${name}-up`, `${name}-down`],
+    outcomes: ['Up', 'Down'],
+    tickSize: 100,
+    minSize: 5 * S,
+    feeRate: 0,
+    feeExponent: 1,
+    negRisk: false,
+    startMs,
+    endMs: startMs + 300_000,
+    underlying: 'btc',
+  };
+}
+
+test('retiring a market resolves its pending markouts at the settlement value; the reused slot starts with fresh stats', () => {
+  const first = marketInSlot(0, updown('a', 0));
+  const slotMarkets: MarketInfo[] = [first.info];
+  const slotTokens: TokenInfo[] = [...first.tokens];
+  const seen: [string, number, number][] = [];
+  const m = new MarkoutTracker({ tokens: slotTokens, markets: slotMarkets, params: params({ priorShares: 10 }), onMarkout: (f, h, v) => seen.push([f.fillId, h, v]) });
+  m.onMid(0, 5000, 0);
+  m.onMid(1, 5000, 0);
+  const up = fill(0, Side.Buy, 5000, 10, 280_000);
+  const down = fill(1, Side.Sell, 5000, 4, 280_000);
+  m.onFill(up);
+  m.onFill(down);
+  m.advance(290_000);
+  // The market ends with Up winning: from then on its tokens are worth 1 and 0.
+  m.onMid(0, PRICE_SCALE, 300_000);
+  m.onMid(1, 0, 300_000);
+  m.advance(310_000);
+  assert.deepEqual(seen, [
+    [up.fillId, 10_000, 0],
+    [down.fillId, 10_000, 0],
+    [up.fillId, 30_000, 5_000_000],
+    [down.fillId, 30_000, 2_000_000],
+  ]);
+  const toxicityBefore = m.toxicity(0);
+  assert.ok(toxicityBefore < 0.5, `benign flow: ${toxicityBefore}`);
+  assert.deepEqual(
+    m.report(310_000).markets[0]!.horizons.map((h) => h.pending),
+    [0, 0, 2, 2],
+  );
+
+  // The slot is reused long before the 10 min horizon: what is pending resolves at the settlement value.
+  m.retireMarket(0, [PRICE_SCALE, 0], 330_000);
+  assert.deepEqual(seen.slice(4), [
+    [up.fillId, 120_000, 5_000_000],
+    [up.fillId, 600_000, 5_000_000],
+    [down.fillId, 120_000, 2_000_000],
+    [down.fillId, 600_000, 2_000_000],
+  ]);
+  assert.equal(m.toxicity(0), 0.5, 'the slot index starts at the prior');
+  m.advance(2_000_000);
+  assert.equal(seen.length, 8, 'nothing of the old market is left to resolve');
+
+  // The engine replaces the slot's market in place; its tokens start without a mid.
+  const next = marketInSlot(0, updown('b', 300_000));
+  slotMarkets[0] = next.info;
+  slotTokens[0] = next.tokens[0];
+  slotTokens[1] = next.tokens[1];
+  const later = fill(0, Side.Buy, 4000, 1, 2_000_000);
+  m.onFill(later);
+  m.onMid(0, 4100, 2_005_000);
+  m.advance(2_010_000);
+  assert.deepEqual(seen.slice(8), [[later.fillId, 10_000, 10_000]]);
+
+  const r = m.report(2_010_000);
+  assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
+  assert.deepEqual(
+    r.markets.map((x) => [x.market, x.slug, x.conditionId, x.retired, x.retiredMs, x.fills, x.sizeMicro]),
+    [
+      [0, 'btc-updown-5m-a', '0xa', true, 330_000, 2, 14 * S],
+      [0, 'btc-updown-5m-b', '0xb', false, null, 1, S],
+    ],
+  );
+  const [old, current] = r.markets;
+  assert.deepEqual(
+    old!.horizons.map((h) => [h.resolved, h.pending, h.markoutMicros]),
+    [
+      [2, 0, 0],
+      [2, 0, 7_000_000],
+      [2, 0, 7_000_000],
+      [2, 0, 7_000_000],
+    ],
+  );
+  assert.equal(old!.toxicity, toxicityBefore);
+  assert.deepEqual(
+    current!.horizons.map((h) => [h.resolved, h.pending]),
+    [
+      [1, 0],
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ],
+  );
+});
+
+test('retiring without a final value resolves unmarked; an unknown market or a final mid off the scale is counted', () => {
+  const m = new MarkoutTracker({ tokens, markets, params: params() });
+  const seen: number[] = [];
+  const t = new MarkoutTracker({ tokens, markets, params: params(), onMarkout: (_f, _h, v) => seen.push(v) });
+  m.retireMarket(7, [PRICE_SCALE, 0], 0);
+  assert.equal(m.dropped, 1);
+  t.onMid(0, 5000, 0);
+  t.onFill(fill(0, Side.Buy, 5000, 1, 0));
+  t.retireMarket(0, [PRICE_SCALE + 1, 0], 1);
+  assert.equal(t.dropped, 1);
+  assert.deepEqual(seen, [NaN, NaN, NaN, NaN]);
+  assert.equal(t.report(1).markets[0]!.horizons[0]!.unmarked, 1);
+  t.onFill(fill(1, Side.Sell, 5000, 1, 2));
+  t.retireMarket(0, [NaN, NaN], 3);
+  assert.equal(t.dropped, 1);
+  assert.deepEqual(seen.slice(4), [NaN, NaN, NaN, NaN]);
+  assert.deepEqual(
+    t.report(3).markets.map((x) => [x.retired, x.horizons[3]!.unmarked]),
+    [
+      [true, 1],
+      [true, 1],
+    ],
+  );
+});
+
+test('the report lists the latest retired markets and counts the ones it no longer lists', () => {
+  const m = new MarkoutTracker({ tokens, markets, params: params() });
+  for (let k = 0; k < RETIRED_IN_REPORT + 4; k++) {
+    m.onFill(fill(0, Side.Buy, 5000, 10, k * 1_000));
+    m.retireMarket(0, [PRICE_SCALE, 0], k * 1_000 + 1);
+  }
+  const r = m.report(1e9);
+  assert.equal(r.markets.length, RETIRED_IN_REPORT);
+  assert.equal(r.retiredNotListed, 4);
+  assert.deepEqual(r.markets.map((x) => x.retiredMs), Array.from({ length: RETIRED_IN_REPORT }, (_, i) => (i + 4) * 1_000 + 1), 'the oldest went first');
 });

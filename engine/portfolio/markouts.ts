@@ -22,6 +22,16 @@
 // default: taker fills are our own choice, not flow that picked us off.
 // 30 s because it is long enough for the information behind a fill to show
 // in the price and short enough for the mid not to have wandered on noise.
+//
+// Market slots (trading/types) are reused once a market has settled. After
+// a market's end the engine reports its tokens' settlement value as the mid
+// (PRICE_SCALE for the winner, 0 for the loser), so horizons past the end
+// resolve at what the fill was finally worth. retireMarket(), when the slot
+// is about to take another market, resolves whatever is still pending at
+// that value and drops the tokens' state; the market's stats leave the slot
+// index, so the next market there starts at the prior. A retired market
+// stays in the report as its own entry (retired: true, under its own slug and
+// conditionId), so resolved markouts are never lost from the totals.
 import { boolean, number, object, type Infer } from '../config/schema.js';
 import { PRICE_SCALE, Side, UNIT, type Fill, type MarketInfo, type TokenInfo } from '../trading/types.js';
 
@@ -54,10 +64,17 @@ export interface HorizonReport {
 }
 
 export interface MarketMarkouts {
+  /** Market slot index; a reused slot lists each market that held it. */
   market: number;
   slug: string;
+  conditionId: string;
+  /** The market has left its slot: every markout resolved, nothing more will count. */
+  retired: boolean;
+  /** When it was retired; null while current. */
+  retiredMs: number | null;
   fills: number;
   sizeMicro: number;
+  /** For a retired market, its evidence as it stood at retirement, under the current prior. */
   toxicity: number;
   /** Decayed shares of evidence behind the toxicity score (the prior excluded). */
   evidenceShares: number;
@@ -71,7 +88,12 @@ export interface ToxicityReport {
   priorShares: number;
   halfLifeMs: number;
   markets: MarketMarkouts[];
+  /** Retired markets no longer listed: the report keeps the latest RETIRED_IN_REPORT (a rolling series retires ~300 a day). */
+  retiredNotListed: number;
 }
+
+/** Retired markets the report lists: eight hours of 5-minute windows. */
+export const RETIRED_IN_REPORT = 96;
 
 /** Called as each markout settles: NaN markout when there was no mid. */
 export type MarkoutListener = (fill: Fill, horizonMs: number, markoutMicros: number) => void;
@@ -91,7 +113,13 @@ class MarketStats {
   adverse = 0;
   weight = 0;
   lastMs = -Infinity;
-  constructor(readonly market: number) {}
+  /** NaN while the market holds its slot. */
+  retiredMs = NaN;
+  constructor(
+    readonly market: number,
+    readonly slug: string,
+    readonly conditionId: string,
+  ) {}
 }
 
 class Tracked {
@@ -149,7 +177,11 @@ export class MarkoutTracker {
   private params: MarkoutParams;
   private readonly listener: MarkoutListener | undefined;
   private readonly byToken = new Map<number, TokenState>();
+  /** Stats of the market now in each slot. */
   private readonly byMarket = new Map<number, MarketStats>();
+  /** Markets that left their slot, in retirement order. */
+  private readonly retired: MarketStats[] = [];
+  private retiredNotListed = 0;
   private nextDueMs = Infinity;
 
   constructor(opts: { tokens: readonly TokenInfo[]; markets: readonly MarketInfo[]; params: MarkoutParams; onMarkout?: MarkoutListener }) {
@@ -167,7 +199,11 @@ export class MarkoutTracker {
       return;
     }
     let stats = this.byMarket.get(token.market);
-    if (stats === undefined) this.byMarket.set(token.market, (stats = new MarketStats(token.market)));
+    if (stats === undefined) {
+      const m = this.markets[token.market];
+      stats = new MarketStats(token.market, m?.slug ?? '', m?.conditionId ?? '');
+      this.byMarket.set(token.market, stats);
+    }
     stats.fills++;
     stats.sizeMicro += fill.size;
     const tracked = new Tracked(fill, stats);
@@ -201,12 +237,51 @@ export class MarkoutTracker {
     this.nextDueMs = next;
   }
 
+  /**
+   * The market in slot `market` leaves it: every pending markout of its two
+   * tokens resolves at `finalMids` (ticks, the settlement value: PRICE_SCALE
+   * for the winner, 0 for the loser), the tokens' state is dropped and the
+   * slot's stats start afresh. Call it before the slot's next market reports
+   * a fill or a mid. NaN (no final value known) resolves the token's
+   * markouts unmarked; so does a value outside [0, PRICE_SCALE], which is
+   * also counted in `dropped`.
+   */
+  retireMarket(market: number, finalMids: readonly [number, number], nowMs: number): void {
+    const m = this.markets[market];
+    if (m === undefined) {
+      this.dropped++;
+      return;
+    }
+    for (let i = 0; i < 2; i++) {
+      const token = m.tokens[i]!;
+      let mid = finalMids[i]!;
+      if (!Number.isNaN(mid) && !(mid >= 0 && mid <= PRICE_SCALE)) {
+        this.dropped++;
+        mid = NaN;
+      }
+      const state = this.byToken.get(token);
+      if (state === undefined) continue;
+      for (let h = 0; h < state.queues.length; h++) {
+        const q = state.queues[h]!;
+        for (let t = q.shift(); t !== undefined; t = q.shift()) this.resolve(t, h, t.fill.tsMs + q.horizonMs, mid);
+      }
+      this.byToken.delete(token);
+    }
+    const stats = this.byMarket.get(market);
+    if (stats !== undefined) {
+      stats.retiredMs = nowMs;
+      this.retired.push(stats);
+      if (this.retired.length > RETIRED_IN_REPORT) {
+        this.retired.shift();
+        this.retiredNotListed++;
+      }
+      this.byMarket.delete(market);
+    }
+  }
+
+  /** Toxicity of the market now in slot `market`. */
   toxicity(market: number): number {
-    const s = this.byMarket.get(market);
-    const prior = this.params.priorShares;
-    const adverse = s?.adverse ?? 0;
-    const weight = s?.weight ?? 0;
-    return prior + weight > 0 ? (prior / 2 + adverse) / (prior + weight) : 0.5;
+    return this.scoreOf(this.byMarket.get(market));
   }
 
   /** New scoring parameters; recorded markouts are kept and rescored under them. */
@@ -218,19 +293,24 @@ export class MarkoutTracker {
     return this.params;
   }
 
+  /** Current and retired markets by slot index; a slot's retired markets come before its current one, oldest first. */
   report(nowMs: number): ToxicityReport {
-    const markets = [...this.byMarket.values()].sort((a, b) => a.market - b.market);
+    const markets = [...this.retired, ...this.byMarket.values()].sort((a, b) => a.market - b.market);
     return {
       atMs: nowMs,
       horizonsMs: [...MARKOUT_HORIZONS_MS],
       priorShares: this.params.priorShares,
       halfLifeMs: this.params.halfLifeMs,
+      retiredNotListed: this.retiredNotListed,
       markets: markets.map((s) => ({
         market: s.market,
-        slug: this.markets[s.market]?.slug ?? '',
+        slug: s.slug,
+        conditionId: s.conditionId,
+        retired: !Number.isNaN(s.retiredMs),
+        retiredMs: Number.isNaN(s.retiredMs) ? null : s.retiredMs,
         fills: s.fills,
         sizeMicro: s.sizeMicro,
-        toxicity: this.toxicity(s.market),
+        toxicity: this.scoreOf(s),
         evidenceShares: s.weight,
         horizons: s.horizons.map((h, i) => ({
           horizonMs: MARKOUT_HORIZONS_MS[i]!,
@@ -244,6 +324,13 @@ export class MarkoutTracker {
         })),
       })),
     };
+  }
+
+  private scoreOf(s: MarketStats | undefined): number {
+    const prior = this.params.priorShares;
+    const adverse = s?.adverse ?? 0;
+    const weight = s?.weight ?? 0;
+    return prior + weight > 0 ? (prior / 2 + adverse) / (prior + weight) : 0.5;
   }
 
   private tokenState(token: number): TokenState {
@@ -271,8 +358,9 @@ export class MarkoutTracker {
       this.listener?.(f, MARKOUT_HORIZONS_MS[h]!, NaN);
       return;
     }
-    const dir = f.side === Side.Buy ? 1 : -1;
-    const markout = Math.round((dir * (mid - f.price) * f.size) / PRICE_SCALE);
+    // Not −1 × (mid − price): a flat sell would come out as −0.
+    const edge = f.side === Side.Buy ? mid - f.price : f.price - mid;
+    const markout = Math.round((edge * f.size) / PRICE_SCALE);
     const adverse = markout < 0 ? 1 : markout === 0 ? 0.5 : 0;
     stats.sizeMicro += f.size;
     stats.markoutMicros += markout;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../workers/prng.js';
-import { Side, SIZE_LOT, UNIT, type Fill, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { PRICE_SCALE, Side, SIZE_LOT, UNIT, type Fill, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
 import { Portfolio } from './positions.js';
 
 const S = UNIT;
@@ -188,4 +188,125 @@ test('restore(snapshot()) round-trips through JSON, keeps fill ids, and rejects 
   assert.throws(() => q.restore({ ...JSON.parse(json), entries: [{ ...JSON.parse(json).entries[0], token: 9 }] }), /unknown token 9/);
   // The failed restores left the state in place.
   assert.equal(JSON.stringify(q.snapshot()), before);
+});
+
+function settlement(market: number, winner: 0 | 1, settleId = `s${market}`): Settlement {
+  const m = markets[market]!;
+  return { settleId, conditionId: m.conditionId, market, tokens: [m.tokens[0], m.tokens[1]], winner, open: 100, close: winner === 0 ? 101 : 99, exact: true };
+}
+
+test('settlement closes longs and shorts at 1.0 for the winner and 0 for the loser, exactly and once', () => {
+  const p = new Portfolio(tokens, markets);
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 120_000, liquidity: 'taker' }));
+  p.applyFill(fill({ strategy: 'mm', token: 1, side: Side.Buy, price: 7000, size: 4 * S }));
+  // Paper oversell: short 5 of the winner, entered at 0.60.
+  p.applyFill(fill({ strategy: 'x', token: 0, side: Side.Sell, price: 6000, size: 5 * S }));
+  // Short the loser: keeps what it received.
+  p.applyFill(fill({ strategy: 'x', token: 1, side: Side.Sell, price: 2500, size: 2 * S }));
+  p.applyFill(fill({ strategy: 'mm', token: 2, side: Side.Buy, price: 5000, size: 3 * S }));
+  const before = p.snapshot();
+
+  assert.equal(p.settle({ ...settlement(0, 0), tokens: [0, 2] }), false, 'tokens that are not the market’s');
+  assert.deepEqual(p.snapshot(), before);
+  assert.equal(p.settle(settlement(0, 0)), true);
+
+  const view = (strategy: string, token: number) => {
+    const e = p.entry(strategy, token)!;
+    return [e.position, e.cost, e.realised, e.cash, e.bought, e.sold, e.fees, e.fills];
+  };
+  assert.deepEqual(view('mm', 0), [0, 0, 10_000_000 - 4_000_000, -4_000_000 - 120_000 + 10_000_000, 10 * S, 10 * S, 120_000, 1]);
+  assert.deepEqual(view('mm', 1), [0, 0, -2_800_000, -2_800_000, 4 * S, 4 * S, 0, 1]);
+  assert.deepEqual(view('x', 0), [0, 0, 3_000_000 - 5_000_000, 3_000_000 - 5_000_000, 5 * S, 5 * S, 0, 1]);
+  assert.deepEqual(view('x', 1), [0, 0, 500_000, 500_000, 2 * S, 2 * S, 0, 1]);
+  // The other market is untouched.
+  assert.deepEqual(view('mm', 2), [3 * S, 1_500_000, 0, -1_500_000, 3 * S, 0, 0, 1]);
+  // Nothing is left to mark: the market's PnL is all realised, whatever the marks say.
+  const m0 = p.pnl(marks(1234, 4321), { market: 0 });
+  assert.deepEqual([m0.realised, m0.unrealised, m0.net, m0.grossExposure], [6_000_000 - 2_800_000 - 2_000_000 + 500_000, 0, 6_000_000 - 2_800_000 - 2_000_000 + 500_000 - 120_000, 0]);
+
+  const after = p.snapshot();
+  assert.equal(p.settle(settlement(0, 1)), false, 'same settleId: applied once');
+  assert.deepEqual(p.snapshot(), after);
+  // The marks a settled token gets (PRICE_SCALE / 0) value nothing more.
+  assert.equal(p.unrealised(marks(PRICE_SCALE, 0), { market: 0 }), 0);
+});
+
+test('retiring a settled market moves its accounts into per-strategy totals; totals do not change; open positions refuse', () => {
+  const p = new Portfolio(tokens, markets);
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 50_000 }));
+  p.applyFill(fill({ strategy: 'mm', token: 1, side: Side.Buy, price: 5000, size: 2 * S }));
+  p.applyFill(fill({ strategy: 'mm', token: 2, side: Side.Buy, price: 2000, size: 10 * S }));
+  p.applyFill(fill({ strategy: 'dir', token: 1, side: Side.Buy, price: 3000, size: 1 * S }));
+  p.startDay(marks(4000, 5000, 2000, NaN), 0);
+  const snapBefore = p.snapshot();
+  assert.equal(p.retireMarket(0), false, 'open positions');
+  assert.equal(p.retireMarket(7), false, 'no such market');
+  assert.deepEqual(p.snapshot(), snapBefore);
+
+  p.settle(settlement(0, 1));
+  const m = marks(NaN, NaN, 2500, NaN);
+  const total = p.total(m);
+  const byStrategy = p.byStrategy(m);
+  const mm = p.pnl(m, { strategy: 'mm' });
+  const daily = p.dailyPnl(m);
+  assert.equal(p.retireMarket(0), true);
+
+  assert.deepEqual(p.total(m), total);
+  assert.deepEqual(p.byStrategy(m), byStrategy);
+  assert.deepEqual(p.pnl(m, { strategy: 'mm' }), mm);
+  assert.equal(p.dailyPnl(m), daily);
+  assert.deepEqual(p.entries().map((e) => [e.strategy, e.token]), [['mm', 2]]);
+  assert.equal(p.entry('mm', 0), undefined);
+  assert.equal(p.byMarket(m).get(0), undefined);
+  assert.deepEqual(p.pnl(m, { market: 0 }), p.pnl(m, { token: 1 }));
+  assert.equal(p.pnl(m, { market: 0 }).realised, 0);
+  assert.deepEqual(p.retiredTotals('mm'), { realised: -4_000_000 + 1_000_000, fees: 50_000, cash: -4_050_000 + 1_000_000, bought: 12 * S, sold: 12 * S, fills: 2 });
+  assert.deepEqual(p.retiredTotals('dir'), { realised: 700_000, fees: 0, cash: 700_000, bought: S, sold: S, fills: 1 });
+  assert.deepEqual(p.retiredTotals('nobody'), { realised: 0, fees: 0, cash: 0, bought: 0, sold: 0, fills: 0 });
+
+  // The slot's next market starts with fresh accounts on the same token indices.
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Buy, price: 3000, size: 2 * S }));
+  assert.deepEqual([p.entry('mm', 0)!.fills, p.entry('mm', 0)!.realised, p.entry('mm', 0)!.cash], [1, 0, -600_000]);
+  assert.equal(p.total(m).cash, total.cash - 600_000);
+  // The newcomer too is retired only once flat.
+  assert.equal(p.retireMarket(0), false, 'the newcomer holds a position');
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Sell, price: 3000, size: 2 * S }));
+  assert.equal(p.retireMarket(0), true);
+  assert.equal(p.retiredTotals('mm').fills, 4);
+  assert.equal(p.total(m).cash, total.cash);
+});
+
+test('snapshot version 2 carries retired totals and settle ids; a version 1 snapshot still restores', () => {
+  const p = new Portfolio(tokens, markets);
+  p.applyFill(fill({ strategy: 'a', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 7 }));
+  p.applyFill(fill({ strategy: 'b', token: 2, side: Side.Buy, price: 6000, size: 3 * S }));
+  p.settle(settlement(0, 0, 'cond-0'));
+  p.retireMarket(0);
+  p.applyFill(fill({ strategy: 'a', token: 1, side: Side.Buy, price: 1000, size: 5 * S }));
+  const snap = p.snapshot();
+  assert.equal(snap.version, 2);
+  assert.deepEqual(snap.retired, [{ strategy: 'a', realised: 6_000_000, fees: 7, cash: 6_000_000 - 7, bought: 10 * S, sold: 10 * S, fills: 1 }]);
+  assert.deepEqual(snap.settleIds, ['cond-0']);
+
+  const q = new Portfolio(tokens, markets);
+  q.restore(JSON.parse(JSON.stringify(snap)));
+  assert.deepEqual(q.snapshot(), snap);
+  const m = marks(5000, 5000, 5000, 5000);
+  assert.deepEqual(q.total(m), p.total(m));
+  assert.deepEqual(q.byStrategy(m), p.byStrategy(m));
+  assert.equal(q.settle(settlement(0, 1, 'cond-0')), false, 'the restored settle id is still known');
+  assert.equal(q.position('a', 1), 5 * S);
+
+  assert.throws(() => q.restore({ ...snap, retired: [{ ...snap.retired[0]!, fills: -1 }] }), /retired\[0\]\.fills: must be >= 0/);
+  assert.throws(() => q.restore({ ...snap, retired: [snap.retired[0]!, snap.retired[0]!] }), /retired\[1\]: second entry for a/);
+  assert.throws(() => q.restore({ ...snap, version: 3 }), /version: must be <= 2/);
+
+  // What a version 1 writer stored: no retired totals, no settle ids.
+  const v1 = new Portfolio(tokens, markets);
+  v1.applyFill(fill({ strategy: 'a', token: 3, side: Side.Sell, price: 4000, size: 2 * S }));
+  const { retired: _r, settleIds: _s, ...old } = { ...v1.snapshot(), version: 1 };
+  const r = new Portfolio(tokens, markets);
+  r.restore(JSON.parse(JSON.stringify(old)));
+  assert.deepEqual(r.snapshot(), v1.snapshot());
+  assert.deepEqual(r.total(m), v1.total(m));
 });

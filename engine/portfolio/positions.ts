@@ -21,10 +21,27 @@
 // between the legs in proportion to the cost released, so each leg's
 // realised share of the merge profit matches its share of the cost.
 //
-// Fills are idempotent by fillId, and merges given a mergeId by that id, so
-// a journal replayed over a snapshot never counts one twice.
+// Settlement (protocols §8, §11.12): once a market resolves, the winning
+// token redeems for 1 pUSD per share and the other for 0. Every strategy's
+// position in both tokens closes at that price, without a fee: proceeds
+// (position × 1 or × 0, exact in micros) − the whole cost is realised and
+// paid into cash; a long counts as sold, a short as bought back.
+//
+// Retirement: market slots are reused (trading/types), so once a settled
+// market's slot is about to hold another market, its flat entries are folded
+// into a per-strategy retired total (realised, fees, cash, bought, sold,
+// fills) and deleted; the newcomer's tokens start with fresh entries.
+// Retiring refuses while any of the market's positions is open, so no
+// position is ever folded away. Retired money belongs to no current token or
+// market: it counts in strategy-wide and total figures (pnl() without a
+// token or market filter, total, byStrategy, dailyPnl) and in no per-token
+// or per-market one, and retiring leaves every total unchanged.
+//
+// Fills are idempotent by fillId, merges given a mergeId by that id, and
+// settlements by settleId, so a journal replayed over a snapshot never
+// counts one twice.
 import { array, number, object, string, validate } from '../config/schema.js';
-import { notionalMicros, PRICE_SCALE, Side, type Fill, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { notionalMicros, PRICE_SCALE, Side, type Fill, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
 
 /** One (strategy, token) book of account. */
 export class PositionEntry {
@@ -45,6 +62,16 @@ export class PositionEntry {
     readonly token: number,
     readonly market: number,
   ) {}
+}
+
+/** What a strategy's retired markets left behind: their closed accounts, summed. */
+export interface RetiredTotals {
+  realised: number;
+  fees: number;
+  cash: number;
+  bought: number;
+  sold: number;
+  fills: number;
 }
 
 /** Marks: mid price in ticks per token index; NaN (or a missing index) when there is none. */
@@ -82,7 +109,7 @@ export interface PositionSnapshotEntry {
   fills: number;
 }
 
-/** Plain JSON: what the journal stores. */
+/** Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`. */
 export interface PortfolioSnapshot {
   version: number;
   /** Start of the day dailyPnl() counts from; 0 = the session start. */
@@ -92,12 +119,15 @@ export interface PortfolioSnapshot {
   entries: PositionSnapshotEntry[];
   fillIds: string[];
   mergeIds: string[];
+  retired: ({ strategy: string } & RetiredTotals)[];
+  settleIds: string[];
 }
 
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 const int = () => number({ integer: true });
+const count = () => number({ integer: true, min: 0 });
 const snapshotSchema = object({
-  version: number({ integer: true, min: SNAPSHOT_VERSION, max: SNAPSHOT_VERSION }),
+  version: number({ integer: true, min: 1, max: SNAPSHOT_VERSION }),
   dayStartMs: number({ min: 0 }),
   dayBaseline: array(object({ strategy: string(), net: int() })),
   entries: array(
@@ -116,6 +146,9 @@ const snapshotSchema = object({
   ),
   fillIds: array(string()),
   mergeIds: array(string()),
+  // Absent from version 1 snapshots.
+  retired: array(object({ strategy: string(), realised: int(), fees: count(), cash: int(), bought: count(), sold: count(), fills: count() }), { default: [] }),
+  settleIds: array(string(), { default: [] }),
 });
 
 export class Portfolio {
@@ -126,6 +159,8 @@ export class Portfolio {
   private readonly byStrategyToken = new Map<string, Map<number, PositionEntry>>();
   private readonly fillIds = new Set<string>();
   private readonly mergeIds = new Set<string>();
+  private readonly settleIds = new Set<string>();
+  private readonly retired = new Map<string, RetiredTotals>();
   private dayStartMs = 0;
   private readonly dayBaseline = new Map<string, number>();
 
@@ -177,6 +212,68 @@ export class Portfolio {
     return true;
   }
 
+  /**
+   * Closes every strategy's positions in both tokens of a resolved market at
+   * 1 pUSD (the winner) or 0 (the loser) per share. False (and nothing
+   * changes) when its settleId was applied before or it names tokens that are
+   * not the market's.
+   */
+  settle(s: Settlement): boolean {
+    if (this.settleIds.has(s.settleId)) return false;
+    const m = this.markets[s.market];
+    if (m === undefined || m.tokens[0] !== s.tokens[0] || m.tokens[1] !== s.tokens[1] || (s.winner !== 0 && s.winner !== 1)) return false;
+    this.settleIds.add(s.settleId);
+    for (const byToken of this.byStrategyToken.values()) {
+      for (let i = 0; i < 2; i++) {
+        const e = byToken.get(s.tokens[i]!);
+        if (e === undefined || e.position === 0) continue;
+        // 1 pUSD per share is 1 micro-pUSD per micro-share.
+        const proceeds = i === s.winner ? e.position : 0;
+        e.realised += proceeds - e.cost;
+        e.cash += proceeds;
+        if (e.position > 0) e.sold += e.position;
+        else e.bought -= e.position;
+        e.position = 0;
+        e.cost = 0;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Folds every strategy's entries of the market's tokens into its retired
+   * totals and deletes them, so the slot's next market starts clean. False
+   * (and nothing changes) while any of those positions is open.
+   */
+  retireMarket(market: number): boolean {
+    const m = this.markets[market];
+    if (m === undefined) return false;
+    for (const byToken of this.byStrategyToken.values()) {
+      for (const t of m.tokens) if ((byToken.get(t)?.position ?? 0) !== 0) return false;
+    }
+    for (const [strategy, byToken] of this.byStrategyToken) {
+      for (const t of m.tokens) {
+        const e = byToken.get(t);
+        if (e === undefined) continue;
+        let r = this.retired.get(strategy);
+        if (r === undefined) this.retired.set(strategy, (r = emptyRetired()));
+        r.realised += e.realised;
+        r.fees += e.fees;
+        r.cash += e.cash;
+        r.bought += e.bought;
+        r.sold += e.sold;
+        r.fills += e.fills;
+        byToken.delete(t);
+      }
+    }
+    return true;
+  }
+
+  /** Retired totals of one strategy (zeros when it retired nothing). */
+  retiredTotals(strategy: string): Readonly<RetiredTotals> {
+    return this.retired.get(strategy) ?? emptyRetired();
+  }
+
   position(strategy: string, token: number): number {
     return this.byStrategyToken.get(strategy)?.get(token)?.position ?? 0;
   }
@@ -185,7 +282,7 @@ export class Portfolio {
     return this.byStrategyToken.get(strategy)?.get(token);
   }
 
-  /** Every (strategy, token) entry, strategies in first-fill order. */
+  /** Every current (strategy, token) entry, strategies in first-fill order; retired markets' are gone. */
   entries(): Readonly<PositionEntry>[] {
     const out: PositionEntry[] = [];
     for (const byToken of this.byStrategyToken.values()) for (const e of byToken.values()) out.push(e);
@@ -200,7 +297,7 @@ export class Portfolio {
     return this.pnl(marks, filter).grossExposure;
   }
 
-  /** Sum over the entries matching every field of `filter`. */
+  /** Sum over the entries matching every field of `filter`; retired totals count unless it names a token or market. */
   pnl(marks: Marks, filter: PnlFilter = {}): PnlSummary {
     const out = emptySummary();
     for (const [strategy, byToken] of this.byStrategyToken) {
@@ -210,6 +307,9 @@ export class Portfolio {
         if (filter.market !== undefined && filter.market !== e.market) continue;
         addEntry(out, e, marks[e.token]);
       }
+    }
+    if (filter.token === undefined && filter.market === undefined) {
+      for (const [strategy, r] of this.retired) if (filter.strategy === undefined || filter.strategy === strategy) addRetired(out, r);
     }
     return out;
   }
@@ -227,7 +327,13 @@ export class Portfolio {
   }
 
   byStrategy(marks: Marks): Map<string, PnlSummary> {
-    return this.group(marks, (e) => e.strategy);
+    const out = this.group(marks, (e) => e.strategy);
+    for (const [strategy, r] of this.retired) {
+      let s = out.get(strategy);
+      if (s === undefined) out.set(strategy, (s = emptySummary()));
+      addRetired(s, r);
+    }
+    return out;
   }
 
   /** Starts a trading day: dailyPnl() counts from the net PnL as marked now. */
@@ -268,6 +374,8 @@ export class Portfolio {
       })),
       fillIds: [...this.fillIds],
       mergeIds: [...this.mergeIds],
+      retired: [...this.retired].map(([strategy, r]) => ({ strategy, ...r })),
+      settleIds: [...this.settleIds],
     };
   }
 
@@ -285,8 +393,17 @@ export class Portfolio {
       if (byToken.has(x.token)) throw new Error(`portfolio snapshot: entries[${i}]: second entry for ${x.strategy} / token ${x.token}`);
       byToken.set(x.token, Object.assign(new PositionEntry(x.strategy, x.token, token.market), x));
     });
+    const retired = new Map<string, RetiredTotals>();
+    s.retired.forEach((x, i) => {
+      if (retired.has(x.strategy)) throw new Error(`portfolio snapshot: retired[${i}]: second entry for ${x.strategy}`);
+      retired.set(x.strategy, { realised: x.realised, fees: x.fees, cash: x.cash, bought: x.bought, sold: x.sold, fills: x.fills });
+    });
     this.byStrategyToken.clear();
     for (const [k, v] of entries) this.byStrategyToken.set(k, v);
+    this.retired.clear();
+    for (const [k, v] of retired) this.retired.set(k, v);
+    this.settleIds.clear();
+    for (const id of s.settleIds) this.settleIds.add(id);
     this.fillIds.clear();
     for (const id of s.fillIds) this.fillIds.add(id);
     this.mergeIds.clear();
@@ -364,6 +481,17 @@ function burn(e: PositionEntry, size: number, released: number, proceeds: number
   e.realised += proceeds - released;
   e.cash += proceeds;
   e.sold += size;
+}
+
+function emptyRetired(): RetiredTotals {
+  return { realised: 0, fees: 0, cash: 0, bought: 0, sold: 0, fills: 0 };
+}
+
+function addRetired(s: PnlSummary, r: RetiredTotals): void {
+  s.realised += r.realised;
+  s.fees += r.fees;
+  s.cash += r.cash;
+  s.net = s.realised + s.unrealised - s.fees;
 }
 
 function emptySummary(): PnlSummary {

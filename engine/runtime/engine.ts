@@ -26,6 +26,7 @@ import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js
 import type { Config } from '../config/config.js';
 import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
 import type { MarketDataHub } from '../data/hub.js';
+import { PolyedgeError } from '../errors.js';
 import { PaperExecutor } from '../execution/paper.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, Merge } from '../journal/records.js';
@@ -38,8 +39,25 @@ import { EngineState, EngineStateMachine } from '../risk/state.js';
 import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
 import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/types.js';
-import { Side, UNIT, type DesiredOrder, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';
+import {
+  isVacant,
+  marketInSlot,
+  PRICE_SCALE,
+  Side,
+  UNIT,
+  vacantSlot,
+  type DesiredOrder,
+  type ExecutionListener,
+  type Fill,
+  type MarketDescriptor,
+  type MarketInfo,
+  type Order,
+  type RejectReason,
+  type Settlement,
+  type TokenInfo,
+} from '../trading/types.js';
 import { ReferenceFusion, type SourceSeries } from './fusion.js';
+import { PriceHistory, RESOLUTION_SOURCE, WindowPrices } from './settlement.js';
 
 /**
  * A hub price series that feeds fusion: (source, token) → named reference of
@@ -60,10 +78,21 @@ export interface VolatilityInput {
   underlying: string;
 }
 
+/** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them. */
+export interface SlotHooks {
+  assign(slot: number, market: MarketDescriptor): void;
+  release(slot: number): void;
+}
+
+/** Where a market slot is in its life. */
+export const SlotPhase = { Vacant: 0, Active: 1, Settled: 2 } as const;
+export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
+
 export interface EngineOptions {
   cfg: Config;
-  markets: MarketInfo[];
-  tokens: TokenInfo[];
+  /** Market slots (the hub's Polymarket book set holds two books per slot). */
+  slots: number;
+  hooks?: SlotHooks | undefined;
   hub: MarketDataHub;
   /** Hub source of the Polymarket market channel (books are the hub's Polymarket books). */
   polySource: number;
@@ -148,7 +177,9 @@ export class Engine {
   readonly decisionToAck = new LatencyHistogram();
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
-  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0 };
+  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, noFreeSlot: 0 };
+  /** SlotPhase per market slot. */
+  readonly slotPhase: Uint8Array;
   readonly ordersByOutcome = new Map<string, number>();
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
@@ -165,6 +196,13 @@ export class Engine {
   private readonly bookRefBySourceToken = new Map<number, BookReference>();
   private windowEndMs = 0;
   private readonly volBySourceToken = new Map<number, { underlying: string }>();
+  private readonly windows: WindowPrices;
+  /** The series whose prices settle windows: the resolution source per underlying, or every series of an underlying that has none. */
+  private readonly resolutionSeries = new Set<SourceSeries>();
+  private readonly resolutionHistory = new Map<string, PriceHistory>();
+  /** When each settled slot settled (engine ms): the longest-settled slot is reused first. */
+  private readonly settledAtMs: Float64Array;
+  private readonly hooks: SlotHooks | undefined;
   private readonly vols = new Map<string, { value: number; recvMs: number }>();
   private readonly windowOpen: Float64Array;
   private readonly dirtyMarket: Uint8Array;
@@ -180,7 +218,9 @@ export class Engine {
   private readonly sessionTag = Date.now().toString(36);
   private orderSeq = 0;
   private clockOffsetMs = 0;
-  private clockSet: boolean;
+  /** Hub source whose stamps drive the feed clock; -1 until the first price. */
+  private clockSource = -1;
+  private readonly feedClock: boolean;
   private running = false;
   private loopDone: Promise<void> | undefined;
   private readonly log: (line: string) => void;
@@ -188,14 +228,24 @@ export class Engine {
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
     this.cfg = cfg;
-    this.markets = opts.markets;
-    this.tokens = opts.tokens;
+    // Shared by reference with portfolio, markouts, executor and strategies: slots are replaced in place.
+    this.markets = [];
+    this.tokens = [];
+    for (let m = 0; m < opts.slots; m++) {
+      const v = vacantSlot(m);
+      this.markets.push(v.info);
+      this.tokens.push(...v.tokens);
+    }
+    this.slotPhase = new Uint8Array(opts.slots);
+    this.settledAtMs = new Float64Array(opts.slots);
+    this.windows = new WindowPrices(opts.slots);
+    this.hooks = opts.hooks;
     this.hub = opts.hub;
     this.log = opts.log;
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
     this.books = opts.hub.polymarket;
     this.polySource = opts.polySource;
-    this.clockSet = cfg.engine.clock === 'wall';
+    this.feedClock = cfg.engine.clock === 'feed';
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
     this.portfolio = new Portfolio(this.tokens, this.markets);
@@ -206,6 +256,12 @@ export class Engine {
       const key = r.source * 65_536 + r.token;
       if (r.tickSize !== undefined) this.bookRefBySourceToken.set(key, { series, tickSize: r.tickSize });
       else this.refBySourceToken.set(key, series);
+    }
+    for (const u of new Set(this.fusion.sources.map((x) => x.underlying))) {
+      const of = this.fusion.sources.filter((x) => x.underlying === u);
+      const chosen = of.filter((x) => x.name === RESOLUTION_SOURCE);
+      for (const x of chosen.length > 0 ? chosen : of) this.resolutionSeries.add(x);
+      if (chosen.length === 0) this.log(`settlement: no ${RESOLUTION_SOURCE} reference for ${u}; its windows settle on ${of.map((x) => x.name).join(', ')}, not the venue's resolution source`);
     }
     this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
     for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
@@ -280,9 +336,30 @@ export class Engine {
       applyFill: (f: Fill) => this.portfolio.applyFill(f),
       applyMerge: (m: Merge) => this.portfolio.merge(m.strategy ?? '', m.market, m.size, m.mergeId),
       restore: (s: unknown) => this.portfolio.restore(s),
+      settle: (x: Settlement) => this.portfolio.settle(x),
+      retireMarket: (m: number) => {
+        this.portfolio.retireMarket(m);
+      },
     };
     const restored = restore(opened.replay.records, applier);
     this.journalState = restored.state;
+    // The markets the journal says occupy the slots; settled ones stay listed (their money is in the reports) until reused.
+    for (const [slot, d] of this.journalState.slots) {
+      if (slot >= opts.slots) throw new PolyedgeError('PE_CONFIG_INVALID', `the journal holds market slot ${slot} (${d.slug}) but markets.slots is ${opts.slots}`, 'markets.slots');
+      this.occupy(slot, d);
+      const settled = this.journalState.settlementOf(slot);
+      if (settled) {
+        this.slotPhase[slot] = SlotPhase.Settled;
+        this.marks[2 * slot + settled.winner] = PRICE_SCALE;
+        this.marks[2 * slot + 1 - settled.winner] = 0;
+      }
+    }
+    // Money on a slot no market record names would be traded over by the next market to take that slot.
+    for (const e of this.portfolio.entries()) {
+      if (e.position !== 0 && this.slotPhase[e.market] === SlotPhase.Vacant) {
+        throw new PolyedgeError('PE_JOURNAL_UNSLOTTED', `${opts.journalPath}: ${e.strategy} holds ${e.position} micro-shares of token ${e.token}, which no market record names; start a new journal (--journal)`, 'journal');
+      }
+    }
     this.restoredFrom = {
       records: opened.replay.records.length,
       tornTailBytes: opened.replay.tornTailBytes,
@@ -305,13 +382,14 @@ export class Engine {
   start(): void {
     this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
+    for (let m = 0; m < this.markets.length; m++) if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, this.journalState.slots.get(m)!);
     for (const o of [...this.journalState.openOrders.values()]) {
       // The paper venue died with the process: its queue position is gone. The rest of the
       // order goes back as a new order (new id, so its fills can never collide with the old one's).
       this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'restart' });
       const strategy = this.strategies.findIndex((s) => s.name === o.strategy);
       const rest = o.size - o.filled;
-      if (strategy < 0 || rest <= 0) continue;
+      if (strategy < 0 || rest <= 0 || this.slotPhase[this.tokens[o.token]?.market ?? -1] !== SlotPhase.Active) continue;
       this.ctx.strategy = strategy;
       this.send(strategy, { token: o.token, side: o.side as Side, price: o.price, size: rest, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: `${o.reason}:restored` });
     }
@@ -363,6 +441,7 @@ export class Engine {
     for (let t = 0; t < this.dirtyToken.length; t++) {
       if (this.dirtyToken[t] === 0) continue;
       this.dirtyToken[t] = 0;
+      if (this.slotPhase[t >> 1] !== SlotPhase.Active) continue;
       this.updateMark(t, now);
       this.executor.onBook(t, now);
     }
@@ -371,6 +450,7 @@ export class Engine {
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
       this.dirtyMarket[m] = 0;
+      if (this.slotPhase[m] !== SlotPhase.Active) continue;
       const since = this.dirtySinceNs[m]!;
       this.dirtySinceNs[m] = Infinity;
       this.decide(m, since, this.dirtySource[m]!);
@@ -395,7 +475,8 @@ export class Engine {
     if (source === this.polySource) {
       const t = e.token;
       const info = this.tokens[t];
-      if (!info) return;
+      // A settled market's marks are its settlement; a vacant slot has nothing to mark.
+      if (!info || this.slotPhase[info.market] !== SlotPhase.Active) return;
       const m = info.market;
       if (e.kind === EventKind.Trade) {
         // Trades before the book change that shows them: the queue model reads a drop without a trade as cancels.
@@ -417,7 +498,12 @@ export class Engine {
     }
     if (e.kind === EventKind.ExternalPrice) {
       const series = this.refBySourceToken.get(source * 65_536 + e.token);
-      if (!series || (e.flags & Flag.Snapshot) !== 0) return;
+      if (!series) return;
+      if ((e.flags & Flag.Snapshot) !== 0) {
+        // The recent history a subscription replays: too old to price on, but each point is a stamped price a window may have opened or closed at.
+        if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
+        return;
+      }
       this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
       return;
     }
@@ -428,12 +514,19 @@ export class Engine {
   };
 
   private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
-    if (!this.clockSet && e.exchTsMs > 0) {
-      // Feed clock: engine time follows the reference venue from its first price on.
-      this.clockOffsetMs = e.exchTsMs - Date.now();
-      this.clockSet = true;
+    if (this.feedClock && e.exchTsMs > 0 && (this.clockSource < 0 || source === this.clockSource)) {
+      // Feed clock: engine time is the newest stamp of the feed that delivered the first price, running on
+      // with the wall in between. It never goes back, and a session replayed faster than real time
+      // (--speed) carries it along. One feed only: another on a different clock (a relay stamping the
+      // wall beside a recorded session) must not drag it.
+      const offset = e.exchTsMs - Date.now();
+      if (this.clockSource < 0 || offset > this.clockOffsetMs) {
+        this.clockOffsetMs = offset;
+        this.clockSource = source;
+      }
     }
     const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
+    if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, price, e.exchTsMs);
     if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
       for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
     }
@@ -642,6 +735,21 @@ export class Engine {
     return { cancelled, orders, blocked };
   }
 
+  /** The slot table, for /state/markets. */
+  marketSlots(): Array<{ slot: number; phase: string; slug: string; conditionId: string; startMs: number; endMs: number; tokenIds: [string, string]; settlement: Settlement | undefined }> {
+    const names = ['vacant', 'active', 'settled'];
+    return this.markets.map((m, slot) => ({
+      slot,
+      phase: names[this.slotPhase[slot]!]!,
+      slug: m.slug,
+      conditionId: m.conditionId,
+      startMs: m.startMs,
+      endMs: m.endMs,
+      tokenIds: [this.tokens[m.tokens[0]]!.tokenId, this.tokens[m.tokens[1]]!.tokenId],
+      settlement: this.slotPhase[slot] === SlotPhase.Settled ? this.journalState.settlementOf(slot) : undefined,
+    }));
+  }
+
   /** Orders the engine believes live, for /state/orders. */
   liveOrders(): Order[] {
     return [...this.live.values()].map((l) => ({ ...l.order }));
@@ -649,7 +757,132 @@ export class Engine {
 
   /** Marks every market dirty, so parameter changes show on the next pass even in a quiet market. */
   touchAll(): void {
-    for (let m = 0; m < this.markets.length; m++) this.dirtyMarket[m] = 1;
+    for (let m = 0; m < this.markets.length; m++) if (this.slotPhase[m] === SlotPhase.Active) this.dirtyMarket[m] = 1;
+  }
+
+  // ---- market slots -----------------------------------------------------------
+
+  /**
+   * Gives a discovered market a slot: the first vacant one, else the one
+   * settled longest ago that no order still references. Returns true when the
+   * market trades here now or already did (known or settled), false when no
+   * slot is free (the caller offers it again later).
+   */
+  addMarket(d: MarketDescriptor): boolean {
+    if (this.journalState.isSettled(d.conditionId)) return true;
+    for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.conditionId === d.conditionId) return true;
+    const slot = this.freeSlot();
+    if (slot < 0) {
+      this.counts.noFreeSlot++;
+      return false;
+    }
+    const previous = this.markets[slot]!;
+    if (!isVacant(previous)) {
+      const s = this.journalState.settlementOf(slot);
+      const [a, b] = previous.tokens;
+      this.markouts.retireMarket(slot, s ? (s.winner === 0 ? [PRICE_SCALE, 0] : [0, PRICE_SCALE]) : [NaN, NaN], this.nowMs());
+      this.executor.resetToken(a);
+      this.executor.resetToken(b);
+    }
+    // Journal first: the record retires the old occupant's money in the portfolio (restore does the same).
+    this.record({ type: 'market', tsMs: this.nowMs(), slot, market: d });
+    this.occupy(slot, d);
+    this.counts.marketsAdded++;
+    this.log(`market ${d.slug} (${d.conditionId.slice(0, 10)}…) in slot ${slot}: ${new Date(d.startMs).toISOString()} → ${new Date(d.endMs).toISOString()}`);
+    this.hooks?.assign(slot, d);
+    // A window already under way takes its opening price from what the session saw before it found the market.
+    let settled = false;
+    this.resolutionHistory.get(d.underlying)?.forEach((tsMs, price) => {
+      if (!settled) settled = this.windows.observe(slot, d.startMs, d.endMs, price, tsMs);
+    });
+    if (settled) this.settle(slot);
+    return true;
+  }
+
+  private freeSlot(): number {
+    let best = -1;
+    for (let m = 0; m < this.markets.length; m++) {
+      const phase = this.slotPhase[m]!;
+      if (phase === SlotPhase.Vacant) return m;
+      if (phase !== SlotPhase.Settled || this.holdsOrders(m)) continue;
+      if (best < 0 || this.settledAtMs[m]! < this.settledAtMs[best]!) best = m;
+    }
+    return best;
+  }
+
+  private holdsOrders(m: number): boolean {
+    const [a, b] = this.markets[m]!.tokens;
+    for (let s = 0; s < this.strategies.length; s++) if (this.liveBy[s]![a]!.length > 0 || this.liveBy[s]![b]!.length > 0) return true;
+    return false;
+  }
+
+  /** Puts `d` in slot `m` of the shared arrays and starts its window afresh. */
+  private occupy(m: number, d: MarketDescriptor): void {
+    const { info, tokens } = marketInSlot(m, d);
+    this.markets[m] = info;
+    this.tokens[2 * m] = tokens[0];
+    this.tokens[2 * m + 1] = tokens[1];
+    this.slotPhase[m] = SlotPhase.Active;
+    this.windows.reset(m);
+    this.windowOpen[m] = NaN;
+    this.marks[2 * m] = NaN;
+    this.marks[2 * m + 1] = NaN;
+    this.dirtyMarket[m] = 0;
+    this.dirtySinceNs[m] = Infinity;
+  }
+
+  /** A resolution price: every active window of the underlying it reaches past the end of settles. */
+  private observeResolution(underlying: string, price: number, tsMs: number): void {
+    let history = this.resolutionHistory.get(underlying);
+    if (history === undefined) this.resolutionHistory.set(underlying, (history = new PriceHistory()));
+    history.push(tsMs, price);
+    for (let m = 0; m < this.markets.length; m++) {
+      if (this.slotPhase[m] !== SlotPhase.Active) continue;
+      const market = this.markets[m]!;
+      if (market.underlying !== underlying || !Number.isFinite(market.endMs)) continue;
+      if (this.windows.observe(m, market.startMs, market.endMs, price, tsMs)) this.settle(m);
+    }
+  }
+
+  /**
+   * Resolves slot m's market: its orders are cancelled, the winner's
+   * positions redeem at 1 pUSD a share and the loser's at 0 (journaled, so a
+   * restart settles nothing twice), its books are released.
+   */
+  private settle(m: number): void {
+    const market = this.markets[m]!;
+    const [a, b] = market.tokens;
+    // Cancelled at once, not after the paper venue's cancel latency: a fill landing after the settle record would reopen a position in a resolved market.
+    this.executor.resetToken(a);
+    this.executor.resetToken(b);
+    const winner = this.windows.winner(m);
+    const exact = this.windows.isExact(m);
+    const settlement: Settlement = {
+      settleId: market.conditionId,
+      conditionId: market.conditionId,
+      market: m,
+      tokens: [a, b],
+      winner,
+      open: this.windows.open[m]!,
+      close: this.windows.close[m]!,
+      exact,
+    };
+    this.record({ type: 'settle', tsMs: this.nowMs(), settlement });
+    this.slotPhase[m] = SlotPhase.Settled;
+    this.settledAtMs[m] = this.nowMs();
+    const winTok = market.tokens[winner];
+    const loseTok = market.tokens[1 - winner]!;
+    this.marks[winTok] = PRICE_SCALE;
+    this.marks[loseTok] = 0;
+    this.markouts.onMid(winTok, PRICE_SCALE, market.endMs);
+    this.markouts.onMid(loseTok, 0, market.endMs);
+    this.counts.settlements++;
+    if (!exact) this.counts.inexactSettlements++;
+    const tokens = this.tokens;
+    this.log(
+      `settled ${market.slug}: ${tokens[winTok]!.outcome} wins (open ${settlement.open}, close ${settlement.close}${exact ? '' : ', not exact: the session did not see a price at both ends'})`,
+    );
+    this.hooks?.release(m);
   }
 
   /** Closes the status line's window and returns it (valid until the next call). */

@@ -7,9 +7,10 @@ import type { MarketDataHub } from '../data/hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
-import type { Engine } from './engine.js';
+import type { MarketRoller } from './discovery.js';
+import { SlotPhase, type Engine } from './engine.js';
 
-export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource): void {
+export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
   r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow.closed);
   r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.tickToDecisionWindow.closes);
@@ -38,6 +39,8 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   });
   r.collect('polyedge_fills_total', (emit) => {
     const byStrategy = new Map<string, number>();
+    // Entries of a reused slot's old market are retired, their fills with them: add those back so the counter never falls.
+    for (const s of engine.strategies) byStrategy.set(s.name, engine.portfolio.retiredTotals(s.name).fills);
     for (const e of engine.portfolio.entries()) byStrategy.set(e.strategy, (byStrategy.get(e.strategy) ?? 0) + e.fills);
     for (const [strategy, n] of byStrategy) emit({ strategy }, n);
   });
@@ -65,6 +68,19 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_relay_packets_total', {}, () => relay.stats[RelayStat.packets]!);
     r.register('polyedge_relay_garbage_total', {}, () => relay.stats[RelayStat.garbage]!);
     r.register('polyedge_relay_lost_total', {}, () => relay.stats[RelayStat.lost]!);
+  }
+  const slotsIn = (phase: number) => () => engine.slotPhase.reduce((n, p) => n + (p === phase ? 1 : 0), 0);
+  r.register('polyedge_market_slots', { phase: 'vacant' }, slotsIn(SlotPhase.Vacant));
+  r.register('polyedge_market_slots', { phase: 'active' }, slotsIn(SlotPhase.Active));
+  r.register('polyedge_market_slots', { phase: 'settled' }, slotsIn(SlotPhase.Settled));
+  r.register('polyedge_markets_added_total', {}, () => engine.counts.marketsAdded);
+  r.register('polyedge_settlements_total', { exact: 'true' }, () => engine.counts.settlements - engine.counts.inexactSettlements);
+  r.register('polyedge_settlements_total', { exact: 'false' }, () => engine.counts.inexactSettlements);
+  r.register('polyedge_market_slot_exhausted_total', {}, () => engine.counts.noFreeSlot);
+  if (roller) {
+    r.register('polyedge_discovery_lookups_total', { result: 'found' }, () => roller.counts.found);
+    r.register('polyedge_discovery_lookups_total', { result: 'not_listed' }, () => roller.counts.notListed);
+    r.register('polyedge_discovery_lookups_total', { result: 'error' }, () => roller.counts.errors);
   }
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

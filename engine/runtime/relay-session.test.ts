@@ -60,6 +60,8 @@ test('relay as a price source: packets counted, garbage dropped, fusion wins fol
 
     // The session's own references must be flowing before the relay competes with them.
     await until('rtds-chainlink wins a price', async () => ((sample(await metrics(), 'polyedge_fusion_wins_total', { source: 'rtds-chainlink' }) ?? 0) > 0 ? true : undefined));
+    // And markets discovered: a price moves decisions only where a market trades.
+    await until('a market is active', async () => ((sample(await metrics(), 'polyedge_market_slots', { phase: 'active' }) ?? 0) > 0 ? true : undefined));
 
     const sender = new PacketSender(relayAt, 'extended');
     let seq = 0;

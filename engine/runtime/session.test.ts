@@ -76,7 +76,7 @@ test('paper session: trades, every endpoint answers, auth and validation, pause,
       return s.counts.ordersSent > 0 && s.counts.fills > 0 ? s.counts.fills : undefined;
     });
     assert.ok(fills > 0);
-    for (const path of ['/health', '/metrics', '/state/positions', '/state/pnl', '/state/orders', '/report/shadow/live', '/report/shadow/final', '/report/pnl/by_engine', '/report/toxicity/live', '/report/toxicity/final', '/openapi.json']) {
+    for (const path of ['/health', '/metrics', '/state/positions', '/state/markets', '/state/pnl', '/state/orders', '/report/shadow/live', '/report/shadow/final', '/report/pnl/by_engine', '/report/toxicity/live', '/report/toxicity/final', '/openapi.json']) {
       assert.equal((await get(r, path)).status, 200, path);
     }
     const metrics = (await get(r, '/metrics')).body as string;

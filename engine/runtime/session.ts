@@ -20,9 +20,8 @@ import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
 import { makerParamsSchema } from '../strategy/maker.js';
 import { reloadParams } from '../strategy/registry.js';
-import type { MarketInfo, TokenInfo } from '../trading/types.js';
-import { discoverUpDownMarkets } from './discovery.js';
-import { allocatorParamsSchema, Engine, exitParamsSchema, perfParamsSchema, type ReferenceInput, type VolatilityInput } from './engine.js';
+import { MarketRoller } from './discovery.js';
+import { allocatorParamsSchema, Engine, SlotPhase, exitParamsSchema, perfParamsSchema, type ReferenceInput, type VolatilityInput } from './engine.js';
 import { fusionParamsSchema } from './fusion.js';
 import { RelaySource, RelayStat } from '../relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
@@ -49,6 +48,7 @@ export interface Session {
   feeds: FeedHandle[];
   sim: VenueSimulator | undefined;
   relay: RelaySource | undefined;
+  roller: MarketRoller;
   stop(): Promise<void>;
 }
 
@@ -58,31 +58,29 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const { cfg, log } = opts;
   let sim: VenueSimulator | undefined;
   let endpoints: FeedEndpoints;
-  let markets: MarketInfo[];
-  let tokens: TokenInfo[];
+  let gammaUrl = cfg.venue.gamma_url;
   let engineCfg = cfg;
   if (opts.feeds === 'sim') {
     const session = buildUpDownSession();
-    markets = session.markets.map((m) => m.info);
-    tokens = session.markets.flatMap((m) => m.tokens);
     sim = new VenueSimulator({
       venues: ['polymarket', 'rtds', 'deribit'],
       source: 'recorded',
       seed: opts.seed,
       speed: opts.speed,
-      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS },
+      // Listed on the simulator's Gamma lookup: the session discovers and rolls its markets exactly as live does.
+      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS, gamma: session.markets.map((m) => m.listing) },
       rtds: { paths: SESSION_RTDS_FILES },
       deribit: { baseVolatility: 45 },
     });
     const e = await sim.start();
     endpoints = simulatorEndpoints(e);
+    gammaUrl = e.polymarket!.restUrl;
     // The session's markets live on the capture's clock (2025-10-29): the engine follows the feed.
     engineCfg = { ...cfg, engine: { ...cfg.engine, clock: 'feed' } };
     log(`venue simulator on loopback: polymarket ${e.polymarket!.wsUrl}, rtds ${e.rtds!.wsUrl}, deribit ${e.deribit!.wsUrl}`);
-    log(`session: ${markets.length} synthetic BTC Up/Down 5-minute markets following the real Chainlink BTC/USD path of 2025-10-29 (engine/session/data/PROVENANCE.md)`);
+    log(`session: ${session.markets.length} synthetic BTC Up/Down 5-minute markets following the real Chainlink BTC/USD path of 2025-10-29 (engine/session/data/PROVENANCE.md), listed on the simulator's Gamma`);
   } else {
     endpoints = liveEndpoints(cfg);
-    ({ markets, tokens } = await discoverUpDownMarkets(cfg, log));
   }
 
   if (cfg.cpu.pin) {
@@ -91,7 +89,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   }
 
   const feedNames = opts.feeds === 'sim' ? (['polymarket', 'rtds', 'deribit'] as const) : (['polymarket', 'binance', 'rtds', 'deribit'] as const);
-  const specs = planFeeds(cfg, endpoints, feedNames, tokens.map((t) => t.tokenId));
+  const slots = cfg.markets.slots;
+  // No tokens at start: markets are assigned to slots as discovery finds them (and the journal restores them).
+  const specs = planFeeds(cfg, endpoints, feedNames, [], 2 * slots);
   const polySpec = specs.find((s) => s.feed === 'polymarket');
   const polyBooks = polySpec ? createFeedBooks(polySpec) : undefined;
   const hub = new MarketDataHub({ polymarketBooks: polyBooks });
@@ -144,15 +144,39 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     log(`${r.feed} feed worker thread ${r.tid} pinned to core ${r.cpu < 0 ? 'none' : r.cpu} (taskset -cp ${r.tid} shows ${r.affinity.join(',')})`);
   }
 
-  const engine = new Engine({ cfg: engineCfg, markets, tokens, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
+  const polyFeed = feeds.find((f) => f.name === 'polymarket');
+  if (!polyFeed) throw new PolyedgeError('PE_USAGE', 'the engine needs the polymarket feed', 'feeds');
+  const hooks = {
+    assign: (slot: number, d: { tokenIds: [string, string] }) => {
+      polyFeed.assign(2 * slot, d.tokenIds[0]);
+      polyFeed.assign(2 * slot + 1, d.tokenIds[1]);
+    },
+    release: (slot: number) => {
+      polyFeed.release(2 * slot);
+      polyFeed.release(2 * slot + 1);
+    },
+  };
+  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
   const r = engine.restoredFrom;
   log(`journal ${opts.journalPath}: ${r.records} records replayed, ${r.openOrders} open orders to restore${r.tornTailBytes ? `, torn tail of ${r.tornTailBytes} bytes dropped` : ''}`);
   const metrics = new MetricsRegistry();
   const handlers = controlHandlers(engine, metrics, opts.feeds);
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
-  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay);
+
   log(`control plane on ${control.url} (POST needs Authorization: Bearer $${CONTROL_TOKEN_ENV}${process.env[CONTROL_TOKEN_ENV] ? '' : ', which is not set: every POST answers 401'})`);
   engine.start();
+  const roller = new MarketRoller({
+    gammaUrl,
+    series: cfg.markets.series,
+    lookahead: cfg.markets.lookahead_windows,
+    pollMs: cfg.markets.discovery_poll_ms,
+    nowMs: () => engine.nowMs(),
+    offer: (d) => engine.addMarket(d),
+    log,
+  });
+  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay, roller);
+  roller.start();
+  log(`discovery: ${cfg.markets.series.join(', ')} on ${gammaUrl}, the current window and ${cfg.markets.lookahead_windows} ahead, in ${slots} market slots`);
 
   let lastEvents = 0;
   let lastAt = Date.now();
@@ -166,10 +190,11 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
         const t = engine.rotateRecent().summary();
         const pnl = engine.portfolio.total(engine.marks);
         const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
+        const active = engine.slotPhase.reduce((n, p) => n + (p === SlotPhase.Active ? 1 : 0), 0);
         const relayPart = relay ? ` | relay ${relay.stats[RelayStat.packets]} pkts, ${relay.stats[RelayStat.lost]} lost, ${relay.stats[RelayStat.garbage]} garbage` : '';
         opts.status!(
           `[${ENGINE_STATE_NAMES[engine.state.state]}] ${rate.toFixed(0)} ev/s | tick→decision p50 ${(t.p50Ns / 1e3).toFixed(1)} µs p99 ${(t.p99Ns / 1e3).toFixed(1)} µs | ` +
-            `orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})${relayPart}`,
+            `markets ${active} (${c.settlements} settled) | orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})${relayPart}`,
         );
       }, engine.perf.status_interval_ms)
     : undefined;
@@ -181,8 +206,10 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     feeds,
     sim,
     relay,
+    roller,
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
+      await roller.stop();
       await engine.stop();
       await control.close();
       relay?.stop();
@@ -223,6 +250,7 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
     metrics: () => metrics.renderPrometheusSliced(),
     positions: () => ({ units: { position: 'micro-shares', money: 'micro-pUSD' }, positions: engine.portfolio.entries().map((e) => ({ ...e, tokenId: engine.tokens[e.token]?.tokenId })) }),
     pnl,
+    markets: () => ({ slots: engine.marketSlots() }),
     orders: () => ({ orders: engine.liveOrders() }),
     shadowLive: shadow,
     shadowFinal: () => finalShadow ?? { final: false, note: 'no shadow session has been closed yet (POST /control/reset_shadow closes one)', live: shadow() },

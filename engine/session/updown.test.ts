@@ -8,20 +8,21 @@ test('the bundled capture yields 5-minute BTC Up/Down markets that follow the re
   const s = buildUpDownSession(path);
   assert.equal(s.markets.length, 4);
   for (const m of s.markets) {
-    assert.equal(m.info.endMs - m.info.startMs, WINDOW_MS);
-    assert.equal(m.info.startMs % WINDOW_MS, 0);
+    assert.equal(m.descriptor.endMs - m.descriptor.startMs, WINDOW_MS);
+    assert.equal(m.descriptor.startMs % WINDOW_MS, 0);
     const p = m.spec.path!;
     const stepOf = (t: number): number => Math.round((t - s.t0Ms) / 1000);
     // Before the window: even odds. After: resolved the way the real price went.
-    if (m.info.startMs > s.t0Ms) assert.equal(p[stepOf(m.info.startMs) - 1], 0.5);
-    const open = path.filter((x) => x.tsMs <= m.info.startMs).at(-1)?.price ?? path[0]!.price;
-    const close = path.filter((x) => x.tsMs <= m.info.endMs).at(-1)!.price;
-    assert.equal(p[stepOf(m.info.endMs) + 1], close >= open ? 0.99 : 0.01);
+    if (m.descriptor.startMs > s.t0Ms) assert.equal(p[stepOf(m.descriptor.startMs) - 1], 0.5);
+    const open = path.filter((x) => x.tsMs <= m.descriptor.startMs).at(-1)?.price ?? path[0]!.price;
+    const close = path.filter((x) => x.tsMs <= m.descriptor.endMs).at(-1)!.price;
+    assert.equal(p[stepOf(m.descriptor.endMs) + 1], close >= open ? 0.99 : 0.01);
+    assert.equal(m.upWins, close >= open);
     // Inside: Up is above 0.5 exactly when BTC is above the window's open.
-    const mid = stepOf(m.info.startMs + WINDOW_MS / 2);
+    const mid = stepOf(m.descriptor.startMs + WINDOW_MS / 2);
     const priceMid = path.filter((x) => x.tsMs <= s.t0Ms + mid * 1000).at(-1)!.price;
-    assert.equal(p[mid]! > 0.5, priceMid > open, `${m.info.slug} mid-window`);
+    assert.equal(p[mid]! > 0.5, priceMid > open, `${m.descriptor.slug} mid-window`);
   }
   // Ids are a pure function of the slug: the same session every run.
-  assert.deepEqual(buildUpDownSession(path).markets.map((m) => m.tokens[0].tokenId), s.markets.map((m) => m.tokens[0].tokenId));
+  assert.deepEqual(buildUpDownSession(path).markets.map((m) => m.descriptor.tokenIds[0]), s.markets.map((m) => m.descriptor.tokenIds[0]));
 });

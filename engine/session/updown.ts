@@ -11,9 +11,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { BUNDLED_RTDS_PATHS } from '../sim/recorded.js';
+import type { GammaListing } from '../sim/gamma.js';
 import type { PmMarketSpec } from '../sim/scenario.js';
 import { normCdf } from '../strategy/pricing.js';
-import { PRICE_SCALE, UNIT, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
 
 export const SESSION_RTDS_FILES = BUNDLED_RTDS_PATHS;
 
@@ -31,9 +32,14 @@ export const SESSION_FEE_RATE = 0.25;
 export const SESSION_FEE_EXPONENT = 2;
 
 export interface SessionMarket {
+  /** What the simulator's market channel streams. */
   spec: PmMarketSpec;
-  info: MarketInfo;
-  tokens: [TokenInfo, TokenInfo];
+  /** What the simulator's Gamma lookup answers for its slug: the engine finds the market there, as live. */
+  listing: GammaListing;
+  /** The market as the engine will know it once discovered. */
+  descriptor: MarketDescriptor;
+  /** The outcome the path resolves to (ties go to Up, §11.12): the first outcome (Up) won. */
+  upWins: boolean;
 }
 
 export interface UpDownSession {
@@ -62,6 +68,15 @@ export function readChainlinkBtc(path = SESSION_RTDS_FILES[1]!): Array<{ tsMs: n
   return out;
 }
 
+function lastAtOrBefore(path: ReadonlyArray<{ tsMs: number; price: number }>, tMs: number): number | undefined {
+  let out: number | undefined;
+  for (const x of path) {
+    if (x.tsMs > tMs) break;
+    out = x.price;
+  }
+  return out;
+}
+
 /** Builds the session's markets: every 5-minute window that starts no later than 5 s into the capture and ends inside it. */
 export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
   if (path.length < 2) throw new Error('session capture has no BTC/USD path');
@@ -79,8 +94,9 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
   for (let start = Math.floor(t0Ms / WINDOW_MS) * WINDOW_MS; start + WINDOW_MS <= tEnd; start += WINDOW_MS) {
     if (start < t0Ms - 5_000) continue;
     const end = start + WINDOW_MS;
-    const open = priceAt[Math.max(0, Math.round((start - t0Ms) / STEP_MS))]!;
-    const close = priceAt[Math.min(steps - 1, Math.round((end - t0Ms) / STEP_MS))]!;
+    // The resolution rule on the raw points, as the engine settles it: the last price at or before each boundary (the first one for a window that began before the capture).
+    const open = lastAtOrBefore(path, start) ?? path[0]!.price;
+    const close = lastAtOrBefore(path, end)!;
     const upPath: number[] = [];
     for (let k = 0; k < steps; k++) {
       const t = t0Ms + k * STEP_MS;
@@ -94,16 +110,15 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
       }
       upPath.push(p);
     }
-    const index = markets.length;
     const slug = `btc-updown-5m-${start / 1000}`;
     const conditionId = `0x${createHash('sha256').update(`polyedge-session:${slug}`).digest('hex')}`;
     const up = decimalId(`${slug}:Up`);
     const down = decimalId(`${slug}:Down`);
-    const info: MarketInfo = {
-      index,
+    const descriptor: MarketDescriptor = {
       conditionId,
       slug,
-      tokens: [2 * index, 2 * index + 1],
+      tokenIds: [up, down],
+      outcomes: ['Up', 'Down'],
       tickSize: PRICE_SCALE / 100,
       minSize: 5 * UNIT,
       feeRate: SESSION_FEE_RATE,
@@ -115,11 +130,18 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
     };
     markets.push({
       spec: { conditionId, yesTokenId: up, noTokenId: down, startPrice: upPath[0]!, path: upPath },
-      info,
-      tokens: [
-        { index: 2 * index, tokenId: up, market: index, outcome: 'Up', complement: 2 * index + 1 },
-        { index: 2 * index + 1, tokenId: down, market: index, outcome: 'Down', complement: 2 * index },
-      ],
+      listing: {
+        conditionId,
+        slug,
+        question: `Bitcoin Up or Down - ${new Date(start).toISOString()} (synthetic, polyedge bundled session)`,
+        outcomes: ['Up', 'Down'],
+        startMs: start,
+        endMs: end,
+        description: 'Synthetic market of the polyedge offline session: "Up" if the Chainlink BTC/USD price at the end of the window is greater than or equal to the price at its beginning, else "Down".',
+        resolutionSource: 'https://data.chain.link/streams/btc-usd',
+      },
+      descriptor,
+      upWins: close >= open,
     });
   }
   return { t0Ms, markets, path };

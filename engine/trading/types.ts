@@ -165,3 +165,115 @@ export interface ExecutionListener {
   /** A GTD reached its expiry. */
   onExpire(order: Order): void;
 }
+
+// ---- market slots --------------------------------------------------------
+//
+// Up/Down markets roll every 5 or 15 minutes (protocols §11.11), so the
+// engine's universe is a fixed number of market slots that markets occupy in
+// turn: market slot m owns token slots 2m and 2m + 1, which are also book
+// indices in the shared Polymarket book set. A slot is reused only once its
+// market has settled and holds no order, so at any point in the journal an
+// index names exactly one market: the last `market` record for that slot.
+
+/** What the journal stores about the market occupying a slot: enough to rebuild its MarketInfo and TokenInfo. */
+export interface MarketDescriptor {
+  conditionId: string;
+  slug: string;
+  /** [first outcome (Up/Yes), second outcome (Down/No)] venue token ids. */
+  tokenIds: [string, string];
+  outcomes: [string, string];
+  /** Grid ticks, as MarketInfo. */
+  tickSize: number;
+  /** Micro-shares. */
+  minSize: number;
+  feeRate: number;
+  feeExponent: number;
+  negRisk: boolean;
+  startMs: number;
+  endMs: number;
+  underlying: string;
+}
+
+/** A market's resolution applied to positions: the winning token pays 1 pUSD per share, the other 0 (protocols §8 redeem). */
+export interface Settlement {
+  /** Unique per settlement (the conditionId in paper): replay must not apply one twice. */
+  settleId: string;
+  conditionId: string;
+  market: number;
+  tokens: [number, number];
+  /** Index into `tokens` of the winning outcome. */
+  winner: 0 | 1;
+  /** Reference prices the outcome was decided on (Up iff close ≥ open, §11.12). */
+  open: number;
+  close: number;
+  /** False when the engine did not see a price at or before the window's start or end and used the nearest one after it. */
+  exact: boolean;
+}
+
+/** MarketInfo and TokenInfo of `d` in market slot `slot`. */
+export function marketInSlot(slot: number, d: MarketDescriptor): { info: MarketInfo; tokens: [TokenInfo, TokenInfo] } {
+  const a = 2 * slot;
+  const b = a + 1;
+  return {
+    info: {
+      index: slot,
+      conditionId: d.conditionId,
+      slug: d.slug,
+      tokens: [a, b],
+      tickSize: d.tickSize,
+      minSize: d.minSize,
+      feeRate: d.feeRate,
+      feeExponent: d.feeExponent,
+      negRisk: d.negRisk,
+      startMs: d.startMs,
+      endMs: d.endMs,
+      underlying: d.underlying,
+    },
+    tokens: [
+      { index: a, tokenId: d.tokenIds[0], market: slot, outcome: d.outcomes[0], complement: b },
+      { index: b, tokenId: d.tokenIds[1], market: slot, outcome: d.outcomes[1], complement: a },
+    ],
+  };
+}
+
+/** A slot no market occupies: empty ids, no window; nothing trades on it. */
+export function vacantSlot(slot: number): { info: MarketInfo; tokens: [TokenInfo, TokenInfo] } {
+  return marketInSlot(slot, {
+    conditionId: '',
+    slug: '',
+    tokenIds: ['', ''],
+    outcomes: ['', ''],
+    tickSize: 100,
+    minSize: 5 * UNIT,
+    feeRate: 0,
+    feeExponent: 1,
+    negRisk: false,
+    startMs: NaN,
+    endMs: NaN,
+    underlying: '',
+  });
+}
+
+export function isVacant(m: MarketInfo): boolean {
+  return m.conditionId === '';
+}
+
+/** The descriptor of an occupied slot's market (the inverse of marketInSlot). */
+export function descriptorOf(info: MarketInfo, tokens: readonly TokenInfo[]): MarketDescriptor {
+  const a = tokens[info.tokens[0]]!;
+  const b = tokens[info.tokens[1]]!;
+  return {
+    conditionId: info.conditionId,
+    slug: info.slug,
+    tokenIds: [a.tokenId, b.tokenId],
+    outcomes: [a.outcome, b.outcome],
+    tickSize: info.tickSize,
+    minSize: info.minSize,
+    feeRate: info.feeRate,
+    feeExponent: info.feeExponent,
+    negRisk: info.negRisk,
+    startMs: info.startMs,
+    endMs: info.endMs,
+    underlying: info.underlying,
+  };
+}

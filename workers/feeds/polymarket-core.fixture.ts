@@ -113,11 +113,13 @@ export interface CoreRig {
   requests: number[];
 }
 
+/** A core over `extra.slots` books (default one per token). */
 export function newRig(tokens: readonly string[], extra: Partial<PolymarketCoreOptions> = {}, keepRecords = true): CoreRig {
-  const set = createPolymarketBooks(tokens.length);
+  const slots = extra.slots ?? tokens.length;
+  const set = createPolymarketBooks(slots);
   const books = new PolymarketBookWriter(set);
   const counters = createCounters();
-  const events = new EventBooks(tokens.length, keepRecords);
+  const events = new EventBooks(slots, keepRecords);
   const requests: number[] = [];
   const core = new PolymarketCore({
     tokens,

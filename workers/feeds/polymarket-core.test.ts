@@ -16,7 +16,7 @@ import { Prng } from '../prng.js';
 import { parseMarketMessage } from '../../engine/sim/polymarket.js';
 import { VenueSimulator, type VenueSimulatorOptions } from '../../engine/sim/simulator.js';
 import type { FaultKind } from '../../engine/sim/faults.js';
-import { planShards, ResyncReason, subscribeMessage, type PolymarketTop } from './polymarket-core.js';
+import { operationMessage, planShards, ResyncReason, subscribeMessage, type PolymarketTop } from './polymarket-core.js';
 import { isResyncingFlag, newRig, readBook, simBook, SimFeed, type CoreRig } from './polymarket-core.fixture.js';
 
 // Token ids of the recorded messages (see shared/data/nautilus_trader/PROVENANCE.md).
@@ -389,17 +389,16 @@ test('parser snapshot mode: a GET /book body is delivered as a book, with its ti
 
 // ---- pure helpers ----------------------------------------------------------
 
-test('planShards: balanced contiguous shards within the per-connection limit', () => {
+test('planShards: fixed slot ranges [k*max, (k+1)*max) within the per-connection limit', () => {
   assert.deepEqual(planShards(0, 500), []);
   assert.deepEqual(planShards(3, 500), [[0, 1, 2]]);
-  assert.deepEqual(planShards(10, 4), [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+  assert.deepEqual(planShards(10, 4), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
   for (let n = 1; n <= 60; n++) {
     for (let max = 1; max <= 12; max++) {
       const s = planShards(n, max);
       assert.equal(s.length, Math.ceil(n / max));
       assert.deepEqual(s.flat(), Array.from({ length: n }, (_, i) => i));
-      const sizes = s.map((x) => x.length);
-      assert.ok(Math.max(...sizes) <= max && Math.max(...sizes) - Math.min(...sizes) <= 1, `${n}/${max}: ${sizes}`);
+      s.forEach((shard, k) => assert.ok(shard.every((slot) => Math.floor(slot / max) === k), `${n}/${max}: shard ${k} = ${shard}`));
     }
   }
   assert.throws(() => planShards(5, 0), RangeError);
@@ -413,6 +412,20 @@ test('subscribeMessage: the §2.1 market subscription, accepted by the simulated
   assert.ok(parsed.ok && parsed.value.operation === 'initial' && parsed.value.initialDump === true && parsed.value.custom === true);
   assert.throws(() => subscribeMessage([]), RangeError);
   assert.throws(() => subscribeMessage(['0x12']), RangeError);
+});
+
+test('operationMessage: the §2.1 subscribe / unsubscribe operations, accepted by the simulated venue', () => {
+  const sub = JSON.parse(operationMessage('subscribe', [BOOK_TOKEN])) as unknown;
+  assert.deepEqual(sub, { operation: 'subscribe', assets_ids: [BOOK_TOKEN], custom_feature_enabled: true });
+  const subParsed = parseMarketMessage(sub);
+  assert.ok(subParsed.ok && subParsed.value.operation === 'subscribe' && subParsed.value.custom === true);
+  const unsub = JSON.parse(operationMessage('unsubscribe', [BOOK_TOKEN, TRADE_TOKEN])) as unknown;
+  assert.deepEqual(unsub, { operation: 'unsubscribe', assets_ids: [BOOK_TOKEN, TRADE_TOKEN] });
+  const unsubParsed = parseMarketMessage(unsub);
+  assert.ok(unsubParsed.ok && unsubParsed.value.operation === 'unsubscribe');
+  assert.throws(() => operationMessage('subscribe', []), RangeError);
+  assert.throws(() => operationMessage('unsubscribe', ['12a']), RangeError);
+  assert.throws(() => operationMessage('resubscribe' as 'subscribe', [BOOK_TOKEN]), RangeError);
 });
 
 // ---- against the venue simulator --------------------------------------------

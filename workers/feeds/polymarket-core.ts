@@ -22,6 +22,13 @@
 // reveals the loss unless it happens to move the top of book. (If REST runs
 // ahead of the stream, a replayed level can briefly be older than the
 // snapshot's, until the stream delivers the newer change.)
+//
+// Books are slots that tokens occupy in turn (5-minute markets roll,
+// protocols.md §11.11): assign() gives a vacant slot a token and starts its
+// resync, release() empties it again. Every per-token array below is indexed
+// by slot. A REST request belongs to the occupant it was made for (`owner`):
+// an answer that lands after the slot changed hands is dropped unread,
+// whatever it says, so no book ever shows another token's levels.
 
 import { B_BEST_ASK, B_BEST_BID, B_STATUS, B_TICK_SIZE, BF_LEVELS, BookFlag, NO_TICK, Side } from '../book/layout.js';
 import { POLY_TICKS_PER_UNIT, type PolymarketBookWriter } from '../book/polymarket-book.js';
@@ -45,18 +52,21 @@ export interface PolymarketTop {
 }
 
 export interface PolymarketCoreOptions {
-  /** Token ids (decimal strings); a token's index here is its book index. */
+  /** Initial assignment (decimal token ids): slot i holds tokens[i]. May be empty when `slots` > 0. */
   tokens: readonly string[];
+  /** Book slots (capacity), >= tokens.length and <= books.set.books. Default tokens.length. */
+  slots?: number | undefined;
   books: PolymarketBookWriter;
   events: EventSink;
   counters: Float64Array;
   /** Source index stamped on events. */
   source: number;
   /**
-   * Ask for a `GET /book` of this token. Each request must be answered by
-   * one onSnapshot call; a body onSnapshot rejects (false) leaves the
-   * request open, to be fetched again. The core never has two requests open
-   * for one token.
+   * Ask for a `GET /book` of the token in this slot. Each request must be
+   * answered by one onSnapshot call; a body onSnapshot rejects (false) leaves
+   * the request open, to be fetched again (for the slot's token at that time:
+   * an answer about a token the slot no longer holds is dropped). The core
+   * never has two requests open for one slot.
    */
   requestSnapshot(token: number): void;
   /** Called after a frame or snapshot that moved a live token's top of book. */
@@ -70,6 +80,11 @@ export interface PolymarketCoreOptions {
 }
 
 const TOKEN_ID = /^\d{1,100}$/;
+
+/** A Polymarket token id as the venue writes it: a decimal string (up to 100 digits). */
+export function isTokenId(v: unknown): v is string {
+  return typeof v === 'string' && TOKEN_ID.test(v);
+}
 
 /** Who the parser's callbacks are working for. */
 const MODE_FRAME = 0;
@@ -129,7 +144,15 @@ export class PolymarketCore implements PolymarketSink {
   private readonly top: PolymarketTop = { token: 0, eventMs: 0, bidTicks: 0, bidSize: 0, askTicks: 0, askSize: 0 };
   private readonly venueTop: PolymarketTop = { token: 0, eventMs: 0, bidTicks: 0, bidSize: NaN, askTicks: 0, askSize: NaN };
 
-  // Per token.
+  // Per slot.
+  /** The token each slot holds (undefined: vacant). */
+  private readonly ids: Array<string | undefined>;
+  /** Bumped on every assign and release: who a slot's snapshot request was made for. */
+  private readonly owner: Int32Array;
+  /** owner[] of the slot when its open snapshot request was made. */
+  private readonly askedOwner: Int32Array;
+  /** Assigned, and nothing has come for the token yet: no snapshot until then (see assign()). */
+  private readonly awaitingStream: Uint8Array;
   private readonly resyncing: Uint8Array;
   /**
    * Bumped by every resync. A snapshot request remembers the epoch it was
@@ -172,9 +195,10 @@ export class PolymarketCore implements PolymarketSink {
   private recvNs = 0;
 
   constructor(private readonly opts: PolymarketCoreOptions) {
-    const n = opts.tokens.length;
-    if (n < 1) throw new RangeError('PolymarketCore: at least one token is required');
-    if (n > opts.books.set.books) throw new RangeError(`PolymarketCore: ${n} tokens but the book set holds ${opts.books.set.books} books`);
+    const n = opts.slots ?? opts.tokens.length;
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`PolymarketCore: at least one slot is required, got ${n}`);
+    if (opts.tokens.length > n) throw new RangeError(`PolymarketCore: ${opts.tokens.length} tokens for ${n} slots`);
+    if (n > opts.books.set.books) throw new RangeError(`PolymarketCore: ${n} slots but the book set holds ${opts.books.set.books} books`);
     if (opts.counters.length < COUNTER_NAMES.length) throw new RangeError(`PolymarketCore: counters need ${COUNTER_NAMES.length} slots, got ${opts.counters.length}`);
     const maxBuffered = opts.maxBuffered ?? 10_000;
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new RangeError(`PolymarketCore: maxBuffered must be a positive integer, got ${maxBuffered}`);
@@ -183,11 +207,11 @@ export class PolymarketCore implements PolymarketSink {
     this.counters = opts.counters;
     this.maxBuffered = maxBuffered;
     this.parser = new PolymarketParser(this);
-    opts.tokens.forEach((id, i) => {
-      if (!TOKEN_ID.test(id)) throw new RangeError(`PolymarketCore: token ${i} must be a decimal token id, got ${JSON.stringify(id)}`);
-      if (this.parser.tokens.lookupString(id) >= 0) throw new RangeError(`PolymarketCore: token id ${id} is listed twice`);
-      this.parser.registerToken(id, i);
-    });
+    this.ids = new Array<string | undefined>(n).fill(undefined);
+    opts.tokens.forEach((id, i) => this.occupy(i, id));
+    this.owner = new Int32Array(n);
+    this.askedOwner = new Int32Array(n);
+    this.awaitingStream = new Uint8Array(n);
     this.ev.source = opts.source;
     this.resyncing = new Uint8Array(n);
     this.epoch = new Int32Array(n);
@@ -206,9 +230,10 @@ export class PolymarketCore implements PolymarketSink {
   }
 
   /**
-   * Every book invalid until its first `book` event or snapshot. Nothing is
-   * requested: the subscription's initial_dump brings each token's book, and
-   * a REST call per token at start would only race it (and the rate limit).
+   * Every book invalid until its first `book` event or snapshot (a vacant
+   * slot's stays so until it is assigned and rebuilt). Nothing is requested:
+   * the subscription's initial_dump brings each token's book, and a REST call
+   * per token at start would only race it (and the rate limit).
    */
   start(): void {
     for (let t = 0; t < this.n; t++) {
@@ -243,6 +268,18 @@ export class PolymarketCore implements PolymarketSink {
     const c = this.counters;
     this.recvNs = recvNs;
     const asked = this.askedEpoch[token]!;
+    if (this.ids[token] === undefined || (asked >= 0 && this.askedOwner[token] !== this.owner[token])) {
+      // Asked for a token the slot no longer holds: whatever the body says, it
+      // is not this occupant's book. Consumed (true), so it is not fetched
+      // again; the current occupant asks afresh if it still needs one.
+      c[COUNTER.staleDrops]!++;
+      if (asked >= 0) {
+        this.askedEpoch[token] = -1;
+        if (this.ids[token] !== undefined && this.resyncing[token] === 1) this.ask(token);
+      }
+      this.flushRequests();
+      return true;
+    }
     const apply = this.resyncing[token] === 1 && (asked < 0 || asked === this.epoch[token]);
     this.mode = apply ? MODE_SNAPSHOT_APPLY : MODE_SNAPSHOT_CHECK;
     this.parser.snapshotToken = token;
@@ -280,6 +317,76 @@ export class PolymarketCore implements PolymarketSink {
   isResyncing(token: number): boolean {
     this.checkToken(token);
     return this.resyncing[token] === 1;
+  }
+
+  /** Book capacity: slots 0..slots-1. */
+  get slots(): number {
+    return this.n;
+  }
+
+  /** The token id a slot holds, undefined when vacant. */
+  tokenAt(slot: number): string | undefined {
+    this.checkToken(slot);
+    return this.ids[slot];
+  }
+
+  /** The slot holding a token id, -1 when none does. */
+  slotOf(tokenId: string): number {
+    return this.parser.tokens.lookupString(tokenId);
+  }
+
+  /**
+   * A vacant slot takes a token: its book is cleared and gated, a Resync
+   * event (Assigned) goes out, and the resync ends with the `book` dump the
+   * subscription brings or a REST snapshot, whichever comes first. Throws
+   * RangeError (and changes nothing) for an occupied slot, a malformed id or
+   * an id another slot holds. Call between frames, after start().
+   *
+   * The snapshot is asked for once something for the token has come on the
+   * stream, not at once. The venue does not document a dump for a dynamic
+   * subscribe, so the engine cannot rely on one alone; but a snapshot fetched
+   * before the venue has acted on the subscribe can predate the first change
+   * the stream delivers, and the changes in between would be lost without a
+   * trace (the drift check sees only the top). Once an event for the token
+   * has arrived the subscription is live, every later change is kept, and a
+   * snapshot fetched from then on is one the kept changes replay onto. With
+   * a dump (the simulator sends one, as for initial_dump) the dump lands
+   * first and no REST call is made; a token that stays silent stays gated,
+   * which is the truth about it.
+   */
+  assign(slot: number, tokenId: string, nowNs?: number): void {
+    this.checkToken(slot);
+    // The Resync event is stamped with when the assignment came, not with the last frame's receipt.
+    if (nowNs !== undefined) this.recvNs = nowNs;
+    const held = this.ids[slot];
+    if (held !== undefined) throw new RangeError(`PolymarketCore: slot ${slot} already holds token ${held}`);
+    this.occupy(slot, tokenId);
+    this.owner[slot]!++;
+    this.openBook(slot);
+    this.gate(slot, ResyncReason.Assigned);
+    this.awaitingStream[slot] = 1;
+    this.closeBatches();
+  }
+
+  /**
+   * The slot gives up its token: frames for the id count as unknown from now
+   * on, the book is cleared and stays gated (Resyncing) and empty, kept
+   * changes are dropped, a Resync event (Released) goes out, and the answer
+   * to a snapshot request still in flight is dropped when it lands (counted
+   * in staleDrops). Throws RangeError for a vacant slot.
+   */
+  release(slot: number, nowNs?: number): void {
+    this.checkToken(slot);
+    if (nowNs !== undefined) this.recvNs = nowNs;
+    const held = this.ids[slot];
+    if (held === undefined) throw new RangeError(`PolymarketCore: slot ${slot} holds no token`);
+    this.parser.unregisterToken(held);
+    this.ids[slot] = undefined;
+    this.owner[slot]!++;
+    this.awaitingStream[slot] = 0;
+    this.openBook(slot);
+    this.gate(slot, ResyncReason.Released);
+    this.closeBatches();
   }
 
   // ---- PolymarketSink ----------------------------------------------------
@@ -363,6 +470,8 @@ export class PolymarketCore implements PolymarketSink {
 
   onTickSize(token: number, newTickTicks: number, oldTickTicks: number, tsMs: number): void {
     this.applyChanges();
+    // The stream is live: the resync below may ask for a snapshot.
+    this.awaitingStream[token] = 0;
     this.openBook(token);
     const valid = validTick(newTickTicks);
     if (valid) {
@@ -384,6 +493,7 @@ export class PolymarketCore implements PolymarketSink {
 
   onTrade(token: number, side: number, priceTicks: number, size: number, tsMs: number): void {
     this.applyChanges();
+    if (this.awaitingStream[token] === 1) this.streamSeen(token);
     const e = this.record(EventKind.Trade, side === ASK ? Flag.Ask : 0, token, priceTicks);
     e.exchTsMs = tsMs;
     e.size = size;
@@ -393,6 +503,7 @@ export class PolymarketCore implements PolymarketSink {
 
   onBestBidAsk(token: number, bestBidTicks: number, bestAskTicks: number, tsMs: number): void {
     this.applyChanges();
+    if (this.awaitingStream[token] === 1) this.streamSeen(token);
     const cb = this.opts.onVenueTop;
     if (!cb) return;
     const t = this.venueTop;
@@ -421,6 +532,7 @@ export class PolymarketCore implements PolymarketSink {
       const size = this.qSize[i]!;
       const ts = this.qTs[i]!;
       if (this.resyncing[token] === 1) {
+        if (this.awaitingStream[token] === 1) this.streamSeen(token);
         this.keep(token, side, px, size, ts);
         continue;
       }
@@ -546,13 +658,24 @@ export class PolymarketCore implements PolymarketSink {
 
   /** Drops the token's book (batch open), counts, tells readers and consumers, asks for a snapshot unless told not to. */
   private resync(token: number, reason: ResyncReason, askSnapshot = true): void {
-    this.beginResync(token);
+    this.gate(token, reason);
     this.counters[COUNTER.resyncs]!++;
+    if (askSnapshot) this.ask(token);
+  }
+
+  /** Drops the book (batch open) and tells readers and consumers why. Not counted: assign and release are no faults. */
+  private gate(token: number, reason: ResyncReason): void {
+    this.beginResync(token);
     const e = this.record(EventKind.Resync, 0, token, 0);
     e.exchTsMs = this.lastTs[token]!;
     e.aux0 = reason;
     this.opts.events.emit(e);
-    if (askSnapshot) this.ask(token);
+  }
+
+  /** The first event for an assigned token: its subscription is live, so a snapshot is usable now. */
+  private streamSeen(token: number): void {
+    this.awaitingStream[token] = 0;
+    if (this.resyncing[token] === 1) this.ask(token);
   }
 
   private beginResync(token: number): void {
@@ -570,6 +693,7 @@ export class PolymarketCore implements PolymarketSink {
   private endResync(token: number): void {
     this.books.setStatus(token, this.writerStatus(token) & ~BookFlag.Resyncing);
     this.resyncing[token] = 0;
+    this.awaitingStream[token] = 0;
     const k = this.kept[token];
     if (k !== undefined) k.n = 0;
   }
@@ -593,10 +717,15 @@ export class PolymarketCore implements PolymarketSink {
     k.push(side, priceTicks, size, tsMs);
   }
 
-  /** Requests a snapshot unless one is open (an open one from an older epoch is re-asked when it lands). */
+  /**
+   * Requests a snapshot unless one is open (an open one from an older epoch,
+   * or for an earlier occupant, asks again when it lands) or the token's
+   * subscription has not been seen live yet (streamSeen asks then).
+   */
   private ask(token: number): void {
-    if (this.askedEpoch[token]! >= 0) return;
+    if (this.askedEpoch[token]! >= 0 || this.awaitingStream[token] === 1) return;
     this.askedEpoch[token] = this.epoch[token]!;
+    this.askedOwner[token] = this.owner[token]!;
     this.requests.push(token);
   }
 
@@ -625,35 +754,52 @@ export class PolymarketCore implements PolymarketSink {
   }
 
   private checkToken(token: number): void {
-    if (!Number.isInteger(token) || token < 0 || token >= this.n) throw new RangeError(`PolymarketCore: token index ${token} outside [0, ${this.n})`);
+    if (!Number.isInteger(token) || token < 0 || token >= this.n) throw new RangeError(`PolymarketCore: slot ${token} outside [0, ${this.n})`);
+  }
+
+  /** Puts a token id in a vacant slot and tells the parser; throws before changing anything. */
+  private occupy(slot: number, id: string): void {
+    if (!isTokenId(id)) throw new RangeError(`PolymarketCore: slot ${slot}: not a decimal token id: ${JSON.stringify(id)}`);
+    const other = this.parser.tokens.lookupString(id);
+    if (other >= 0) throw new RangeError(`PolymarketCore: token id ${id} is already in slot ${other}`);
+    this.parser.registerToken(id, slot);
+    this.ids[slot] = id;
   }
 }
 
 /**
- * Splits token indices 0..tokenCount-1 over as few connections as the
- * per-connection limit allows, in contiguous runs whose sizes differ by at
- * most one (so list a market's two tokens next to each other to keep them on
- * one connection when the runs are even).
+ * Splits slots 0..slotCount-1 over connections in fixed ranges: shard k
+ * carries slots [k*max, (k+1)*max). Fixed, so the connection of a slot never
+ * depends on which other slots are occupied at the moment (an even `max`
+ * keeps market slot m, token slots 2m and 2m+1, on one connection).
  */
-export function planShards(tokenCount: number, maxPerConnection: number): number[][] {
-  if (!Number.isInteger(tokenCount) || tokenCount < 0) throw new RangeError(`planShards: tokenCount must be a non-negative integer, got ${tokenCount}`);
+export function planShards(slotCount: number, maxPerConnection: number): number[][] {
+  if (!Number.isInteger(slotCount) || slotCount < 0) throw new RangeError(`planShards: slotCount must be a non-negative integer, got ${slotCount}`);
   if (!Number.isInteger(maxPerConnection) || maxPerConnection < 1) throw new RangeError(`planShards: maxPerConnection must be a positive integer, got ${maxPerConnection}`);
-  const shards = Math.ceil(tokenCount / maxPerConnection);
   const out: number[][] = [];
-  let next = 0;
-  for (let s = 0; s < shards; s++) {
-    const size = Math.floor(tokenCount / shards) + (s < tokenCount % shards ? 1 : 0);
-    out.push(Array.from({ length: size }, (_, i) => next + i));
-    next += size;
+  for (let first = 0; first < slotCount; first += maxPerConnection) {
+    out.push(Array.from({ length: Math.min(maxPerConnection, slotCount - first) }, (_, i) => first + i));
   }
   return out;
 }
 
-/** The market-channel subscription (§2.1) for these token ids. */
-export function subscribeMessage(tokenIds: readonly string[]): string {
-  if (tokenIds.length === 0) throw new RangeError('subscribeMessage: at least one token id is required');
+function checkIds(fn: string, tokenIds: readonly string[]): void {
+  if (tokenIds.length === 0) throw new RangeError(`${fn}: at least one token id is required`);
   for (const id of tokenIds) {
-    if (typeof id !== 'string' || !TOKEN_ID.test(id)) throw new RangeError(`subscribeMessage: not a decimal token id: ${JSON.stringify(id)}`);
+    if (!isTokenId(id)) throw new RangeError(`${fn}: not a decimal token id: ${JSON.stringify(id)}`);
   }
+}
+
+/** The market-channel subscription (§2.1) for these token ids: the first message on a connection. */
+export function subscribeMessage(tokenIds: readonly string[]): string {
+  checkIds('subscribeMessage', tokenIds);
   return JSON.stringify({ type: 'market', assets_ids: tokenIds, initial_dump: true, custom_feature_enabled: true });
+}
+
+/** Adds (`subscribe`) or removes (`unsubscribe`) token ids on a connection already subscribed (§2.1). */
+export function operationMessage(operation: 'subscribe' | 'unsubscribe', tokenIds: readonly string[]): string {
+  checkIds('operationMessage', tokenIds);
+  if (operation === 'subscribe') return JSON.stringify({ operation, assets_ids: tokenIds, custom_feature_enabled: true });
+  if (operation === 'unsubscribe') return JSON.stringify({ operation, assets_ids: tokenIds });
+  throw new RangeError(`operationMessage: operation must be "subscribe" or "unsubscribe", got ${JSON.stringify(operation)}`);
 }

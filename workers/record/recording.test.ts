@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRecording, RecordingWriter } from './recording.js';
+import { decodeSlotOp, encodeSlotOp, readRecording, RecordingWriter, slotOpsSource, type SlotOp } from './recording.js';
 
 test('frames round-trip in order through rotated files, payload bytes intact', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pedrec-'));
@@ -40,4 +40,33 @@ test('a torn tail loses only the last partial record and is reported', () => {
   assert.equal(frames[98], 'frame-98');
   assert.ok(r.tornBytes > 0);
   assert.ok(readFileSync(file).length > 0);
+});
+
+test('the header meta is asked for at the start of each file, so a later file describes the state it began in', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pedrec-'));
+  let clock = 1_763_700_000_000;
+  let generation = 0;
+  const w = new RecordingWriter(dir, 'meta', ['x'], { maxBytes: 1 << 30, maxMs: 1_000 }, () => clock, () => ({ generation }));
+  w.append(0, 1, clock, Buffer.from('a'));
+  generation = 1;
+  w.append(0, 2, clock, Buffer.from('b'));
+  clock += 2_000;
+  w.append(0, 3, clock, Buffer.from('c'));
+  w.close();
+  assert.equal(w.files.length, 2);
+  assert.deepEqual(
+    w.files.map((f) => readRecording(f, () => {}).header.meta),
+    [{ generation: 0 }, { generation: 1 }],
+  );
+});
+
+test('slot ops round-trip; anything else is named as not one', () => {
+  const ops: SlotOp[] = [
+    { op: 'assign', slot: 3, tokenId: '123456' },
+    { op: 'release', slot: 0 },
+  ];
+  for (const op of ops) assert.deepEqual(decodeSlotOp(encodeSlotOp(op)), op);
+  assert.equal(slotOpsSource('polymarket'), 'polymarket:slots');
+  const bad = ['', '[]', 'null', '{"op":"assign","slot":1}', '{"op":"move","slot":1}', '{"op":"release","slot":-1}', '{"op":"release","slot":1.5}', '{"op":"release"}'];
+  for (const text of bad) assert.equal(typeof decodeSlotOp(Buffer.from(text)), 'string', text);
 });

@@ -3,8 +3,20 @@
 // book code.
 //
 //   file   = header record, then frame records, all msgpack, back to back
-//   header = { format: "polyedge-recording", version: 1, sources: string[], startedWallMs }
+//   header = { format: "polyedge-recording", version: 1, sources: string[], startedWallMs, meta? }
 //   frame  = [sourceIndex, recvMonoNs, recvWallMs, payload bytes]
+//
+// The feed worker's sources: 0 = the WebSocket frames, 1 + k = REST
+// snapshot bodies of key k (Polymarket slot, Binance symbol), and for
+// Polymarket a last source "polymarket:slots" whose payloads are the slot
+// assignments, in order with everything else, recorded as they were asked
+// for, before they took effect (a refused one too: replay refuses it alike):
+//
+//   {"op":"assign","slot":3,"tokenId":"<decimal id>"}   {"op":"release","slot":3}
+//
+// meta is the feed's FeedSpec; once slots have changed hands, the meta of
+// each new file adds `assigned`: per slot, the token id it held (or null)
+// when the file began. Files without that source replay as before it existed.
 //
 // msgpack is self-delimiting, so a file cut short by a crash loses only its
 // last, partial record: the reader stops there and reports it.
@@ -15,6 +27,35 @@ import { Packr, Unpackr } from 'msgpackr';
 
 export const RECORDING_FORMAT = 'polyedge-recording';
 export const RECORDING_VERSION = 1;
+
+/** A slot assignment as recorded (see the header comment). */
+export type SlotOp = { op: 'assign'; slot: number; tokenId: string } | { op: 'release'; slot: number };
+
+/** Name of the source that carries a feed's slot assignments. */
+export function slotOpsSource(feed: string): string {
+  return `${feed}:slots`;
+}
+
+export function encodeSlotOp(op: SlotOp): Uint8Array {
+  return Buffer.from(JSON.stringify(op), 'utf8');
+}
+
+/** The recorded op, or a message saying why the payload is not one. */
+export function decodeSlotOp(payload: Uint8Array): SlotOp | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  } catch {
+    return 'slot op is not JSON';
+  }
+  if (typeof v !== 'object' || v === null) return 'slot op is not an object';
+  const { op, slot, tokenId } = v as Record<string, unknown>;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) return `slot op: slot must be a non-negative integer, got ${JSON.stringify(slot)}`;
+  if (op === 'release') return { op, slot };
+  if (op !== 'assign') return `slot op: op must be "assign" or "release", got ${JSON.stringify(op)}`;
+  if (typeof tokenId !== 'string') return `slot op: tokenId must be a string, got ${JSON.stringify(tokenId)}`;
+  return { op, slot, tokenId };
+}
 
 export interface RecordingHeader {
   format: typeof RECORDING_FORMAT;
@@ -58,7 +99,8 @@ export class RecordingWriter {
     private readonly sources: string[],
     private readonly rotation: RotationPolicy,
     private readonly now: () => number = Date.now,
-    private readonly meta?: unknown,
+    /** The header's meta, asked for at the start of each file. */
+    private readonly meta?: () => unknown,
   ) {}
 
   append(source: number, recvMonoNs: number, recvWallMs: number, payload: Uint8Array): void {
@@ -90,7 +132,7 @@ export class RecordingWriter {
     const path = join(this.dir, name);
     this.fd = openSync(path, 'wx');
     this.files.push(path);
-    const header: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, sources: this.sources, startedWallMs, meta: this.meta };
+    const header: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, sources: this.sources, startedWallMs, meta: this.meta?.() };
     const bytes = this.packr.pack(header);
     writeSync(this.fd, bytes);
     this.fileBytes = bytes.length;
