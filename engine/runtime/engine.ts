@@ -218,6 +218,8 @@ export class Engine {
   private readonly sessionTag = Date.now().toString(36);
   private orderSeq = 0;
   private clockOffsetMs = 0;
+  private riskCheckedFills = -1;
+  private riskCheckedLimit = NaN;
   /** Hub source whose stamps drive the feed clock; -1 until the first price. */
   private clockSource = -1;
   private readonly feedClock: boolean;
@@ -455,7 +457,13 @@ export class Engine {
       this.dirtySinceNs[m] = Infinity;
       this.decide(m, since, this.dirtySource[m]!);
     }
-    if (this.state.checkDailyLoss(this.portfolio.dailyPnl(this.marks), this.risk.dailyLossLimitMicros, now)) {
+    // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
+    const limit = this.risk.dailyLossLimitMicros;
+    const pnlMayMove = n > 0 || this.counts.fills !== this.riskCheckedFills || limit !== this.riskCheckedLimit;
+    this.riskCheckedFills = this.counts.fills;
+    this.riskCheckedLimit = limit;
+    // Acts once, when the switch trips: latched, it stays HALTED (risk refuses every order) until a resume.
+    if (pnlMayMove && !this.state.killSwitchLatched && this.state.checkDailyLoss(this.portfolio.dailyPnl(this.marks), limit, now)) {
       this.log(`kill switch: daily loss beyond ${this.cfg.risk.daily_loss_limit} pUSD; HALTED, cancelling every order`);
       this.cancelAll('kill_switch');
     }
