@@ -23,10 +23,10 @@ import { startSession } from './session.js';
 
 const SLOTS = 3;
 
-async function until<T>(what: string, f: () => T | undefined, ms = 120_000): Promise<T> {
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 120_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v !== undefined) return v;
     if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -68,11 +68,15 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     assert.equal(engine.slotPhase[slot], SlotPhase.Active);
     const top = new TopOfBook();
     let mismatch = '';
-    await until('the reused slot shows the new market’s book', () => {
+    const restUrl = s.sim!.endpoints.polymarket!.restUrl;
+    const venueBooks: Array<{ bids: Array<{ price: string }>; asks: Array<{ price: string }> } | undefined> = [undefined, undefined];
+    await until('the reused slot shows the new market’s book', async () => {
       for (const side of [0, 1]) {
         const token = 2 * slot + side;
+        // The venue's GET /book first, then our book: ours may only have caught up, never be behind for good.
+        venueBooks[side] = (await (await fetch(`${restUrl}/book?token_id=${last.tokenIds[side]!}`)).json()) as (typeof venueBooks)[number];
         engine.books.top(token, top);
-        const venue = s.sim!.polymarketBook(last.tokenIds[side]!);
+        const venue = venueBooks[side];
         if (!venue || (top.flags & BookFlag.Resyncing) !== 0 || top.bidTick === NO_TICK || top.askTick === NO_TICK) return undefined;
         const best = (levels: readonly { price: string }[], pick: (...v: number[]) => number) => pick(...levels.map((l) => Math.round(Number(l.price) * 10_000)));
         if (top.bidTick !== best(venue.bids, Math.max) || top.askTick !== best(venue.asks, Math.min)) {

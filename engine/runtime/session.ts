@@ -15,7 +15,7 @@ import { PolyedgeError } from '../errors.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ENGINE_STATE_NAMES } from '../risk/state.js';
 import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
-import { VenueSimulator } from '../sim/simulator.js';
+import { startSimThread, type SimThread } from '../sim/sim-thread.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
 import { makerParamsSchema } from '../strategy/maker.js';
@@ -46,7 +46,7 @@ export interface Session {
   control: ControlServer;
   hub: MarketDataHub;
   feeds: FeedHandle[];
-  sim: VenueSimulator | undefined;
+  sim: SimThread | undefined;
   relay: RelaySource | undefined;
   roller: MarketRoller;
   stop(): Promise<void>;
@@ -56,13 +56,14 @@ const usd = (micros: number): string => (micros / 1e6).toFixed(2);
 
 export async function startSession(opts: SessionOptions): Promise<Session> {
   const { cfg, log } = opts;
-  let sim: VenueSimulator | undefined;
+  let sim: SimThread | undefined;
   let endpoints: FeedEndpoints;
   let gammaUrl = cfg.venue.gamma_url;
   let engineCfg = cfg;
   if (opts.feeds === 'sim') {
     const session = buildUpDownSession();
-    sim = new VenueSimulator({
+    sim = await startSimThread(
+      {
       venues: ['polymarket', 'rtds', 'deribit'],
       source: 'recorded',
       seed: opts.seed,
@@ -71,13 +72,18 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS, gamma: session.markets.map((m) => m.listing) },
       rtds: { paths: SESSION_RTDS_FILES },
       deribit: { baseVolatility: 45 },
-    });
-    const e = await sim.start();
+      },
+      cfg.cpu.pin ? cfg.cpu.feeds : -1,
+    );
+    const e = sim.endpoints;
     endpoints = simulatorEndpoints(e);
     gammaUrl = e.polymarket!.restUrl;
     // The session's markets live on the capture's clock (2025-10-29): the engine follows the feed.
     engineCfg = { ...cfg, engine: { ...cfg.engine, clock: 'feed' } };
-    log(`venue simulator on loopback: polymarket ${e.polymarket!.wsUrl}, rtds ${e.rtds!.wsUrl}, deribit ${e.deribit!.wsUrl}`);
+    log(
+      `venue simulator on loopback (thread ${sim.threadId}${cfg.cpu.pin ? `, pinned to core ${cfg.cpu.feeds} beside the feed workers` : ''}): ` +
+        `polymarket ${e.polymarket!.wsUrl}, rtds ${e.rtds!.wsUrl}, deribit ${e.deribit!.wsUrl}`,
+    );
     log(`session: ${session.markets.length} synthetic BTC Up/Down 5-minute markets following the real Chainlink BTC/USD path of 2025-10-29 (engine/session/data/PROVENANCE.md), listed on the simulator's Gamma`);
   } else {
     endpoints = liveEndpoints(cfg);
