@@ -32,8 +32,21 @@ export type ExpireRecord = Base & { type: 'expire'; orderId: string };
 export type MergeRecord = Base & { type: 'merge'; merge: Merge };
 /** `market` now occupies market slot `slot` (token slots 2·slot and 2·slot + 1), replacing whatever did before. */
 export type MarketRecord = Base & { type: 'market'; slot: number; market: MarketDescriptor };
+/**
+ * The opening price of the window of the market in `slot`, once it is final
+ * (a price stamped after the start has arrived): a restart inside the window
+ * settles on it instead of on the first price it sees.
+ */
+export type WindowRecord = Base & { type: 'window'; slot: number; conditionId: string; open: number; openTsMs: number };
 /** A market resolved: its positions close at 1 pUSD per winning share and 0 per losing one. */
 export type SettleRecord = Base & { type: 'settle'; settlement: Settlement };
+
+export interface WindowOpen {
+  slot: number;
+  conditionId: string;
+  open: number;
+  openTsMs: number;
+}
 
 export interface SlotEntry {
   slot: number;
@@ -59,6 +72,8 @@ export type PositionRecord = Base & {
   /** Every conditionId ever settled, so a settled market is never brought back. */
   settledConditions?: string[];
   settleIds?: string[];
+  /** Final opening prices of current occupants' windows. */
+  opens?: WindowOpen[];
 };
 export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; note: string };
 
@@ -72,6 +87,7 @@ export type JournalRecord =
   | MergeRecord
   | MarketRecord
   | SettleRecord
+  | WindowRecord
   | PositionRecord
   | SessionRecord;
 
@@ -207,6 +223,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
   merge: { merge: MERGE },
   market: { slot: nonNegInt, market: MARKET },
   settle: { settlement: SETTLEMENT },
+  window: { slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num },
   position: {
     positions: anything,
     orders: arrayOf(ORDER),
@@ -216,6 +233,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
     settlements: optional(arrayOf(SETTLEMENT)),
     settledConditions: optional(arrayOf(str)),
     settleIds: optional(arrayOf(str)),
+    opens: optional(arrayOf({ slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num })),
   },
   session: { event: oneOf('start', 'stop'), note: str },
 };

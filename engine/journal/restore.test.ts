@@ -380,3 +380,30 @@ test('market slots: reuse before settlement and settlements for another market a
   assert.throws(() => restore(numbered(inputs.slice(0, 1)), { applyFill: (f) => plain.applyFill(f) }), /cannot retire a market/);
   assert.throws(() => restore(numbered([settle(A, 0, 0)]), { applyFill: (f) => plain.applyFill(f) }), /cannot apply them/);
 });
+
+test('a window’s opening price is kept for its market only, through a snapshot, and goes with the market', () => {
+  const u = universe();
+  const applier: PositionApplier = {
+    applyFill: (f) => u.portfolio.applyFill(f),
+    restore: (x) => u.portfolio.restore(x),
+    settle: (x) => u.portfolio.settle(x),
+    retireMarket: (m) => {
+      u.portfolio.retireMarket(m);
+    },
+  };
+  const live = new JournalState(applier);
+  live.apply({ type: 'market', tsMs: 0, slot: 0, market: A });
+  live.apply({ type: 'window', tsMs: 1, slot: 0, conditionId: B.conditionId, open: 1, openTsMs: 0 });
+  assert.equal(live.opens.size, 0, 'an open for a market the slot does not hold is dropped');
+  live.apply({ type: 'window', tsMs: 1, slot: 0, conditionId: A.conditionId, open: 100_000.5, openTsMs: -400 });
+  assert.deepEqual(live.opens.get(0), { slot: 0, conditionId: A.conditionId, open: 100_000.5, openTsMs: -400 });
+
+  const snap = live.snapshot(u.portfolio.snapshot(), 2);
+  const again = new JournalState(applier);
+  again.apply(snap);
+  assert.deepEqual(again.opens.get(0), live.opens.get(0), 'a snapshot carries it');
+
+  live.apply(settle(A, 0, 0));
+  live.apply({ type: 'market', tsMs: 400_000, slot: 0, market: C });
+  assert.equal(live.opens.size, 0, 'the next market in the slot starts without one');
+});

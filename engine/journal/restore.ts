@@ -19,7 +19,7 @@
 // settleId and per conditionId.
 
 import type { Fill, MarketDescriptor, Order, Settlement } from '../trading/types.js';
-import type { JournalInput, JournalRecord, Merge, PositionInput } from './records.js';
+import type { JournalInput, JournalRecord, Merge, PositionInput, WindowOpen } from './records.js';
 
 /**
  * What restore needs from the position keeper (engine/portfolio). It is
@@ -65,6 +65,8 @@ export class JournalState {
   readonly mergeIds = new Set<string>();
   /** Current occupant of each occupied market slot. Owned here: callers read, never mutate. */
   readonly slots = new Map<number, MarketDescriptor>();
+  /** Final opening price of each current occupant's window, once journaled. */
+  readonly opens = new Map<number, WindowOpen>();
   readonly settleIds = new Set<string>();
   /** ConditionIds of every market settled so far, current occupants or not. */
   readonly settled = new Set<string>();
@@ -118,6 +120,10 @@ export class JournalState {
       case 'settle':
         this.settle(record.settlement);
         break;
+      case 'window':
+        // Only for the market the slot holds: an open never outlives its occupant.
+        if (this.slots.get(record.slot)?.conditionId === record.conditionId) this.opens.set(record.slot, { slot: record.slot, conditionId: record.conditionId, open: record.open, openTsMs: record.openTsMs });
+        break;
       case 'position':
         this.load(record);
         break;
@@ -140,6 +146,7 @@ export class JournalState {
       settlements: Array.from(this.settlements.values(), copySettlement),
       settledConditions: Array.from(this.settled),
       settleIds: Array.from(this.settleIds),
+      opens: Array.from(this.opens.values(), (o) => ({ ...o })),
     };
   }
 
@@ -206,6 +213,7 @@ export class JournalState {
     if ((prev !== undefined && !this.isSlotFree(slot)) || this.settled.has(market.conditionId)) this.anomalies.unsafeMarkets++;
     if (prev !== undefined) this.positions.retireMarket(slot);
     this.settlements.delete(slot);
+    this.opens.delete(slot);
     this.slots.set(slot, copyDescriptor(market));
   }
 
@@ -241,6 +249,8 @@ export class JournalState {
     for (const id of rec.settleIds ?? []) this.settleIds.add(id);
     this.settled.clear();
     for (const id of rec.settledConditions ?? []) this.settled.add(id);
+    this.opens.clear();
+    for (const o of rec.opens ?? []) if (this.slots.get(o.slot)?.conditionId === o.conditionId) this.opens.set(o.slot, { ...o });
     this.settlements.clear();
     for (const s of rec.settlements ?? []) {
       if (this.slots.get(s.market)?.conditionId === s.conditionId) this.settlements.set(s.market, copySettlement(s));

@@ -110,6 +110,15 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
       // Windows that begin inside the capture see the price at both ends; the first began 4 s before it.
       assert.equal(r.settlement.exact, m.descriptor.startMs >= [...expected.values()][0]!.descriptor.startMs + 300_000, m.descriptor.slug);
     }
+    // Each exact window journaled its opening price once final, and settled on it.
+    const opens = records.filter((r) => r.type === 'window');
+    for (const r of settles) {
+      if (!r.settlement.exact) continue;
+      const w = opens.filter((o) => o.conditionId === r.settlement.conditionId);
+      assert.equal(w.length, 1, `one window record for ${r.settlement.conditionId}`);
+      assert.equal(w[0]!.open, r.settlement.open);
+      assert.ok(w[0]!.seq < r.seq);
+    }
     // A slot is reused only after its market settled.
     const settledAt = new Map(settles.map((r) => [r.settlement.conditionId, r.seq]));
     const occupant = new Map<number, string>();

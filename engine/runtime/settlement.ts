@@ -77,6 +77,15 @@ export class WindowPrices {
     return true;
   }
 
+  /** The open is the price at or before the start: final once anything stamped after the start has come. */
+  isOpenExact(slot: number): boolean {
+    return (this.exact[slot]! & 1) !== 0;
+  }
+
+  openTsMs(slot: number): number {
+    return this.openTs[slot]!;
+  }
+
   isExact(slot: number): boolean {
     return this.exact[slot] === 3;
   }
