@@ -122,7 +122,6 @@ function fetcher(spec: FeedSpec, urlOf: (k: number) => string, deliver: (k: numb
 /** A fixed range of token slots and the connection that carries them while any is occupied. */
 interface PolymarketShard {
   readonly slots: readonly number[];
-  held: number;
   conn: FeedConnection | undefined;
 }
 
@@ -154,7 +153,7 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
   core.start();
 
   const max = spec.maxAssetsPerConnection;
-  const shards: PolymarketShard[] = planShards(slotCount, max).map((slots) => ({ slots, held: 0, conn: undefined }));
+  const shards: PolymarketShard[] = planShards(slotCount, max).map((slots) => ({ slots, conn: undefined }));
   const occupied = (sh: PolymarketShard): number[] => sh.slots.filter((s) => core.tokenAt(s) !== undefined);
   /** A shard's connection, from its first occupied slot; every open (re)subscribes to what the shard holds then. */
   const connect = (sh: PolymarketShard): void => {
@@ -168,8 +167,7 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
     );
     sh.conn.start();
   };
-  for (let s = 0; s < spec.tokenIds.length; s++) shards[Math.floor(s / max)]!.held++;
-  for (const sh of shards) if (sh.held > 0) connect(sh);
+  for (const sh of shards) if (occupied(sh).length > 0) connect(sh);
 
   let reassigned = false;
   recordingMeta = () => (reassigned ? { ...spec, assigned: Array.from({ length: slotCount }, (_, s) => core.tokenAt(s) ?? null) } : spec);
@@ -188,8 +186,8 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
       reassigned = true;
       const sh = shards[Math.floor(slot / max)]!;
       // A connection that is not open yet (or backing off) subscribes to it when it opens.
-      if (sh.held++ === 0) connect(sh);
-      else sh.conn!.send(operationMessage('subscribe', [tokenId]));
+      if (sh.conn === undefined) connect(sh);
+      else sh.conn.send(operationMessage('subscribe', [tokenId]));
     },
     release(slot) {
       recordOp({ op: 'release', slot });
@@ -197,7 +195,7 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
       core.release(slot, Number(native.nowNs()));
       reassigned = true;
       const sh = shards[Math.floor(slot / max)]!;
-      if (--sh.held === 0) {
+      if (occupied(sh).length === 0) {
         sh.conn!.stop();
         sh.conn = undefined;
       } else {

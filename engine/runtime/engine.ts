@@ -87,6 +87,8 @@ export interface SlotHooks {
 /** Where a market slot is in its life. */
 export const SlotPhase = { Vacant: 0, Active: 1, Settled: 2 } as const;
 export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
+/** SlotPhase → its name in /state/markets and the polyedge_market_slots label. */
+export const SLOT_PHASE_NAMES = ['vacant', 'active', 'settled'] as const;
 
 export interface EngineOptions {
   cfg: Config;
@@ -360,8 +362,7 @@ export class Engine {
       const settled = this.journalState.settlementOf(slot);
       if (settled) {
         this.slotPhase[slot] = SlotPhase.Settled;
-        this.marks[2 * slot + settled.winner] = PRICE_SCALE;
-        this.marks[2 * slot + 1 - settled.winner] = 0;
+        this.markSettled(slot, settled.winner);
       }
     }
     // Money on a slot no market record names would be traded over by the next market to take that slot.
@@ -753,10 +754,9 @@ export class Engine {
 
   /** The slot table, for /state/markets. */
   marketSlots(): Array<{ slot: number; phase: string; slug: string; conditionId: string; startMs: number; endMs: number; tokenIds: [string, string]; settlement: Settlement | undefined }> {
-    const names = ['vacant', 'active', 'settled'];
     return this.markets.map((m, slot) => ({
       slot,
-      phase: names[this.slotPhase[slot]!]!,
+      phase: SLOT_PHASE_NAMES[this.slotPhase[slot]!]!,
       slug: m.slug,
       conditionId: m.conditionId,
       startMs: m.startMs,
@@ -848,6 +848,19 @@ export class Engine {
     this.dirtySinceNs[m] = Infinity;
   }
 
+  /** A settled market's marks are what its tokens redeem for. */
+  private markSettled(m: number, winner: 0 | 1): void {
+    this.marks[2 * m + winner] = PRICE_SCALE;
+    this.marks[2 * m + 1 - winner] = 0;
+  }
+
+  /** Market slots in `phase`. */
+  slotsIn(phase: SlotPhase): number {
+    let n = 0;
+    for (let m = 0; m < this.slotPhase.length; m++) if (this.slotPhase[m] === phase) n++;
+    return n;
+  }
+
   /** A resolution price: every active window of the underlying it reaches past the end of settles. */
   private observeResolution(underlying: string, price: number, tsMs: number): void {
     let history = this.resolutionHistory.get(underlying);
@@ -895,11 +908,9 @@ export class Engine {
     this.slotPhase[m] = SlotPhase.Settled;
     this.settledAtMs[m] = this.nowMs();
     const winTok = market.tokens[winner];
-    const loseTok = market.tokens[1 - winner]!;
-    this.marks[winTok] = PRICE_SCALE;
-    this.marks[loseTok] = 0;
+    this.markSettled(m, winner);
     this.markouts.onMid(winTok, PRICE_SCALE, market.endMs);
-    this.markouts.onMid(loseTok, 0, market.endMs);
+    this.markouts.onMid(market.tokens[1 - winner]!, 0, market.endMs);
     this.counts.settlements++;
     if (!exact) this.counts.inexactSettlements++;
     const tokens = this.tokens;

@@ -8,7 +8,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import { RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { MarketRoller } from './discovery.js';
-import { SlotPhase, type Engine } from './engine.js';
+import { SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
@@ -69,10 +69,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_relay_garbage_total', {}, () => relay.stats[RelayStat.garbage]!);
     r.register('polyedge_relay_lost_total', {}, () => relay.stats[RelayStat.lost]!);
   }
-  const slotsIn = (phase: number) => () => engine.slotPhase.reduce((n, p) => n + (p === phase ? 1 : 0), 0);
-  r.register('polyedge_market_slots', { phase: 'vacant' }, slotsIn(SlotPhase.Vacant));
-  r.register('polyedge_market_slots', { phase: 'active' }, slotsIn(SlotPhase.Active));
-  r.register('polyedge_market_slots', { phase: 'settled' }, slotsIn(SlotPhase.Settled));
+  SLOT_PHASE_NAMES.forEach((phase, p) => r.register('polyedge_market_slots', { phase }, () => engine.slotsIn(p as SlotPhase)));
   r.register('polyedge_markets_added_total', {}, () => engine.counts.marketsAdded);
   r.register('polyedge_settlements_total', { exact: 'true' }, () => engine.counts.settlements - engine.counts.inexactSettlements);
   r.register('polyedge_settlements_total', { exact: 'false' }, () => engine.counts.inexactSettlements);

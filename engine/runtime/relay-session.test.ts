@@ -13,30 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { native } from '../native.js';
 import { F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
 import { PacketSender } from '../relay/sender.js';
+import { sample, until } from './session.fixture.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const TOKEN = 'relay-session-token';
 
-/** One sample of a Prometheus text exposition, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('relay as a price source: packets counted, garbage dropped, fusion wins follow reload_fusion, relay→decision measured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-relay-session-'));

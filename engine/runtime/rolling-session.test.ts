@@ -20,18 +20,12 @@ import { buildUpDownSession } from '../session/updown.js';
 import { vacantSlot, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { SlotPhase } from './engine.js';
 import { startSession } from './session.js';
+import { until as untilWithin } from './session.fixture.js';
+
+const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
 
 const SLOTS = 3;
 
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a session rolls its markets: discovered, subscribed, settled by the Chainlink rule, slots reused, all journaled', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-rolling-'));

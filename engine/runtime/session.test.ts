@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { until as untilWithin } from './session.fixture.js';
+
+const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 30_000, 200);
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const TOKEN = 'test-token-123';
@@ -54,15 +57,6 @@ const post = async (r: Running, path: string, body: unknown, token: string | nul
   return { status: res.status, body: await res.json() };
 };
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const stopped = (child: ChildProcess): Promise<number | null> => new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
 

@@ -196,7 +196,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
         const t = engine.rotateRecent().summary();
         const pnl = engine.portfolio.total(engine.marks);
         const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
-        const active = engine.slotPhase.reduce((n, p) => n + (p === SlotPhase.Active ? 1 : 0), 0);
+        const active = engine.slotsIn(SlotPhase.Active);
         const relayPart = relay ? ` | relay ${relay.stats[RelayStat.packets]} pkts, ${relay.stats[RelayStat.lost]} lost, ${relay.stats[RelayStat.garbage]} garbage` : '';
         opts.status!(
           `[${ENGINE_STATE_NAMES[engine.state.state]}] ${rate.toFixed(0)} ev/s | tick→decision p50 ${(t.p50Ns / 1e3).toFixed(1)} µs p99 ${(t.p99Ns / 1e3).toFixed(1)} µs | ` +

@@ -1,0 +1,26 @@
+// What the session tests share: waiting for a condition with a deadline
+// (never a timed assertion: the deadline only bounds a hang), and reading
+// one sample out of the Prometheus text /metrics serves.
+import assert from 'node:assert/strict';
+
+/** Polls `f` until it returns a value, failing with `what` after `ms`. */
+export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30_000, pollMs = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) assert.fail(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** One sample of a Prometheus text exposition whose labels include `labels`, or undefined. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
