@@ -101,7 +101,7 @@ function connection(url: string, onOpen: (send: (t: string) => void) => void, on
   });
 }
 
-function fetcher(spec: FeedSpec, urlOf: (k: number) => string, deliver: (k: number, body: Uint8Array, ns: number) => boolean): SnapshotFetcher {
+function fetcher(spec: FeedSpec, urlOf: (k: number) => string | undefined, deliver: (k: number, body: Uint8Array, ns: number) => boolean): SnapshotFetcher {
   return new SnapshotFetcher(urlOf, {
     counters,
     backoffBaseMs: init.tuning.backoffBaseMs,
@@ -130,8 +130,6 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
   const { operationMessage, planShards, PolymarketCore, subscribeMessage } = await import('./feeds/polymarket-core.js');
   const books = new PolymarketBookWriter(BookSet.attach(init.booksSab!, Venue.Polymarket));
   const slotCount = polymarketSlots(spec);
-  /** The token each slot's open snapshot request was made for. */
-  const askedFor: string[] = [];
   let snapshots: SnapshotFetcher | undefined;
   const core = new PolymarketCore({
     tokens: spec.tokenIds,
@@ -140,16 +138,19 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
     events,
     counters,
     source: init.source,
-    requestSnapshot: (slot) => {
-      askedFor[slot] = core.tokenAt(slot)!;
-      snapshots?.request(slot);
-    },
+    requestSnapshot: (slot) => snapshots?.request(slot),
   });
-  // A retry fetches the slot's token of the moment: once the slot has
-  // changed hands the core drops the answer and asks again for the new
-  // occupant. A vacant slot's retries fetch the old token until it is
-  // assigned again (SnapshotFetcher cannot cancel one key).
-  snapshots = fetcher(spec, (k) => `${spec.restUrl}/book?token_id=${core.tokenAt(k) ?? askedFor[k]!}`, (k, body, ns) => core.onSnapshot(k, body, ns));
+  // Every attempt fetches the slot's token of the moment, which is the one
+  // the request was made for: release() cancels the slot's request, so none
+  // outlives its occupant, and a vacant slot is never fetched.
+  snapshots = fetcher(
+    spec,
+    (k) => {
+      const tokenId = core.tokenAt(k);
+      return tokenId === undefined ? undefined : `${spec.restUrl}/book?token_id=${tokenId}`;
+    },
+    (k, body, ns) => core.onSnapshot(k, body, ns),
+  );
   core.start();
 
   const max = spec.maxAssetsPerConnection;
@@ -193,6 +194,8 @@ async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
       recordOp({ op: 'release', slot });
       const tokenId = core.tokenAt(slot);
       core.release(slot, Number(native.nowNs()));
+      // The core has ended the slot's request; so must the fetcher, or its retries would go on for a token nobody holds.
+      snapshots?.cancel(slot);
       reassigned = true;
       const sh = shards[Math.floor(slot / max)]!;
       if (occupied(sh).length === 0) {

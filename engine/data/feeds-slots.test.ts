@@ -1,7 +1,9 @@
 // The Polymarket feed worker with token slots assigned and released at
 // runtime: a real worker (real sockets, shared-memory books) against the
 // venue simulator on loopback, drained by the main-thread hub, and the
-// recording of that rolling session replayed through the same core.
+// recording of that rolling session replayed through the same core. Where a
+// test needs REST to fail, a loopback server it controls stands in front of
+// the simulator's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { BookReader, TopOfBook } from '../../workers/book/reader.js';
 import { COUNTER, readCounters } from '../../workers/counters.js';
 import { EventKind, ResyncReason } from '../../workers/event-layout.js';
 import { EventBooks, readBook, simBook } from '../../workers/feeds/polymarket-core.fixture.js';
+import { HOLD, RestStub } from '../../workers/feeds/snapshots.fixture.js';
 import type { PmMarketInfo } from '../sim/polymarket.js';
 import type { VenueSimulator } from '../sim/simulator.js';
 import { withSim } from '../sim/testkit.js';
@@ -36,14 +39,16 @@ interface Rig {
   resyncs: number[][];
 }
 
-function startRig(sim: VenueSimulator, tokenIds: string[], record?: { dir: string }): Rig {
+/** REST goes to the simulator unless `restUrl` says otherwise. */
+function startRig(sim: VenueSimulator, tokenIds: string[], opts: { record?: { dir: string }; restUrl?: string } = {}): Rig {
   const pm = sim.urls.polymarket!;
+  const { record, restUrl = pm.restUrl } = opts;
   const hub = new MarketDataHub();
   const ring = createFeedRing(1 << 16);
   const source = hub.addSource({ name: 'polymarket', ring });
   const errors: string[] = [];
   const feed = startFeed({
-    spec: { feed: 'polymarket', wsUrl: pm.wsUrl, restUrl: pm.restUrl, tokenIds, slots: SLOTS, maxAssetsPerConnection: MAX_PER_CONNECTION },
+    spec: { feed: 'polymarket', wsUrl: pm.wsUrl, restUrl, tokenIds, slots: SLOTS, maxAssetsPerConnection: MAX_PER_CONNECTION },
     source,
     ring,
     cpu: FEED_CPU,
@@ -112,7 +117,7 @@ test('polymarket worker: token slots assigned and released at runtime over the l
   await withSim({ venues: ['polymarket'], source: 'scenario', speed: 'manual', seed: 5, polymarket: { markets: 4, levels: 5 } }, async (sim) => {
     const m: PmMarketInfo[] = sim.polymarketMarkets();
     const recDir = mkdtempSync(join(tmpdir(), 'polyedge-slots-'));
-    const rig = startRig(sim, [m[0]!.yesTokenId, m[0]!.noTokenId], { dir: recDir });
+    const rig = startRig(sim, [m[0]!.yesTokenId, m[0]!.noTokenId], { record: { dir: recDir } });
     const { feed } = rig;
     let files: string[] = [];
     try {
@@ -264,6 +269,78 @@ test('polymarket worker with no initial tokens: no connection until the first as
       assert.equal(rig.hub.dropped(0), 0);
     } finally {
       await feed.stop();
+    }
+  });
+});
+
+test("polymarket worker: releasing a slot whose snapshot is failing cancels it; no request for the old token follows, and the next occupant's is made afresh", async () => {
+  await withSim({ venues: ['polymarket'], source: 'scenario', speed: 'manual', seed: 11, polymarket: { markets: 3, levels: 4 } }, async (sim) => {
+    const m = sim.polymarketMarkets();
+    const old = m[0]!.yesTokenId;
+    const next = m[1]!.yesTokenId;
+    const other = m[2]!.yesTokenId;
+    const bookOf = (id: string): string => `/book?token_id=${id}`;
+    const simRest = sim.urls.polymarket!.restUrl;
+    const rest = await RestStub.start();
+    // The old token's snapshot fails twice, then hangs: the release finds it
+    // retrying, an attempt in flight. The next occupant's first attempt
+    // fails; everything else gets the simulator's own answer.
+    rest.reply = async (url, n) => {
+      if (url === bookOf(old)) return n <= 2 ? { status: 500, body: 'down' } : HOLD;
+      if (url === bookOf(next) && n === 1) return { status: 500, body: 'down' };
+      const res = await fetch(`${simRest}${url}`);
+      return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+    };
+    const recDir = mkdtempSync(join(tmpdir(), 'polyedge-slots-'));
+    // Slot 1 keeps shard 0's connection open through the release.
+    const rig = startRig(sim, [old, other], { record: { dir: recDir }, restUrl: rest.url });
+    const { feed } = rig;
+    let files: string[] = [];
+    try {
+      await feed.ready;
+      await live(rig, [[0, old], [1, other]], 'initial tokens');
+      assert.equal(rest.count(bookOf(old)), 0, 'built from the dump, not REST');
+
+      // A crossed book needs REST; the old token's keeps failing.
+      assert.equal(sim.injectFault('polymarket', 'crossed_book', { assetId: old }), 1);
+      await until(rig, () => rest.holding(bookOf(old)) === 1, "the old token's snapshot failing, retried, in flight");
+      assert.equal(rest.count(bookOf(old)), 3);
+      feed.release(0);
+      await until(rig, () => rest.abandoned(bookOf(old)) === 1, 'the attempt in flight aborted by the release');
+      vacant(rig, 0, 'released');
+
+      // The next occupant comes live from its dump; a crossed book then asks
+      // for its snapshot at once (the old request ended with the release),
+      // which fails once and is retried for the new token.
+      feed.assign(0, next);
+      await live(rig, [[0, next]], 'next occupant');
+      assert.equal(sim.injectFault('polymarket', 'crossed_book', { assetId: next }), 1);
+      await until(rig, () => rest.count(bookOf(next)) === 2 && sameAsSim(rig, 0, next), 'the next occupant rebuilt from REST');
+      await live(rig, [[0, next], [1, other]], 'after the crossed books');
+
+      assert.equal(rest.count(bookOf(old)), 3, 'not one request for the released token after its release');
+      assert.equal(rest.count(bookOf(other)), 0);
+      assert.equal(feed.counters[COUNTER.restErrors], 3, 'the three failures served; the cancelled attempt is no error');
+      assert.equal(feed.counters[COUNTER.restSnapshots], 1);
+      assert.equal(feed.counters[COUNTER.staleDrops], 0, 'nothing about the old token reached the core');
+      assert.deepEqual(rig.errors, []);
+    } finally {
+      files = await feed.stop();
+      await rest.close();
+    }
+    try {
+      const liveBooks = Array.from({ length: SLOTS }, (_, s) => readBook(rig.reader, s));
+      const rebuilt = new EventBooks(SLOTS);
+      const r = await replayRecordingFile(files[0]!, { pace: 'fast', events: rebuilt });
+      assert.deepEqual([r.slotOps, r.slotErrors, r.snapshots], [2, 0, 1], 'a release, an assign, and the one snapshot delivered');
+      assert.equal(r.counters[COUNTER.restSnapshots], 1);
+      assert.equal(r.counters[COUNTER.staleDrops], 0);
+      for (let s = 0; s < SLOTS; s++) {
+        const b = rebuilt.book(s);
+        assert.deepEqual([b.bids, b.asks], [liveBooks[s]!.bids, liveBooks[s]!.asks], `slot ${s}: the replay rebuilds the live book`);
+      }
+    } finally {
+      rmSync(recDir, { recursive: true, force: true });
     }
   });
 });

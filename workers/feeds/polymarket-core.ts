@@ -26,9 +26,12 @@
 // Books are slots that tokens occupy in turn (5-minute markets roll,
 // protocols.md §11.11): assign() gives a vacant slot a token and starts its
 // resync, release() empties it again. Every per-token array below is indexed
-// by slot. A REST request belongs to the occupant it was made for (`owner`):
-// an answer that lands after the slot changed hands is dropped unread,
-// whatever it says, so no book ever shows another token's levels.
+// by slot. A REST request belongs to the occupant it was made for: a change
+// of hands ends the slot's open request (the owner cancels it, so its answer
+// never comes) and the next occupant asks afresh once its stream is live. An
+// answer that lands anyway before the new occupant has asked (a recording
+// made before requests could be cancelled) is dropped unread, whatever it
+// says, so no book ever shows another token's levels.
 
 import { B_BEST_ASK, B_BEST_BID, B_STATUS, B_TICK_SIZE, BF_LEVELS, BookFlag, NO_TICK, Side } from '../book/layout.js';
 import { POLY_TICKS_PER_UNIT, type PolymarketBookWriter } from '../book/polymarket-book.js';
@@ -63,10 +66,13 @@ export interface PolymarketCoreOptions {
   source: number;
   /**
    * Ask for a `GET /book` of the token in this slot. Each request must be
-   * answered by one onSnapshot call; a body onSnapshot rejects (false) leaves
-   * the request open, to be fetched again (for the slot's token at that time:
-   * an answer about a token the slot no longer holds is dropped). The core
-   * never has two requests open for one slot.
+   * answered by one onSnapshot call, unless the slot changes hands first:
+   * assign() and release() end the slot's open request, and the owner must
+   * cancel it then (no answer to it may reach onSnapshot afterwards, or it
+   * would be taken for the next occupant's once that one has asked). A body
+   * onSnapshot rejects (false) leaves the request open, to be fetched again.
+   * The core never has two requests open for one slot, and never asks for a
+   * vacant one.
    */
   requestSnapshot(token: number): void;
   /** Called after a frame or snapshot that moved a live token's top of book. */
@@ -147,9 +153,9 @@ export class PolymarketCore implements PolymarketSink {
   // Per slot.
   /** The token each slot holds (undefined: vacant). */
   private readonly ids: Array<string | undefined>;
-  /** Bumped on every assign and release: who a slot's snapshot request was made for. */
+  /** Bumped on every assign and release (see changeHands). */
   private readonly owner: Int32Array;
-  /** owner[] of the slot when its open snapshot request was made. */
+  /** owner[] of the slot when its latest snapshot request was made. */
   private readonly askedOwner: Int32Array;
   /** Assigned, and nothing has come for the token yet: no snapshot until then (see assign()). */
   private readonly awaitingStream: Uint8Array;
@@ -160,7 +166,7 @@ export class PolymarketCore implements PolymarketSink {
    * current resync, so it is not applied and a new one is asked for.
    */
   private readonly epoch: Int32Array;
-  /** Epoch of the open snapshot request, -1 when none is open. */
+  /** Epoch of the open snapshot request, -1 when none is open (a change of hands ends it). */
   private readonly askedEpoch: Int32Array;
   /** The current resync began with a tick_size_change: its tick wins over a snapshot's, which may lag it. */
   private readonly tickAnnounced: Uint8Array;
@@ -261,25 +267,22 @@ export class PolymarketCore implements PolymarketSink {
    * valid book of that token (counted in restErrors; the request stays open).
    * A valid body rebuilds the book only if it answers the token's current
    * resync; otherwise it is counted and dropped (a `book` event got there
-   * first, or the request predates the latest resync, which asks again).
+   * first, or the request predates the latest resync, which asks again). A
+   * body for a vacant slot, or for one that changed hands after its latest
+   * request, is consumed unread (staleDrops).
    */
   onSnapshot(token: number, body: Uint8Array, recvNs: number): boolean {
     this.checkToken(token);
     const c = this.counters;
     this.recvNs = recvNs;
-    const asked = this.askedEpoch[token]!;
-    if (this.ids[token] === undefined || (asked >= 0 && this.askedOwner[token] !== this.owner[token])) {
-      // Asked for a token the slot no longer holds: whatever the body says, it
-      // is not this occupant's book. Consumed (true), so it is not fetched
-      // again; the current occupant asks afresh if it still needs one.
+    if (this.ids[token] === undefined || this.askedOwner[token] !== this.owner[token]) {
+      // Vacant, or changed hands since its latest request and the occupant
+      // has asked for nothing yet: whatever the body says, it is not this
+      // occupant's book. Consumed (true), so it is not fetched again.
       c[COUNTER.staleDrops]!++;
-      if (asked >= 0) {
-        this.askedEpoch[token] = -1;
-        if (this.ids[token] !== undefined && this.resyncing[token] === 1) this.ask(token);
-      }
-      this.flushRequests();
       return true;
     }
+    const asked = this.askedEpoch[token]!;
     const apply = this.resyncing[token] === 1 && (asked < 0 || asked === this.epoch[token]);
     this.mode = apply ? MODE_SNAPSHOT_APPLY : MODE_SNAPSHOT_CHECK;
     this.parser.snapshotToken = token;
@@ -361,7 +364,7 @@ export class PolymarketCore implements PolymarketSink {
     const held = this.ids[slot];
     if (held !== undefined) throw new RangeError(`PolymarketCore: slot ${slot} already holds token ${held}`);
     this.occupy(slot, tokenId);
-    this.owner[slot]!++;
+    this.changeHands(slot);
     this.openBook(slot);
     this.gate(slot, ResyncReason.Assigned);
     this.awaitingStream[slot] = 1;
@@ -371,9 +374,9 @@ export class PolymarketCore implements PolymarketSink {
   /**
    * The slot gives up its token: frames for the id count as unknown from now
    * on, the book is cleared and stays gated (Resyncing) and empty, kept
-   * changes are dropped, a Resync event (Released) goes out, and the answer
-   * to a snapshot request still in flight is dropped when it lands (counted
-   * in staleDrops). Throws RangeError for a vacant slot.
+   * changes are dropped, a Resync event (Released) goes out, and an open
+   * snapshot request ends (the owner cancels it; see requestSnapshot). Throws
+   * RangeError for a vacant slot.
    */
   release(slot: number, nowNs?: number): void {
     this.checkToken(slot);
@@ -382,7 +385,7 @@ export class PolymarketCore implements PolymarketSink {
     if (held === undefined) throw new RangeError(`PolymarketCore: slot ${slot} holds no token`);
     this.parser.unregisterToken(held);
     this.ids[slot] = undefined;
-    this.owner[slot]!++;
+    this.changeHands(slot);
     this.awaitingStream[slot] = 0;
     this.openBook(slot);
     this.gate(slot, ResyncReason.Released);
@@ -755,6 +758,16 @@ export class PolymarketCore implements PolymarketSink {
 
   private checkToken(token: number): void {
     if (!Number.isInteger(token) || token < 0 || token >= this.n) throw new RangeError(`PolymarketCore: slot ${token} outside [0, ${this.n})`);
+  }
+
+  /**
+   * A new occupant (or none) for the slot: its open snapshot request ends
+   * with the old one, so the next occupant's first ask() is made at once
+   * rather than waiting on an answer its owner has cancelled.
+   */
+  private changeHands(slot: number): void {
+    this.owner[slot]!++;
+    this.askedEpoch[slot] = -1;
   }
 
   /** Puts a token id in a vacant slot and tells the parser; throws before changing anything. */

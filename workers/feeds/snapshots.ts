@@ -1,7 +1,14 @@
-// REST snapshot fetching for feed cores: one request in flight per key,
-// retries with exponential backoff and full jitter, a timeout per request.
-// A core asks (requestSnapshot) from inside frame processing; the fetch runs
-// on the worker's event loop and the body comes back through `deliver`.
+// REST snapshot fetching for feed cores: one request open per key, retries
+// with exponential backoff and full jitter, a timeout per attempt. A core
+// asks (requestSnapshot) from inside frame processing; the fetch runs on the
+// worker's event loop and the body comes back through `deliver`.
+//
+// A request can be cancelled (a Polymarket slot released while its snapshot
+// is still being fetched): its fetch is aborted, its retry timer cleared, and
+// whatever it would have brought is neither recorded nor delivered. Each
+// request is an object of its own and only the one `open` holds for its key
+// may deliver or retry, so an answer racing a cancel (or a newer request for
+// the key) is dropped whatever stage it has reached.
 
 import { COUNTER } from '../counters.js';
 import { native } from '../../engine/native.js';
@@ -17,66 +24,109 @@ export interface SnapshotFetcherOptions {
   onBody?: ((key: number, body: Uint8Array, recvNs: number) => void) | undefined;
 }
 
+/** One request for a key, from request() until delivered, cancelled or stopped. */
+class OpenRequest {
+  /** Pending retry, while backing off. */
+  retry: NodeJS.Timeout | undefined = undefined;
+  /** The attempt in flight. */
+  abort: AbortController | undefined = undefined;
+  /** Its body is in `deliver`: a request for the key made now is a new one. */
+  delivering = false;
+
+  constructor(readonly key: number) {}
+}
+
 export class SnapshotFetcher {
-  private readonly inFlight = new Set<number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly aborts = new Set<AbortController>();
+  private readonly open = new Map<number, OpenRequest>();
   private stopped = false;
 
+  /** `urlOf` is asked at every attempt; undefined means the key has nothing to fetch now, which ends its request. */
   constructor(
-    private readonly urlOf: (key: number) => string,
+    private readonly urlOf: (key: number) => string | undefined,
     private readonly opts: SnapshotFetcherOptions,
   ) {}
 
+  /** Opens a request for the key unless one is open already. */
   request(key: number): void {
-    if (this.stopped || this.inFlight.has(key)) return;
-    this.inFlight.add(key);
-    void this.attempt(key, 0);
+    if (this.stopped) return;
+    const cur = this.open.get(key);
+    // Applying a snapshot can reveal a gap (a snapshot older than the buffered
+    // diffs) and ask for another one: that is a new request, not a retry.
+    if (cur !== undefined && !cur.delivering) return;
+    const r = new OpenRequest(key);
+    this.open.set(key, r);
+    void this.attempt(r, 0);
+  }
+
+  /**
+   * Ends the key's open request, if any: the fetch in flight is aborted, no
+   * retry follows, and nothing it brings is recorded or delivered. The next
+   * request(key) starts afresh.
+   */
+  cancel(key: number): void {
+    const r = this.open.get(key);
+    if (r === undefined) return;
+    this.open.delete(key);
+    SnapshotFetcher.end(r);
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    for (const a of this.aborts) a.abort();
-    this.timers.clear();
-    this.aborts.clear();
+    for (const r of this.open.values()) SnapshotFetcher.end(r);
+    this.open.clear();
   }
 
-  private async attempt(key: number, n: number): Promise<void> {
-    if (this.stopped) return;
+  private static end(r: OpenRequest): void {
+    clearTimeout(r.retry);
+    r.retry = undefined;
+    r.abort?.abort();
+  }
+
+  private isOpen(r: OpenRequest): boolean {
+    return this.open.get(r.key) === r;
+  }
+
+  private async attempt(r: OpenRequest, n: number): Promise<void> {
+    r.retry = undefined;
+    const url = this.urlOf(r.key);
+    if (url === undefined) {
+      this.open.delete(r.key);
+      return;
+    }
     const abort = new AbortController();
-    this.aborts.add(abort);
+    r.abort = abort;
     const timer = setTimeout(() => abort.abort(), this.opts.timeoutMs ?? 5_000);
     let body: Uint8Array | undefined;
     let recvNs = 0;
     try {
-      const res = await fetch(this.urlOf(key), { signal: abort.signal });
+      const res = await fetch(url, { signal: abort.signal });
       const bytes = new Uint8Array(await res.arrayBuffer());
       recvNs = Number(native.nowNs());
       if (res.ok) body = bytes;
-      else this.opts.counters[COUNTER.restErrors]!++;
     } catch {
-      if (!this.stopped) this.opts.counters[COUNTER.restErrors]!++;
+      // Refused, reset or timed out: retried below. Aborted by cancel() or stop(): dropped below.
     } finally {
       clearTimeout(timer);
-      this.aborts.delete(abort);
+      r.abort = undefined;
     }
-    if (this.stopped) return;
-    if (body !== undefined) {
-      // Out of flight before delivery: applying the snapshot can reveal a gap
-      // (a snapshot older than the buffered diffs) and ask for another one.
-      this.inFlight.delete(key);
-      this.opts.onBody?.(key, body, recvNs);
-      if (this.opts.deliver(key, body, recvNs)) return;
-      if (this.inFlight.has(key)) return;
-      this.inFlight.add(key);
+    // Cancelled or stopped meanwhile: not an error, and nothing to hand over.
+    if (!this.isOpen(r)) return;
+    if (body === undefined) {
+      this.opts.counters[COUNTER.restErrors]!++;
+    } else {
+      r.delivering = true;
+      this.opts.onBody?.(r.key, body, recvNs);
+      const accepted = this.opts.deliver(r.key, body, recvNs);
+      r.delivering = false;
+      // Cancelled, or superseded by a request made while delivering.
+      if (!this.isOpen(r)) return;
+      if (accepted) {
+        this.open.delete(r.key);
+        return;
+      }
     }
     const base = this.opts.backoffBaseMs ?? 200;
     const cap = Math.min(this.opts.backoffMaxMs ?? 5_000, base * 2 ** Math.min(n, 16));
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      void this.attempt(key, n + 1);
-    }, Math.floor(Math.random() * cap));
-    this.timers.add(t);
+    r.retry = setTimeout(() => void this.attempt(r, n + 1), Math.floor(Math.random() * cap));
   }
 }
