@@ -184,8 +184,8 @@ export const METRICS = [
     type: 'counter',
     unit: 'lookups',
     labels: ['result'],
-    help: 'Gamma slug lookups: found, not_listed (404), error (transport, HTTP status or invalid market).',
-    formula: 'MarketRoller.counts found / notListed / errors',
+    help: 'Market lookups (Gamma by slug, then CLOB /clob-markets), one result each: found (offered), not_listed (Gamma 404, retried), closed (closed, archived, no order book, or stopped accepting orders: never offered), not_accepting (not yet accepting orders before its window: retried), error (transport, HTTP status or invalid market on Gamma or /clob-markets: retried).',
+    formula: 'MarketRoller.counts found / notListed / closed / notAccepting / errors',
   },
   {
     name: 'polyedge_fills_total',

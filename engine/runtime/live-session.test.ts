@@ -87,7 +87,7 @@ test('--feeds live: discovers the windows of the real clock on Gamma, runs all f
     const wins = (source: string) => sample(metrics, 'polyedge_fusion_wins_total', { source }) ?? 0;
     assert.ok(wins('rtds-chainlink') + wins('rtds-binance') + wins('binance-futures') > 0, 'reference prices flow');
     assert.ok((sample(metrics, 'polyedge_feed_frames_total', { source: 'binance' }) ?? 0) > 0, 'the futures feed delivers frames');
-    assert.doesNotMatch(stderr, /discovery: .*(HTTP|gamma:)/, 'no discovery errors');
+    assert.doesNotMatch(stderr, /discovery: .*(HTTP|gamma:|clob-markets:)/, 'no discovery errors');
 
     child.kill('SIGINT');
     assert.equal(await exited, 0, stderr);

@@ -78,6 +78,8 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_discovery_lookups_total', { result: 'found' }, () => roller.counts.found);
     r.register('polyedge_discovery_lookups_total', { result: 'not_listed' }, () => roller.counts.notListed);
     r.register('polyedge_discovery_lookups_total', { result: 'error' }, () => roller.counts.errors);
+    r.register('polyedge_discovery_lookups_total', { result: 'closed' }, () => roller.counts.closed);
+    r.register('polyedge_discovery_lookups_total', { result: 'not_accepting' }, () => roller.counts.notAccepting);
   }
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

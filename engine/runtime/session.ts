@@ -173,6 +173,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   engine.start();
   const roller = new MarketRoller({
     gammaUrl,
+    clobRestUrl: endpoints.polymarket?.restUrl ?? cfg.venue.clob_url,
     series: cfg.markets.series,
     lookahead: cfg.markets.lookahead_windows,
     pollMs: cfg.markets.discovery_poll_ms,

@@ -27,14 +27,18 @@ export const STEP_MS = 1_000;
  * are synthetic, so this is a stated assumption, not a measurement.
  */
 export const SESSION_SIGMA = 0.45;
-/** Taker fee parameters of the synthetic markets (protocols §7.8 formula); assumed, not read from a venue. */
+/**
+ * Taker fee parameters of the synthetic markets (protocols §7.8 formula);
+ * assumed, not read from a venue. The simulator's /clob-markets serves them,
+ * and the engine takes them from there as it does live.
+ */
 export const SESSION_FEE_RATE = 0.25;
 export const SESSION_FEE_EXPONENT = 2;
 
 export interface SessionMarket {
   /** What the simulator's market channel streams. */
   spec: PmMarketSpec;
-  /** What the simulator's Gamma lookup answers for its slug: the engine finds the market there, as live. */
+  /** What the simulator's Gamma and /clob-markets lookups answer: the engine finds the market and its fees there, as live. */
   listing: GammaListing;
   /** The market as the engine will know it once discovered. */
   descriptor: MarketDescriptor;
@@ -139,6 +143,7 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
         endMs: end,
         description: 'Synthetic market of the polyedge offline session: "Up" if the Chainlink BTC/USD price at the end of the window is greater than or equal to the price at its beginning, else "Down".',
         resolutionSource: 'https://data.chain.link/streams/btc-usd',
+        fee: { rate: SESSION_FEE_RATE, exponent: SESSION_FEE_EXPONENT },
       },
       descriptor,
       upWins: close >= open,

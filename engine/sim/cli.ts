@@ -7,7 +7,8 @@ import { VenueSimulator, VenueSimError, type SimEndpoints, type VenueSimulatorOp
 
 export const SIM_USAGE = `Usage: polyedge sim [options]
 
-Serves simulated Polymarket CLOB (WS /ws/market + GET /book), RTDS, Binance
+Serves simulated Polymarket CLOB (WS /ws/market + GET /book, /clob-markets/{id},
+and Gamma's /markets/slug/{slug}), RTDS, Binance
 USD-M (streams + GET /fapi/v1/depth) and Deribit (DVOL) on 127.0.0.1 until
 interrupted (Ctrl-C / SIGTERM).
 
@@ -116,6 +117,7 @@ export function describeEndpoints(urls: SimEndpoints, sim: VenueSimulator): stri
   if (urls.polymarket) {
     lines.push(`polymarket  ws    ${urls.polymarket.wsUrl}`);
     lines.push(`            rest  ${urls.polymarket.restUrl}/book?token_id=<token>`);
+    lines.push(`            rest  ${urls.polymarket.restUrl}/clob-markets/<conditionId>`);
     for (const m of sim.polymarketMarkets()) lines.push(`            market ${m.conditionId} YES=${m.yesTokenId} NO=${m.noTokenId}`);
   }
   if (urls.binance) {

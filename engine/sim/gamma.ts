@@ -1,11 +1,16 @@
-// The Gamma market lookup the engine's discovery uses (`GET /markets/slug/{slug}`,
-// protocols §5.1–5.3), served by the simulator's Polymarket port for the
-// markets it was told to list. The object carries the fields §5.2 names, with
-// the quirks the real one has: outcomes and clobTokenIds are JSON-encoded
-// strings, dates ISO-8601. Token ids and tick come from the book model, so a
-// market found here is exactly the one the market channel streams.
+// The market lookups the engine's discovery uses, served by the simulator's
+// Polymarket port for the markets it was told to list: Gamma's
+// `GET /markets/slug/{slug}` (protocols §5.1–5.3) and the CLOB's compact
+// `GET /clob-markets/{conditionId}` (§6.1, §7.8). The Gamma object carries the
+// fields §5.2 names, with the quirks the real one has: outcomes and
+// clobTokenIds are JSON-encoded strings, dates ISO-8601. Token ids and tick
+// come from the book model, so a market found here is exactly the one the
+// market channel streams; the fee schedule comes from the listing.
 
 import type { PmMarketState } from './scenario.js';
+
+/** Minimum order size in shares, as on the book snapshots (`min_order_size`). */
+const MIN_ORDER_SHARES = 5;
 
 /** A market the simulator lists on Gamma, matched to a model market by conditionId. */
 export interface GammaListing {
@@ -18,6 +23,12 @@ export interface GammaListing {
   readonly endMs: number;
   readonly description?: string;
   readonly resolutionSource?: string;
+  /** Taker fee schedule (`fd` on /clob-markets: shares × rate × (p·(1−p))^exponent). Absent: the market charges no fee. */
+  readonly fee?: { readonly rate: number; readonly exponent: number };
+  /** Gamma `closed` (default false). */
+  readonly closed?: boolean;
+  /** Gamma `acceptingOrders` and CLOB `ao` (default true). */
+  readonly acceptingOrders?: boolean;
 }
 
 /** The Gamma market object of `listing`; `m` is its model market (milli-price tick). */
@@ -36,15 +47,36 @@ export function gammaMarketObject(listing: GammaListing, m: PmMarketState, id: n
     version: 'v1',
     negRisk: false,
     enableOrderBook: true,
-    acceptingOrders: true,
+    acceptingOrders: listing.acceptingOrders ?? true,
     active: true,
-    closed: false,
+    closed: listing.closed ?? false,
     archived: false,
     orderPriceMinTickSize: m.tick / 1000,
-    orderMinSize: 5,
+    orderMinSize: MIN_ORDER_SHARES,
     startDate: new Date(listing.startMs - 86_400_000).toISOString(),
     eventStartTime: new Date(listing.startMs).toISOString(),
     endDate: new Date(listing.endMs).toISOString(),
-    feesEnabled: true,
+    feesEnabled: listing.fee !== undefined && listing.fee.rate > 0,
+  };
+}
+
+/** The compact `/clob-markets` object of `listing`; `m` is its model market, whose current tick it gives. */
+export function clobMarketObject(listing: GammaListing, m: PmMarketState): Record<string, unknown> {
+  const fee = listing.fee;
+  // mbf/tbf are the V1 base fees in bps, which live fee-charging markets show as 1000 (Gamma makerBaseFee/takerBaseFee); V2 fees are `fd`.
+  const baseFee = fee !== undefined && fee.rate > 0 ? 1000 : 0;
+  return {
+    c: m.conditionId,
+    t: [
+      { t: m.yesTokenId, o: listing.outcomes[0] },
+      { t: m.noTokenId, o: listing.outcomes[1] },
+    ],
+    mts: m.tick / 1000,
+    nr: false,
+    ...(fee !== undefined ? { fd: { r: fee.rate, e: fee.exponent, to: true } } : {}),
+    mbf: baseFee,
+    tbf: baseFee,
+    ao: listing.acceptingOrders ?? true,
+    mos: MIN_ORDER_SHARES,
   };
 }

@@ -8,7 +8,7 @@ import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection, VenueFaultHook } from './connection.js';
 import type { FaultKind, FaultOptions, Parsed } from './faults.js';
 import { readJsonBody, sendJson } from './http.js';
-import { gammaMarketObject, type GammaListing } from './gamma.js';
+import { clobMarketObject, gammaMarketObject, type GammaListing } from './gamma.js';
 
 export interface PolymarketOptions {
   /** Number of generated markets, or explicit markets (ids, start price, price path). Default 2. */
@@ -19,7 +19,7 @@ export interface PolymarketOptions {
   readonly levels?: number;
   /** Probability of a trade per market per step. Default 0.25. */
   readonly tradeProbability?: number;
-  /** Markets listed on the Gamma lookup `GET /markets/slug/{slug}` (by conditionId of a model market). Default none. */
+  /** Markets listed on the Gamma lookup `GET /markets/slug/{slug}` and the CLOB's `GET /clob-markets/{conditionId}` (by conditionId of a model market). Default none. */
   readonly gamma?: readonly GammaListing[];
 }
 
@@ -179,16 +179,27 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       sendJson(res, guard, 200, book);
     });
     const bySlug = new Map<string, { listing: GammaListing; market: number }>();
+    const byCondition = new Map<string, { listing: GammaListing; market: number }>();
     for (const listing of opts.gamma ?? []) {
       const market = this.model.markets.findIndex((m) => m.conditionId === listing.conditionId);
       if (market < 0) throw new RangeError(`gamma listing ${listing.slug}: no market with conditionId ${listing.conditionId}`);
-      if (bySlug.has(listing.slug)) throw new RangeError(`gamma listing ${listing.slug} is listed twice`);
+      if (bySlug.has(listing.slug) || byCondition.has(listing.conditionId)) throw new RangeError(`gamma listing ${listing.slug} is listed twice`);
+      const fee = listing.fee;
+      if (fee && !(fee.rate >= 0 && fee.rate < 1 && Number.isFinite(fee.exponent) && fee.exponent > 0)) {
+        throw new RangeError(`gamma listing ${listing.slug}: fee rate must be in [0, 1) and exponent > 0, got ${fee.rate} / ${fee.exponent}`);
+      }
       bySlug.set(listing.slug, { listing, market });
+      byCondition.set(listing.conditionId, { listing, market });
     }
     this.httpGet('/markets/slug/:slug', (res, req, guard) => {
       const hit = bySlug.get(req.getParameter(0) ?? '');
       if (!hit) return sendJson(res, guard, 404, { type: 'not found error', error: 'market not found' });
       sendJson(res, guard, 200, gammaMarketObject(hit.listing, this.model.markets[hit.market]!, 100_000 + hit.market));
+    });
+    this.httpGet('/clob-markets/:conditionId', (res, req, guard) => {
+      const hit = byCondition.get(req.getParameter(0) ?? '');
+      if (!hit) return sendJson(res, guard, 404, { error: 'market not found' });
+      sendJson(res, guard, 200, clobMarketObject(hit.listing, this.model.markets[hit.market]!));
     });
     this.httpPost('/books', (res, _req, guard) => {
       readJsonBody(res, guard, 64 << 10, (body) => {
