@@ -102,6 +102,13 @@ export declare class RelaySender {
  */
 export declare function bindPacketScratch(fields: Float64Array, packet: Uint8Array): void
 
+/**
+ * Where a view's first byte sits within its 64-byte cache line (its address
+ * mod 64). Shared buffers come from malloc, which aligns to 16 only: a ring
+ * uses this once at creation to start its slots on a line boundary.
+ */
+export declare function cacheLineOffset(view: Uint8Array): number
+
 /** CPUs the calling thread may run on. */
 export declare function currentThreadAffinity(): Array<number>
 
@@ -199,6 +206,12 @@ export interface RelayReceiverOptions {
   rcvbufBytes?: number
   /** Event `source` id written into every record. Default 0. */
   source?: number
+  /**
+   * Sender IP addresses accepted; datagrams from any other source are
+   * dropped (stats slot 13, foreign). Empty or absent accepts every
+   * sender, which only a loopback `bind` may do.
+   */
+  allow?: Array<string>
 }
 
 export interface SignedDigest {

@@ -2,9 +2,12 @@
 // that feed workers publish through a Ring to the main thread. Every byte
 // offset is named here and nowhere else.
 //
-//  byte 0         8         16        24        32        40        48 49 50  52        56        60      64
-//       | recvNs  | exchTsMs| seq     | size    | aux0    | aux1    |k |f |src| token   | price   | price2 |
-//         f64       f64       f64       f64       f64       f64      u8 u8 u16  i32       i32       i32
+//  byte 0         8         16        24        32        40        48 49 50 51 52        56        60      64
+//       | recvNs  | exchTsMs| seq     | size    | aux0    | aux1    |k |f |s |r | token   | price   | price2 |
+//         f64       f64       f64       f64       f64       f64      u8 u8 u8 u8  i32       i32       i32
+//
+// r (byte 51) belongs to the ring: its per-slot publication stamp
+// (workers/ring.ts). Record writers never touch it; s is the source index.
 //
 // 64 bytes is one cache line, so a record never straddles two lines and the
 // consumer pulls exactly one line per event. Float64 fields come first so
@@ -26,7 +29,6 @@ export const EVENT_BYTES = 64;
 // Strides: how many elements of each view one record spans.
 export const EVENT_F64_STRIDE = EVENT_BYTES / 8;
 export const EVENT_I32_STRIDE = EVENT_BYTES / 4;
-export const EVENT_U16_STRIDE = EVENT_BYTES / 2;
 export const EVENT_U8_STRIDE = EVENT_BYTES;
 
 // Field positions inside one record, in elements of the view that reads them
@@ -39,7 +41,11 @@ export const F64_AUX0 = 4; // byte 32
 export const F64_AUX1 = 5; // byte 40
 export const U8_KIND = 48; // byte 48
 export const U8_FLAGS = 49; // byte 49
-export const U16_SOURCE = 25; // byte 50
+export const U8_SOURCE = 50; // byte 50
+/** The ring's stamp byte in an event record (see workers/ring.ts). */
+export const EVENT_STAMP_BYTE = 51;
+/** Source indices fit the one byte the record gives them. */
+export const MAX_SOURCES = 256;
 export const I32_TOKEN = 13; // byte 52
 export const I32_PRICE = 14; // byte 56
 export const I32_PRICE2 = 15; // byte 60
@@ -149,7 +155,6 @@ export function newEventRecord(): EventRecord {
 export class EventViews {
   readonly f64: Float64Array;
   readonly i32: Int32Array;
-  readonly u16: Uint16Array;
   readonly u8: Uint8Array;
   readonly records: number;
 
@@ -163,7 +168,6 @@ export class EventViews {
     this.records = records;
     this.f64 = new Float64Array(buffer, byteOffset, records * EVENT_F64_STRIDE);
     this.i32 = new Int32Array(buffer, byteOffset, records * EVENT_I32_STRIDE);
-    this.u16 = new Uint16Array(buffer, byteOffset, records * EVENT_U16_STRIDE);
     this.u8 = new Uint8Array(buffer, byteOffset, records * EVENT_U8_STRIDE);
   }
 
@@ -180,7 +184,7 @@ export class EventViews {
     this.f64[f + F64_AUX1] = e.aux1;
     this.u8[b + U8_KIND] = e.kind;
     this.u8[b + U8_FLAGS] = e.flags;
-    this.u16[slot * EVENT_U16_STRIDE + U16_SOURCE] = e.source;
+    this.u8[b + U8_SOURCE] = e.source;
     this.i32[i + I32_TOKEN] = e.token;
     this.i32[i + I32_PRICE] = e.price;
     this.i32[i + I32_PRICE2] = e.price2;
@@ -199,7 +203,7 @@ export class EventViews {
     out.aux1 = this.f64[f + F64_AUX1]!;
     out.kind = this.u8[b + U8_KIND]!;
     out.flags = this.u8[b + U8_FLAGS]!;
-    out.source = this.u16[slot * EVENT_U16_STRIDE + U16_SOURCE]!;
+    out.source = this.u8[b + U8_SOURCE]!;
     out.token = this.i32[i + I32_TOKEN]!;
     out.price = this.i32[i + I32_PRICE]!;
     out.price2 = this.i32[i + I32_PRICE2]!;

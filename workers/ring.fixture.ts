@@ -28,7 +28,7 @@ export function fillTestEvent(seed: number, seq: number, e: EventRecord): void {
   const c = hash32(seed + 1, seq);
   e.kind = 1 + (a % 12);
   e.flags = (a >>> 8) & 7;
-  e.source = (a >>> 11) & 0xffff;
+  e.source = (a >>> 11) & 0xff;
   e.token = b | 0;
   e.recvNs = seq * 1000 + (c & 1023);
   e.exchTsMs = 1_700_000_000_000 + seq;

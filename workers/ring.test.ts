@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
-import { EventViews, newEventRecord, type EventRecord } from './event-layout.js';
+import { EVENT_STAMP_BYTE, EventViews, newEventRecord, type EventRecord } from './event-layout.js';
 import { fillTestEvent, type RingFixtureData, type RingFixtureMessage } from './ring.fixture.js';
 import { Prng } from './prng.js';
 import { Ring, type RingConsumer } from './ring.js';
+import { native } from '../engine/native.js';
 
 const TWO32 = 4294967296;
 
@@ -100,8 +101,11 @@ test('invalid construction gives clear errors', () => {
   assert.throws(() => Ring.create({ capacity: 8, fullPolicy: 'wait' as 'block' }), /fullPolicy must be 'block' or 'drop'/);
   assert.throws(() => Ring.create({ capacity: 8, fullPolicy: 'drop', firstSequence: -1 }), /firstSequence/);
   assert.throws(() => Ring.attach(new ArrayBuffer(1024) as unknown as SharedArrayBuffer), /expected a SharedArrayBuffer/);
-  assert.throws(() => Ring.attach(new SharedArrayBuffer(16)), /smaller than the 512 B header/);
-  assert.throws(() => Ring.attach(new SharedArrayBuffer(1024)), /bad magic/);
+  assert.throws(() => Ring.attach(new SharedArrayBuffer(16)), /smaller than the 576 B header/);
+  assert.throws(() => Ring.attach(new SharedArrayBuffer(1024)), /bad header offset/);
+  const noMagic = new SharedArrayBuffer(1024);
+  new Int32Array(noMagic)[0] = 64;
+  assert.throws(() => Ring.attach(noMagic), /bad magic/);
   const ring = Ring.create({ capacity: 8, fullPolicy: 'block' });
   const bigger = new SharedArrayBuffer(ring.sab.byteLength + 64);
   new Uint8Array(bigger).set(new Uint8Array(ring.sab));
@@ -208,6 +212,139 @@ test('block policy: tryClaim grants only free slots; a full ring grants 0', () =
   c.release(2);
   assert.equal(p.backlog(), 2);
   assert.equal(p.tryClaim(4), 2);
+});
+
+test('publication is by runs: written but unpublished records stay invisible, record writers never touch the stamp', () => {
+  const ring = Ring.create({ capacity: 8, fullPolicy: 'block' });
+  assert.equal(ring.stampByte, EVENT_STAMP_BYTE);
+  const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+  const p = ring.producer();
+  const c = ring.consumer({ wait: 'spin' });
+  const e = newEventRecord();
+  fillTestEvent(7, 0, e);
+  Object.assign(e, { kind: 255, flags: 255, source: 255, token: -1, price: -1, price2: -1 });
+  const stampOf = (slot: number) => ring.bytes[ring.dataByteOffset + slot * ring.recordBytes + EVENT_STAMP_BYTE];
+  assert.equal(p.claim(2), 2);
+  views.write(p.slot(0), e);
+  views.write(p.slot(1), e);
+  assert.equal(c.available(), 0, 'claimed and written is not published');
+  assert.equal(stampOf(0), 0, 'a full record write leaves the stamp byte alone');
+  p.publish(1);
+  assert.equal(c.available(), 1);
+  assert.equal(stampOf(0), (1 << 1) | 0, 'a run of one on lap 0');
+  assert.equal(stampOf(1), 0);
+  assert.equal(p.claim(5), 5);
+  p.publish();
+  assert.deepEqual([1, 2, 3, 4, 5].map(stampOf), [(5 << 1) | 0, 0, 0, 0, 0], 'one stamp for the run, at its first slot');
+  assert.equal(c.available(), 6);
+  c.release(6);
+  assert.equal(p.claim(4), 4);
+  p.publish();
+  assert.deepEqual([6, 7, 0, 1].map(stampOf), [(4 << 1) | 0, 0, 0, 0], 'a run may wrap: its stamp carries its first sequence\'s lap');
+  assert.equal(c.available(), 4);
+  c.release(4);
+  assert.equal(p.claim(1), 1);
+  p.publish();
+  assert.equal(stampOf(2), (1 << 1) | 1, 'lap 1');
+  assert.equal(c.available(), 1);
+});
+
+test('runs longer than one stamp holds are split; random batches over many laps arrive once and in order', () => {
+  const ring = Ring.create({ capacity: 512, fullPolicy: 'block' });
+  const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+  const p = ring.producer();
+  const c = ring.consumer({ wait: 'spin' });
+  const v = new Verifier(5, views);
+  const rnd = new Prng(5);
+  const e = newEventRecord();
+  let next = 0;
+  while (next < 512 * 300) {
+    const n = p.tryClaim(1 + rnd.int(512));
+    for (let i = 0; i < n; i++) {
+      fillTestEvent(5, next + i, e);
+      views.write(p.slot(i), e);
+    }
+    p.publish();
+    next += n;
+    // The consumer sees every published record at once, however the runs were cut.
+    assert.equal(c.available(), next - c.sequence);
+    const k = rnd.int(c.available() + 1);
+    for (let i = 0; i < k; i++) v.check(c.slot(i));
+    c.release(k);
+  }
+  c.drain((slot) => v.check(slot));
+  assert.equal(v.received, next);
+});
+
+test('a consumer that stops inside a run hands the rest of it to the next consumer', () => {
+  const ring = Ring.create({ capacity: 16, fullPolicy: 'block' });
+  const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+  const p = ring.producer();
+  p.claim(10);
+  for (let i = 0; i < 10; i++) views.f64[p.slot(i) * 8 + 2] = 100 + i;
+  p.publish();
+  const first = ring.consumer({ wait: 'spin' });
+  assert.equal(first.available(), 10);
+  first.release(4);
+  first.detach();
+  const second = Ring.attach(ring.sab).consumer({ wait: 'spin' });
+  assert.equal(second.available(), 6);
+  const got: number[] = [];
+  second.drain((slot) => got.push(views.seq(slot)));
+  assert.deepEqual(got, [104, 105, 106, 107, 108, 109]);
+});
+
+test('stamps tell a lap from the one before and never look like a zeroed slot, from any first sequence', () => {
+  for (let lap = 0; lap < 300; lap++) {
+    for (const offset of [0, 1, 3]) {
+      const ring = Ring.create({ capacity: 4, fullPolicy: 'block', firstSequence: lap * 4 + offset });
+      assert.equal(ring.consumer().available(), 0, `fresh ring at lap ${lap} + ${offset} shows nothing`);
+    }
+  }
+  // Capacity 2: one record per slot per lap, so every lap's stamp is checked against the previous lap's.
+  const ring = Ring.create({ capacity: 2, fullPolicy: 'block' });
+  const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+  const p = ring.producer();
+  const c = ring.consumer({ wait: 'spin' });
+  for (let seq = 0; seq < 2 * 1000; seq++) {
+    p.claim(1);
+    views.f64[p.slot(0) * 8 + 2] = seq;
+    p.publish();
+    assert.equal(c.available(), 1, `seq ${seq}: exactly one record ready`);
+    assert.equal(views.seq(c.slot(0)), seq);
+    c.release(1);
+    assert.equal(c.available(), 0, `seq ${seq}: the slot's previous lap does not show`);
+  }
+});
+
+test('slots start on a cache line of the memory, whatever the buffer\'s alignment', () => {
+  const offsets = new Set<number>();
+  for (let i = 0; i < 64; i++) {
+    const capacity = 2 ** (1 + (i % 16));
+    const ring = Ring.create({ capacity, fullPolicy: 'block' });
+    offsets.add(native.cacheLineOffset(new Uint8Array(ring.sab, 0, 1)));
+    assert.equal(native.cacheLineOffset(new Uint8Array(ring.sab, ring.dataByteOffset, 1)), 0, `capacity ${capacity}`);
+    assert.equal(native.cacheLineOffset(new Uint8Array(ring.header.buffer, ring.header.byteOffset, 1)), 0);
+    // Another thread's attach finds the same layout from word 0.
+    assert.equal(Ring.attach(ring.sab).dataByteOffset, ring.dataByteOffset);
+  }
+  // The buffers themselves were not all on a line: the test saw the padding at work.
+  assert.ok([...offsets].some((o) => o !== 0), `buffer line offsets seen: ${[...offsets].join(', ')}`);
+});
+
+test('the stamp byte must lie inside the record, and attach checks it', () => {
+  assert.throws(() => Ring.create({ capacity: 8, recordBytes: 8, fullPolicy: 'block' }), /stampByte must be a byte of the 8 B record, got 51/);
+  assert.throws(() => Ring.create({ capacity: 8, recordBytes: 8, stampByte: -1, fullPolicy: 'block' }), /stampByte/);
+  const small = Ring.create({ capacity: 8, recordBytes: 8, stampByte: 7, fullPolicy: 'block' });
+  const p = small.producer();
+  p.claim(1);
+  p.publish();
+  assert.equal(small.consumer().available(), 1);
+  const bad = new SharedArrayBuffer(small.sab.byteLength);
+  new Uint8Array(bad).set(new Uint8Array(small.sab));
+  const words = new Int32Array(bad);
+  words[words[0]! / 4 + 7] = 8;
+  assert.throws(() => Ring.attach(bad), /stamp byte 8 is outside the 8 B record/);
 });
 
 test('sequences stay exact across the 32-bit carry of the shared index words', () => {

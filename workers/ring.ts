@@ -10,9 +10,11 @@
 //   flag; the consumer owns the read sequence. Nobody writes the other
 //   side's words (the parked flags below are the one, rare, exception).
 // - Sequences only grow. Each side keeps its own as a JS number (exact to
-//   2^53, 14 years at 20 M records/s) and publishes its low 32 bits with
-//   Atomics.store into one Int32 word. The other side rebuilds the full value
-//   from its own, since the two are never more than `capacity` apart. The
+//   2^53, 14 years at 20 M records/s) and stores its low 32 bits into one
+//   Int32 word (the consumer with Atomics.store: it is the producer's
+//   free-space signal; the producer plainly, see below). The other side
+//   rebuilds the full value from its own, since the two are never more than
+//   `capacity` apart. The
 //   high word changes every 2^32 records, under an epoch, and exists so a
 //   role attached later (or stats()) can read the full value.
 // - Capacity is a power of two (slot = sequence & mask) between 2 and 2^30,
@@ -20,11 +22,33 @@
 //   in the SAB after the header. The header carries capacity, record size,
 //   policy, sequences and counters, so Ring.attach(sab) on another thread
 //   needs nothing else.
-// - Publication: the producer writes slot contents with plain typed-array
-//   stores, then Atomics.store(write). Consumption: Atomics.load(write), then
-//   plain reads, then Atomics.store(read) to give the slots back. Atomics are
-//   sequentially consistent, so the load that sees a write index
-//   happens-after every slot store before it (ECMAScript memory model).
+// - Publication is in the slots themselves. Each slot has one stamp byte
+//   that only the ring writes (byte `stampByte` of the record;
+//   EVENT_STAMP_BYTE for event records). publish(n) cuts the n records into
+//   runs of at most 127; for each run the producer, after the records' plain
+//   stores, plain-stores 0 into the stamps of all but the run's first slot,
+//   then Atomics.store()s the first slot's stamp:
+//
+//       stamp = run length << 1 | (lap & 1),   lap = sequence >>> log2(capacity)
+//
+//   The consumer Atomics.load()s the stamp at the sequence it expects next;
+//   when it is non-zero and carries that sequence's lap parity, the whole
+//   run is published, and plain reads of any of its slots see every store
+//   before the stamp (Atomics are sequentially consistent, ECMAScript memory
+//   model). The next run starts right after it. The consumer gives slots
+//   back with Atomics.store(read).
+//   Why the parity is enough: every slot is rewritten once per lap, so the
+//   slot at an expected run start holds this lap's stamp, or last lap's
+//   (other parity), or 0 (it was inside a run, or never written).
+//   Why in the slots: a consumer waiting for one record spins on the line the
+//   producer writes, so the hop moves one cache line; a separate write index
+//   moved the index line and then the slot line, one after the other
+//   (bench/ring.ts shows both against a one-word floor). Why runs: one
+//   sequentially consistent store (an xchg on x86, ~8 ns) per record cost a
+//   quarter of the flood throughput; per run of 127 it is noise.
+// - The write index is still kept in the header, stored plainly after each
+//   publish: monitoring (stats()) and a later producer (after detach()) read
+//   it; no consumer waits on it.
 // - Full policy, fixed at construction: `block` waits (spin, then
 //   Atomics.wait) until the consumer frees space; `drop` discards the newest
 //   records that do not fit and adds them to a shared drop counter. Dropping
@@ -38,26 +62,36 @@
 // word (a plain load that hits cache: the word is almost never written) and
 // only when it reads 1 swaps it to 0 and calls Atomics.notify. Both steps are
 // sequentially consistent, so either the sleeper's re-check sees the new
-// index or the waker sees the flag (Dekker). Sleeping on the parked word
-// rather than on the write index lets close() wake a parked consumer without
-// publishing anything.
+// stamp (or index) or the waker sees the flag (Dekker). Sleeping on a parked
+// word of its own lets close() wake a parked consumer without publishing
+// anything.
 //
 // Header, Int32 words; each writer has its own 128-byte block (two cache
 // lines, as adjacent-line prefetch moves lines in pairs):
 //
-//   byte   0 | magic version capacity recordBytes policy producerRole consumerRole
-//   byte 128 | writeLo writeHi writeEpoch dropsLo dropsHi dropsEpoch closed     (producer)
-//   byte 256 | readLo readHi readEpoch                                          (consumer)
-//   byte 384 | consumerParked ... producerParked                                (rarely written)
-//   byte 512 | slot 0 | slot 1 | ... | slot capacity-1
+//   buffer byte 0 | headerAt (Int32), then padding up to the header
+//
+//   header byte   0 | magic version capacity recordBytes policy producerRole consumerRole stampByte
+//   header byte 128 | writeLo writeHi writeEpoch dropsLo dropsHi dropsEpoch            (producer)
+//   header byte 256 | readLo readHi readEpoch readReady                                (consumer)
+//   header byte 384 | consumerParked ... closed ... producerParked                     (rarely written)
+//   header byte 512 | slot 0 | slot 1 | ... | slot capacity-1
+//
+// The header starts on a cache-line boundary of the machine's memory, not
+// just of the buffer (workers/line-aligned.ts says why and how): otherwise a
+// 64-byte record straddles two lines and every hop pays a second transfer.
+//
+// `closed` sits with the parked words, away from the write index: a spinning
+// consumer checks it every turn and must not pull the producer's hot line.
 
-import { EVENT_BYTES } from './event-layout.js';
+import { EVENT_BYTES, EVENT_STAMP_BYTE } from './event-layout.js';
+import { contentOffsetOf, createLineAligned, LEAD_BYTES } from './line-aligned.js';
 
 export type FullPolicy = 'block' | 'drop';
 export type WaitStrategy = 'spin' | 'spin-then-wait' | 'async';
 
 const MAGIC = 0x52494e47; // "RING"
-const VERSION = 1;
+const VERSION = 3;
 
 const H_MAGIC = 0;
 const H_VERSION = 1;
@@ -66,15 +100,20 @@ const H_RECORD_BYTES = 3;
 const H_POLICY = 4;
 const H_PRODUCER_ROLE = 5;
 const H_CONSUMER_ROLE = 6;
+const H_STAMP_BYTE = 7;
 const H_WRITE = 32; // lo, hi, epoch
 const H_DROPS = 35; // lo, hi, epoch
-const H_CLOSED = 38;
 const H_READ = 64; // lo, hi, epoch
 const H_CONSUMER_PARKED = 96;
+const H_CLOSED = 104;
 const H_PRODUCER_PARKED = 112;
+/** The consumer's `ready` count, saved by detach() for the next consumer: it may stop inside a run. */
+const H_READ_READY = 67;
 const LO = 0;
 const HI = 1;
 const EPOCH = 2;
+/** Longest run one stamp publishes: the run length has 7 bits of the stamp byte. */
+const MAX_RUN = 127;
 
 const HEADER_BYTES = 512;
 const TWO32 = 4294967296;
@@ -100,6 +139,8 @@ export interface RingOptions {
   /** Bytes per slot; a power of two in [8, 4096]. Default EVENT_BYTES (64). */
   recordBytes?: number;
   fullPolicy: FullPolicy;
+  /** Byte of each record that the ring owns for its publication stamp. Default EVENT_STAMP_BYTE. */
+  stampByte?: number;
   /** Sequence of the first record (default 0), e.g. to continue a numbering. */
   firstSequence?: number;
 }
@@ -150,18 +191,26 @@ export class Ring {
   readonly mask: number;
   readonly recordBytes: number;
   readonly fullPolicy: FullPolicy;
-  /** Where slot 0 starts in `sab`; slot s is at dataByteOffset + s * recordBytes. */
-  readonly dataByteOffset = HEADER_BYTES;
+  /** Where slot 0 starts in `sab` (a cache-line boundary); slot s is at dataByteOffset + s * recordBytes. */
+  readonly dataByteOffset: number;
+  /** Byte of each record the ring owns (its publication stamp); writers leave it alone. */
+  readonly stampByte: number;
+  /** Byte view of the whole buffer: the stamp of slot s is bytes[stampAt + s * recordBytes]. */
+  readonly bytes: Uint8Array;
+  readonly stampAt: number;
+  /** log2(capacity): sequence >>> lapShift is the lap. */
+  readonly lapShift: number;
 
   /** SAB size for a ring of this shape. */
   static byteLength(capacity: number, recordBytes: number = EVENT_BYTES): number {
-    return HEADER_BYTES + capacity * recordBytes;
+    return LEAD_BYTES + HEADER_BYTES + capacity * recordBytes;
   }
 
   static create(opts: RingOptions): Ring {
     const { capacity, fullPolicy } = opts;
     const recordBytes = opts.recordBytes ?? EVENT_BYTES;
     const first = opts.firstSequence ?? 0;
+    const stampByte = opts.stampByte ?? EVENT_STAMP_BYTE;
     if (!isPow2(capacity) || capacity < 2 || capacity > MAX_CAPACITY) {
       throw new RangeError(`Ring: capacity must be a power of two in [2, 2^30], got ${capacity}`);
     }
@@ -171,14 +220,18 @@ export class Ring {
     if (fullPolicy !== 'block' && fullPolicy !== 'drop') {
       throw new RangeError(`Ring: fullPolicy must be 'block' or 'drop', got ${String(fullPolicy)}`);
     }
+    if (!Number.isInteger(stampByte) || stampByte < 0 || stampByte >= recordBytes) {
+      throw new RangeError(`Ring: stampByte must be a byte of the ${recordBytes} B record, got ${stampByte}`);
+    }
     if (!Number.isSafeInteger(first) || first < 0) {
       throw new RangeError(`Ring: firstSequence must be a safe non-negative integer, got ${first}`);
     }
-    const sab = new SharedArrayBuffer(Ring.byteLength(capacity, recordBytes));
-    const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    const { sab, contentAt } = createLineAligned(HEADER_BYTES + capacity * recordBytes);
+    const h = new Int32Array(sab, contentAt, HEADER_BYTES / 4);
     h[H_CAPACITY] = capacity;
     h[H_RECORD_BYTES] = recordBytes;
     h[H_POLICY] = POLICY_CODE[fullPolicy];
+    h[H_STAMP_BYTE] = stampByte;
     storeCounter(h, H_WRITE, first);
     storeCounter(h, H_READ, first);
     h[H_VERSION] = VERSION;
@@ -194,8 +247,10 @@ export class Ring {
   }
 
   private constructor(sab: SharedArrayBuffer) {
-    if (sab.byteLength < HEADER_BYTES) throw new RangeError(`Ring.attach: buffer of ${sab.byteLength} B is smaller than the ${HEADER_BYTES} B header`);
-    const h = new Int32Array(sab, 0, HEADER_BYTES / 4);
+    if (sab.byteLength < LEAD_BYTES + HEADER_BYTES) throw new RangeError(`Ring.attach: buffer of ${sab.byteLength} B is smaller than the ${LEAD_BYTES + HEADER_BYTES} B header`);
+    const headerAt = contentOffsetOf(sab);
+    if (headerAt === undefined) throw new Error('Ring.attach: buffer is not a ring (bad header offset)');
+    const h = new Int32Array(sab, headerAt, HEADER_BYTES / 4);
     if (Atomics.load(h, H_MAGIC) !== MAGIC) throw new Error('Ring.attach: buffer is not a ring (bad magic)');
     if (h[H_VERSION] !== VERSION) throw new Error(`Ring.attach: ring layout version ${h[H_VERSION]}, this build reads ${VERSION}`);
     const capacity = h[H_CAPACITY]!;
@@ -203,12 +258,19 @@ export class Ring {
     if (!isPow2(capacity) || !isPow2(recordBytes) || sab.byteLength !== Ring.byteLength(capacity, recordBytes)) {
       throw new Error(`Ring.attach: header says ${capacity} x ${recordBytes} B but the buffer is ${sab.byteLength} B`);
     }
+    const stampByte = h[H_STAMP_BYTE]!;
+    if (!(stampByte >= 0 && stampByte < recordBytes)) throw new Error(`Ring.attach: stamp byte ${stampByte} is outside the ${recordBytes} B record`);
     this.sab = sab;
     this.header = h;
+    this.dataByteOffset = headerAt + HEADER_BYTES;
     this.capacity = capacity;
     this.mask = capacity - 1;
     this.recordBytes = recordBytes;
     this.fullPolicy = h[H_POLICY] === POLICY_CODE.drop ? 'drop' : 'block';
+    this.stampByte = stampByte;
+    this.bytes = new Uint8Array(sab);
+    this.stampAt = this.dataByteOffset + stampByte;
+    this.lapShift = Math.log2(capacity);
   }
 
   /** Takes the producer role for the calling thread. */
@@ -254,6 +316,10 @@ function claimRole(h: Int32Array, word: number, role: string): void {
  */
 export class RingProducer {
   private readonly h: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly stampAt: number;
+  private readonly recordBytes: number;
+  private readonly lapShift: number;
   private readonly capacity: number;
   private readonly mask: number;
   private readonly dropping: boolean;
@@ -269,6 +335,10 @@ export class RingProducer {
 
   constructor(ring: Ring, spins: number) {
     this.h = ring.header;
+    this.bytes = ring.bytes;
+    this.stampAt = ring.stampAt;
+    this.recordBytes = ring.recordBytes;
+    this.lapShift = ring.lapShift;
     this.capacity = ring.capacity;
     this.mask = ring.mask;
     this.dropping = ring.fullPolicy === 'drop';
@@ -343,11 +413,24 @@ export class RingProducer {
     if (n > this.claimed || n < 0) throw new RangeError(`RingProducer.publish: ${n} records published but ${this.claimed} claimed`);
     this.claimed = 0;
     if (n === 0) return;
+    // `p & mask` and `p >>> lapShift` both see p mod 2^32, as the stamp rule wants.
+    const bytes = this.bytes;
+    const at = this.stampAt;
+    const rb = this.recordBytes;
+    const mask = this.mask;
+    for (let p = this.writeLo, left = n; left > 0; ) {
+      const run = left < MAX_RUN ? left : MAX_RUN;
+      for (let i = 1; i < run; i++) bytes[at + ((p + i) & mask) * rb] = 0;
+      Atomics.store(bytes, at + (p & mask) * rb, (run << 1) | ((p >>> this.lapShift) & 1));
+      p += run;
+      left -= run;
+    }
     this.writeSeq += n;
     const lo = this.writeLo + n;
     if (lo < TWO32) {
       this.writeLo = lo;
-      Atomics.store(this.h, H_WRITE + LO, lo);
+      // Plain store: only monitors read it, and an Int32 element never tears.
+      this.h[H_WRITE + LO] = lo;
     } else {
       this.writeLo = lo - TWO32;
       storeCounter(this.h, H_WRITE, this.writeSeq);
@@ -413,23 +496,32 @@ export class RingProducer {
 export class RingConsumer {
   readonly wait: WaitStrategy;
   private readonly h: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly stampAt: number;
+  private readonly recordBytes: number;
+  private readonly lapShift: number;
   private readonly mask: number;
   private readonly producerMayPark: boolean;
   private readonly spins: number;
   private readSeq: number;
   /** readSeq mod 2^32. */
   private readLo: number;
-  /** Records known published and not yet released, as of the last available(). */
+  /** Records known published and not yet released: available() resumes its scan after them. */
   private ready = 0;
 
   constructor(ring: Ring, wait: WaitStrategy, spins: number) {
     this.h = ring.header;
+    this.bytes = ring.bytes;
+    this.stampAt = ring.stampAt;
+    this.recordBytes = ring.recordBytes;
+    this.lapShift = ring.lapShift;
     this.mask = ring.mask;
     this.producerMayPark = ring.fullPolicy === 'block';
     this.wait = wait;
     this.spins = spins;
     this.readSeq = loadCounter(this.h, H_READ);
     this.readLo = this.readSeq % TWO32;
+    this.ready = Atomics.load(this.h, H_READ_READY);
   }
 
   /** Sequence of the next record to read (slot(0)). */
@@ -453,11 +545,22 @@ export class RingConsumer {
     return Atomics.load(this.h, H_CLOSED) === 1 && this.available() === 0;
   }
 
-  /** Records ready to read now (one atomic load); never waits. */
+  /**
+   * Records ready to read now; never waits. Reads the run stamps after the
+   * records already known ready, so each run's stamp is loaded once however
+   * often this is called (and an empty ring costs one load).
+   */
   available(): number {
-    const writeLo = Atomics.load(this.h, H_WRITE + LO);
-    this.ready = (writeLo - this.readLo) | 0;
-    return this.ready;
+    const limit = this.mask + 1;
+    let n = this.ready;
+    while (n < limit) {
+      const p = this.readLo + n;
+      const stamp = Atomics.load(this.bytes, this.stampAt + (p & this.mask) * this.recordBytes);
+      if (stamp === 0 || (stamp & 1) !== ((p >>> this.lapShift) & 1)) break;
+      n += stamp >>> 1;
+    }
+    this.ready = n;
+    return n;
   }
 
   /** Slot index of the i-th readable record. */
@@ -542,8 +645,9 @@ export class RingConsumer {
     }
   }
 
-  /** Gives the consumer role back so another thread can take it. */
+  /** Gives the consumer role back so another thread can take it (and the rest of a run it stopped inside). */
   detach(): void {
+    Atomics.store(this.h, H_READ_READY, this.ready);
     Atomics.store(this.h, H_CONSUMER_ROLE, 0);
   }
 

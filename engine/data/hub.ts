@@ -16,7 +16,7 @@ import { native } from '../native.js';
 import { BookReader } from '../../workers/book/reader.js';
 import type { BookSet } from '../../workers/book/layout.js';
 import { readCounters, type CounterName } from '../../workers/counters.js';
-import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
+import { EventKind, EventViews, MAX_SOURCES, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
 import type { Ring, RingConsumer } from '../../workers/ring.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 
@@ -94,6 +94,7 @@ export class MarketDataHub {
 
   /** Registers a ring; returns its source index (stamp it on the feed's events). */
   addSource(spec: HubSourceSpec): number {
+    if (this.sources.length >= MAX_SOURCES) throw new RangeError(`DataHub: an event record names at most ${MAX_SOURCES} sources`);
     const s = new SourceState(this.sources.length, spec);
     this.sources.push(s);
     return s.index;

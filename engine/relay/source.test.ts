@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { EventKind, EventViews, Flag } from '../../workers/event-layout.js';
+import { EventKind, EventViews, Flag, U8_SOURCE } from '../../workers/event-layout.js';
 import { Prng } from '../../workers/prng.js';
 import { encodePacket, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from './packet.js';
 import { until } from './relay-cli.fixture.js';
@@ -69,7 +69,7 @@ test('extended frames arrive intact and in order as ExternalPrice records', asyn
     assert.ok(Number.isInteger(p.latencyNs) && p.recvNs > 0);
   });
   const slot = (consumer.sequence - 1) & source.ring.mask;
-  assert.equal(views.u16[slot * 32 + 25], 9, 'source id');
+  assert.equal(views.u8[slot * 64 + U8_SOURCE], 9, 'source id');
   assert.equal(views.u8[slot * 64 + 49], Flag.LastInMessage);
   const c = source.counters();
   assert.deepEqual([c.packets, c.garbage, c.lost, c.late, c.lastSeq, c.legacy], [N, 0, 0, 0, N, 0]);

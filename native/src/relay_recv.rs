@@ -8,9 +8,12 @@
 //! contract at the top of workers/ring.ts word for word: it claims the
 //! producer role in the header, owns the write sequence, the drop counter
 //! and the closed flag, writes slot contents with plain stores and then
-//! publishes with one sequentially consistent store of the low write word
-//! (the high word only under its epoch, every 2^32 records). The header word
-//! indices below mirror ring.ts and must move with it.
+//! publishes runs of at most 127 records: the stamp bytes of all but a run's
+//! first slot are zeroed, then the first slot's stamp (run length << 1 |
+//! lap parity, lap from the low 32 bits of the sequence) is stored
+//! sequentially consistent. The write word follows as a relaxed store for
+//! monitors (the high word only under its epoch, every 2^32 records). The
+//! header word indices below mirror ring.ts and must move with it.
 //!
 //! Waking. The consumer may park on its parked word with Atomics.wait or
 //! Atomics.waitAsync; V8 implements those with its own wait lists, not a
@@ -22,6 +25,11 @@
 //! costs one event-loop hop, only on an idle-to-busy transition; a spinning
 //! consumer never parks and never pays it.
 //!
+//! Senders. recvmmsg reports each datagram's source address; one not in the
+//! `allow` list is counted (S_FOREIGN) and dropped before it is decoded. An
+//! empty list accepts every sender and is refused unless the socket is bound
+//! to a loopback address (engine/relay/allow.ts states the same rule).
+//!
 //! Event record (workers/event-layout.ts, EventKind.ExternalPrice):
 //!   recvNs   CLOCK_MONOTONIC ns when recvmmsg returned the batch
 //!   exchTsMs venue event time, Unix ms (extended frames; NaN for legacy)
@@ -30,14 +38,15 @@
 //!            the sender's CLOCK_REALTIME send stamp (negative if the clocks
 //!            disagree by more than the path)
 //!   aux0     bid, aux1 ask: the float64 values of the packet, bit for bit
-//!   kind 7, flags LastInMessage, source from the options,
+//!   kind 7, flags LastInMessage, source (u8) from the options,
+//!   byte 51  the ring's stamp, written last
 //!   token    extended `stream` (0 for legacy)
 //!   price    send stamp, whole Unix seconds (u32 in the i32 word)
 //!   price2   send stamp, nanoseconds within that second
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -52,22 +61,26 @@ use crate::sys::{monotonic_ns, pin_thread, realtime_ns};
 
 // Ring header (Int32 word indices) as laid out in workers/ring.ts.
 const RING_MAGIC: i32 = 0x5249_4e47;
-const RING_VERSION: i32 = 1;
+const RING_VERSION: i32 = 3;
 const H_MAGIC: usize = 0;
 const H_VERSION: usize = 1;
 const H_CAPACITY: usize = 2;
 const H_RECORD_BYTES: usize = 3;
 const H_POLICY: usize = 4;
 const H_PRODUCER_ROLE: usize = 5;
+const H_STAMP_BYTE: usize = 7;
 const H_WRITE: usize = 32;
 const H_DROPS: usize = 35;
-const H_CLOSED: usize = 38;
 const H_READ: usize = 64;
 const H_CONSUMER_PARKED: usize = 96;
+const H_CLOSED: usize = 104;
 const LO: usize = 0;
 const HI: usize = 1;
 const EPOCH: usize = 2;
 const HEADER_BYTES: usize = 512;
+/// Word 0 of the buffer holds the header's byte offset (within these lead
+/// bytes), chosen by ring.ts so the header and slots start on a cache line.
+const LEAD_BYTES: usize = 64;
 const POLICY_DROP: i32 = 1;
 
 // Event record (workers/event-layout.ts).
@@ -81,6 +94,9 @@ const OFF_AUX1: usize = 40;
 const OFF_KIND: usize = 48;
 const OFF_FLAGS: usize = 49;
 const OFF_SOURCE: usize = 50;
+const OFF_STAMP: usize = 51;
+/// Longest run one stamp publishes (7 bits of the stamp byte).
+const MAX_RUN: u64 = 127;
 const OFF_TOKEN: usize = 52;
 const OFF_PRICE: usize = 56;
 const OFF_PRICE2: usize = 60;
@@ -102,6 +118,7 @@ pub const S_RING_DROPS: usize = 9;
 pub const S_WAKES: usize = 10;
 pub const S_BATCHES: usize = 11;
 pub const S_RUNNING: usize = 12;
+pub const S_FOREIGN: usize = 13;
 pub const STATS_SLOTS: usize = 16;
 
 /// recvmmsg batch: datagrams taken from the socket per system call.
@@ -114,6 +131,8 @@ const DGRAM_BUF: usize = 128;
 /// newer price with an older one. Further behind means the sender restarted
 /// its numbering, and the stream follows it.
 const REORDER_WINDOW: u64 = 1 << 16;
+/// Room for any source address recvmmsg reports (IPv4 or IPv6).
+const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
 /// A blocking receive wakes this often to notice stop().
 const RECV_TIMEOUT: Duration = Duration::from_millis(50);
 
@@ -124,6 +143,7 @@ struct RingWriter {
     base: *mut u8,
     capacity: u64,
     mask: u64,
+    lap_shift: u32,
     dropping: bool,
     write_seq: u64,
     read_seq: u64,
@@ -135,11 +155,19 @@ struct RingWriter {
 unsafe impl Send for RingWriter {}
 
 impl RingWriter {
-    fn attach(base: *mut u8, len: usize) -> std::result::Result<Self, String> {
-        if len < HEADER_BYTES || (base as usize) % 8 != 0 {
+    fn attach(buffer: *mut u8, len: usize) -> std::result::Result<Self, String> {
+        if len < LEAD_BYTES + HEADER_BYTES || (buffer as usize) % 8 != 0 {
             return Err(format!("ring: a {len} B buffer cannot hold a ring header"));
         }
-        let probe = RingWriter { base, capacity: 0, mask: 0, dropping: false, write_seq: 0, read_seq: 0, drops: 0 };
+        // In bounds (len checked) and 4-aligned (buffer is 8-aligned).
+        let header_at = unsafe { &*(buffer as *const AtomicI32) }.load(Ordering::SeqCst);
+        if !(8..=LEAD_BYTES as i32).contains(&header_at) || header_at % 8 != 0 {
+            return Err("ring: buffer is not a ring (bad header offset)".into());
+        }
+        let header_at = header_at as usize;
+        // From here on `base` is the header: word i at base + 4i, slot s at base + HEADER_BYTES + 64s.
+        let base = unsafe { buffer.add(header_at) };
+        let probe = RingWriter { base, capacity: 0, mask: 0, lap_shift: 0, dropping: false, write_seq: 0, read_seq: 0, drops: 0 };
         if probe.word(H_MAGIC).load(Ordering::SeqCst) != RING_MAGIC {
             return Err("ring: buffer is not a ring (bad magic)".into());
         }
@@ -154,7 +182,10 @@ impl RingWriter {
         if record as usize != EVENT_BYTES {
             return Err(format!("ring: records are {record} B, relay events need {EVENT_BYTES} B"));
         }
-        if len != HEADER_BYTES + capacity as usize * EVENT_BYTES {
+        if probe.word(H_STAMP_BYTE).load(Ordering::SeqCst) as usize != OFF_STAMP {
+            return Err(format!("ring: stamp byte is not byte {OFF_STAMP} of the event record"));
+        }
+        if len != LEAD_BYTES + HEADER_BYTES + capacity as usize * EVENT_BYTES {
             return Err(format!("ring: header says {capacity} x {record} B but the buffer is {len} B"));
         }
         if probe.word(H_PRODUCER_ROLE).compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
@@ -163,6 +194,7 @@ impl RingWriter {
         let mut w = RingWriter {
             capacity: capacity as u64,
             mask: capacity as u64 - 1,
+            lap_shift: capacity.trailing_zeros(),
             dropping: probe.word(H_POLICY).load(Ordering::SeqCst) == POLICY_DROP,
             ..probe
         };
@@ -219,10 +251,25 @@ impl RingWriter {
         if n == 0 {
             return;
         }
+        let stamp_at = |seq: u64| HEADER_BYTES + (seq & self.mask) as usize * EVENT_BYTES + OFF_STAMP;
+        let mut first = self.write_seq;
+        let mut left = n;
+        while left > 0 {
+            let run = left.min(MAX_RUN);
+            // In bounds (slots of the checked buffer); u8 needs no alignment.
+            for i in 1..run {
+                unsafe { &*(self.base.add(stamp_at(first + i)) as *const AtomicU8) }.store(0, Ordering::Relaxed);
+            }
+            let parity = ((first as u32) >> self.lap_shift) & 1;
+            let stamp = ((run as u32) << 1 | parity) as u8;
+            unsafe { &*(self.base.add(stamp_at(first)) as *const AtomicU8) }.store(stamp, Ordering::SeqCst);
+            first += run;
+            left -= run;
+        }
         let before = self.write_seq;
         self.write_seq += n;
         if before >> 32 == self.write_seq >> 32 {
-            self.word(H_WRITE + LO).store(self.write_seq as u32 as i32, Ordering::SeqCst);
+            self.word(H_WRITE + LO).store(self.write_seq as u32 as i32, Ordering::Relaxed);
         } else {
             self.store_counter(H_WRITE, self.write_seq);
         }
@@ -252,6 +299,67 @@ impl RingWriter {
     fn close(&self) {
         self.word(H_CLOSED).store(1, Ordering::SeqCst);
         self.release_role();
+    }
+}
+
+/// The sender addresses a receiver accepts, parsed once so the check per
+/// datagram compares integers and allocates nothing. IPv4-mapped IPv6
+/// entries and sources (a dual-stack socket's IPv4 senders) are compared as
+/// IPv4.
+struct AllowList {
+    /// Empty list: every sender (only allowed on a loopback bind).
+    any: bool,
+    /// Addresses as `sin_addr.s_addr` holds them (network byte order in memory).
+    v4: Vec<u32>,
+    v6: Vec<[u8; 16]>,
+}
+
+impl AllowList {
+    fn parse(entries: &[String]) -> std::result::Result<Self, String> {
+        let mut list = AllowList { any: entries.is_empty(), v4: Vec::new(), v6: Vec::new() };
+        for (i, e) in entries.iter().enumerate() {
+            let ip: IpAddr = e.parse().map_err(|_| format!("allow[{i}]: {e:?} is not an IPv4 or IPv6 address"))?;
+            match ip {
+                IpAddr::V4(a) => list.v4.push(u32::from_ne_bytes(a.octets())),
+                IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                    Some(m) => list.v4.push(u32::from_ne_bytes(m.octets())),
+                    None => list.v6.push(a.octets()),
+                },
+            }
+        }
+        Ok(list)
+    }
+
+    /// Whether the source address the kernel wrote for one datagram is allowed.
+    fn admits(&self, name: &libc::sockaddr_storage, len: libc::socklen_t) -> bool {
+        if self.any {
+            return true;
+        }
+        let len = len as usize;
+        match name.ss_family as i32 {
+            libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
+                // sockaddr_storage is aligned for every sockaddr type.
+                let sin = unsafe { &*(name as *const libc::sockaddr_storage as *const libc::sockaddr_in) };
+                self.v4.contains(&sin.sin_addr.s_addr)
+            }
+            libc::AF_INET6 if len >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                let sin6 = unsafe { &*(name as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
+                let b = &sin6.sin6_addr.s6_addr;
+                if b[..10] == [0u8; 10] && b[10] == 0xff && b[11] == 0xff {
+                    self.v4.contains(&u32::from_ne_bytes([b[12], b[13], b[14], b[15]]))
+                } else {
+                    self.v6.contains(b)
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => a.is_loopback(),
+        IpAddr::V6(a) => a.is_loopback() || a.to_ipv4_mapped().is_some_and(|m| m.is_loopback()),
     }
 }
 
@@ -289,7 +397,8 @@ struct Loop {
     ring: RingWriter,
     counters: Counters,
     spin: bool,
-    source: u16,
+    source: u8,
+    allow: AllowList,
     stop: Arc<AtomicBool>,
     wake: Option<WakeFn>,
     last_seq: Vec<u64>,
@@ -304,10 +413,12 @@ impl Loop {
             .iter_mut()
             .map(|b| libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: DGRAM_BUF })
             .collect();
+        let mut names: Vec<libc::sockaddr_storage> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
         let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
-        for (m, iov) in msgs.iter_mut().zip(iovs.iter_mut()) {
+        for ((m, iov), name) in msgs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
             m.msg_hdr.msg_iov = iov;
             m.msg_hdr.msg_iovlen = 1;
+            m.msg_hdr.msg_name = name as *mut libc::sockaddr_storage as *mut libc::c_void;
         }
         self.counters.slots[S_LAST_SEQ] = f64::NAN;
         self.counters.slots[S_RUNNING] = 1.0;
@@ -324,6 +435,10 @@ impl Loop {
                 (false, true) => (1, libc::MSG_DONTWAIT),
                 (false, false) => (1, 0),
             };
+            // The kernel overwrites msg_namelen with each source's length.
+            for m in msgs.iter_mut().take(vlen) {
+                m.msg_hdr.msg_namelen = NAME_LEN;
+            }
             let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), vlen as u32, flags, std::ptr::null_mut()) };
             if n <= 0 {
                 busy = false;
@@ -345,6 +460,12 @@ impl Loop {
             for (m, b) in msgs.iter().zip(bufs.iter()).take(n as usize) {
                 let len = (m.msg_len as usize).min(DGRAM_BUF);
                 self.counters.add(S_BYTES, len as f64);
+                // msg_name points into `names`, which the kernel just filled.
+                let name = unsafe { &*(m.msg_hdr.msg_name as *const libc::sockaddr_storage) };
+                if !self.allow.admits(name, m.msg_hdr.msg_namelen) {
+                    self.counters.add(S_FOREIGN, 1.0);
+                    continue;
+                }
                 if m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
                     self.counters.add(S_GARBAGE, 1.0);
                     continue;
@@ -384,7 +505,7 @@ impl Loop {
                     put_f64(slot, OFF_AUX1, p.ask);
                     *slot.add(OFF_KIND) = KIND_EXTERNAL_PRICE;
                     *slot.add(OFF_FLAGS) = FLAG_LAST_IN_MESSAGE;
-                    std::ptr::write_unaligned(slot.add(OFF_SOURCE) as *mut u16, self.source);
+                    *slot.add(OFF_SOURCE) = self.source;
                     put_i32(slot, OFF_TOKEN, p.stream as i32);
                     put_i32(slot, OFF_PRICE, (p.send_ts_ns / 1_000_000_000) as u32 as i32);
                     put_i32(slot, OFF_PRICE2, (p.send_ts_ns % 1_000_000_000) as i32);
@@ -493,6 +614,10 @@ pub struct RelayReceiverOptions {
     pub rcvbuf_bytes: Option<u32>,
     /// Event `source` id written into every record. Default 0.
     pub source: Option<u32>,
+    /// Sender IP addresses accepted; datagrams from any other source are
+    /// dropped (stats slot 13, foreign). Empty or absent accepts every
+    /// sender, which only a loopback `bind` may do.
+    pub allow: Option<Vec<String>>,
 }
 
 /// A running receive thread. Call stop() to end it; dropping the object
@@ -530,6 +655,16 @@ impl RelayReceiver {
                 return Err(invalid(format!("cpu: {cpu} is not a CPU of this machine (it has {ncpu})")));
             }
         }
+        let source = options.source.unwrap_or(0);
+        if source > u8::MAX as u32 {
+            return Err(invalid(format!("source: {source} does not fit the record's source byte (0..=255)")));
+        }
+        let allow = AllowList::parse(options.allow.as_deref().unwrap_or(&[])).map_err(invalid)?;
+        if allow.any && !is_loopback(addr.ip()) {
+            return Err(invalid(format!(
+                "allow: empty, and bind {addr} is not a loopback address: any host that can reach it could inject prices"
+            )));
+        }
         let ring_ptr = ring.as_ptr() as *mut u8;
         let writer = RingWriter::attach(ring_ptr, ring.len()).map_err(invalid)?;
         let fail = |w: &RingWriter, m: String| {
@@ -565,7 +700,8 @@ impl RelayReceiver {
             ring: writer,
             counters,
             spin,
-            source: options.source.unwrap_or(0).min(u16::MAX as u32) as u16,
+            source: source as u8,
+            allow,
             stop: stop.clone(),
             wake,
             last_seq: vec![0; 1 << 16],

@@ -72,3 +72,11 @@ pub fn current_thread_affinity() -> Result<Vec<u32>> {
         Ok((0..libc::CPU_SETSIZE as u32).filter(|&c| libc::CPU_ISSET(c as usize, &set)).collect())
     }
 }
+
+/// Where a view's first byte sits within its 64-byte cache line (its address
+/// mod 64). Shared buffers come from malloc, which aligns to 16 only: a ring
+/// uses this once at creation to start its slots on a line boundary.
+#[napi]
+pub fn cache_line_offset(view: napi::bindgen_prelude::Uint8Array) -> u32 {
+    (view.as_ptr() as usize % 64) as u32
+}

@@ -7,6 +7,10 @@
 //   byte 64           | book 0 region
 //   64 + regionBytes  | book 1 region ...
 //
+// Byte offsets are from the set's start, which is a cache line of memory
+// (workers/line-aligned.ts), so each book's seqlock word and best prices
+// share the line a reader pulls and no line spans two books.
+//
 // One book region (regionBytes, a multiple of 64):
 //
 //   +0    Int32  seq bestBid bestAsk winLo winHi tickSize status
@@ -24,6 +28,8 @@
 // Extents [extLo, extHi] per side bound every non-empty level (they grow on
 // insert and are not shrunk on removal), so clears and best-price scans touch
 // only the part of the ladder that was ever used.
+
+import { contentOffsetOf, createLineAligned, LEAD_BYTES } from '../line-aligned.js';
 
 export const Side = { Bid: 0, Ask: 1 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
@@ -51,7 +57,7 @@ export const Venue = { Polymarket: 1, Binance: 2 } as const;
 export type Venue = (typeof Venue)[keyof typeof Venue];
 
 const MAGIC = 0x424f4f4b; // "BOOK"
-const VERSION = 1;
+const VERSION = 2;
 const SET_HEADER_BYTES = 64;
 const S_MAGIC = 0;
 const S_VERSION = 1;
@@ -99,7 +105,7 @@ export interface BookSetShape {
 
 export class BookSet {
   readonly sab: SharedArrayBuffer;
-  /** Whole-buffer views; book fields are at i32Base(b) + B_* and f64Base(b) + BF_*. */
+  /** Views from the set's start; book fields are at i32Base(b) + B_* and f64Base(b) + BF_*. */
   readonly i32: Int32Array;
   readonly f64: Float64Array;
   readonly venue: Venue;
@@ -109,7 +115,7 @@ export class BookSet {
   readonly regionBytes: number;
 
   static byteLength(books: number, levels: number): number {
-    return SET_HEADER_BYTES + books * regionBytesFor(levels);
+    return LEAD_BYTES + SET_HEADER_BYTES + books * regionBytesFor(levels);
   }
 
   /** A zeroed set: every book empty, window and tick metadata left to the venue module. */
@@ -120,8 +126,8 @@ export class BookSet {
     if (!Number.isInteger(mask) || ((mask + 1) & mask) !== 0 || mask + 1 < levels) {
       throw new RangeError(`BookSet: mask + 1 must be a power of two >= levels, got mask ${mask} for ${levels} levels`);
     }
-    const sab = new SharedArrayBuffer(BookSet.byteLength(books, levels));
-    const h = new Int32Array(sab, 0, SET_HEADER_BYTES / 4);
+    const { sab, contentAt } = createLineAligned(SET_HEADER_BYTES + books * regionBytesFor(levels));
+    const h = new Int32Array(sab, contentAt, SET_HEADER_BYTES / 4);
     h[S_VERSION] = VERSION;
     h[S_VENUE] = venue;
     h[S_BOOKS] = books;
@@ -144,8 +150,10 @@ export class BookSet {
   }
 
   private constructor(sab: SharedArrayBuffer, venue: Venue) {
-    if (sab.byteLength < SET_HEADER_BYTES) throw new RangeError(`BookSet.attach: buffer of ${sab.byteLength} B is too small`);
-    const h = new Int32Array(sab, 0, SET_HEADER_BYTES / 4);
+    if (sab.byteLength < LEAD_BYTES + SET_HEADER_BYTES) throw new RangeError(`BookSet.attach: buffer of ${sab.byteLength} B is too small`);
+    const at = contentOffsetOf(sab);
+    if (at === undefined) throw new Error('BookSet.attach: buffer is not a book set (bad set offset)');
+    const h = new Int32Array(sab, at, SET_HEADER_BYTES / 4);
     if (Atomics.load(h, S_MAGIC) !== MAGIC) throw new Error('BookSet.attach: buffer is not a book set (bad magic)');
     if (h[S_VERSION] !== VERSION) throw new Error(`BookSet.attach: layout version ${h[S_VERSION]}, this build reads ${VERSION}`);
     if (h[S_VENUE] !== venue) throw new Error(`BookSet.attach: buffer holds venue ${h[S_VENUE]} books, expected ${venue}`);
@@ -158,8 +166,8 @@ export class BookSet {
     }
     this.sab = sab;
     this.venue = venue;
-    this.i32 = new Int32Array(sab);
-    this.f64 = new Float64Array(sab);
+    this.i32 = new Int32Array(sab, at);
+    this.f64 = new Float64Array(sab, at);
   }
 
   /** Index of book b's Int32 header in `i32`. */

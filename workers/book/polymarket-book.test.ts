@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { native } from '../../engine/native.js';
 import { Prng } from '../prng.js';
 import { attachBinanceBooks } from './binance-book.js';
 import { ModelBook } from './book-model.fixture.js';
@@ -178,7 +179,12 @@ test('attach reads the same books and refuses a buffer of another venue', () => 
   const other = new BookReader(attachPolymarketBooks(set.sab));
   assert.equal(other.top(1, new TopOfBook()).askSize, 9);
   assert.throws(() => attachBinanceBooks(set.sab), /holds venue 1 books, expected 2/);
-  assert.throws(() => attachPolymarketBooks(new SharedArrayBuffer(4096)), /bad magic/);
+  assert.throws(() => attachPolymarketBooks(new SharedArrayBuffer(4096)), /bad set offset/);
+  const noMagic = new SharedArrayBuffer(4096);
+  new Int32Array(noMagic)[0] = 64;
+  assert.throws(() => attachPolymarketBooks(noMagic), /bad magic/);
+  // Every book region starts on a cache line of memory, not only of the buffer.
+  for (let b = 0; b < set.books; b++) assert.equal(native.cacheLineOffset(new Uint8Array(set.sab, set.i32.byteOffset + set.i32Base(b) * 4, 1)), 0);
 });
 
 test('property: random valid updates match the model (best, no crossing, depth, VWAP)', () => {
