@@ -11,6 +11,7 @@ import { COUNTER } from '../../workers/counters.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import { native } from '../native.js';
 import { PolyedgeError } from '../errors.js';
+import { allowProblem } from '../relay/allow.js';
 import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../relay/binance-relay.js';
 import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
 import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
@@ -251,9 +252,10 @@ const recvCommand: Command = {
     'thread got the datagram (only as good as the two hosts\' clock sync), plus the ring hop to this thread\n' +
     '(receiver CLOCK_MONOTONIC). With --json, one line per packet on stdout: {"ts_micros","bid","ask","seq","latency_us"}\n' +
     '(seq only for extended frames) and status on stderr. The final line on stderr is "relay recv: stopped (...): {json}".',
-  usage: 'relay recv --bind ADDR:PORT [--cpu N] [--spin] [--print-every N] [--json] [--count N] [--duration S]',
+  usage: 'relay recv --bind ADDR:PORT [--allow IP,...] [--cpu N] [--spin] [--print-every N] [--json] [--count N] [--duration S]',
   options: {
     bind: { type: 'string' },
+    allow: { type: 'string' },
     cpu: { type: 'string' },
     spin: { type: 'boolean' },
     'print-every': { type: 'string' },
@@ -266,6 +268,7 @@ const recvCommand: Command = {
   },
   help: {
     bind: 'address to receive on, ADDR:PORT (IPv6 as [ADDR]:PORT)',
+    allow: 'sender IP addresses accepted, comma-separated; others are counted as foreign and dropped. Required unless --bind is a loopback address',
     cpu: 'pin the receive thread to this CPU',
     spin: 'the receive thread busy-polls the socket instead of sleeping (a core at 100 %)',
     'print-every': 'status line every N packets (default 1000)',
@@ -278,6 +281,9 @@ const recvCommand: Command = {
   },
   async run(v) {
     const bind = endpointOption(v, 'bind', { required: true, allowPortZero: true })!;
+    const allow = typeof v.allow === 'string' ? v.allow.split(',').map((a) => a.trim()) : [];
+    const allowWhy = allowProblem(bind.host, allow);
+    if (allowWhy !== undefined) usage(`--allow ${allowWhy}`, 'allow');
     const cpu = optionalInt(v, 'cpu');
     const printEvery = positiveInt(v, 'print-every') ?? 1000;
     const count = positiveInt(v, 'count');
@@ -294,6 +300,7 @@ const recvCommand: Command = {
     try {
       source = RelaySource.start({
         bind: formatEndpoint(bind),
+        allow,
         ...(cpu !== undefined ? { cpu } : {}),
         spin: v.spin === true,
         ...(busyPollUs !== undefined ? { busyPollUs } : {}),
@@ -328,7 +335,7 @@ const recvCommand: Command = {
       lastT = now;
       lastPackets = packets;
       status(
-        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, lost ${stats[RelayStat.lost]}, ` +
+        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, foreign ${stats[RelayStat.foreign]}, lost ${stats[RelayStat.lost]}, ` +
           `late ${stats[RelayStat.late]}, ring drops ${stats[RelayStat.ringDrops]} | one-way p50 ${fmtUs(oneWay.percentileNs(50))} ` +
           `p99 ${fmtUs(oneWay.percentileNs(99))} (sender CLOCK_REALTIME -> receiver CLOCK_REALTIME) | ring -> main p50 ` +
           `${fmtUs(toMain.percentileNs(50))} (CLOCK_MONOTONIC)`,
@@ -384,6 +391,7 @@ const recvCommand: Command = {
         seconds: Number(secs.toFixed(3)),
         received: c.packets,
         garbage: c.garbage,
+        foreign: c.foreign,
         lost: c.lost,
         late: c.late,
         legacy: c.legacy,

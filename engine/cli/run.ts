@@ -3,7 +3,8 @@
 
 import { CONTROL_TOKEN_ENV } from '../control/server.js';
 import { loadConfig, loadDotEnv } from '../config/load.js';
-import { PolyedgeError } from '../errors.js';
+import { fieldError, PolyedgeError } from '../errors.js';
+import { allowEntriesProblem, allowProblem } from '../relay/allow.js';
 import { parseEndpoint } from '../relay/endpoint.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
@@ -15,10 +16,11 @@ export const runCommand: Command = {
     'markets on the venue simulator, following the real RTDS capture of 2025-10-29): no network, no keys.\n' +
     '--feeds live trades on paper against the live Polymarket, Binance, RTDS and Deribit feeds.\n' +
     `The control plane listens on [control] host:port; POSTs need Authorization: Bearer $${CONTROL_TOKEN_ENV}.`,
-  usage: 'run [--feeds sim|live] [--relay ADDR:PORT] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
+  usage: 'run [--feeds sim|live] [--relay ADDR:PORT [--relay-allow IP,...]] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
   options: {
     feeds: { type: 'string' },
     relay: { type: 'string' },
+    'relay-allow': { type: 'string' },
     speed: { type: 'string' },
     seed: { type: 'string' },
     journal: { type: 'string' },
@@ -29,6 +31,7 @@ export const runCommand: Command = {
   help: {
     feeds: 'sim (default: the bundled session on loopback) or live',
     relay: 'also receive the UDP relay (polyedge relay send) on ADDR:PORT as a reference price source ([relay] in the config)',
+    'relay-allow': 'sender IP addresses the relay accepts, comma-separated (default: [relay] allow); required when the relay binds a non-loopback address',
     speed: 'session pace, 1 = the capture as it happened (default 1)',
     seed: 'seed of the synthetic Polymarket books (default 1)',
     journal: 'journal file (default: [journal] path); restored on start',
@@ -51,9 +54,21 @@ export const runCommand: Command = {
     if (relayBind !== undefined && typeof parseEndpoint(relayBind, { allowPortZero: true }) === 'string') {
       throw new PolyedgeError('PE_USAGE', `--relay must be ADDR:PORT, got ${JSON.stringify(relayBind)}`, 'relay');
     }
+    const relayAllow = typeof v['relay-allow'] === 'string' ? v['relay-allow'].split(',').map((a) => a.trim()) : undefined;
+    const allowBad = relayAllow === undefined ? undefined : allowEntriesProblem(relayAllow);
+    if (allowBad !== undefined) throw new PolyedgeError('PE_USAGE', `--relay-allow: ${allowBad}`, 'relay-allow');
+    // The flag stands in for [relay] allow; the session reads it from there.
+    const runCfg = relayAllow === undefined ? cfg : { ...cfg, relay: { ...cfg.relay, allow: relayAllow } };
+    // Refused here, before any feed or thread starts, rather than half-way through start-up.
+    const relayOn = relayBind ?? (runCfg.relay.enabled ? runCfg.relay.bind : undefined);
+    const relayHost = relayOn === undefined ? undefined : parseEndpoint(relayOn, { allowPortZero: true });
+    if (relayHost !== undefined && typeof relayHost !== 'string') {
+      const why = allowProblem(relayHost.host, runCfg.relay.allow);
+      if (why !== undefined) throw fieldError('PE_CONFIG_INVALID', 'relay.allow', `${why}. Senders go in [relay] allow or --relay-allow`);
+    }
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
     const session = await startSession({
-      cfg,
+      cfg: runCfg,
       feeds,
       speed,
       seed: optionalInt(v, 'seed') ?? 1,

@@ -71,3 +71,25 @@ test('.env fills only unset variables; API credentials come as a complete set', 
   assert.throws(() => apiSecretsFromEnv({ POLY_API_KEY: 'k' }), (e: unknown) => e instanceof PolyedgeError && e.field === 'POLY_API_SECRET');
   assert.deepEqual(apiSecretsFromEnv({ POLY_API_KEY: 'k', POLY_API_SECRET: 's', POLY_API_PASSPHRASE: 'p' }), { apiKey: 'k', secret: 's', passphrase: 'p' });
 });
+
+test('[relay] allow: sender IP literals, empty by default, each bad entry reported by its index', () => {
+  assert.deepEqual(parseConfigText('', 'empty').relay.allow, []);
+  const ok = parseConfigText('[relay]\nbind = "0.0.0.0:9870"\nallow = ["10.0.0.1", "::ffff:10.0.0.2", "fe80::1"]\n', 'ok.toml');
+  assert.deepEqual(ok.relay.allow, ['10.0.0.1', '::ffff:10.0.0.2', 'fe80::1']);
+  try {
+    parseConfigText('[relay]\nallow = ["10.0.0.256", "relay.example", "fe80::1%eth0", "10.0.0.1", 7]\n', 'bad.toml');
+    assert.fail('expected a config error');
+  } catch (err) {
+    assert.ok(err instanceof PolyedgeError && err.code === 'PE_CONFIG_INVALID', String(err));
+    assert.equal(err.field, 'relay.allow[0]');
+    for (const line of [
+      'relay.allow[0]: must be an IPv4 or IPv6 address such as 10.0.0.1',
+      'relay.allow[1]: must be an IPv4 or IPv6 address',
+      'relay.allow[2]: must be an IPv4 or IPv6 address',
+      'relay.allow[4]: must be a string, got 7',
+    ]) {
+      assert.ok(err.message.includes(line), `missing "${line}" in:\n${err.message}`);
+    }
+    assert.ok(!err.message.includes('relay.allow[3]'));
+  }
+});

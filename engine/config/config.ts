@@ -5,6 +5,7 @@ import { paperParamsSchema } from '../execution/paper.js';
 import { journalConfig } from '../journal/journal.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
+import { IP_LITERAL } from '../relay/allow.js';
 import { fusionParamsSchema } from '../runtime/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
@@ -60,6 +61,8 @@ export const configSchema = object({
   relay: object({
     enabled: boolean({ default: false }),
     bind: string({ pattern: /^[^\s:]+:\d{1,5}$/, hint: 'ADDR:PORT, e.g. 0.0.0.0:9870', default: '127.0.0.1:9870' }),
+    /** sender IP addresses accepted (others are dropped and counted); empty accepts any sender, allowed only on a loopback bind */
+    allow: array(string({ pattern: IP_LITERAL, hint: 'an IPv4 or IPv6 address such as 10.0.0.1' }), { default: [] }),
     /** core of the receive thread; -1 leaves it unpinned */
     cpu: number({ integer: true, min: -1, max: 1023, default: -1 }),
     /** busy-poll the socket (a whole core) instead of blocking in recvmmsg */

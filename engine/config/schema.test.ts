@@ -65,7 +65,7 @@ test('a pattern with flags JSON Schema cannot carry is refused rather than publi
 // to fill defaults as validate() does.
 
 const JUNK: readonly unknown[] = [null, 'x', '', 1.5, -3, 0, true, false, [], {}, [1], { bogus: 1 }, 7, 1e9];
-const STRINGS: readonly string[] = ['', '123', 'abc', 'paper', 'live', '0x' + 'ab'.repeat(20), 'https://a.b', 'ws://x', 'wss:// x'];
+const STRINGS: readonly string[] = ['', '123', 'abc', 'paper', 'live', '0x' + 'ab'.repeat(20), 'https://a.b', 'ws://x', 'wss:// x', '10.0.0.1', '127.0.0.1:9870', 'BTCUSDT', 'btc', 'btc_usd', 'btc-updown-5m'];
 
 function pick<T>(rng: Prng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)]!;
@@ -82,8 +82,12 @@ function generate(rng: Prng, s: JsonSchema, wrong: number): unknown {
       const anchors = [s.minimum, s.maximum, s.exclusiveMinimum, s.default as number | undefined, 0].filter((x): x is number => x !== undefined);
       return pick(rng, anchors) + pick(rng, [-1, -0.5, 0, 0, 0, 0.5, 1, 3]);
     }
-    case 'string':
-      return pick(rng, STRINGS);
+    case 'string': {
+      // Half the time a string that fits the pattern, when one does: each patterned field
+      // would otherwise make a valid document rarer, and the deep config would have too few.
+      const fits = s.pattern === undefined ? [] : STRINGS.filter((x) => new RegExp(s.pattern!, 'u').test(x));
+      return fits.length > 0 && rng.int(2) === 0 ? pick(rng, fits) : pick(rng, STRINGS);
+    }
     case 'boolean':
       return rng.int(2) === 0;
     case 'array':

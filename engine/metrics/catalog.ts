@@ -292,6 +292,14 @@ export const METRICS = [
     formula: 'RelaySource.stats[garbage]',
   },
   {
+    name: 'polyedge_relay_foreign_total',
+    type: 'counter',
+    unit: 'datagrams',
+    labels: [],
+    help: 'Datagrams on the relay port from a source address not in [relay] allow (dropped before decoding).',
+    formula: 'RelaySource.stats[foreign]',
+  },
+  {
     name: 'polyedge_relay_lost_total',
     type: 'counter',
     unit: 'packets',

@@ -68,7 +68,8 @@ test(
         ip('-n', ns, 'link', 'set', 'lo', 'up');
       }
 
-      const recv = runCli(['relay', 'recv', '--bind', `${recvAddr}:${port}`, '--json', '--count', String(N), '--cpu', '1'], nsRecv);
+      // A non-loopback bind must name its senders; the sender's address is the only one.
+      const recv = runCli(['relay', 'recv', '--bind', `${recvAddr}:${port}`, '--allow', sendAddr, '--json', '--count', String(N), '--cpu', '1'], nsRecv);
       runs.push(recv);
       await recv.stderrLine(/listening on /);
 
@@ -101,6 +102,7 @@ test(
       assert.equal(summary.late, 0);
       assert.equal(summary.last_seq, N);
       assert.equal(summary.garbage, garbageSent, 'every garbage datagram counted and dropped');
+      assert.equal(summary.foreign, 0, 'the allowed sender is never counted as foreign');
       assert.equal(stoppedSummary(send).send_errors, 0);
     } finally {
       for (const r of runs) r.kill();

@@ -32,9 +32,11 @@ import {
   I32_PRICE,
   I32_PRICE2,
   I32_TOKEN,
+  MAX_SOURCES,
   type EventViews,
 } from '../../workers/event-layout.js';
 import { Ring, type FullPolicy } from '../../workers/ring.js';
+import { allowProblem } from './allow.js';
 import { formatEndpoint, parseEndpoint } from './endpoint.js';
 
 /** Slots of `RelaySource.stats` (native/src/relay_recv.rs S_*). */
@@ -61,6 +63,8 @@ export const RelayStat = {
   batches: 11,
   /** 1 while the receive thread runs. */
   running: 12,
+  /** Datagrams from a source address not in `allow`: dropped before decoding (their bytes still count in `bytes`). */
+  foreign: 13,
 } as const;
 export type RelayStatName = keyof typeof RelayStat;
 export const RELAY_STAT_SLOTS = 16;
@@ -88,6 +92,11 @@ export interface RelaySourceOptions {
   fullPolicy?: FullPolicy;
   /** Event `source` id of every record. Default 0. */
   source?: number;
+  /**
+   * Sender IP addresses accepted (allow.ts). Empty or absent: any sender,
+   * which only a loopback `bind` may use; start() refuses it elsewhere.
+   */
+  allow?: readonly string[];
 }
 
 function checkInt(name: string, v: number | undefined, min: number, max: number): void {
@@ -128,7 +137,10 @@ export class RelaySource {
     checkInt('cpu', opts.cpu, 0, 1023);
     checkInt('busyPollUs', opts.busyPollUs, 0, 1_000_000);
     checkInt('rcvbufBytes', opts.rcvbufBytes, 4096, 1 << 30);
-    checkInt('source', opts.source, 0, 65535);
+    checkInt('source', opts.source, 0, MAX_SOURCES - 1);
+    const allow = opts.allow ?? [];
+    const allowWhy = allowProblem(ep.host, allow);
+    if (allowWhy !== undefined) throw new RangeError(`RelaySource: allow ${allowWhy}`);
     const ring = Ring.create({ capacity: opts.capacity ?? 65_536, fullPolicy: opts.fullPolicy ?? 'drop' });
     const stats = new Float64Array(new SharedArrayBuffer(RELAY_STAT_SLOTS * 8));
     const header = ring.header;
@@ -140,6 +152,7 @@ export class RelaySource {
         ...(opts.busyPollUs !== undefined ? { busyPollUs: opts.busyPollUs } : {}),
         ...(opts.rcvbufBytes !== undefined ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.source !== undefined ? { source: opts.source } : {}),
+        allow: [...allow],
       },
       new Uint8Array(ring.sab),
       stats,

@@ -67,6 +67,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   if (relay) {
     r.register('polyedge_relay_packets_total', {}, () => relay.stats[RelayStat.packets]!);
     r.register('polyedge_relay_garbage_total', {}, () => relay.stats[RelayStat.garbage]!);
+    r.register('polyedge_relay_foreign_total', {}, () => relay.stats[RelayStat.foreign]!);
     r.register('polyedge_relay_lost_total', {}, () => relay.stats[RelayStat.lost]!);
   }
   SLOT_PHASE_NAMES.forEach((phase, p) => r.register('polyedge_market_slots', { phase }, () => engine.slotsIn(p as SlotPhase)));

@@ -132,6 +132,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   if (relayCfg.enabled) {
     relay = RelaySource.start({
       bind: relayCfg.bind,
+      allow: relayCfg.allow,
       ...(relayCfg.cpu >= 0 ? { cpu: relayCfg.cpu } : {}),
       spin: relayCfg.spin,
       busyPollUs: relayCfg.busy_poll_us,
