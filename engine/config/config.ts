@@ -116,6 +116,8 @@ export const configSchema = object({
     discovery_poll_ms: number({ integer: true, min: 1_000, default: 10_000 }),
     /** market slots (two books each) markets occupy in turn; a slot is reused once its market has settled */
     slots: number({ integer: true, min: 1, max: 256, default: 8 }),
+    /** how long after a window's end the venue's resolution is awaited before the engine's settlement stands unaudited */
+    audit_timeout_ms: number({ integer: true, min: 1_000, default: 14_400_000 }),
   }),
 });
 

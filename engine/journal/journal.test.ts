@@ -62,6 +62,8 @@ const EVERY_TYPE: JournalInput[] = [
   { type: 'position', tsMs: 9, positions: { anything: [1, 2] }, orders: [order], fillIds: ['f1'], mergeIds: ['m1'] },
   { type: 'market', tsMs: 10, slot: 1, market: descriptor },
   { type: 'settle', tsMs: 11, settlement },
+  { type: 'settle', tsMs: 11, settlement: { ...settlement, settleId: '0xc0nd2', holdings: [{ strategy: 'maker', positions: [5_000_000, -10_000] }] } },
+  { type: 'resolution', tsMs: 11, resolution: { resolutionId: '0xc0nd', conditionId: '0xc0nd', market: 1, tokens: [2, 3], winner: 0, engineWinner: 1, holdings: [{ strategy: 'maker', positions: [0, 5_000_000] }] } },
   {
     type: 'position',
     tsMs: 12,
@@ -73,6 +75,7 @@ const EVERY_TYPE: JournalInput[] = [
     settlements: [settlement],
     settledConditions: ['0xc0nd'],
     settleIds: ['0xc0nd'],
+    resolutionIds: ['0xc0nd'],
   },
 ];
 
@@ -312,6 +315,21 @@ test('parseRecord checks market and settle records and the slot fields of a snap
   assert.equal(parseRecord(settle({ settleId: '' })), 'bad field settlement.settleId in a settle record');
   assert.equal(parseRecord(settle({ tokens: [2, -3] })), 'bad field settlement.tokens[1] in a settle record');
   assert.equal(parseRecord(settle({ exact: 1 })), 'bad field settlement.exact in a settle record');
+  // Holdings: absent in journals written before them; when present, integer micro-shares per strategy.
+  const held = { holdings: [{ strategy: 'maker', positions: [5_000_000, 0] }], engineWinner: 0 };
+  assert.deepEqual(parseRecord(settle(held)), settle(held));
+  assert.equal(parseRecord(settle({ holdings: [{ strategy: 'maker', positions: [1.5, 0] }] })), 'bad field settlement.holdings[0].positions[0] in a settle record');
+  assert.equal(parseRecord(settle({ holdings: [{ positions: [1, 0] }] })), 'bad field settlement.holdings[0].strategy in a settle record');
+  assert.equal(parseRecord(settle({ holdings: {} })), 'bad field settlement.holdings in a settle record');
+  assert.equal(parseRecord(settle({ engineWinner: 2 })), 'bad field settlement.engineWinner in a settle record');
+  const resolution = (x: Record<string, unknown>) =>
+    rec({ type: 'resolution', resolution: { resolutionId: '0xc0nd', conditionId: '0xc0nd', market: 1, tokens: [2, 3], winner: 0, engineWinner: 1, holdings: [], ...x } });
+  assert.deepEqual(parseRecord(resolution({})), resolution({}));
+  assert.equal(parseRecord(resolution({ winner: '0' })), 'bad field resolution.winner in a resolution record');
+  assert.equal(parseRecord(resolution({ engineWinner: undefined })), 'bad field resolution.engineWinner in a resolution record');
+  assert.equal(parseRecord(resolution({ holdings: undefined })), 'bad field resolution.holdings in a resolution record');
+  assert.equal(parseRecord(resolution({ resolutionId: '' })), 'bad field resolution.resolutionId in a resolution record');
+  assert.equal(parseRecord(rec({ type: 'position', positions: null, orders: [], fillIds: [], mergeIds: [], resolutionIds: [3] })), 'bad field resolutionIds[0] in a position record');
   const position = (x: Record<string, unknown>) => rec({ type: 'position', positions: null, orders: [], fillIds: [], mergeIds: [], ...x });
   assert.deepEqual(parseRecord(position({})), position({}), 'a snapshot from before market slots');
   assert.equal(parseRecord(position({ slots: [{ slot: 0, market: { ...descriptor, slug: 7 } }] })), 'bad field slots[0].market.slug in a position record');

@@ -2,7 +2,7 @@
 // A journal file is read back after a crash, so it is external input: every
 // decoded record is checked against its shape here before anything trusts it.
 
-import type { Fill, MarketDescriptor, Order, Settlement } from '../trading/types.js';
+import type { Fill, MarketDescriptor, Order, Resolution, Settlement } from '../trading/types.js';
 
 /** Complementary tokens merged back into collateral: both positions drop by `size`, cash rises by `size` micro-pUSD. */
 export interface Merge {
@@ -40,6 +40,8 @@ export type MarketRecord = Base & { type: 'market'; slot: number; market: Market
 export type WindowRecord = Base & { type: 'window'; slot: number; conditionId: string; open: number; openTsMs: number };
 /** A market resolved: its positions close at 1 pUSD per winning share and 0 per losing one. */
 export type SettleRecord = Base & { type: 'settle'; settlement: Settlement };
+/** The venue resolved a settled market the other way: its money is corrected to the venue's verdict. */
+export type ResolutionRecord = Base & { type: 'resolution'; resolution: Resolution };
 
 export interface WindowOpen {
   slot: number;
@@ -72,6 +74,8 @@ export type PositionRecord = Base & {
   /** Every conditionId ever settled, so a settled market is never brought back. */
   settledConditions?: string[];
   settleIds?: string[];
+  /** Every conditionId corrected to the venue's verdict (absent before corrections were journaled). */
+  resolutionIds?: string[];
   /** Final opening prices of current occupants' windows. */
   opens?: WindowOpen[];
 };
@@ -87,6 +91,7 @@ export type JournalRecord =
   | MergeRecord
   | MarketRecord
   | SettleRecord
+  | ResolutionRecord
   | WindowRecord
   | PositionRecord
   | SessionRecord;
@@ -202,6 +207,8 @@ const MARKET: Spec = {
   underlying: str,
 };
 
+const HOLDINGS: Check = arrayOf({ strategy: str, positions: pairOf(int) });
+
 const SETTLEMENT: Spec = {
   settleId: nonEmptyStr,
   conditionId: nonEmptyStr,
@@ -211,6 +218,18 @@ const SETTLEMENT: Spec = {
   open: num,
   close: num,
   exact: bool,
+  holdings: optional(HOLDINGS),
+  engineWinner: optional(oneOf(0, 1)),
+};
+
+const RESOLUTION: Spec = {
+  resolutionId: nonEmptyStr,
+  conditionId: nonEmptyStr,
+  market: nonNegInt,
+  tokens: pairOf(nonNegInt),
+  winner: oneOf(0, 1),
+  engineWinner: oneOf(0, 1),
+  holdings: HOLDINGS,
 };
 
 const BODY: { readonly [T in RecordType]: Spec } = {
@@ -223,6 +242,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
   merge: { merge: MERGE },
   market: { slot: nonNegInt, market: MARKET },
   settle: { settlement: SETTLEMENT },
+  resolution: { resolution: RESOLUTION },
   window: { slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num },
   position: {
     positions: anything,
@@ -233,6 +253,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
     settlements: optional(arrayOf(SETTLEMENT)),
     settledConditions: optional(arrayOf(str)),
     settleIds: optional(arrayOf(str)),
+    resolutionIds: optional(arrayOf(str)),
     opens: optional(arrayOf({ slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num })),
   },
   session: { event: oneOf('start', 'stop'), note: str },

@@ -71,6 +71,8 @@ test('orders follow their lifecycle; fills count once and move positions even wi
     duplicateOrders: 1,
     duplicateSettles: 0,
     unknownSettles: 0,
+    duplicateResolutions: 0,
+    unknownResolutions: 0,
     unsafeMarkets: 0,
   });
   assert.deepEqual(p.nonZero(), [[0, 140_000], [1, -10_000]]);
@@ -365,6 +367,8 @@ test('market slots: reuse before settlement and settlements for another market a
     duplicateOrders: 0,
     duplicateSettles: 0,
     unknownSettles: 2,
+    duplicateResolutions: 0,
+    unknownResolutions: 0,
     unsafeMarkets: 2,
   });
   assert.equal(s.slots.get(0)!.conditionId, '0xa');
@@ -406,4 +410,117 @@ test('a window’s opening price is kept for its market only, through a snapshot
   live.apply(settle(A, 0, 0));
   live.apply({ type: 'market', tsMs: 400_000, slot: 0, market: C });
   assert.equal(live.opens.size, 0, 'the next market in the slot starts without one');
+});
+
+/** A settle record carrying the holdings it closed. */
+const settleHeld = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: Settlement['holdings']): JournalInput => ({
+  type: 'settle',
+  tsMs: d.endMs + 2_000,
+  settlement: { ...settlement(d, slot, winner), holdings },
+});
+const resolution = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => ({
+  type: 'resolution',
+  tsMs: d.endMs + 60_000,
+  resolution: { resolutionId: d.conditionId, conditionId: d.conditionId, market: slot, tokens: [2 * slot, 2 * slot + 1], winner, engineWinner: winner === 0 ? 1 : 0, holdings },
+});
+const D = updown('d', 300_000);
+const HELD_A = [
+  { strategy: 'mm', positions: [10_000_000, 0] as [number, number] },
+  { strategy: 'dir', positions: [0, 5_000_000] as [number, number] },
+];
+const HELD_B = [{ strategy: 'mm', positions: [2_000_000, 0] as [number, number] }];
+
+/** A corrected while it holds its slot (live entries), B corrected after its slot was reused (retired totals); the snapshot goes right after A's correction. */
+const CORRECTED: JournalInput[] = [
+  { type: 'market', tsMs: 0, slot: 0, market: A },
+  { type: 'market', tsMs: 0, slot: 1, market: B },
+  at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  at('o2', 'dir', 1, Side.Buy, 5500, 5_000_000),
+  filled('o2', 'f2', 'dir', 1, Side.Buy, 5500, 5_000_000, 30_000),
+  at('o3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  filled('o3', 'f3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  settleHeld(A, 0, 0, HELD_A),
+  resolution(A, 0, 1, HELD_A),
+  // ← snapshot
+  resolution(A, 0, 1, HELD_A), // re-delivered: applied once
+  settleHeld(B, 1, 0, HELD_B),
+  { type: 'market', tsMs: 310_000, slot: 0, market: C },
+  { type: 'market', tsMs: 310_000, slot: 1, market: D },
+  resolution(B, 1, 1, HELD_B),
+];
+
+test('a venue correction moves each strategy by its holdings, once, onto live entries or retired totals; replay and a snapshot give the same money', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-correct-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'j');
+  const live = universe();
+  const state = new JournalState(live.portfolio);
+  const { journal } = Journal.open(path, { fsync: 'never', compact: true });
+  const snapAfter = CORRECTED.findIndex((r) => r.type === 'resolution');
+  CORRECTED.forEach((input, i) => {
+    journal.append(input);
+    state.apply(input);
+    if (input.type === 'market') live.place(input.slot, marketInSlot(input.slot, input.market));
+    if (i === snapAfter - 1) {
+      // Settled by the engine: mm's 10 Up @ 0.40 redeemed at 1, dir's 5 Down @ 0.55 at 0.
+      assert.equal(live.portfolio.pnl([], { market: 0 }).realised, 6_000_000 - 2_750_000);
+    }
+    if (i === snapAfter) {
+      // The venue says Down: mm's Up is worth 0 (−4.00), dir's Down 1 (+2.25), on the market's own entries.
+      assert.equal(live.portfolio.entry('mm', 0)!.realised, -4_000_000);
+      assert.equal(live.portfolio.entry('mm', 0)!.cash, -4_000_000);
+      assert.equal(live.portfolio.entry('dir', 1)!.realised, 2_250_000);
+      assert.equal(live.portfolio.entry('dir', 1)!.cash, 5_000_000 - 2_750_000 - 30_000);
+      assert.equal(live.portfolio.pnl([], { market: 0 }).realised, -4_000_000 + 2_250_000);
+      assert.deepEqual(state.settlementOf(0), { ...settlement(A, 0, 0), holdings: HELD_A, winner: 1, engineWinner: 0 }, 'the slot shows the venue’s winner');
+      assert.deepEqual(live.portfolio.retiredTotals('mm'), { realised: 0, fees: 0, cash: 0, bought: 0, sold: 0, fills: 0 });
+      journal.checkpoint(state.snapshot(live.portfolio.snapshot(), input.tsMs));
+    }
+  });
+  journal.close();
+
+  const want = { ...view(live.portfolio, state), resolved: [...state.resolved].sort() };
+  // A: mm −4.00, dir +2.25 (fee 0.03 apart); B (bought 2 Up @ 0.50, Down won): mm −1.00, corrected after retirement.
+  assert.deepEqual(want.retired, [
+    { realised: -5_000_000, fees: 0, cash: -5_000_000, bought: 12_000_000, sold: 12_000_000, fills: 2 },
+    { realised: 2_250_000, fees: 30_000, cash: 2_220_000, bought: 5_000_000, sold: 5_000_000, fills: 1 },
+  ]);
+  assert.deepEqual(want.entries, []);
+  assert.equal(want.total.realised, -5_000_000 + 2_250_000);
+  assert.deepEqual(want.resolved, ['0xa', '0xb']);
+  assert.equal(state.anomalies.duplicateResolutions, 1);
+  assert.equal(state.anomalies.unknownResolutions, 0);
+
+  const all = universe();
+  const replayed = restore(numbered(CORRECTED), {
+    applyFill: (f) => all.portfolio.applyFill(f),
+    settle: (s) => all.portfolio.settle(s),
+    correct: (r, current) => all.portfolio.correct(r, current),
+    retireMarket: (m) => void all.portfolio.retireMarket(m),
+  });
+  assert.deepEqual({ ...view(all.portfolio, replayed.state), resolved: [...replayed.state.resolved].sort() }, want);
+
+  // From the snapshot taken after A's correction: the re-delivered resolution that follows it is not applied again.
+  const fromDisk = universe();
+  const r = restore(Journal.replay(path).records, fromDisk.portfolio);
+  assert.equal(r.fromSeq, snapAfter + 2);
+  assert.deepEqual({ ...view(fromDisk.portfolio, r.state), resolved: [...r.state.resolved].sort() }, want);
+});
+
+test('resolutions of a market not settled here, or naming another engine winner, are dropped and counted', () => {
+  const u = universe();
+  const s = new JournalState(u.portfolio);
+  for (const input of [
+    { type: 'market', tsMs: 0, slot: 0, market: A },
+    at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+    filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+    resolution(A, 0, 1, HELD_A), // not settled yet
+    settleHeld(A, 0, 1, HELD_A),
+    resolution(A, 0, 1, HELD_A), // engineWinner 0, but the engine settled 1
+  ] as JournalInput[])
+    s.apply(input);
+  assert.equal(s.anomalies.unknownResolutions, 2);
+  assert.equal(s.isResolved('0xa'), false);
+  assert.equal(u.portfolio.entry('mm', 0)!.realised, -4_000_000, 'as settled: Up lost');
 });

@@ -17,8 +17,14 @@
 //
 // A settlement applies to its slot's current occupant only, and once per
 // settleId and per conditionId.
+//
+// A resolution (the venue resolved a settled market the other way) applies
+// once per conditionId, to a market that settled here: the keeper moves the
+// money to the venue's winner, onto the market's live accounts while it
+// still occupies its slot, else onto the retired totals its accounts were
+// folded into; the slot's settlement then names the venue's winner.
 
-import type { Fill, MarketDescriptor, Order, Settlement } from '../trading/types.js';
+import type { Fill, MarketDescriptor, Order, Resolution, Settlement } from '../trading/types.js';
 import type { JournalInput, JournalRecord, Merge, PositionInput, WindowOpen } from './records.js';
 
 /**
@@ -32,6 +38,13 @@ export interface PositionApplier {
   applyMerge?(merge: Merge): boolean;
   /** Closes the positions of both tokens of a resolved market; false when its settleId was already applied. Needed once settlements are journaled. */
   settle?(s: Settlement): boolean;
+  /**
+   * Moves a settled market's money to the venue's winner; `current` says the
+   * market still occupies its slot (its accounts are live, not yet retired).
+   * False when its resolutionId was already applied. Needed once resolutions
+   * are journaled.
+   */
+  correct?(r: Resolution, current: boolean): boolean;
   /** Folds the accounts of a slot's market away before another market takes the slot. Needed once markets are journaled. */
   retireMarket?(market: number): void;
   /** Replaces the keeper's state with a snapshot it produced earlier. The value was read from disk: validate it. Needed to start from a snapshot. */
@@ -52,6 +65,10 @@ export interface StateAnomalies {
   duplicateSettles: number;
   /** Settlements for a market that is not its slot's current occupant (or with tokens other than the slot's): not applied. */
   unknownSettles: number;
+  /** Resolutions of a market already corrected: not applied again. */
+  duplicateResolutions: number;
+  /** Resolutions of a market not settled here, or naming another winner or other tokens than its settlement: not applied. */
+  unknownResolutions: number;
   /** Market records that replaced an occupant not yet settled or still holding live orders, or brought back a settled market: applied anyway. */
   unsafeMarkets: number;
 }
@@ -70,6 +87,8 @@ export class JournalState {
   readonly settleIds = new Set<string>();
   /** ConditionIds of every market settled so far, current occupants or not. */
   readonly settled = new Set<string>();
+  /** ConditionIds corrected to the venue's verdict. */
+  readonly resolved = new Set<string>();
   /** Settlement of each slot whose current occupant has settled. */
   private readonly settlements = new Map<number, Settlement>();
   readonly anomalies: StateAnomalies = {
@@ -80,6 +99,8 @@ export class JournalState {
     duplicateOrders: 0,
     duplicateSettles: 0,
     unknownSettles: 0,
+    duplicateResolutions: 0,
+    unknownResolutions: 0,
     unsafeMarkets: 0,
   };
   private applied = 0;
@@ -120,6 +141,9 @@ export class JournalState {
       case 'settle':
         this.settle(record.settlement);
         break;
+      case 'resolution':
+        this.resolve(record.resolution);
+        break;
       case 'window':
         // Only for the market the slot holds: an open never outlives its occupant.
         if (this.slots.get(record.slot)?.conditionId === record.conditionId) this.opens.set(record.slot, { slot: record.slot, conditionId: record.conditionId, open: record.open, openTsMs: record.openTsMs });
@@ -146,6 +170,7 @@ export class JournalState {
       settlements: Array.from(this.settlements.values(), copySettlement),
       settledConditions: Array.from(this.settled),
       settleIds: Array.from(this.settleIds),
+      resolutionIds: Array.from(this.resolved),
       opens: Array.from(this.opens.values(), (o) => ({ ...o })),
     };
   }
@@ -233,6 +258,32 @@ export class JournalState {
     if (!this.positions.settle(s)) this.anomalies.duplicateSettles++;
   }
 
+  private resolve(r: Resolution): void {
+    if (!this.positions.correct) throw new Error('the journal holds resolutions, but the position applier cannot apply them');
+    if (this.resolved.has(r.conditionId)) {
+      this.anomalies.duplicateResolutions++;
+      return;
+    }
+    if (!this.settled.has(r.conditionId) || r.tokens[0] !== 2 * r.market || r.tokens[1] !== 2 * r.market + 1) {
+      this.anomalies.unknownResolutions++;
+      return;
+    }
+    const s = this.settlements.get(r.market);
+    const current = s !== undefined && s.conditionId === r.conditionId;
+    if (current && s.winner !== r.engineWinner) {
+      this.anomalies.unknownResolutions++;
+      return;
+    }
+    this.resolved.add(r.conditionId);
+    if (current && r.winner !== s.winner) this.settlements.set(r.market, { ...copySettlement(s), winner: r.winner, engineWinner: s.winner });
+    if (!this.positions.correct(r, current)) this.anomalies.duplicateResolutions++;
+  }
+
+  /** Whether the venue's verdict on `conditionId` has been applied. */
+  isResolved(conditionId: string): boolean {
+    return this.resolved.has(conditionId);
+  }
+
   private load(rec: PositionInput): void {
     if (this.positions.restore) this.positions.restore(rec.positions);
     // Without restore() the keeper can only have got here by replaying every record before the snapshot.
@@ -249,6 +300,8 @@ export class JournalState {
     for (const id of rec.settleIds ?? []) this.settleIds.add(id);
     this.settled.clear();
     for (const id of rec.settledConditions ?? []) this.settled.add(id);
+    this.resolved.clear();
+    for (const id of rec.resolutionIds ?? []) this.resolved.add(id);
     this.opens.clear();
     for (const o of rec.opens ?? []) if (this.slots.get(o.slot)?.conditionId === o.conditionId) this.opens.set(o.slot, { ...o });
     this.settlements.clear();
@@ -263,7 +316,9 @@ function copyDescriptor(d: MarketDescriptor): MarketDescriptor {
 }
 
 function copySettlement(s: Settlement): Settlement {
-  return { ...s, tokens: [s.tokens[0], s.tokens[1]] };
+  const out: Settlement = { ...s, tokens: [s.tokens[0], s.tokens[1]] };
+  if (s.holdings) out.holdings = s.holdings.map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] }));
+  return out;
 }
 
 export interface RestoreResult {

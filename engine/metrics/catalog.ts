@@ -188,6 +188,14 @@ export const METRICS = [
     formula: 'MarketRoller.counts found / notListed / closed / notAccepting / errors',
   },
   {
+    name: 'polyedge_settlement_audits_total',
+    type: 'counter',
+    unit: 'markets',
+    labels: ['result'],
+    help: "Settled markets checked against the venue's own resolution on Gamma: agree, disagree (a resolution journal record moved the paper money to the venue's winner), timeout (not resolved on Gamma within markets.audit_timeout_ms of the window's end).",
+    formula: 'SettlementAuditor.counts agree / disagree / timeout',
+  },
+  {
     name: 'polyedge_fills_total',
     type: 'counter',
     unit: 'fills',

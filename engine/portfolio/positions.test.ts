@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../workers/prng.js';
-import { PRICE_SCALE, Side, SIZE_LOT, UNIT, type Fill, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
+import { PRICE_SCALE, Side, SIZE_LOT, UNIT, type Fill, type MarketInfo, type Resolution, type Settlement, type TokenInfo } from '../trading/types.js';
 import { Portfolio } from './positions.js';
 
 const S = UNIT;
@@ -276,7 +276,7 @@ test('retiring a settled market moves its accounts into per-strategy totals; tot
   assert.equal(p.total(m).cash, total.cash);
 });
 
-test('snapshot version 2 carries retired totals and settle ids; a version 1 snapshot still restores', () => {
+test('snapshot version 3 carries retired totals, settle ids and resolution ids; a version 1 snapshot still restores', () => {
   const p = new Portfolio(tokens, markets);
   p.applyFill(fill({ strategy: 'a', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 7 }));
   p.applyFill(fill({ strategy: 'b', token: 2, side: Side.Buy, price: 6000, size: 3 * S }));
@@ -284,7 +284,7 @@ test('snapshot version 2 carries retired totals and settle ids; a version 1 snap
   p.retireMarket(0);
   p.applyFill(fill({ strategy: 'a', token: 1, side: Side.Buy, price: 1000, size: 5 * S }));
   const snap = p.snapshot();
-  assert.equal(snap.version, 2);
+  assert.equal(snap.version, 3);
   assert.deepEqual(snap.retired, [{ strategy: 'a', realised: 6_000_000, fees: 7, cash: 6_000_000 - 7, bought: 10 * S, sold: 10 * S, fills: 1 }]);
   assert.deepEqual(snap.settleIds, ['cond-0']);
 
@@ -299,7 +299,7 @@ test('snapshot version 2 carries retired totals and settle ids; a version 1 snap
 
   assert.throws(() => q.restore({ ...snap, retired: [{ ...snap.retired[0]!, fills: -1 }] }), /retired\[0\]\.fills: must be >= 0/);
   assert.throws(() => q.restore({ ...snap, retired: [snap.retired[0]!, snap.retired[0]!] }), /retired\[1\]: second entry for a/);
-  assert.throws(() => q.restore({ ...snap, version: 3 }), /version: must be <= 2/);
+  assert.throws(() => q.restore({ ...snap, version: 4 }), /version: must be <= 3/);
 
   // What a version 1 writer stored: no retired totals, no settle ids.
   const v1 = new Portfolio(tokens, markets);
@@ -309,4 +309,85 @@ test('snapshot version 2 carries retired totals and settle ids; a version 1 snap
   r.restore(JSON.parse(JSON.stringify(old)));
   assert.deepEqual(r.snapshot(), v1.snapshot());
   assert.deepEqual(r.total(m), v1.total(m));
+});
+
+/** Longs and paper shorts on both tokens of market 0, and a position in market 1 no correction of market 0 may touch. */
+function heldBothWays(): Portfolio {
+  const p = new Portfolio(tokens, markets);
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 120_000, liquidity: 'taker' }));
+  p.applyFill(fill({ strategy: 'mm', token: 1, side: Side.Buy, price: 7000, size: 4 * S }));
+  p.applyFill(fill({ strategy: 'x', token: 0, side: Side.Sell, price: 6000, size: 5 * S }));
+  p.applyFill(fill({ strategy: 'x', token: 1, side: Side.Sell, price: 2500, size: 2.5 * S }));
+  p.applyFill(fill({ strategy: 'y', token: 2, side: Side.Buy, price: 5000, size: 3 * S }));
+  return p;
+}
+
+function resolutionOf(s: Settlement, winner: 0 | 1, resolutionId = s.conditionId): Resolution {
+  return { resolutionId, conditionId: s.conditionId, market: s.market, tokens: s.tokens, winner, engineWinner: s.winner, holdings: s.holdings ?? [] };
+}
+
+test('holdings: every strategy with a position in either token, shorts included', () => {
+  const p = heldBothWays();
+  assert.deepEqual(p.holdings([0, 1]), [
+    { strategy: 'mm', positions: [10 * S, 4 * S] },
+    { strategy: 'x', positions: [-5 * S, -2.5 * S] },
+  ]);
+  assert.deepEqual(p.holdings([2, 3]), [{ strategy: 'y', positions: [3 * S, 0] }]);
+});
+
+test('a correction to the venue’s winner leaves every account as if the venue’s winner had settled it, to the micro, once', () => {
+  const p = heldBothWays();
+  const s: Settlement = { ...settlement(0, 0), holdings: p.holdings([0, 1]) };
+  p.settle(s);
+  // mm: 10 Up @ 0.40 redeemed at 1 (+6.00) and 4 Down @ 0.70 at 0 (−2.80); x's shorts the other way round.
+  assert.equal(p.pnl([], { market: 0 }).realised, 6_000_000 - 2_800_000 - 2_000_000 + 625_000);
+  const r = resolutionOf(s, 1);
+  assert.equal(p.correct({ ...r, tokens: [0, 2] }, true), false, 'tokens that are not the market’s');
+  assert.equal(p.correct(r, true), true);
+
+  // The venue's rule, straight: the same fills settled with Down winning.
+  const venue = heldBothWays();
+  venue.settle(settlement(0, 1));
+  const accounts = (q: Portfolio) => q.entries().map((e) => ({ ...e }));
+  assert.deepEqual(accounts(p), accounts(venue));
+  // mm −4.00 + 1.20, x +3.00 − 1.875: (venue winner − engine winner) shares each, 1 pUSD a share.
+  assert.equal(p.pnl([], { strategy: 'mm' }).realised, -4_000_000 + 1_200_000);
+  assert.equal(p.pnl([], { strategy: 'x' }).realised, 3_000_000 - 1_875_000);
+  assert.equal(p.entry('y', 2)!.realised, 0, 'the other market is untouched');
+
+  const after = p.snapshot();
+  assert.equal(p.correct(r, true), false, 'same resolutionId: applied once');
+  assert.equal(p.correct({ ...r, winner: 0, engineWinner: 1 }, true), false, 'same resolutionId, whatever it says');
+  assert.deepEqual(p.snapshot(), after);
+  const q = new Portfolio(tokens, markets);
+  q.restore(JSON.parse(JSON.stringify(after)));
+  assert.deepEqual(q.snapshot().resolutionIds, [s.conditionId]);
+  assert.equal(q.correct(r, true), false, 'the restored resolution id is still known');
+});
+
+test('a correction after the market was retired moves the retired totals, exactly as if the venue’s winner had settled it', () => {
+  const p = heldBothWays();
+  const s: Settlement = { ...settlement(0, 0), holdings: p.holdings([0, 1]) };
+  p.settle(s);
+  assert.equal(p.retireMarket(0), true);
+  // The slot's next market trades on the same token indices: the correction must not land there.
+  p.applyFill(fill({ strategy: 'mm', token: 0, side: Side.Buy, price: 3000, size: 2 * S }));
+  assert.equal(p.correct(resolutionOf(s, 1), false), true);
+
+  const venue = heldBothWays();
+  venue.settle(settlement(0, 1));
+  venue.retireMarket(0);
+  for (const strategy of ['mm', 'x', 'y']) assert.deepEqual(p.retiredTotals(strategy), venue.retiredTotals(strategy), strategy);
+  assert.deepEqual(p.retiredTotals('mm'), { realised: -4_000_000 + 1_200_000, fees: 120_000, cash: -4_120_000 + 1_200_000, bought: 14 * S, sold: 14 * S, fills: 2 });
+  const e = p.entry('mm', 0)!;
+  assert.deepEqual([e.position, e.realised, e.cash], [2 * S, 0, -600_000]);
+  // A strategy that held only the venue's winner gains; one with nothing in either token is not created.
+  const solo = new Portfolio(tokens, markets);
+  const held: Settlement = { ...settlement(1, 0), holdings: [{ strategy: 'z', positions: [0, 7 * S] }, { strategy: 'w', positions: [0, 0] }] };
+  solo.applyFill(fill({ strategy: 'z', token: 3, side: Side.Buy, price: 1000, size: 7 * S }));
+  solo.settle(held);
+  solo.retireMarket(1);
+  assert.equal(solo.correct(resolutionOf(held, 1), false), true);
+  assert.deepEqual(solo.retiredTotals('z'), { realised: 7_000_000 - 700_000, fees: 0, cash: 7_000_000 - 700_000, bought: 7 * S, sold: 7 * S, fills: 1 });
+  assert.equal(solo.snapshot().retired.some((r) => r.strategy === 'w'), false);
 });

@@ -27,6 +27,13 @@
 // (position × 1 or × 0, exact in micros) − the whole cost is realised and
 // paid into cash; a long counts as sold, a short as bought back.
 //
+// Correction: when the venue resolves a settled market the other way, the
+// settlement's holdings (each strategy's position in both tokens as it
+// settled) say what moves: realised and cash change by (shares of the
+// venue's winner − shares of the engine's winner) × 1 pUSD, on the two token
+// entries while the market still occupies its slot, else on the strategy's
+// retired totals, where those entries were folded.
+//
 // Retirement: market slots are reused (trading/types), so once a settled
 // market's slot is about to hold another market, its flat entries are folded
 // into a per-strategy retired total (realised, fees, cash, bought, sold,
@@ -37,11 +44,11 @@
 // token or market filter, total, byStrategy, dailyPnl) and in no per-token
 // or per-market one, and retiring leaves every total unchanged.
 //
-// Fills are idempotent by fillId, merges given a mergeId by that id, and
-// settlements by settleId, so a journal replayed over a snapshot never
+// Fills are idempotent by fillId, merges given a mergeId by that id,
+// settlements by settleId and corrections by resolutionId, so a journal replayed over a snapshot never
 // counts one twice.
 import { array, number, object, string, validate } from '../config/schema.js';
-import { notionalMicros, PRICE_SCALE, Side, type Fill, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
+import { notionalMicros, PRICE_SCALE, Side, type Fill, type Holding, type MarketInfo, type Resolution, type Settlement, type TokenInfo } from '../trading/types.js';
 
 /** One (strategy, token) book of account. */
 export class PositionEntry {
@@ -109,7 +116,7 @@ export interface PositionSnapshotEntry {
   fills: number;
 }
 
-/** Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`. */
+/** Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`; version 2 no `resolutionIds`. */
 export interface PortfolioSnapshot {
   version: number;
   /** Start of the day dailyPnl() counts from; 0 = the session start. */
@@ -121,9 +128,10 @@ export interface PortfolioSnapshot {
   mergeIds: string[];
   retired: ({ strategy: string } & RetiredTotals)[];
   settleIds: string[];
+  resolutionIds: string[];
 }
 
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 const int = () => number({ integer: true });
 const count = () => number({ integer: true, min: 0 });
 const snapshotSchema = object({
@@ -149,6 +157,8 @@ const snapshotSchema = object({
   // Absent from version 1 snapshots.
   retired: array(object({ strategy: string(), realised: int(), fees: count(), cash: int(), bought: count(), sold: count(), fills: count() }), { default: [] }),
   settleIds: array(string(), { default: [] }),
+  // Absent before version 3.
+  resolutionIds: array(string(), { default: [] }),
 });
 
 export class Portfolio {
@@ -160,6 +170,7 @@ export class Portfolio {
   private readonly fillIds = new Set<string>();
   private readonly mergeIds = new Set<string>();
   private readonly settleIds = new Set<string>();
+  private readonly resolutionIds = new Set<string>();
   private readonly retired = new Map<string, RetiredTotals>();
   private dayStartMs = 0;
   private readonly dayBaseline = new Map<string, number>();
@@ -235,6 +246,53 @@ export class Portfolio {
         else e.bought -= e.position;
         e.position = 0;
         e.cost = 0;
+      }
+    }
+    return true;
+  }
+
+  /** Every strategy's nonzero position in `tokens`, strategies in first-fill order: a settlement's holdings. */
+  holdings(tokens: readonly [number, number]): Holding[] {
+    const out: Holding[] = [];
+    for (const [strategy, byToken] of this.byStrategyToken) {
+      const a = byToken.get(tokens[0])?.position ?? 0;
+      const b = byToken.get(tokens[1])?.position ?? 0;
+      if (a !== 0 || b !== 0) out.push({ strategy, positions: [a, b] });
+    }
+    return out;
+  }
+
+  /**
+   * Moves a settled market's money to the venue's winner: per holding,
+   * realised and cash change by (shares of r.winner − shares of
+   * r.engineWinner) micro-pUSD, on the tokens' entries when `current` (the
+   * market still occupies its slot), else on the retired totals. False (and
+   * nothing changes) when its resolutionId was applied before or it names
+   * tokens that are not the slot's.
+   */
+  correct(r: Resolution, current: boolean): boolean {
+    if (this.resolutionIds.has(r.resolutionId)) return false;
+    const m = this.markets[r.market];
+    if (m === undefined || m.tokens[0] !== r.tokens[0] || m.tokens[1] !== r.tokens[1]) return false;
+    this.resolutionIds.add(r.resolutionId);
+    if (r.winner === r.engineWinner) return true;
+    for (const h of r.holdings) {
+      const gain = h.positions[r.winner];
+      const loss = h.positions[r.engineWinner];
+      if (gain === 0 && loss === 0) continue;
+      if (current) {
+        // The entries exist: settle() closed these positions on them, and only retireMarket() deletes entries.
+        const win = this.entryFor(h.strategy, r.tokens[r.winner]);
+        const lose = this.entryFor(h.strategy, r.tokens[r.engineWinner]);
+        win.realised += gain;
+        win.cash += gain;
+        lose.realised -= loss;
+        lose.cash -= loss;
+      } else {
+        let t = this.retired.get(h.strategy);
+        if (t === undefined) this.retired.set(h.strategy, (t = emptyRetired()));
+        t.realised += gain - loss;
+        t.cash += gain - loss;
       }
     }
     return true;
@@ -376,6 +434,7 @@ export class Portfolio {
       mergeIds: [...this.mergeIds],
       retired: [...this.retired].map(([strategy, r]) => ({ strategy, ...r })),
       settleIds: [...this.settleIds],
+      resolutionIds: [...this.resolutionIds],
     };
   }
 
@@ -404,6 +463,8 @@ export class Portfolio {
     for (const [k, v] of retired) this.retired.set(k, v);
     this.settleIds.clear();
     for (const id of s.settleIds) this.settleIds.add(id);
+    this.resolutionIds.clear();
+    for (const id of s.resolutionIds) this.resolutionIds.add(id);
     this.fillIds.clear();
     for (const id of s.fillIds) this.fillIds.add(id);
     this.mergeIds.clear();

@@ -171,7 +171,8 @@ test('the roller finds the current window and the lookahead on the simulator, re
   const sim = new VenueSimulator({
     venues: ['polymarket'],
     speed: 'manual',
-    polymarket: { markets: session.markets.map((m) => m.spec), gamma: session.markets.map((m) => m.listing) },
+    // Gamma's clock is the capture's, as in a session; never stepped here, so no market resolves.
+    polymarket: { markets: session.markets.map((m) => m.spec), gamma: session.markets.map((m) => m.listing), clockStartMs: session.t0Ms },
   });
   const e = await sim.start();
   try {

@@ -31,11 +31,12 @@ export function seriesOf(series: string): { underlying: string; windowMs: number
   return { underlying: m[1]!, windowMs: m[2] === '5m' ? 300_000 : 900_000 };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function jsonArrayOfStrings(v: unknown, field: string): string[] {
+/** A Gamma field holding a JSON-encoded array of strings (outcomes, clobTokenIds, outcomePrices), or an error naming it. */
+export function jsonArrayOfStrings(v: unknown, field: string): string[] {
   if (typeof v !== 'string') throw new PolyedgeError('PE_INPUT_JSON', `gamma: ${field} must be a JSON-encoded array`, field);
   let parsed: unknown;
   try {
@@ -221,7 +222,21 @@ export interface MarketRollerOptions {
   timeoutMs?: number;
 }
 
-type Fetched = { ok: true; body: unknown } | { ok: false; status: number | undefined; message: string };
+export type Fetched = { ok: true; body: unknown } | { ok: false; status: number | undefined; message: string };
+
+/** GET `url` as JSON; never throws: a transport failure, timeout or HTTP error status is a Fetched that is not ok. */
+export async function fetchJson(url: string, timeoutMs: number): Promise<Fetched> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { ok: false, status: res.status, message: `HTTP ${res.status}` };
+    }
+    return { ok: true, body: await res.json() };
+  } catch (err) {
+    return { ok: false, status: undefined, message: (err as Error).message };
+  }
+}
 
 export class MarketRoller {
   /**
@@ -286,17 +301,8 @@ export class MarketRoller {
     }, delayMs);
   }
 
-  private async get(url: string): Promise<Fetched> {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5_000) });
-      if (!res.ok) {
-        await res.body?.cancel();
-        return { ok: false, status: res.status, message: `HTTP ${res.status}` };
-      }
-      return { ok: true, body: await res.json() };
-    } catch (err) {
-      return { ok: false, status: undefined, message: (err as Error).message };
-    }
+  private get(url: string): Promise<Fetched> {
+    return fetchJson(url, this.opts.timeoutMs ?? 5_000);
   }
 
   private async lookup(slug: string, startMs: number, windowMs: number, underlying: string, now: number): Promise<boolean> {

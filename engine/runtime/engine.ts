@@ -53,6 +53,7 @@ import {
   type MarketInfo,
   type Order,
   type RejectReason,
+  type Resolution,
   type Settlement,
   type TokenInfo,
 } from '../trading/types.js';
@@ -78,10 +79,12 @@ export interface VolatilityInput {
   underlying: string;
 }
 
-/** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them. */
+/** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them; and of the settlement audit: check a settlement against the venue. */
 export interface SlotHooks {
   assign(slot: number, market: MarketDescriptor): void;
   release(slot: number): void;
+  /** `market` settled as `s` (also called at start for each settled occupant the venue has not corrected). */
+  settled?(market: MarketDescriptor, s: Readonly<Settlement>): void;
 }
 
 /** Where a market slot is in its life. */
@@ -179,7 +182,7 @@ export class Engine {
   readonly decisionToAck = new LatencyHistogram();
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
-  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, noFreeSlot: 0 };
+  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0 };
   /** SlotPhase per market slot. */
   readonly slotPhase: Uint8Array;
   readonly ordersByOutcome = new Map<string, number>();
@@ -344,6 +347,7 @@ export class Engine {
       applyMerge: (m: Merge) => this.portfolio.merge(m.strategy ?? '', m.market, m.size, m.mergeId),
       restore: (s: unknown) => this.portfolio.restore(s),
       settle: (x: Settlement) => this.portfolio.settle(x),
+      correct: (x: Resolution, current: boolean) => this.portfolio.correct(x, current),
       retireMarket: (m: number) => {
         this.portfolio.retireMarket(m);
       },
@@ -393,7 +397,14 @@ export class Engine {
   start(): void {
     this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
-    for (let m = 0; m < this.markets.length; m++) if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, this.journalState.slots.get(m)!);
+    for (let m = 0; m < this.markets.length; m++) {
+      const d = this.journalState.slots.get(m);
+      if (d === undefined) continue;
+      if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, d);
+      // A restart resumes the audit of settlements the venue has not corrected (those of retired markets are not kept).
+      const s = this.journalState.settlementOf(m);
+      if (this.slotPhase[m] === SlotPhase.Settled && s !== undefined && !this.journalState.isResolved(s.conditionId)) this.hooks?.settled?.(d, s);
+    }
     for (const o of [...this.journalState.openOrders.values()]) {
       // The paper venue died with the process: its queue position is gone. The rest of the
       // order goes back as a new order (new id, so its fills can never collide with the old one's).
@@ -903,6 +914,8 @@ export class Engine {
       open: this.windows.open[m]!,
       close: this.windows.close[m]!,
       exact,
+      // What a correction to the venue's verdict would move, as it stands before the settle record closes it.
+      holdings: this.portfolio.holdings([a, b]),
     };
     this.record({ type: 'settle', tsMs: this.nowMs(), settlement });
     this.slotPhase[m] = SlotPhase.Settled;
@@ -918,6 +931,42 @@ export class Engine {
       `settled ${market.slug}: ${tokens[winTok]!.outcome} wins (open ${settlement.open}, close ${settlement.close}${exact ? '' : ', not exact: the session did not see a price at both ends'})`,
     );
     this.hooks?.release(m);
+    this.hooks?.settled?.(this.journalState.slots.get(m)!, settlement);
+  }
+
+  /**
+   * The venue resolved `market`, which this engine settled as `s`, to the
+   * other token (`winner`, an index into s.tokens): journals the correction,
+   * which moves every strategy's money to the venue's winner, and marks the
+   * market by the venue's verdict while it still holds its slot. False when
+   * there is nothing to correct (the same winner, a market not settled here,
+   * or one already corrected).
+   */
+  resolve(market: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1): boolean {
+    if (winner === s.winner || !this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
+    const m = s.market;
+    const holdings = s.holdings ?? [];
+    const resolution: Resolution = {
+      resolutionId: s.conditionId,
+      conditionId: s.conditionId,
+      market: m,
+      tokens: [s.tokens[0], s.tokens[1]],
+      winner,
+      engineWinner: s.winner,
+      holdings: holdings.map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
+    };
+    this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
+    const current = this.slotPhase[m] === SlotPhase.Settled && this.markets[m]!.conditionId === s.conditionId;
+    if (current) this.markSettled(m, winner);
+    this.counts.corrections++;
+    let moved = 0;
+    for (const h of holdings) moved += h.positions[winner] - h.positions[s.winner];
+    this.log(
+      `SETTLEMENT CORRECTED ${market.slug}: the venue resolved it "${market.outcomes[winner]}", the engine had settled "${market.outcomes[s.winner]}" ` +
+        `(open ${s.open}, close ${s.close}${s.exact ? '' : ', not exact'}); paper PnL moves by ${(moved / 1e6).toFixed(6)} pUSD ` +
+        `${current ? 'on the market' : 'on the retired totals (its slot was reused)'}${s.holdings === undefined ? '; the settlement predates holdings, so no money moved' : ''}`,
+    );
+    return true;
   }
 
   /** Closes the status line's window and returns it (valid until the next call). */

@@ -7,10 +7,11 @@ import type { MarketDataHub } from '../data/hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
+import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
 import { SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
 
-export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller): void {
+export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller, auditor?: SettlementAuditor): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
   r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow.closed);
   r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.tickToDecisionWindow.closes);
@@ -81,6 +82,11 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_discovery_lookups_total', { result: 'error' }, () => roller.counts.errors);
     r.register('polyedge_discovery_lookups_total', { result: 'closed' }, () => roller.counts.closed);
     r.register('polyedge_discovery_lookups_total', { result: 'not_accepting' }, () => roller.counts.notAccepting);
+  }
+  if (auditor) {
+    r.register('polyedge_settlement_audits_total', { result: 'agree' }, () => auditor.counts.agree);
+    r.register('polyedge_settlement_audits_total', { result: 'disagree' }, () => auditor.counts.disagree);
+    r.register('polyedge_settlement_audits_total', { result: 'timeout' }, () => auditor.counts.timeout);
   }
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

@@ -3,7 +3,10 @@
 // of the roll is exercised the way a live session would: discovery on the
 // simulator's Gamma, slots assigned to the pinned feed worker's books on the
 // live socket, windows settled by the Chainlink rule from the real capture,
-// slots released and reused, and the journal replaying all of it.
+// slots released and reused, every settlement audited against the venue's own
+// resolution on the simulator's Gamma, and the journal replaying all of it. A
+// second session has the venue resolve one market the other way: the paper
+// money follows the venue.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,24 +16,21 @@ import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
 import { TopOfBook } from '../../workers/book/reader.js';
 import { parseConfigText } from '../config/load.js';
 import { Journal } from '../journal/journal.js';
-import type { MarketRecord, SettleRecord } from '../journal/records.js';
-import { restore } from '../journal/restore.js';
+import type { JournalRecord, MarketRecord, ResolutionRecord, SettleRecord } from '../journal/records.js';
+import { JournalState, restore, type PositionApplier } from '../journal/restore.js';
 import { Portfolio } from '../portfolio/positions.js';
 import { buildUpDownSession } from '../session/updown.js';
-import { vacantSlot, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { notionalMicros, PRICE_SCALE, Side, vacantSlot, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
 import { SlotPhase } from './engine.js';
 import { startSession } from './session.js';
-import { until as untilWithin } from './session.fixture.js';
+import { sample, until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
 
 const SLOTS = 3;
 
-
-test('a session rolls its markets: discovered, subscribed, settled by the Chainlink rule, slots reused, all journaled', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'polyedge-rolling-'));
-  const journalPath = join(dir, 'rolling.journal');
-  const cfg = parseConfigText(
+function rollingConfig() {
+  return parseConfigText(
     [
       '[cpu]',
       'pin = false',
@@ -46,6 +46,48 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     ].join('\n'),
     'rolling-session.test',
   );
+}
+
+/** A keeper over SLOTS vacant slots, as restore builds it, and the applier that feeds it. */
+function replayKeeper(): { portfolio: Portfolio; applier: PositionApplier } {
+  const tokens: TokenInfo[] = [];
+  const infos: MarketInfo[] = [];
+  for (let m = 0; m < SLOTS; m++) {
+    const v = vacantSlot(m);
+    infos.push(v.info);
+    tokens.push(...v.tokens);
+  }
+  const portfolio = new Portfolio(tokens, infos);
+  return {
+    portfolio,
+    applier: {
+      applyFill: (f) => portfolio.applyFill(f),
+      applyMerge: (x) => portfolio.merge(x.strategy ?? '', x.market, x.size, x.mergeId),
+      restore: (x) => portfolio.restore(x),
+      settle: (x) => portfolio.settle(x),
+      correct: (x, current) => portfolio.correct(x, current),
+      retireMarket: (m) => {
+        portfolio.retireMarket(m);
+      },
+    },
+  };
+}
+
+/** Every settle record's holdings are what the strategies held as it came, record by record. */
+function assertHoldingsAsJournaled(records: readonly JournalRecord[]): void {
+  const { portfolio, applier } = replayKeeper();
+  const state = new JournalState(applier);
+  for (const r of records) {
+    if (r.type === 'settle') assert.deepEqual(r.settlement.holdings, portfolio.holdings(r.settlement.tokens), `holdings of ${r.settlement.conditionId}`);
+    state.apply(r);
+  }
+}
+
+
+test('a session rolls its markets: discovered, subscribed, settled by the Chainlink rule, slots reused, all journaled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-rolling-'));
+  const journalPath = join(dir, 'rolling.journal');
+  const cfg = rollingConfig();
   const expected = new Map(buildUpDownSession().markets.map((m) => [m.descriptor.conditionId, m]));
   const logs: string[] = [];
   const s = await startSession({ cfg, feeds: 'sim', speed: 30, seed: 7, journalPath, controlPort: 0, log: (l) => logs.push(l) });
@@ -87,6 +129,14 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     }
     assert.ok(engine.counts.fills > 0, 'the session traded');
 
+    // Every window settles and every settlement is audited on the simulator's Gamma, which resolves each a minute (capture time) after its end.
+    await until('every market settled and audited', () => (engine.counts.settlements === expected.size && s.auditor.waiting === 0 ? true : undefined));
+    assert.deepEqual(s.auditor.counts, { agree: expected.size, disagree: 0, timeout: 0, errors: 0 });
+    const metrics = await (await fetch(`${s.control.url}/metrics`)).text();
+    assert.equal(sample(metrics, 'polyedge_settlement_audits_total', { result: 'agree' }), expected.size);
+    assert.equal(sample(metrics, 'polyedge_settlement_audits_total', { result: 'disagree' }), 0);
+    assert.equal(sample(metrics, 'polyedge_settlement_audits_total', { result: 'timeout' }), 0);
+
     await s.stop();
     stopped = true;
     const livePnl = engine.portfolio.total(engine.marks);
@@ -96,7 +146,9 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     const markets = records.filter((r): r is MarketRecord => r.type === 'market');
     const settles = records.filter((r): r is SettleRecord => r.type === 'settle');
     assert.ok(markets.length >= 4 && new Set(markets.map((r) => r.slot)).size <= SLOTS, 'four markets in at most three slots');
-    assert.ok(settles.length >= 3);
+    assert.equal(settles.length, expected.size);
+    assert.equal(records.filter((r) => r.type === 'resolution').length, 0, 'the venue agreed with every settlement');
+    assertHoldingsAsJournaled(records);
     for (const r of settles) {
       const m = expected.get(r.settlement.conditionId);
       assert.ok(m, `settled a market the session listed: ${r.settlement.conditionId}`);
@@ -122,27 +174,111 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
       occupant.set(r.slot, r.market.conditionId);
     }
 
-    const tokens: TokenInfo[] = [];
-    const infos: MarketInfo[] = [];
-    for (let m = 0; m < SLOTS; m++) {
-      const v = vacantSlot(m);
-      infos.push(v.info);
-      tokens.push(...v.tokens);
-    }
-    const replayed = new Portfolio(tokens, infos);
-    restore(records, {
-      applyFill: (f) => replayed.applyFill(f),
-      applyMerge: (x) => replayed.merge(x.strategy ?? '', x.market, x.size, x.mergeId),
-      restore: (x) => replayed.restore(x),
-      settle: (x) => replayed.settle(x),
-      retireMarket: (m) => {
-        replayed.retireMarket(m);
-      },
-    });
+    const { portfolio: replayed, applier } = replayKeeper();
+    restore(records, applier);
     const again = replayed.total(engine.marks);
     assert.equal(again.realised, livePnl.realised);
     assert.equal(again.fees, livePnl.fees);
     assert.equal(again.cash, livePnl.cash);
+  } finally {
+    if (!stopped) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the venue resolves a market the other way: the journal corrects it, PnL follows the venue’s verdict on what was held, and replays the same', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-misresolved-'));
+  const journalPath = join(dir, 'misresolved.journal');
+  const session = buildUpDownSession();
+  // The second window: its whole life is inside the capture, so the strategies trade it from its start.
+  const target = session.markets[1]!;
+  const venueWinner: 0 | 1 = target.upWins ? 1 : 0;
+  const logs: string[] = [];
+  const s = await startSession({
+    cfg: rollingConfig(),
+    feeds: 'sim',
+    speed: 30,
+    seed: 7,
+    journalPath,
+    controlPort: 0,
+    log: (l) => logs.push(l),
+    listing: (l) => (l.conditionId === target.descriptor.conditionId ? { ...l, resolveOpposite: true } : l),
+  });
+  let stopped = false;
+  try {
+    const engine = s.engine;
+    await until('the venue’s disagreement is applied', () => (s.auditor.counts.disagree > 0 ? true : undefined));
+    const m = engine.markets.findIndex((x) => x.conditionId === target.descriptor.conditionId);
+    assert.ok(m >= 0 && engine.slotPhase[m] === SlotPhase.Settled, 'the corrected market still holds its slot');
+    // What /state/markets shows follows the venue, and so do the marks.
+    const shown = (await (await fetch(`${s.control.url}/state/markets`)).json()) as { slots: Array<{ conditionId: string; settlement?: Settlement }> };
+    const slot = shown.slots.find((x) => x.conditionId === target.descriptor.conditionId);
+    assert.equal(slot?.settlement?.winner, venueWinner);
+    assert.equal(slot?.settlement?.engineWinner, 1 - venueWinner);
+    assert.deepEqual([engine.marks[2 * m + venueWinner], engine.marks[2 * m + 1 - venueWinner]], [PRICE_SCALE, 0]);
+    assert.equal(logs.filter((l) => l.startsWith(`SETTLEMENT CORRECTED ${target.descriptor.slug}`)).length, 1);
+    const live = engine.portfolio.pnl(engine.marks, { market: m });
+    const metrics = await (await fetch(`${s.control.url}/metrics`)).text();
+    assert.equal(sample(metrics, 'polyedge_settlement_audits_total', { result: 'disagree' }), 1);
+
+    await s.stop();
+    stopped = true;
+    // The other markets trade on until the stop: the whole book is compared with the journal once it is closed.
+    const liveTotal = engine.portfolio.total(engine.marks);
+
+    const records = Journal.replay(journalPath).records;
+    const placed = records.find((r): r is MarketRecord => r.type === 'market' && r.market.conditionId === target.descriptor.conditionId)!;
+    const settled = records.find((r): r is SettleRecord => r.type === 'settle' && r.settlement.conditionId === target.descriptor.conditionId)!;
+    const corrections = records.filter((r): r is ResolutionRecord => r.type === 'resolution');
+    assert.equal(corrections.length, 1);
+    const c = corrections[0]!.resolution;
+    assert.deepEqual([c.conditionId, c.market, c.winner, c.engineWinner], [target.descriptor.conditionId, m, venueWinner, 1 - venueWinner]);
+    assert.deepEqual(c.holdings, settled.settlement.holdings);
+    assert.ok(settled.seq < corrections[0]!.seq);
+    assertHoldingsAsJournaled(records);
+
+    // The venue's rule from the journal alone: the market's fills and merges, then every share held of the venue's winner redeemed at 1 pUSD.
+    const held = new Map<string, [number, number]>();
+    let cash = 0;
+    let fees = 0;
+    for (const r of records) {
+      if (r.seq <= placed.seq || r.seq >= settled.seq) continue;
+      if (r.type === 'fill' && Math.floor(r.fill.token / 2) === m) {
+        const f = r.fill;
+        const dir = f.side === Side.Buy ? 1 : -1;
+        cash += -dir * notionalMicros(f.price, f.size) - f.fee;
+        fees += f.fee;
+        const h = held.get(f.strategy) ?? [0, 0];
+        h[f.token - 2 * m]! += dir * f.size;
+        held.set(f.strategy, h);
+      } else if (r.type === 'merge' && r.merge.market === m) {
+        cash += r.merge.size;
+        const h = held.get(r.merge.strategy ?? '') ?? [0, 0];
+        h[0] -= r.merge.size;
+        h[1] -= r.merge.size;
+        held.set(r.merge.strategy ?? '', h);
+      }
+    }
+    const holdings = [...held].filter(([, h]) => h[0] !== 0 || h[1] !== 0).map(([strategy, positions]) => ({ strategy, positions }));
+    const byName = (x: { strategy: string }, y: { strategy: string }) => x.strategy.localeCompare(y.strategy);
+    assert.deepEqual(holdings.sort(byName), [...(settled.settlement.holdings ?? [])].sort(byName), 'the settlement holds what the fills and merges left');
+    assert.ok(holdings.length > 0, 'the strategies held the market as it settled');
+    for (const h of holdings) cash += h.positions[venueWinner];
+    assert.equal(live.cash, cash);
+    assert.equal(live.fees, fees);
+    assert.equal(live.realised, cash + fees);
+
+    // A restart replays the correction exactly once: the same money, whether it replays everything or the resolution twice.
+    const { portfolio: replayed, applier } = replayKeeper();
+    const r1 = restore(records, applier);
+    assert.equal(r1.state.isResolved(target.descriptor.conditionId), true);
+    assert.equal(r1.state.settlementOf(m)?.winner, venueWinner);
+    const again = replayed.total(engine.marks);
+    assert.deepEqual([again.realised, again.cash, again.fees], [liveTotal.realised, liveTotal.cash, liveTotal.fees]);
+    assert.equal(replayed.pnl(engine.marks, { market: m }).realised, live.realised);
+    r1.state.apply({ type: 'resolution', tsMs: corrections[0]!.tsMs, resolution: c });
+    assert.equal(r1.state.anomalies.duplicateResolutions, 1);
+    assert.deepEqual(replayed.total(engine.marks).realised, liveTotal.realised);
   } finally {
     if (!stopped) await s.stop();
     rmSync(dir, { recursive: true, force: true });

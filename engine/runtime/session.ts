@@ -15,13 +15,15 @@ import { PolyedgeError } from '../errors.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ENGINE_STATE_NAMES } from '../risk/state.js';
 import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
+import type { GammaListing } from '../sim/gamma.js';
 import { startSimThread, type SimThread } from '../sim/sim-thread.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
 import { makerParamsSchema } from '../strategy/maker.js';
 import { reloadParams } from '../strategy/registry.js';
+import { SettlementAuditor } from './audit.js';
 import { MarketRoller } from './discovery.js';
-import { allocatorParamsSchema, Engine, SlotPhase, exitParamsSchema, perfParamsSchema, type ReferenceInput, type VolatilityInput } from './engine.js';
+import { allocatorParamsSchema, Engine, SlotPhase, exitParamsSchema, perfParamsSchema, type ReferenceInput, type SlotHooks, type VolatilityInput } from './engine.js';
 import { fusionParamsSchema } from './fusion.js';
 import { RelaySource, RelayStat } from '../relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
@@ -39,6 +41,8 @@ export interface SessionOptions {
   status?: ((line: string) => void) | undefined;
   /** Starts the UDP relay receiver on this ADDR:PORT whatever [relay] enabled says. */
   relayBind?: string | undefined;
+  /** Sim feeds: adjusts each Gamma listing the simulator serves (tests: a venue that resolves a market the other way). */
+  listing?: ((l: GammaListing) => GammaListing) | undefined;
 }
 
 export interface Session {
@@ -49,6 +53,7 @@ export interface Session {
   sim: SimThread | undefined;
   relay: RelaySource | undefined;
   roller: MarketRoller;
+  auditor: SettlementAuditor;
   stop(): Promise<void>;
 }
 
@@ -69,7 +74,8 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       seed: opts.seed,
       speed: opts.speed,
       // Listed on the simulator's Gamma lookup: the session discovers and rolls its markets exactly as live does.
-      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS, gamma: session.markets.map((m) => m.listing) },
+      // Gamma's clock is the capture's, like the engine's: a listing resolves a set delay after its window ends there.
+      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS, clockStartMs: session.t0Ms, gamma: session.markets.map((m) => opts.listing?.(m.listing) ?? m.listing) },
       rtds: { paths: SESSION_RTDS_FILES },
       deribit: { baseVolatility: 45 },
       },
@@ -153,7 +159,15 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
 
   const polyFeed = feeds.find((f) => f.name === 'polymarket');
   if (!polyFeed) throw new PolyedgeError('PE_USAGE', 'the engine needs the polymarket feed', 'feeds');
-  const hooks = {
+  const auditor = new SettlementAuditor({
+    gammaUrl,
+    pollMs: cfg.markets.discovery_poll_ms,
+    timeoutMs: cfg.markets.audit_timeout_ms,
+    nowMs: () => engine.nowMs(),
+    onDisagree: (d, s, winner) => engine.resolve(d, s, winner),
+    log,
+  });
+  const hooks: SlotHooks = {
     assign: (slot: number, d: { tokenIds: [string, string] }) => {
       polyFeed.assign(2 * slot, d.tokenIds[0]);
       polyFeed.assign(2 * slot + 1, d.tokenIds[1]);
@@ -162,6 +176,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       polyFeed.release(2 * slot);
       polyFeed.release(2 * slot + 1);
     },
+    settled: (d, s) => auditor.watch(d, s),
   };
   const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
   const r = engine.restoredFrom;
@@ -182,8 +197,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     offer: (d) => engine.addMarket(d),
     log,
   });
-  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay, roller);
+  registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay, roller, auditor);
   roller.start();
+  auditor.start();
   log(`discovery: ${cfg.markets.series.join(', ')} on ${gammaUrl}, the current window and ${cfg.markets.lookahead_windows} ahead, in ${slots} market slots`);
 
   let lastEvents = 0;
@@ -215,9 +231,11 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     sim,
     relay,
     roller,
+    auditor,
     async stop() {
       if (statusTimer) clearInterval(statusTimer);
       await roller.stop();
+      await auditor.stop();
       await engine.stop();
       await control.close();
       relay?.stop();

@@ -34,6 +34,12 @@ export const SESSION_SIGMA = 0.45;
  */
 export const SESSION_FEE_RATE = 0.25;
 export const SESSION_FEE_EXPONENT = 2;
+/**
+ * Capture time after a window's end when the simulator's Gamma shows the
+ * market resolved. Live Up/Down markets resolve within minutes of their
+ * end; one minute keeps the whole audit inside the capture.
+ */
+export const SESSION_RESOLVE_DELAY_MS = 60_000;
 
 export interface SessionMarket {
   /** What the simulator's market channel streams. */
@@ -144,6 +150,8 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
         description: 'Synthetic market of the polyedge offline session: "Up" if the Chainlink BTC/USD price at the end of the window is greater than or equal to the price at its beginning, else "Down".',
         resolutionSource: 'https://data.chain.link/streams/btc-usd',
         fee: { rate: SESSION_FEE_RATE, exponent: SESSION_FEE_EXPONENT },
+        winner: close >= open ? 0 : 1,
+        resolveDelayMs: SESSION_RESOLVE_DELAY_MS,
       },
       descriptor,
       upWins: close >= open,

@@ -6,6 +6,12 @@
 // clobTokenIds are JSON-encoded strings, dates ISO-8601. Token ids and tick
 // come from the book model, so a market found here is exactly the one the
 // market channel streams; the fee schedule comes from the listing.
+//
+// Resolution: a listing given a `winner` shows as resolved (closed, the
+// winner's outcomePrice "1" and the other "0") once the simulator's clock is
+// `resolveDelayMs` past its window's end; before that, open at 0.5 / 0.5.
+// `resolveOpposite` makes the venue resolve it to the other outcome: a venue
+// that disagrees with the market's own outcome, for tests of the audit.
 
 import type { PmMarketState } from './scenario.js';
 
@@ -29,10 +35,23 @@ export interface GammaListing {
   readonly closed?: boolean;
   /** Gamma `acceptingOrders` and CLOB `ao` (default true). */
   readonly acceptingOrders?: boolean;
+  /** Index into `outcomes` of the outcome the market resolves to; absent: it never resolves. */
+  readonly winner?: 0 | 1;
+  /** Simulator time after `endMs` when Gamma shows it resolved (default 0). */
+  readonly resolveDelayMs?: number;
+  /** Gamma resolves it to the outcome other than `winner`. */
+  readonly resolveOpposite?: boolean;
 }
 
-/** The Gamma market object of `listing`; `m` is its model market (milli-price tick). */
-export function gammaMarketObject(listing: GammaListing, m: PmMarketState, id: number): Record<string, unknown> {
+/** The index of the outcome Gamma shows as the winner at simulator time `nowMs`, or undefined while unresolved. */
+function resolvedWinner(listing: GammaListing, nowMs: number): 0 | 1 | undefined {
+  if (listing.winner === undefined || nowMs < listing.endMs + (listing.resolveDelayMs ?? 0)) return undefined;
+  return listing.resolveOpposite === true ? ((1 - listing.winner) as 0 | 1) : listing.winner;
+}
+
+/** The Gamma market object of `listing` at simulator time `nowMs`; `m` is its model market (milli-price tick). */
+export function gammaMarketObject(listing: GammaListing, m: PmMarketState, id: number, nowMs: number): Record<string, unknown> {
+  const winner = resolvedWinner(listing, nowMs);
   return {
     id: String(id),
     conditionId: m.conditionId,
@@ -42,14 +61,15 @@ export function gammaMarketObject(listing: GammaListing, m: PmMarketState, id: n
     description: listing.description ?? '',
     resolutionSource: listing.resolutionSource ?? '',
     outcomes: JSON.stringify(listing.outcomes),
-    outcomePrices: JSON.stringify(['0.5', '0.5']),
+    outcomePrices: JSON.stringify(winner === undefined ? ['0.5', '0.5'] : winner === 0 ? ['1', '0'] : ['0', '1']),
     clobTokenIds: JSON.stringify([m.yesTokenId, m.noTokenId]),
     version: 'v1',
     negRisk: false,
     enableOrderBook: true,
     acceptingOrders: listing.acceptingOrders ?? true,
     active: true,
-    closed: listing.closed ?? false,
+    closed: winner !== undefined || (listing.closed ?? false),
+    ...(winner !== undefined ? { umaResolutionStatus: 'resolved' } : {}),
     archived: false,
     orderPriceMinTickSize: m.tick / 1000,
     orderMinSize: MIN_ORDER_SHARES,

@@ -21,6 +21,8 @@ export interface PolymarketOptions {
   readonly tradeProbability?: number;
   /** Markets listed on the Gamma lookup `GET /markets/slug/{slug}` and the CLOB's `GET /clob-markets/{conditionId}` (by conditionId of a model market). Default none. */
   readonly gamma?: readonly GammaListing[];
+  /** Simulator time (Unix ms) of the first step: Gamma's clock, which resolves listings, is this plus stepMs per step emitted. Default: the wall clock at start-up. */
+  readonly clockStartMs?: number;
 }
 
 export interface PmLevel {
@@ -178,12 +180,16 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       if (!book) return sendJson(res, guard, 404, { error: 'No orderbook exists for the requested token id' });
       sendJson(res, guard, 200, book);
     });
+    const clockStartMs = opts.clockStartMs ?? now;
     const bySlug = new Map<string, { listing: GammaListing; market: number }>();
     const byCondition = new Map<string, { listing: GammaListing; market: number }>();
     for (const listing of opts.gamma ?? []) {
       const market = this.model.markets.findIndex((m) => m.conditionId === listing.conditionId);
       if (market < 0) throw new RangeError(`gamma listing ${listing.slug}: no market with conditionId ${listing.conditionId}`);
       if (bySlug.has(listing.slug) || byCondition.has(listing.conditionId)) throw new RangeError(`gamma listing ${listing.slug} is listed twice`);
+      if (listing.resolveDelayMs !== undefined && !(Number.isFinite(listing.resolveDelayMs) && listing.resolveDelayMs >= 0)) {
+        throw new RangeError(`gamma listing ${listing.slug}: resolveDelayMs must be a finite number >= 0, got ${listing.resolveDelayMs}`);
+      }
       const fee = listing.fee;
       if (fee && !(fee.rate >= 0 && fee.rate < 1 && Number.isFinite(fee.exponent) && fee.exponent > 0)) {
         throw new RangeError(`gamma listing ${listing.slug}: fee rate must be in [0, 1) and exponent > 0, got ${fee.rate} / ${fee.exponent}`);
@@ -194,7 +200,7 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
     this.httpGet('/markets/slug/:slug', (res, req, guard) => {
       const hit = bySlug.get(req.getParameter(0) ?? '');
       if (!hit) return sendJson(res, guard, 404, { type: 'not found error', error: 'market not found' });
-      sendJson(res, guard, 200, gammaMarketObject(hit.listing, this.model.markets[hit.market]!, 100_000 + hit.market));
+      sendJson(res, guard, 200, gammaMarketObject(hit.listing, this.model.markets[hit.market]!, 100_000 + hit.market, clockStartMs + this.pacer.emitted * stepMs));
     });
     this.httpGet('/clob-markets/:conditionId', (res, req, guard) => {
       const hit = byCondition.get(req.getParameter(0) ?? '');

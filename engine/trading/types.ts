@@ -208,6 +208,38 @@ export interface Settlement {
   close: number;
   /** False when the engine did not see a price at or before the window's start or end and used the nearest one after it. */
   exact: boolean;
+  /**
+   * What every strategy held of `tokens` as it settled, micro-shares: what a
+   * later correction to the venue's verdict moves. Absent from journals
+   * written before it was kept.
+   */
+  holdings?: Holding[];
+  /** Present once the venue resolved the market the other way: the engine's own winner; `winner` is then the venue's. */
+  engineWinner?: 0 | 1;
+}
+
+/** One strategy's positions in a market's two tokens, micro-shares. */
+export interface Holding {
+  strategy: string;
+  positions: [number, number];
+}
+
+/**
+ * The venue resolved a settled market the other way: each strategy's money
+ * moves by (shares of `winner` − shares of `engineWinner`) × 1 pUSD.
+ */
+export interface Resolution {
+  /** Unique per correction (the conditionId): replay must not apply one twice. */
+  resolutionId: string;
+  conditionId: string;
+  market: number;
+  tokens: [number, number];
+  /** Index into `tokens` of the venue's winner. */
+  winner: 0 | 1;
+  /** Index into `tokens` of the winner the engine settled on. */
+  engineWinner: 0 | 1;
+  /** The settlement's holdings, copied so the record is whole even once the slot's market is retired. */
+  holdings: Holding[];
 }
 
 /** MarketInfo and TokenInfo of `d` in market slot `slot`. */

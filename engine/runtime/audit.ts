@@ -1,0 +1,172 @@
+// The venue's word on every market the engine settled. The engine settles a
+// window itself, by the Chainlink rule on the prices it saw (settlement.ts);
+// the venue resolves it later, on its own. Each settled market is looked up
+// on Gamma by slug every poll until Gamma shows it resolved (`closed` and
+// `outcomePrices` one "1" and one "0", protocols §5.2) or the audit times
+// out, and the verdict is compared with the engine's:
+//
+//   agree     counted
+//   disagree  counted, and handed to the engine, which journals a correction
+//             moving the paper money to the venue's winner
+//   timeout   counted and logged once: the venue had not resolved it
+//             `timeoutMs` after the window's end (engine clock)
+//
+// The venue's winner is the token whose price is 1, matched to the engine's
+// tokens by token id, never by position: Gamma's order of clobTokenIds is
+// not a promise.
+
+import { PolyedgeError } from '../errors.js';
+import type { MarketDescriptor, Settlement } from '../trading/types.js';
+import { fetchJson, isRecord, jsonArrayOfStrings } from './discovery.js';
+
+/** What Gamma says of a settled market: not resolved yet, or resolved with the winner as an index into the engine's tokenIds. */
+export type GammaResolution = { resolved: false; why: string } | { resolved: true; winner: 0 | 1 };
+
+/** A decimal string's value when it is exactly 0 or exactly 1 ("1", "1.0", "0.000"); undefined for any other decimal. */
+function zeroOrOne(p: string): 0 | 1 | undefined {
+  if (/^0(\.0+)?$/.test(p)) return 0;
+  if (/^1(\.0+)?$/.test(p)) return 1;
+  return undefined;
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/**
+ * One Gamma market object → whether the venue has resolved `market` and to
+ * which of its tokens, or an error naming the field. The object must be that
+ * market (slug, conditionId, the same two token ids in either order).
+ */
+export function parseGammaResolution(raw: unknown, market: Pick<MarketDescriptor, 'slug' | 'conditionId' | 'tokenIds'>): GammaResolution {
+  if (!isRecord(raw)) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: market is not an object');
+  if (raw.slug !== market.slug) throw new PolyedgeError('PE_INPUT_JSON', `gamma: asked for ${market.slug}, got ${JSON.stringify(raw.slug)}`, 'slug');
+  if (typeof raw.conditionId !== 'string' || raw.conditionId.toLowerCase() !== market.conditionId.toLowerCase()) {
+    throw new PolyedgeError('PE_INPUT_JSON', `gamma: conditionId is ${JSON.stringify(raw.conditionId)}, the settled market's is ${market.conditionId}`, 'conditionId');
+  }
+  const ids = jsonArrayOfStrings(raw.clobTokenIds, 'clobTokenIds');
+  if (ids.length !== 2 || ids[0] === ids[1] || !ids.every((id) => market.tokenIds.includes(id))) {
+    throw new PolyedgeError('PE_INPUT_JSON', `gamma: clobTokenIds must be the settled market's two token ids`, 'clobTokenIds');
+  }
+  const prices = jsonArrayOfStrings(raw.outcomePrices, 'outcomePrices');
+  if (prices.length !== 2 || !prices.every((p) => DECIMAL.test(p))) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: outcomePrices must hold two decimal strings', 'outcomePrices');
+  const status = raw.umaResolutionStatus;
+  if (status !== undefined && status !== null && typeof status !== 'string') throw new PolyedgeError('PE_INPUT_JSON', 'gamma: umaResolutionStatus must be a string', 'umaResolutionStatus');
+  const closed = raw.closed;
+  if (typeof closed !== 'boolean') throw new PolyedgeError('PE_INPUT_JSON', 'gamma: closed must be a boolean', 'closed');
+  if (!closed) return { resolved: false, why: 'not closed' };
+  const a = zeroOrOne(prices[0]!);
+  const b = zeroOrOne(prices[1]!);
+  // Closed with prices still trading (UMA not settled yet) or split 50/50: not a verdict on who won.
+  if (a === undefined || b === undefined || a === b) return { resolved: false, why: `closed, outcomePrices ${JSON.stringify(prices)}${typeof status === 'string' ? `, umaResolutionStatus ${status}` : ''}` };
+  const winnerId = ids[a === 1 ? 0 : 1]!;
+  return { resolved: true, winner: market.tokenIds[0] === winnerId ? 0 : 1 };
+}
+
+export interface SettlementAuditorOptions {
+  gammaUrl: string;
+  pollMs: number;
+  /** Engine time after a window's end when the venue is given up on. */
+  timeoutMs: number;
+  /** The engine's clock (Unix ms). */
+  nowMs: () => number;
+  /** The venue resolved `s` to the other token (`winner`, an index into s.tokens). */
+  onDisagree: (d: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1) => void;
+  log: (line: string) => void;
+  /** Per-request timeout. Default 5 s. */
+  requestTimeoutMs?: number;
+}
+
+interface Audit {
+  market: MarketDescriptor;
+  settlement: Readonly<Settlement>;
+}
+
+export class SettlementAuditor {
+  /** Verdicts (agree, disagree, timeout: one per audited market), and lookups that failed (retried). */
+  readonly counts = { agree: 0, disagree: 0, timeout: 0, errors: 0 };
+  /** Settled markets awaiting the venue, by conditionId. */
+  private readonly pending = new Map<string, Audit>();
+  private readonly lastError = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: SettlementAuditorOptions) {}
+
+  /** Audits `s`, the engine's settlement of `market`; a market already awaiting its verdict is not added twice. */
+  watch(market: MarketDescriptor, s: Readonly<Settlement>): void {
+    if (!this.pending.has(s.conditionId)) this.pending.set(s.conditionId, { market, settlement: s });
+  }
+
+  /** Markets awaiting the venue's verdict. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One lookup per awaiting market. */
+  async poll(): Promise<void> {
+    for (const [conditionId, a] of [...this.pending]) {
+      if (this.stopped) return;
+      const verdict = await this.lookup(a);
+      const { slug } = a.market;
+      if (verdict !== undefined) {
+        this.pending.delete(conditionId);
+        this.lastError.delete(slug);
+        if (verdict === a.settlement.winner) this.counts.agree++;
+        else {
+          this.counts.disagree++;
+          this.opts.onDisagree(a.market, a.settlement, verdict);
+        }
+      } else if (this.opts.nowMs() >= a.market.endMs + this.opts.timeoutMs) {
+        this.pending.delete(conditionId);
+        this.lastError.delete(slug);
+        this.counts.timeout++;
+        this.opts.log(`settlement audit: ${slug} not resolved on Gamma ${this.opts.timeoutMs} ms after its window ended; the engine's settlement stands unaudited`);
+      }
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.poll().then(
+        () => this.schedule(),
+        (err: unknown) => {
+          this.opts.log(`settlement audit: ${(err as Error).message}`);
+          this.schedule();
+        },
+      );
+    }, this.opts.pollMs);
+  }
+
+  /** The venue's winner, or undefined while it has none (or the lookup failed). */
+  private async lookup(a: Audit): Promise<0 | 1 | undefined> {
+    const { slug } = a.market;
+    const got = await fetchJson(`${this.opts.gammaUrl}/markets/slug/${slug}`, this.opts.requestTimeoutMs ?? 5_000);
+    if (!got.ok) return this.failed(slug, got.message);
+    let r: GammaResolution;
+    try {
+      r = parseGammaResolution(got.body, a.market);
+    } catch (err) {
+      return this.failed(slug, (err as Error).message);
+    }
+    return r.resolved ? r.winner : undefined;
+  }
+
+  private failed(slug: string, message: string): undefined {
+    this.counts.errors++;
+    // A venue down for an hour logs each failure once per market, not once a poll.
+    if (this.lastError.get(slug) !== message) this.opts.log(`settlement audit: ${slug}: ${message}`);
+    this.lastError.set(slug, message);
+    return undefined;
+  }
+}
