@@ -13,7 +13,7 @@
 // one scratch record reused for every event, latest values updated in place.
 
 import { native } from '../native.js';
-import { BookReader } from '../../workers/book/reader.js';
+import { BookBusyError, BookReader } from '../../workers/book/reader.js';
 import type { BookSet } from '../../workers/book/layout.js';
 import { readCounters, type CounterName } from '../../workers/counters.js';
 import { EventKind, EventViews, MAX_SOURCES, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
@@ -50,6 +50,8 @@ class SourceState {
   readonly prices: LatestValue[] = [];
   readonly vols: LatestValue[] = [];
   events = 0;
+  /** Events whose handling met a book the writer kept busy past the reader's budget (BookBusyError): skipped. */
+  busyBookEvents = 0;
   pending: Promise<number> | undefined;
 
   constructor(
@@ -151,7 +153,20 @@ export class MarketDataHub {
           v.recvNs = e.recvNs;
           v.updates++;
         }
-        if (handler) handler(e, si);
+        if (handler !== undefined) {
+          try {
+            handler(e, si);
+          } catch (err) {
+            // A book the writer kept busy past the reader's budget: this event's decision is skipped, the next
+            // one reads the book again. Anything else is a fault: the events up to this one stay consumed.
+            if (!(err instanceof BookBusyError)) {
+              c.release(i + 1);
+              s.events += i + 1;
+              throw err;
+            }
+            s.busyBookEvents++;
+          }
+        }
       }
       c.release(n);
       s.events += n;
@@ -197,6 +212,11 @@ export class MarketDataHub {
   /** Receive stamp (CLOCK_MONOTONIC ns) as Unix ms. */
   recvWallMs(recvNs: number): number {
     return (recvNs + this.monoToWallNs) / 1e6;
+  }
+
+  /** Events of the source skipped because a book stayed busy past the reader's budget. */
+  busyBookEvents(source: number): number {
+    return this.sources[source]!.busyBookEvents;
   }
 
   latency(source: number): { exchangeToReceive: LatencyHistogram; receiveToDrain: LatencyHistogram } {

@@ -100,6 +100,14 @@ export const METRICS = [
     formula: 'count of events the main thread drained from the source ring',
   },
   {
+    name: 'polyedge_busy_book_events_total',
+    type: 'counter',
+    unit: 'events',
+    labels: ['source'],
+    help: 'Events whose handling was skipped because a book stayed inside a write batch past the reader budget (100 ms): a feed worker stalled or descheduled mid-batch.',
+    formula: 'count of BookBusyError caught by MarketDataHub.drain for the source',
+  },
+  {
     name: 'polyedge_feed_frames_total',
     type: 'counter',
     unit: 'frames',

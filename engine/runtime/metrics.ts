@@ -24,6 +24,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_exchange_to_receive_seconds', { source }, lat.exchangeToReceive);
     r.register('polyedge_receive_to_drain_seconds', { source }, lat.receiveToDrain);
     r.register('polyedge_events_total', { source }, () => hub.events(s));
+    r.register('polyedge_busy_book_events_total', { source }, () => hub.busyBookEvents(s));
     r.register('polyedge_source_to_decision_seconds', { source }, engine.sourceToDecision[s]!);
     const counter = (name: keyof typeof COUNTER) => () => hub.counters(s)?.[name] ?? 0;
     r.register('polyedge_feed_frames_total', { source }, counter('frames'));

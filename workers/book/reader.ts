@@ -8,9 +8,11 @@
 // (reading levels then would pull cache lines away from the writer and make
 // the batch, and the wait, longer). A writer descheduled mid-batch stalls
 // readers for up to its time slice; one that keeps the batch open longer
-// than maxWaitMs (crashed, or rewriting the book back to back) makes the
-// query throw rather than hang the main thread. Pin feed workers to their
-// own cores to keep that window small.
+// than maxWaitMs (crashed, descheduled on an overloaded machine, or
+// rewriting the book back to back) makes the query throw BookBusyError
+// rather than hang the main thread; the data hub drops the event whose
+// handling met it and goes on (engine/data/hub.ts). Pin feed workers to
+// their own cores to keep that window small.
 import {
   B_BEST_ASK,
   B_BEST_BID,
@@ -240,7 +242,18 @@ export class BookReader {
   }
 
   private stuck(book: number): never {
-    throw new Error(`book ${book}: no consistent read within ${this.maxWaitMs} ms; the writer is stuck inside a batch or never leaves a gap`);
+    throw new BookBusyError(book, this.maxWaitMs);
+  }
+}
+
+/** No consistent read of a book within the reader's budget: the writer held a batch open throughout. */
+export class BookBusyError extends Error {
+  constructor(
+    readonly book: number,
+    readonly waitedMs: number,
+  ) {
+    super(`book ${book}: no consistent read within ${waitedMs} ms; the writer is stuck inside a batch or never leaves a gap`);
+    this.name = 'BookBusyError';
   }
 }
 
