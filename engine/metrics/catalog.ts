@@ -108,6 +108,14 @@ export const METRICS = [
     formula: 'count of BookBusyError caught by MarketDataHub.drain for the source',
   },
   {
+    name: 'polyedge_busy_book_deferrals_total',
+    type: 'counter',
+    unit: 'deferrals',
+    labels: [],
+    help: "Pass work (a token's mark and paper queues, the paper venue's due events, a market's decision) deferred to the next pass because a book stayed inside a write batch past the reader budget.",
+    formula: 'Engine.counts.busyBookDeferrals (BookBusyError caught in Engine.pass)',
+  },
+  {
     name: 'polyedge_feed_frames_total',
     type: 'counter',
     unit: 'frames',

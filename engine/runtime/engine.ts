@@ -20,7 +20,7 @@
 
 import { native } from '../native.js';
 import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
 import type { BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
 import type { Config } from '../config/config.js';
@@ -182,7 +182,7 @@ export class Engine {
   readonly decisionToAck = new LatencyHistogram();
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
-  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0 };
+  readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
   /** SlotPhase per market slot. */
   readonly slotPhase: Uint8Array;
   readonly ordersByOutcome = new Map<string, number>();
@@ -460,22 +460,42 @@ export class Engine {
     const n = this.hub.drain(this.onEvent);
     this.counts.events += n;
     const now = this.nowMs();
+    // A book its writer holds inside a batch past the reader's budget (BookBusyError) defers only the
+    // work that read it: the token or market stays dirty and the next pass reads the book again.
     for (let t = 0; t < this.dirtyToken.length; t++) {
       if (this.dirtyToken[t] === 0) continue;
-      this.dirtyToken[t] = 0;
-      if (this.slotPhase[t >> 1] !== SlotPhase.Active) continue;
-      this.updateMark(t, now);
-      this.executor.onBook(t, now);
+      if (this.slotPhase[t >> 1] !== SlotPhase.Active) {
+        this.dirtyToken[t] = 0;
+        continue;
+      }
+      try {
+        this.updateMark(t, now);
+        this.executor.onBook(t, now);
+        this.dirtyToken[t] = 0;
+      } catch (err) {
+        this.deferBusy(err);
+      }
     }
-    this.executor.advance(now);
+    try {
+      this.executor.advance(now);
+    } catch (err) {
+      this.deferBusy(err);
+    }
     this.markouts.advance(now);
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
-      this.dirtyMarket[m] = 0;
-      if (this.slotPhase[m] !== SlotPhase.Active) continue;
+      if (this.slotPhase[m] !== SlotPhase.Active) {
+        this.dirtyMarket[m] = 0;
+        continue;
+      }
       const since = this.dirtySinceNs[m]!;
-      this.dirtySinceNs[m] = Infinity;
-      this.decide(m, since, this.dirtySource[m]!);
+      try {
+        this.decide(m, since, this.dirtySource[m]!);
+        this.dirtyMarket[m] = 0;
+        this.dirtySinceNs[m] = Infinity;
+      } catch (err) {
+        this.deferBusy(err);
+      }
     }
     // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
     const limit = this.risk.dailyLossLimitMicros;
@@ -489,6 +509,12 @@ export class Engine {
     }
     if (this.journal.snapshotDue) this.checkpoint();
     return n;
+  }
+
+  /** Counts a BookBusyError (its work is retried next pass); anything else is a fault and propagates. */
+  private deferBusy(err: unknown): void {
+    if (!(err instanceof BookBusyError)) throw err;
+    this.counts.busyBookDeferrals++;
   }
 
   /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */

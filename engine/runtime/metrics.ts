@@ -84,6 +84,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_discovery_lookups_total', { result: 'closed' }, () => roller.counts.closed);
     r.register('polyedge_discovery_lookups_total', { result: 'not_accepting' }, () => roller.counts.notAccepting);
   }
+  r.register('polyedge_busy_book_deferrals_total', {}, () => engine.counts.busyBookDeferrals);
   if (auditor) {
     r.register('polyedge_settlement_audits_total', { result: 'agree' }, () => auditor.counts.agree);
     r.register('polyedge_settlement_audits_total', { result: 'disagree' }, () => auditor.counts.disagree);

@@ -10,9 +10,10 @@
 // readers for up to its time slice; one that keeps the batch open longer
 // than maxWaitMs (crashed, descheduled on an overloaded machine, or
 // rewriting the book back to back) makes the query throw BookBusyError
-// rather than hang the main thread; the data hub drops the event whose
-// handling met it and goes on (engine/data/hub.ts). Pin feed workers to
-// their own cores to keep that window small.
+// rather than hang the main thread; the engine defers the work that met it
+// to its next pass (Engine.pass) and the data hub skips the event whose
+// handling met it (engine/data/hub.ts). Pin feed workers to their own cores
+// to keep that window small.
 import {
   B_BEST_ASK,
   B_BEST_BID,
