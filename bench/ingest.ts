@@ -20,14 +20,13 @@ import { BinanceParser, DepthKind, type BinanceSink } from '../workers/parse/bin
 import { PolymarketParser, type PolymarketSink } from '../workers/parse/polymarket.js';
 import { PAIR, priceChangeFrames } from '../workers/parse/testing/gen.js';
 import { captureMissing, hftbacktestFrames } from '../workers/parse/testing/data.js';
-
-const USDM_CAPTURE = 'binance_usdm_btcusdt_20240808.gz';
 import { PolymarketBookWriter, createPolymarketBooks } from '../workers/book/polymarket-book.js';
 import { BinanceBookWriter, createBinanceBooks } from '../workers/book/binance-book.js';
 import { Side } from '../workers/book/layout.js';
 
 const BATCH = 256;
 const utf8 = new TextDecoder();
+const USDM_CAPTURE = 'binance_usdm_btcusdt_20240808.gz';
 
 /** Applies price_change levels to the shared ladder, one seqlock batch per level's token. */
 class PolyBookSink implements PolymarketSink {

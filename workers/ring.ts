@@ -14,9 +14,9 @@
 //   Int32 word (the consumer with Atomics.store: it is the producer's
 //   free-space signal; the producer plainly, see below). The other side
 //   rebuilds the full value from its own, since the two are never more than
-//   `capacity` apart. The
-//   high word changes every 2^32 records, under an epoch, and exists so a
-//   role attached later (or stats()) can read the full value.
+//   `capacity` apart. The high word changes every 2^32 records, under an
+//   epoch, and exists so a role attached later (or stats()) can read the
+//   full value.
 // - Capacity is a power of two (slot = sequence & mask) between 2 and 2^30,
 //   records are recordBytes each (power of two, 8..4096), all preallocated
 //   in the SAB after the header. The header carries capacity, record size,
@@ -312,7 +312,7 @@ function claimRole(h: Int32Array, word: number, role: string): void {
  * The writing end. Usage per batch:
  *   const n = p.claim(k);                 // slots granted
  *   for (let i = 0; i < n; i++) write(p.slot(i));
- *   p.publish();                          // one Atomics.store for the batch
+ *   p.publish();                          // one Atomics.store per run of up to 127
  */
 export class RingProducer {
   private readonly h: Int32Array;

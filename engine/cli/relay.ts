@@ -11,7 +11,7 @@ import { COUNTER } from '../../workers/counters.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import { native } from '../native.js';
 import { PolyedgeError } from '../errors.js';
-import { allowProblem } from '../relay/allow.js';
+import { allowListOf, allowProblem } from '../relay/allow.js';
 import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../relay/binance-relay.js';
 import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
 import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
@@ -281,7 +281,7 @@ const recvCommand: Command = {
   },
   async run(v) {
     const bind = endpointOption(v, 'bind', { required: true, allowPortZero: true })!;
-    const allow = typeof v.allow === 'string' ? v.allow.split(',').map((a) => a.trim()) : [];
+    const allow = typeof v.allow === 'string' ? allowListOf(v.allow) : [];
     const allowWhy = allowProblem(bind.host, allow);
     if (allowWhy !== undefined) usage(`--allow ${allowWhy}`, 'allow');
     const cpu = optionalInt(v, 'cpu');

@@ -4,7 +4,7 @@
 import { CONTROL_TOKEN_ENV } from '../control/server.js';
 import { loadConfig, loadDotEnv } from '../config/load.js';
 import { fieldError, PolyedgeError } from '../errors.js';
-import { allowEntriesProblem, allowProblem } from '../relay/allow.js';
+import { allowEntriesProblem, allowListOf, allowProblem } from '../relay/allow.js';
 import { parseEndpoint } from '../relay/endpoint.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
@@ -54,7 +54,7 @@ export const runCommand: Command = {
     if (relayBind !== undefined && typeof parseEndpoint(relayBind, { allowPortZero: true }) === 'string') {
       throw new PolyedgeError('PE_USAGE', `--relay must be ADDR:PORT, got ${JSON.stringify(relayBind)}`, 'relay');
     }
-    const relayAllow = typeof v['relay-allow'] === 'string' ? v['relay-allow'].split(',').map((a) => a.trim()) : undefined;
+    const relayAllow = typeof v['relay-allow'] === 'string' ? allowListOf(v['relay-allow']) : undefined;
     const allowBad = relayAllow === undefined ? undefined : allowEntriesProblem(relayAllow);
     if (allowBad !== undefined) throw new PolyedgeError('PE_USAGE', `--relay-allow: ${allowBad}`, 'relay-allow');
     // The flag stands in for [relay] allow; the session reads it from there.

@@ -17,7 +17,7 @@
 // waiting for its snapshot.
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { B_STATUS, BookFlag, NO_TICK, Side, type BookSet } from '../../workers/book/layout.js';
 import { BookReader, TopOfBook } from '../../workers/book/reader.js';
 import { COUNTER, readCounters } from '../../workers/counters.js';
@@ -245,8 +245,22 @@ class Lockstep {
     return `worker ${JSON.stringify(readCounters(this.feed.counters))}; simulator ${JSON.stringify(this.venueStats())} faults ${JSON.stringify(this.sim.stats().faults[this.venue])}`;
   }
 
+  /**
+   * After the last step: the ring never dropped an event, many distinct tops
+   * were read and none was torn, and the worker stops cleanly.
+   */
+  async finish(t: TestContext): Promise<void> {
+    this.drain();
+    assert.equal(this.hub.dropped(this.source), 0, 'the ring never dropped an event');
+    const distinct = this.sampler.assertNoTornRead();
+    t.diagnostic(`${this.sampler.reads} top reads, ${distinct} distinct tops checked against the published ones`);
+    assert.ok(distinct > 500 && this.sampler.reads > 100_000, `${this.sampler.reads} reads, ${distinct} distinct tops checked`);
+    await this.stop();
+    assert.equal(this.counter('ringDrops'), 0);
+  }
+
   /** The worker is still running, answers stop, and never reported an exception. */
-  async stop(): Promise<void> {
+  private async stop(): Promise<void> {
     assert.equal(this.exitedEarly, false, 'the worker thread exited before it was told to stop');
     await this.feed.stop();
     assert.ok(this.stopped, 'the worker answered stop');
@@ -410,13 +424,7 @@ test('binance worker under seeded random faults: every fault counted, a resync a
       assert.equal(c.restErrors, 0, ctx);
       assert.equal(c.bookMismatches, 0, ctx);
 
-      rig.drain();
-      assert.equal(rig.hub.dropped(rig.source), 0, 'the ring never dropped an event');
-      const distinct = rig.sampler.assertNoTornRead();
-      t.diagnostic(`${rig.sampler.reads} top reads, ${distinct} distinct tops checked against the published ones`);
-      assert.ok(distinct > 500 && rig.sampler.reads > 100_000, `${rig.sampler.reads} reads, ${distinct} distinct tops checked`);
-      await rig.stop();
-      assert.equal(rig.counter('ringDrops'), 0);
+      await rig.finish(t);
     } finally {
       await rig.abandon();
     }
@@ -582,13 +590,7 @@ test('polymarket worker, two shards, under seeded random faults and requested cr
       assert.equal(rig.resyncEvents, c.resyncs, 'one Resync event per resync');
       assert.equal(c.restErrors, 0, ctx);
 
-      rig.drain();
-      assert.equal(rig.hub.dropped(rig.source), 0, 'the ring never dropped an event');
-      const distinct = rig.sampler.assertNoTornRead();
-      t.diagnostic(`${rig.sampler.reads} top reads, ${distinct} distinct tops checked against the published ones`);
-      assert.ok(distinct > 500 && rig.sampler.reads > 100_000, `${rig.sampler.reads} reads, ${distinct} distinct tops checked`);
-      await rig.stop();
-      assert.equal(rig.counter('ringDrops'), 0);
+      await rig.finish(t);
     } finally {
       await rig.abandon();
     }

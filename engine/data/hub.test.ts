@@ -1,33 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventKind, EventViews, newEventRecord } from '../../workers/event-layout.js';
-import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
+import { EventKind } from '../../workers/event-layout.js';
 import { TopOfBook } from '../../workers/book/reader.js';
-import { Ring } from '../../workers/ring.js';
-import { MarketDataHub } from './hub.js';
+import { polymarketHub, type PolymarketHubRig } from './hub.fixture.js';
 
-function publish(ring: Ring, views: EventViews, producer: ReturnType<Ring['producer']>, seqs: number[]): void {
-  const e = newEventRecord();
-  producer.claim(seqs.length);
-  seqs.forEach((seq, i) => {
+function publish(rig: PolymarketHubRig, seqs: number[]): void {
+  rig.publish(seqs.length, (e, i) => {
     e.kind = EventKind.LevelUpdate;
-    e.seq = seq;
-    views.write(producer.slot(i), e);
+    e.seq = seqs[i]!;
   });
-  producer.publish();
 }
 
 test('an event whose handling meets a busy book is skipped and counted; a fault consumes the events up to it and propagates', () => {
-  const books = createPolymarketBooks(2);
-  const writer = new PolymarketBookWriter(books);
-  const hub = new MarketDataHub({ polymarketBooks: books });
-  const ring = Ring.create({ capacity: 16, fullPolicy: 'drop' });
-  const source = hub.addSource({ name: 'polymarket', ring });
-  const producer = ring.producer();
-  const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
+  const rig = polymarketHub(2, 16);
+  const { writer, hub, source } = rig;
   const top = new TopOfBook();
 
-  publish(ring, views, producer, [0, 1, 2, 3, 4]);
+  publish(rig, [0, 1, 2, 3, 4]);
   // The writer never leaves its batch on book 1: a descheduled or dead feed worker, as the reader sees it.
   writer.begin(1);
   const seen: number[] = [];
@@ -41,7 +30,7 @@ test('an event whose handling meets a busy book is skipped and counted; a fault 
   writer.end(1);
   assert.equal(hub.polymarket!.top(1, top).bidTick, -1, 'readable again once the batch ends');
 
-  publish(ring, views, producer, [5, 6, 7]);
+  publish(rig, [5, 6, 7]);
   assert.throws(
     () =>
       hub.drain((e) => {

@@ -21,13 +21,17 @@ const book = (token: string, bid: string, ask: string): Buffer =>
     `{"event_type":"book","asset_id":"${token}","market":"0x01","timestamp":"5","bids":[{"price":"${bid}","size":"10"}],"asks":[{"price":"${ask}","size":"10"}],"tick_size":"0.01"}`,
   );
 
-/** One recording file of `records` ([source, payload]) under `meta`, in a fresh directory. */
-function recording(sources: string[], meta: unknown, records: Array<[number, Uint8Array]>): { file: string; dir: string } {
+/** Runs `body` on one recording file of `records` ([source, payload]) under `meta`, in a fresh directory removed afterwards. */
+async function withRecording(sources: string[], meta: unknown, records: Array<[number, Uint8Array]>, body: (file: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-replay-'));
-  const w = new RecordingWriter(dir, 'polymarket', sources, { maxBytes: 1 << 30, maxMs: 1e12 }, Date.now, () => meta);
-  records.forEach(([source, payload], i) => w.append(source, 1e9 + i, Date.now(), payload));
-  w.close();
-  return { file: w.files[0]!, dir };
+  try {
+    const w = new RecordingWriter(dir, 'polymarket', sources, { maxBytes: 1 << 30, maxMs: 1e12 }, Date.now, () => meta);
+    records.forEach(([source, payload], i) => w.append(source, 1e9 + i, Date.now(), payload));
+    w.close();
+    await body(w.files[0]!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const tops = async (file: string): Promise<{ lines: TopLine[]; r: Awaited<ReturnType<typeof replayRecordingFile>> }> => {
@@ -37,11 +41,10 @@ const tops = async (file: string): Promise<{ lines: TopLine[]; r: Awaited<Return
 };
 
 test('a recording from before token slots (no slots in its spec, no slot source) replays one book per token', async () => {
-  const { file, dir } = recording(['polymarket', 'polymarket:rest:0', 'polymarket:rest:1'], { ...SPEC, tokenIds: [A, B] }, [
+  await withRecording(['polymarket', 'polymarket:rest:0', 'polymarket:rest:1'], { ...SPEC, tokenIds: [A, B] }, [
     [0, book(A, '0.4', '0.6')],
     [0, book(B, '0.3', '0.7')],
-  ]);
-  try {
+  ], async (file) => {
     const { lines, r } = await tops(file);
     assert.deepEqual(
       lines.map((t) => [t.symbol, t.bid, t.ask]),
@@ -51,16 +54,14 @@ test('a recording from before token slots (no slots in its spec, no slot source)
       ],
     );
     assert.deepEqual([r.frames, r.slotOps, r.slotErrors], [2, 0, 0]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file that began after slots changed hands starts from its meta.assigned and applies its slot ops in order', async () => {
   const slots = slotOpsSource('polymarket');
   const sources = ['polymarket', 'polymarket:rest:0', 'polymarket:rest:1', 'polymarket:rest:2', slots];
   const op = 4;
-  const { file, dir } = recording(sources, { ...SPEC, tokenIds: [A, B], slots: 3, assigned: [null, B, C] }, [
+  await withRecording(sources, { ...SPEC, tokenIds: [A, B], slots: 3, assigned: [null, B, C] }, [
     [0, book(C, '0.2', '0.3')],
     [0, book(A, '0.4', '0.6')], // slot 0 is vacant in this file: A is nobody's
     [op, encodeSlotOp({ op: 'assign', slot: 1, tokenId: A })], // refused: slot 1 holds B
@@ -69,8 +70,7 @@ test('a file that began after slots changed hands starts from its meta.assigned 
     [op, Buffer.from('{"op":"assign"')], // unreadable
     [0, book(A, '0.45', '0.55')],
     [0, book(B, '0.1', '0.9')], // released: unknown again
-  ]);
-  try {
+  ], async (file) => {
     const { lines, r } = await tops(file);
     assert.deepEqual(
       lines.map((t) => [t.symbol, t.bid, t.ask]),
@@ -81,16 +81,11 @@ test('a file that began after slots changed hands starts from its meta.assigned 
     );
     assert.deepEqual([r.frames, r.slotOps, r.slotErrors], [4, 2, 2]);
     assert.equal(r.counters[COUNTER.unknownEvents], 2);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a meta.assigned that does not list every slot is refused with a usage error', async () => {
-  const { file, dir } = recording(['polymarket', slotOpsSource('polymarket')], { ...SPEC, tokenIds: [], slots: 3, assigned: [A] }, [[0, book(A, '0.4', '0.6')]]);
-  try {
+  await withRecording(['polymarket', slotOpsSource('polymarket')], { ...SPEC, tokenIds: [], slots: 3, assigned: [A] }, [[0, book(A, '0.4', '0.6')]], async (file) => {
     await assert.rejects(replayRecordingFile(file, { pace: 'fast' }), (err: unknown) => err instanceof PolyedgeError && /meta\.assigned/.test(err.message));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

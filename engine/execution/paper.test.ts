@@ -5,7 +5,8 @@ import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/
 import { BookReader } from '../../workers/book/reader.js';
 import { Prng } from '../../workers/prng.js';
 import { validate } from '../config/schema.js';
-import { feeMicros, marketInSlot, Side, UNIT, vacantSlot, type ExecutionListener, type Fill, type MarketDescriptor, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';
+import { feeMicros, marketInSlot, Side, UNIT, vacantSlot, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';
+import { slotTables, updownMarket } from '../trading/markets.fixture.js';
 import { PaperExecutor, paperParamsSchema, type PaperParams } from './paper.js';
 
 const S = UNIT; // one share in micro-shares
@@ -69,6 +70,11 @@ function params(raw: unknown): PaperParams {
 }
 
 function setup(p: PaperParams = INSTANT) {
+  return executorOver(markets, tokens, p);
+}
+
+/** A paper executor over real books for `markets` and `tokens`, with a recorder of its reports. */
+function executorOver(markets: MarketInfo[], tokens: TokenInfo[], p: PaperParams) {
   const set = createPolymarketBooks(tokens.length);
   const w = new PolymarketBookWriter(set);
   const rec = new Recorder();
@@ -466,57 +472,18 @@ test('latency: the same seed gives the same event sequence; another seed other t
   }
 });
 
-function updown(name: string): MarketDescriptor {
-  return {
-    conditionId: `0x${name}`,
-    slug: `eth-updown-5m-${name}`,
-    tokenIds: [`${name}-up`, `${name}-down`],
-    outcomes: ['Up', 'Down'],
-    tickSize: 100,
-    minSize: 5 * S,
-    feeRate: 0,
-    feeExponent: 1,
-    negRisk: false,
-    startMs: 0,
-    endMs: 300_000,
-    underlying: 'eth',
-  };
-}
-
 /** Two market slots, the engine's way: slot 0 holds a market, slot 1 is vacant; `place` replaces a slot in place. */
 function slotSetup(p: PaperParams = INSTANT) {
-  const markets: MarketInfo[] = [];
-  const tokens: TokenInfo[] = [];
-  const place = (slot: number, s: { info: MarketInfo; tokens: [TokenInfo, TokenInfo] }) => {
-    markets[slot] = s.info;
-    tokens[2 * slot] = s.tokens[0];
-    tokens[2 * slot + 1] = s.tokens[1];
-  };
-  place(0, marketInSlot(0, updown('a')));
-  place(1, vacantSlot(1));
-  const set = createPolymarketBooks(tokens.length);
-  const w = new PolymarketBookWriter(set);
-  const rec = new Recorder();
-  const ex = new PaperExecutor({ books: new BookReader(set), markets, tokens, params: p, listener: rec });
-  const book = (t: number, token: number, levels: [BookSide, number, number][]) => {
-    w.begin(token);
-    for (const [side, tick, shares] of levels) w.setLevel(token, side, tick, shares);
-    w.end(token);
-    rec.now = t;
-    ex.onBook(token, t);
-  };
-  const at = (t: number) => {
-    rec.now = t;
-    return ex;
-  };
-  return { ex, rec, book, at, place };
+  const { markets, tokens, place } = slotTables(2);
+  place(0, marketInSlot(0, updownMarket('a', { underlying: 'eth' })));
+  return { ...executorOver(markets, tokens, p), place };
 }
 
 test('orders on a vacant slot are unknown_token; occupying the slot in place opens it, vacating closes it', () => {
   const { rec, at, place } = slotSetup();
   const early = send(at(1), order({ token: 2, side: Side.Buy, price: 4000, size: 10 * S }), 1);
   assert.deepEqual(rec.kinds(early.id), ['reject:unknown_token']);
-  place(1, marketInSlot(1, updown('b')));
+  place(1, marketInSlot(1, updownMarket('b', { underlying: 'eth' })));
   const ok = send(at(2), order({ token: 2, side: Side.Buy, price: 4000, size: 10 * S }), 2);
   assert.deepEqual(rec.kinds(ok.id), ['ack']);
   place(0, vacantSlot(0));
@@ -526,11 +493,11 @@ test('orders on a vacant slot are unknown_token; occupying the slot in place ope
 
 test('resetToken cancels what still rests there and forgets the token’s shadows and queues; other tokens are untouched', () => {
   const { ex, rec, book, at } = slotSetup();
-  book(0, 0, [
+  book(0, [
     [BookSide.Bid, 5000, 100],
     [BookSide.Ask, 5200, 50],
   ]);
-  book(0, 1, [[BookSide.Bid, 4000, 30]]);
+  book(0, [[BookSide.Bid, 4000, 30]], 1);
   // A taker takes 20 of the 50 displayed: only 30 are left for us while the level stands.
   const take = send(at(1), order({ token: 0, side: Side.Buy, price: 5200, size: 20 * S, type: 'FAK' }), 1);
   assert.equal(take.filled, 20 * S);
@@ -559,7 +526,7 @@ test('resetToken cancels what still rests there and forgets the token’s shadow
 test('resetToken on an order still in flight cancels it at once; it never reaches the venue', () => {
   const p = params({ post: { meanMs: 10, jitterMs: 0 }, cancel: { meanMs: 10, jitterMs: 0 }, ack: { meanMs: 5, jitterMs: 0 } });
   const { ex, rec, book, at } = slotSetup(p);
-  book(0, 0, [[BookSide.Ask, 5200, 50]]);
+  book(0, [[BookSide.Ask, 5200, 50]]);
   const o = order({ token: 0, side: Side.Buy, price: 5200, size: 10 * S });
   at(0).submit(o, 0);
   at(1).resetToken(0);

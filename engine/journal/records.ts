@@ -31,13 +31,13 @@ export type CancelRecord = Base & { type: 'cancel'; orderId: string; reason: str
 export type ExpireRecord = Base & { type: 'expire'; orderId: string };
 export type MergeRecord = Base & { type: 'merge'; merge: Merge };
 /** `market` now occupies market slot `slot` (token slots 2·slot and 2·slot + 1), replacing whatever did before. */
-export type MarketRecord = Base & { type: 'market'; slot: number; market: MarketDescriptor };
+export type MarketRecord = Base & { type: 'market' } & SlotEntry;
 /**
  * The opening price of the window of the market in `slot`, once it is final
  * (a price stamped after the start has arrived): a restart inside the window
  * settles on it instead of on the first price it sees.
  */
-export type WindowRecord = Base & { type: 'window'; slot: number; conditionId: string; open: number; openTsMs: number };
+export type WindowRecord = Base & { type: 'window' } & WindowOpen;
 /** A market resolved: its positions close at 1 pUSD per winning share and 0 per losing one. */
 export type SettleRecord = Base & { type: 'settle'; settlement: Settlement };
 /** The venue resolved a settled market the other way: its money is corrected to the venue's verdict. */
@@ -207,6 +207,10 @@ const MARKET: Spec = {
   underlying: str,
 };
 
+const SLOT_ENTRY: Spec = { slot: nonNegInt, market: MARKET };
+
+const WINDOW_OPEN: Spec = { slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num };
+
 const HOLDINGS: Check = arrayOf({ strategy: str, positions: pairOf(int) });
 
 const SETTLEMENT: Spec = {
@@ -240,21 +244,21 @@ const BODY: { readonly [T in RecordType]: Spec } = {
   cancel: { orderId: str, reason: str },
   expire: { orderId: str },
   merge: { merge: MERGE },
-  market: { slot: nonNegInt, market: MARKET },
+  market: SLOT_ENTRY,
   settle: { settlement: SETTLEMENT },
   resolution: { resolution: RESOLUTION },
-  window: { slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num },
+  window: WINDOW_OPEN,
   position: {
     positions: anything,
     orders: arrayOf(ORDER),
     fillIds: arrayOf(str),
     mergeIds: arrayOf(str),
-    slots: optional(arrayOf({ slot: nonNegInt, market: MARKET })),
+    slots: optional(arrayOf(SLOT_ENTRY)),
     settlements: optional(arrayOf(SETTLEMENT)),
     settledConditions: optional(arrayOf(str)),
     settleIds: optional(arrayOf(str)),
     resolutionIds: optional(arrayOf(str)),
-    opens: optional(arrayOf({ slot: nonNegInt, conditionId: nonEmptyStr, open: num, openTsMs: num })),
+    opens: optional(arrayOf(WINDOW_OPEN)),
   },
   session: { event: oneOf('start', 'stop'), note: str },
 };

@@ -1,10 +1,11 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Portfolio } from '../portfolio/positions.js';
-import { marketInSlot, Side, vacantSlot, type Fill, type MarketDescriptor, type MarketInfo, type Order, type Settlement, type TokenInfo } from '../trading/types.js';
+import { slotTables, updownMarket } from '../trading/markets.fixture.js';
+import { marketInSlot, Side, type Fill, type MarketDescriptor, type Order, type Settlement } from '../trading/types.js';
 import { CrashScript } from './crash-writer.fixture.js';
 import { Journal } from './journal.js';
 import type { JournalInput, JournalRecord } from './records.js';
@@ -155,34 +156,13 @@ test('a snapshot that does not belong to the keeper is refused by the keeper', (
 
 const SLOTS = 2;
 
-function updown(name: string, startMs: number): MarketDescriptor {
-  return {
-    conditionId: `0x${name}`,
-    slug: `btc-updown-5m-${name}`,
-    tokenIds: [`${name}-up`, `${name}-down`],
-    outcomes: ['Up', 'Down'],
-    tickSize: 100,
-    minSize: 5_000_000,
-    feeRate: 0.072,
-    feeExponent: 1,
-    negRisk: false,
-    startMs,
-    endMs: startMs + 300_000,
-    underlying: 'btc',
-  };
-}
+/** A 5-minute Bitcoin up/down market with the session's fee. */
+const updown = (name: string, startMs: number): MarketDescriptor => updownMarket(name, { startMs, feeRate: 0.072 });
 
 /** The engine's universe: SLOTS market slots, replaced in place in arrays the keeper was built with. */
 function universe() {
-  const markets: MarketInfo[] = [];
-  const tokens: TokenInfo[] = [];
-  const place = (slot: number, s: { info: MarketInfo; tokens: [TokenInfo, TokenInfo] }) => {
-    markets[slot] = s.info;
-    tokens[2 * slot] = s.tokens[0];
-    tokens[2 * slot + 1] = s.tokens[1];
-  };
-  for (let i = 0; i < SLOTS; i++) place(i, vacantSlot(i));
-  return { markets, tokens, place, portfolio: new Portfolio(tokens, markets) };
+  const slots = slotTables(SLOTS);
+  return { ...slots, portfolio: new Portfolio(slots.tokens, slots.markets) };
 }
 
 const settlement = (d: MarketDescriptor, slot: number, winner: 0 | 1): Settlement => ({
@@ -246,20 +226,33 @@ function view(p: Portfolio, s: JournalState) {
   };
 }
 
-test('market slots: settle, retire and reuse restore the same positions, PnL and slot table from a full replay, a snapshot, and a torn tail', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pe-slots-'));
+/**
+ * The live engine's side of a journal in a fresh directory: `record` journals
+ * an input, applies it to the live state and, for a market record, places
+ * the market in its slot.
+ */
+function liveJournal(t: TestContext, prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'j');
   const live = universe();
   const state = new JournalState(live.portfolio);
   const { journal } = Journal.open(path, { fsync: 'never', compact: true });
-  let beforeLast: ReturnType<typeof view> | undefined;
-  LIFECYCLE.forEach((input, i) => {
-    if (i === LIFECYCLE.length - 1) beforeLast = view(live.portfolio, state);
+  const record = (input: JournalInput): void => {
     journal.append(input);
     state.apply(input);
     // The engine's side of a market record: the slot's arrays change in place.
     if (input.type === 'market') live.place(input.slot, marketInSlot(input.slot, input.market));
+  };
+  return { path, live, state, journal, record };
+}
+
+test('market slots: settle, retire and reuse restore the same positions, PnL and slot table from a full replay, a snapshot, and a torn tail', (t) => {
+  const { path, live, state, journal, record } = liveJournal(t, 'pe-slots-');
+  let beforeLast: ReturnType<typeof view> | undefined;
+  LIFECYCLE.forEach((input, i) => {
+    if (i === LIFECYCLE.length - 1) beforeLast = view(live.portfolio, state);
+    record(input);
     if (i === SNAPSHOT_AFTER) journal.checkpoint(state.snapshot(live.portfolio.snapshot(), input.tsMs));
   });
   journal.close();
@@ -451,17 +444,10 @@ const CORRECTED: JournalInput[] = [
 ];
 
 test('a venue correction moves each strategy by its holdings, once, onto live entries or retired totals; replay and a snapshot give the same money', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pe-correct-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'j');
-  const live = universe();
-  const state = new JournalState(live.portfolio);
-  const { journal } = Journal.open(path, { fsync: 'never', compact: true });
+  const { path, live, state, journal, record } = liveJournal(t, 'pe-correct-');
   const snapAfter = CORRECTED.findIndex((r) => r.type === 'resolution');
   CORRECTED.forEach((input, i) => {
-    journal.append(input);
-    state.apply(input);
-    if (input.type === 'market') live.place(input.slot, marketInSlot(input.slot, input.market));
+    record(input);
     if (i === snapAfter - 1) {
       // Settled by the engine: mm's 10 Up @ 0.40 redeemed at 1, dir's 5 Down @ 0.55 at 0.
       assert.equal(live.portfolio.pnl([], { market: 0 }).realised, 6_000_000 - 2_750_000);

@@ -248,7 +248,7 @@ export class JournalState {
       this.anomalies.duplicateSettles++;
       return;
     }
-    if (this.slots.get(s.market)?.conditionId !== s.conditionId || s.tokens[0] !== 2 * s.market || s.tokens[1] !== 2 * s.market + 1) {
+    if (this.slots.get(s.market)?.conditionId !== s.conditionId || !namesSlotTokens(s)) {
       this.anomalies.unknownSettles++;
       return;
     }
@@ -264,7 +264,7 @@ export class JournalState {
       this.anomalies.duplicateResolutions++;
       return;
     }
-    if (!this.settled.has(r.conditionId) || r.tokens[0] !== 2 * r.market || r.tokens[1] !== 2 * r.market + 1) {
+    if (!this.settled.has(r.conditionId) || !namesSlotTokens(r)) {
       this.anomalies.unknownResolutions++;
       return;
     }
@@ -309,6 +309,11 @@ export class JournalState {
       if (this.slots.get(s.market)?.conditionId === s.conditionId) this.settlements.set(s.market, copySettlement(s));
     }
   }
+}
+
+/** Its tokens are its market slot's: token slots 2m and 2m + 1, in that order. */
+function namesSlotTokens(x: { market: number; tokens: readonly [number, number] }): boolean {
+  return x.tokens[0] === 2 * x.market && x.tokens[1] === 2 * x.market + 1;
 }
 
 function copyDescriptor(d: MarketDescriptor): MarketDescriptor {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Prng } from '../../workers/prng.js';
 import { validate } from '../config/schema.js';
-import { marketInSlot, PRICE_SCALE, Side, UNIT, type Fill, type Liquidity, type MarketDescriptor, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { slotTables, updownMarket } from '../trading/markets.fixture.js';
+import { marketInSlot, PRICE_SCALE, Side, UNIT, type Fill, type Liquidity, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { MARKOUT_HORIZONS_MS, MarkoutTracker, markoutParamsSchema, RETIRED_IN_REPORT, type MarkoutParams } from './markouts.js';
 
 const S = UNIT;
@@ -157,29 +158,11 @@ test('bad fills and mids are counted and dropped', () => {
   assert.deepEqual(m.report(0).markets, []);
 });
 
-function updown(name: string, startMs: number): MarketDescriptor {
-  return {
-    conditionId: `0x${name}`,
-    slug: `btc-updown-5m-${name}`,
-    tokenIds: [`${name}-up`, `${name}-down`],
-    outcomes: ['Up', 'Down'],
-    tickSize: 100,
-    minSize: 5 * S,
-    feeRate: 0,
-    feeExponent: 1,
-    negRisk: false,
-    startMs,
-    endMs: startMs + 300_000,
-    underlying: 'btc',
-  };
-}
-
 test('retiring a market resolves its pending markouts at the settlement value; the reused slot starts with fresh stats', () => {
-  const first = marketInSlot(0, updown('a', 0));
-  const slotMarkets: MarketInfo[] = [first.info];
-  const slotTokens: TokenInfo[] = [...first.tokens];
+  const slot = slotTables();
+  slot.place(0, marketInSlot(0, updownMarket('a')));
   const seen: [string, number, number][] = [];
-  const m = new MarkoutTracker({ tokens: slotTokens, markets: slotMarkets, params: params({ priorShares: 10 }), onMarkout: (f, h, v) => seen.push([f.fillId, h, v]) });
+  const m = new MarkoutTracker({ tokens: slot.tokens, markets: slot.markets, params: params({ priorShares: 10 }), onMarkout: (f, h, v) => seen.push([f.fillId, h, v]) });
   m.onMid(0, 5000, 0);
   m.onMid(1, 5000, 0);
   const up = fill(0, Side.Buy, 5000, 10, 280_000);
@@ -217,10 +200,7 @@ test('retiring a market resolves its pending markouts at the settlement value; t
   assert.equal(seen.length, 8, 'nothing of the old market is left to resolve');
 
   // The engine replaces the slot's market in place; its tokens start without a mid.
-  const next = marketInSlot(0, updown('b', 300_000));
-  slotMarkets[0] = next.info;
-  slotTokens[0] = next.tokens[0];
-  slotTokens[1] = next.tokens[1];
+  slot.place(0, marketInSlot(0, updownMarket('b', { startMs: 300_000 })));
   const later = fill(0, Side.Buy, 4000, 1, 2_000_000);
   m.onFill(later);
   m.onMid(0, 4100, 2_005_000);

@@ -103,17 +103,11 @@ export interface PnlSummary {
   unmarked: number;
 }
 
-export interface PositionSnapshotEntry {
+export interface PositionSnapshotEntry extends RetiredTotals {
   strategy: string;
   token: number;
   position: number;
   cost: number;
-  realised: number;
-  fees: number;
-  cash: number;
-  bought: number;
-  sold: number;
-  fills: number;
 }
 
 /** Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`; version 2 no `resolutionIds`. */
@@ -134,6 +128,8 @@ export interface PortfolioSnapshot {
 const SNAPSHOT_VERSION = 3;
 const int = () => number({ integer: true });
 const count = () => number({ integer: true, min: 0 });
+/** The RetiredTotals fields, as a position entry and a retired total both store them. */
+const totals = () => ({ realised: int(), fees: count(), cash: int(), bought: count(), sold: count(), fills: count() });
 const snapshotSchema = object({
   version: number({ integer: true, min: 1, max: SNAPSHOT_VERSION }),
   dayStartMs: number({ min: 0 }),
@@ -144,18 +140,13 @@ const snapshotSchema = object({
       token: number({ integer: true, min: 0 }),
       position: int(),
       cost: int(),
-      realised: int(),
-      fees: number({ integer: true, min: 0 }),
-      cash: int(),
-      bought: number({ integer: true, min: 0 }),
-      sold: number({ integer: true, min: 0 }),
-      fills: number({ integer: true, min: 0 }),
+      ...totals(),
     }),
   ),
   fillIds: array(string()),
   mergeIds: array(string()),
   // Absent from version 1 snapshots.
-  retired: array(object({ strategy: string(), realised: int(), fees: count(), cash: int(), bought: count(), sold: count(), fills: count() }), { default: [] }),
+  retired: array(object({ strategy: string(), ...totals() }), { default: [] }),
   settleIds: array(string(), { default: [] }),
   // Absent before version 3.
   resolutionIds: array(string(), { default: [] }),
@@ -315,12 +306,7 @@ export class Portfolio {
         if (e === undefined) continue;
         let r = this.retired.get(strategy);
         if (r === undefined) this.retired.set(strategy, (r = emptyRetired()));
-        r.realised += e.realised;
-        r.fees += e.fees;
-        r.cash += e.cash;
-        r.bought += e.bought;
-        r.sold += e.sold;
-        r.fills += e.fills;
+        addTotals(r, e);
         byToken.delete(t);
       }
     }
@@ -455,7 +441,7 @@ export class Portfolio {
     const retired = new Map<string, RetiredTotals>();
     s.retired.forEach((x, i) => {
       if (retired.has(x.strategy)) throw new Error(`portfolio snapshot: retired[${i}]: second entry for ${x.strategy}`);
-      retired.set(x.strategy, { realised: x.realised, fees: x.fees, cash: x.cash, bought: x.bought, sold: x.sold, fills: x.fills });
+      retired.set(x.strategy, addTotals(emptyRetired(), x));
     });
     this.byStrategyToken.clear();
     for (const [k, v] of entries) this.byStrategyToken.set(k, v);
@@ -546,6 +532,16 @@ function burn(e: PositionEntry, size: number, released: number, proceeds: number
 
 function emptyRetired(): RetiredTotals {
   return { realised: 0, fees: 0, cash: 0, bought: 0, sold: 0, fills: 0 };
+}
+
+function addTotals(into: RetiredTotals, from: Readonly<RetiredTotals>): RetiredTotals {
+  into.realised += from.realised;
+  into.fees += from.fees;
+  into.cash += from.cash;
+  into.bought += from.bought;
+  into.sold += from.sold;
+  into.fills += from.fills;
+  return into;
 }
 
 function addRetired(s: PnlSummary, r: RetiredTotals): void {

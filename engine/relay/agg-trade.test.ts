@@ -5,13 +5,12 @@
 // two independent clients read from the same streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { COUNTER } from '../../workers/counters.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
 import { WsProbe, withSim } from '../sim/testkit.js';
 import { aggTradeUrl, BinanceRelay, bookTickerUrl } from './binance-relay.js';
-import { until } from './relay-cli.fixture.js';
+import { listen, until } from './relay-cli.fixture.js';
 import { PacketSender } from './sender.js';
 
 interface Envelope<T> {
@@ -30,15 +29,6 @@ interface BookTickerJson {
   B: string;
   a: string;
   A: string;
-}
-
-async function listen(): Promise<{ sock: Socket; port: number; datagrams: Buffer[] }> {
-  // One advance() relays hundreds of updates before this thread reads any: room for all of them.
-  const sock = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-  const datagrams: Buffer[] = [];
-  sock.on('message', (m) => datagrams.push(m));
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  return { sock, port: sock.address().port, datagrams };
 }
 
 /** The extended frame, field by field, as native/src/packet.rs draws it (little-endian). */

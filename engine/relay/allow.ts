@@ -43,6 +43,11 @@ export function isLoopbackAddress(host: string): boolean {
   return family !== 0 && LOOPBACK.check(host, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+/** A comma-separated command-line list of sender addresses, as `allow` takes it (entries trimmed, not yet checked). */
+export function allowListOf(text: string): string[] {
+  return text.split(',').map((a) => a.trim());
+}
+
 /** Why `allow` is not a list of address literals, phrased to follow the field's name; undefined when it is. */
 export function allowEntriesProblem(allow: readonly string[]): string | undefined {
   for (let i = 0; i < allow.length; i++) {

@@ -1,11 +1,23 @@
 // Test helpers: run `polyedge relay ...` as a real process (optionally
-// inside a network namespace) and read its output line by line; wait for a
-// condition with a guard deadline that fails the test instead of hanging.
+// inside a network namespace) and read its output line by line; receive the
+// relay's datagrams; wait for a condition with a guard deadline that fails
+// the test instead of hanging.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** A UDP socket on loopback keeping every datagram it receives. */
+export async function listen(): Promise<{ sock: Socket; port: number; datagrams: Buffer[] }> {
+  // One advance() relays hundreds of updates before this thread reads any: room for all of them.
+  const sock = createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
+  const datagrams: Buffer[] = [];
+  sock.on('message', (m) => datagrams.push(m));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  return { sock, port: sock.address().port, datagrams };
+}
 
 export interface CliRun {
   child: ChildProcess;

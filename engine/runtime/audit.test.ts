@@ -4,6 +4,7 @@
 // markets as their paths did, one the other way, and one never.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fieldOf } from '../errors.fixture.js';
 import { buildUpDownSession, STEP_MS } from '../session/updown.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
@@ -21,18 +22,6 @@ const RESOLVED = {
   closed: true,
   umaResolutionStatus: 'resolved',
 };
-
-/** The PolyedgeError field `f` throws on, or undefined when it does not throw. */
-function fieldOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (err) {
-    const field = (err as { field?: string }).field;
-    assert.ok(field !== undefined, `no field named: ${(err as Error).message}`);
-    return field;
-  }
-}
 
 test('a Gamma resolution is validated field by field', () => {
   const parse = (x: Record<string, unknown>) => () => parseGammaResolution({ ...RESOLVED, ...x }, MARKET);

@@ -17,7 +17,7 @@
 
 import { PolyedgeError } from '../errors.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
-import { fetchJson, isRecord, jsonArrayOfStrings } from './discovery.js';
+import { fetchJson, isRecord, jsonArrayOfStrings, PollLoop } from './discovery.js';
 
 /** What Gamma says of a settled market: not resolved yet, or resolved with the winner as an index into the engine's tokenIds. */
 export type GammaResolution = { resolved: false; why: string } | { resolved: true; winner: 0 | 1 };
@@ -86,11 +86,20 @@ export class SettlementAuditor {
   /** Settled markets awaiting the venue, by conditionId. */
   private readonly pending = new Map<string, Audit>();
   private readonly lastError = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
-  constructor(private readonly opts: SettlementAuditorOptions) {}
+  constructor(private readonly opts: SettlementAuditorOptions) {
+    this.loop = new PollLoop(
+      async () => {
+        await this.poll();
+        return opts.pollMs;
+      },
+      (err) => {
+        opts.log(`settlement audit: ${err.message}`);
+        return opts.pollMs;
+      },
+    );
+  }
 
   /** Audits `s`, the engine's settlement of `market`; a market already awaiting its verdict is not added twice. */
   watch(market: MarketDescriptor, s: Readonly<Settlement>): void {
@@ -103,19 +112,17 @@ export class SettlementAuditor {
   }
 
   start(): void {
-    this.schedule();
+    this.loop.start(this.opts.pollMs);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One lookup per awaiting market. */
   async poll(): Promise<void> {
     for (const [conditionId, a] of [...this.pending]) {
-      if (this.stopped) return;
+      if (this.loop.stopped) return;
       const verdict = await this.lookup(a);
       const { slug } = a.market;
       if (verdict !== undefined) {
@@ -133,19 +140,6 @@ export class SettlementAuditor {
         this.opts.log(`settlement audit: ${slug} not resolved on Gamma ${this.opts.timeoutMs} ms after its window ended; the engine's settlement stands unaudited`);
       }
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().then(
-        () => this.schedule(),
-        (err: unknown) => {
-          this.opts.log(`settlement audit: ${(err as Error).message}`);
-          this.schedule();
-        },
-      );
-    }, this.opts.pollMs);
   }
 
   /** The venue's winner, or undefined while it has none (or the lookup failed). */

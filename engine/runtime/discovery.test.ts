@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { fieldOf } from '../errors.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
 import type { GammaListing } from '../sim/gamma.js';
 import type { PmMarketSpec } from '../sim/scenario.js';
@@ -14,18 +15,6 @@ import type { MarketDescriptor } from '../trading/types.js';
 import { describeMarket, MarketRoller, parseClobMarket, parseGammaMarket, seriesOf, type GammaMarket } from './discovery.js';
 
 const session = buildUpDownSession();
-
-/** The PolyedgeError field `f` throws on, or undefined when it does not throw. */
-function fieldOf(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (err) {
-    const field = (err as { field?: string }).field;
-    assert.ok(field !== undefined, `no field named: ${(err as Error).message}`);
-    return field;
-  }
-}
 
 test('series names give the window and the underlying; anything else is refused by field', () => {
   assert.deepEqual(seriesOf('btc-updown-5m'), { underlying: 'btc', windowMs: 300_000 });
@@ -308,11 +297,18 @@ test('fees arrive from the simulator\'s /clob-markets; closed markets are never 
 
 type ClobAnswer = 500 | 404 | 'paused' | 'pass';
 
+interface ClobFront {
+  url: string;
+  answer: ClobAnswer;
+  asked: string[];
+  close(): Promise<void>;
+}
+
 /**
  * The CLOB's REST host on loopback in front of the simulator: answers with a
  * venue failure, or passes the request on (with `ao` false when 'paused').
  */
-async function clobInFrontOf(simRest: string): Promise<{ url: string; answer: ClobAnswer; asked: string[]; close(): Promise<void> }> {
+async function clobInFrontOf(simRest: string): Promise<ClobFront> {
   const asked: string[] = [];
   const server = createServer((req, res) => {
     asked.push(req.url ?? '');
@@ -339,8 +335,16 @@ async function clobInFrontOf(simRest: string): Promise<{ url: string; answer: Cl
   return front;
 }
 
-test('a /clob-markets that fails (500, 404) is retried, counted and logged once per failure; ao false once the window is under way retires the market', async () => {
-  const { specs, listings } = windows([{ fee: { rate: 0.072, exponent: 1 } }, { closed: true }]);
+/**
+ * A roller (lookahead 1, clock stopped at `nowMs`) over the windows of
+ * `patches` on the simulator, asking the CLOB through clobInFrontOf.
+ */
+async function withRollerBehindClob(
+  patches: ReadonlyArray<Partial<GammaListing>>,
+  nowMs: number,
+  body: (r: { roller: MarketRoller; clob: ClobFront; offered: MarketDescriptor[]; logs: string[]; listings: GammaListing[] }) => Promise<void>,
+): Promise<void> {
+  const { specs, listings } = windows(patches);
   const sim = new VenueSimulator({ venues: ['polymarket'], speed: 'manual', polymarket: { markets: specs, gamma: listings } });
   const e = await sim.start();
   const clob = await clobInFrontOf(e.polymarket!.restUrl);
@@ -353,10 +357,19 @@ test('a /clob-markets that fails (500, 404) is retried, counted and logged once 
       series: ['btc-updown-5m'],
       lookahead: 1,
       pollMs: 60_000,
-      nowMs: () => T + 60_000,
+      nowMs: () => nowMs,
       offer: (d) => offered.push(d) > 0,
       log: (l) => logs.push(l),
     });
+    await body({ roller, clob, offered, logs, listings });
+  } finally {
+    await clob.close();
+    await sim.stop();
+  }
+}
+
+test('a /clob-markets that fails (500, 404) is retried, counted and logged once per failure; ao false once the window is under way retires the market', async () => {
+  await withRollerBehindClob([{ fee: { rate: 0.072, exponent: 1 } }, { closed: true }], T + 60_000, async ({ roller, clob, offered, logs, listings }) => {
     const slug = listings[0]!.slug;
     const about = () => logs.filter((l) => l.includes(slug));
     clob.answer = 500;
@@ -378,30 +391,11 @@ test('a /clob-markets that fails (500, 404) is retried, counted and logged once 
     assert.match(about().at(-1)!, /not accepting orders on the CLOB/);
     assert.equal(await roller.poll(), true);
     assert.equal(clob.asked.length, 4, 'not looked up again');
-  } finally {
-    await clob.close();
-    await sim.stop();
-  }
+  });
 });
 
 test('before its window, ao false on the CLOB is retried and the market is taken with its fee once it accepts orders', async () => {
-  const { specs, listings } = windows([{ fee: { rate: 0.072, exponent: 1 } }]);
-  const sim = new VenueSimulator({ venues: ['polymarket'], speed: 'manual', polymarket: { markets: specs, gamma: listings } });
-  const e = await sim.start();
-  const clob = await clobInFrontOf(e.polymarket!.restUrl);
-  try {
-    const offered: MarketDescriptor[] = [];
-    const logs: string[] = [];
-    const roller = new MarketRoller({
-      gammaUrl: e.polymarket!.restUrl,
-      clobRestUrl: clob.url,
-      series: ['btc-updown-5m'],
-      lookahead: 1,
-      pollMs: 60_000,
-      nowMs: () => T - 60_000,
-      offer: (d) => offered.push(d) > 0,
-      log: (l) => logs.push(l),
-    });
+  await withRollerBehindClob([{ fee: { rate: 0.072, exponent: 1 } }], T - 60_000, async ({ roller, clob, offered, logs, listings }) => {
     clob.answer = 'paused';
     await roller.poll();
     await roller.poll();
@@ -410,10 +404,7 @@ test('before its window, ao false on the CLOB is retried and the market is taken
     await roller.poll();
     assert.deepEqual(offered.map((d) => [d.slug, d.feeRate, d.feeExponent]), [[listings[0]!.slug, 0.072, 1]]);
     assert.deepEqual([roller.counts.errors, roller.counts.closed], [0, 0], logs.join('\n'));
-  } finally {
-    await clob.close();
-    await sim.stop();
-  }
+  });
 });
 
 test('a Gamma that is down is counted and logged once per slug, not once a poll', async () => {

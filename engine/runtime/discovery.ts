@@ -18,11 +18,11 @@
 // retried on the next poll, and polls come every second until the current
 // window of every series is known.
 
+import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { PolyedgeError } from '../errors.js';
 import { PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
 
 const SERIES = /^([a-z0-9]+)-updown-(5m|15m)$/;
-const TOKEN_ID = /^\d{1,100}$/;
 
 /** Window length and underlying of a series name such as "btc-updown-5m". */
 export function seriesOf(series: string): { underlying: string; windowMs: number } {
@@ -86,7 +86,7 @@ export function parseGammaMarket(raw: unknown, slug: string, startMs: number, wi
   if (typeof conditionId !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(conditionId)) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: conditionId must be 0x and 64 hex digits', 'conditionId');
   const ids = jsonArrayOfStrings(m.clobTokenIds, 'clobTokenIds');
   const outcomes = jsonArrayOfStrings(m.outcomes, 'outcomes');
-  if (ids.length !== 2 || !ids.every((id) => TOKEN_ID.test(id)) || ids[0] === ids[1]) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: expected two distinct decimal token ids', 'clobTokenIds');
+  if (ids.length !== 2 || !ids.every(isTokenId) || ids[0] === ids[1]) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: expected two distinct decimal token ids', 'clobTokenIds');
   if (outcomes.length !== 2 || outcomes[0] === outcomes[1]) throw new PolyedgeError('PE_INPUT_JSON', 'gamma: expected two distinct outcomes', 'outcomes');
   let tick = 100;
   if (m.orderPriceMinTickSize !== undefined) {
@@ -160,7 +160,7 @@ export function parseClobMarket(raw: unknown, gamma: Pick<GammaMarket, 'conditio
   if (!Array.isArray(t) || t.length !== 2) throw clobError('t must list the two tokens', 't');
   const seen = new Set<string>();
   for (const e of t as unknown[]) {
-    if (!isRecord(e) || typeof e.t !== 'string' || !TOKEN_ID.test(e.t) || typeof e.o !== 'string') throw clobError('t entries must be {t: decimal token id, o: outcome}', 't');
+    if (!isRecord(e) || !isTokenId(e.t) || typeof e.o !== 'string') throw clobError('t entries must be {t: decimal token id, o: outcome}', 't');
     const k = gamma.tokenIds.indexOf(e.t);
     if (k < 0 || seen.has(e.t)) throw clobError(`t holds token ${e.t}, which is not one of Gamma's clobTokenIds`, 't');
     if (e.o !== gamma.outcomes[k]) throw clobError(`t gives token ${e.t} the outcome "${e.o}", Gamma "${gamma.outcomes[k]!}"`, 't');
@@ -238,6 +238,47 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<Fetched
   }
 }
 
+/**
+ * A poll repeated on a timer until stop(): each round resolves with the
+ * delay before the next; a round that throws is handed to `failed`, which
+ * logs it and says when to try again. stop() waits for the round under way.
+ */
+export class PollLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private halted = false;
+
+  constructor(
+    private readonly round: () => Promise<number>,
+    private readonly failed: (err: Error) => number,
+  ) {}
+
+  /** True once stop() was called: a round under way checks it between requests. */
+  get stopped(): boolean {
+    return this.halted;
+  }
+
+  start(delayMs: number): void {
+    this.schedule(delayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.halted = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.halted) return;
+    this.timer = setTimeout(() => {
+      this.running = this.round().then(
+        (next) => this.schedule(next),
+        (err: unknown) => this.schedule(this.failed(err as Error)),
+      );
+    }, delayMs);
+  }
+}
+
 export class MarketRoller {
   /**
    * Each lookup ends in exactly one of found, notListed, errors, closed
@@ -250,22 +291,25 @@ export class MarketRoller {
   private readonly taken = new Map<string, number>();
   /** Last error logged per slug: a venue down for an hour logs each failure once, not once a second. */
   private readonly lastError = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(private readonly opts: MarketRollerOptions) {
     this.series = opts.series.map((name) => ({ name, ...seriesOf(name) }));
+    this.loop = new PollLoop(
+      async () => ((await this.poll()) ? opts.pollMs : Math.min(opts.pollMs, 1_000)),
+      (err) => {
+        opts.log(`discovery: ${err.message}`);
+        return opts.pollMs;
+      },
+    );
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start(0);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One round of lookups; resolves with whether the current window of every series is known. */
@@ -281,24 +325,11 @@ export class MarketRoller {
         const slug = `${s.name}-${startMs / 1000}`;
         if (this.taken.has(slug)) continue;
         const ok = await this.lookup(slug, startMs, s.windowMs, s.underlying, now);
-        if (this.stopped) return false;
+        if (this.loop.stopped) return false;
         if (k === 0 && !ok) currentKnown = false;
       }
     }
     return currentKnown;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.poll().then(
-        (currentKnown) => this.schedule(currentKnown ? this.opts.pollMs : Math.min(this.opts.pollMs, 1_000)),
-        (err: unknown) => {
-          this.opts.log(`discovery: ${(err as Error).message}`);
-          this.schedule(this.opts.pollMs);
-        },
-      );
-    }, delayMs);
   }
 
   private get(url: string): Promise<Fetched> {

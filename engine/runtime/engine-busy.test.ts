@@ -8,54 +8,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { MarketDataHub } from '../data/hub.js';
-import { EventKind, EventViews, newEventRecord } from '../../workers/event-layout.js';
+import { polymarketHub } from '../data/hub.fixture.js';
+import { updownMarket } from '../trading/markets.fixture.js';
+import { EventKind } from '../../workers/event-layout.js';
 import { Side } from '../../workers/book/layout.js';
-import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
-import { Ring } from '../../workers/ring.js';
 import { native } from '../native.js';
 import { Engine, SlotPhase } from './engine.js';
 
 test('a book held inside a write batch defers the pass work that reads it; the engine goes on and catches up once the batch ends', () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-busy-'));
   try {
-    const books = createPolymarketBooks(2);
-    const writer = new PolymarketBookWriter(books);
-    const hub = new MarketDataHub({ polymarketBooks: books });
-    const ring = Ring.create({ capacity: 64, fullPolicy: 'drop' });
-    const polySource = hub.addSource({ name: 'polymarket', ring });
-    const producer = ring.producer();
-    const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
-    const e = newEventRecord();
-    const levelUpdate = (token: number): void => {
-      e.kind = EventKind.LevelUpdate;
-      e.source = polySource;
-      e.token = token;
-      e.recvNs = Number(native.nowNs());
-      e.exchTsMs = Date.now();
-      producer.claim(1);
-      views.write(producer.slot(0), e);
-      producer.publish();
-    };
+    const rig = polymarketHub(2, 64);
+    const { writer, hub, source: polySource } = rig;
+    const levelUpdate = (token: number): void =>
+      rig.publish(1, (e) => {
+        e.kind = EventKind.LevelUpdate;
+        e.source = polySource;
+        e.token = token;
+        e.recvNs = Number(native.nowNs());
+        e.exchTsMs = Date.now();
+      });
     const logs: string[] = [];
     const engine = new Engine({ cfg: loadConfig(), slots: 1, hub, polySource, references: [], volatilities: [], journalPath: join(dir, 'j'), log: (l) => logs.push(l) });
     const now = Date.now();
     const start = Math.floor(now / 300_000) * 300_000;
     assert.equal(
-      engine.addMarket({
-        conditionId: `0x${'ab'.repeat(32)}`,
-        slug: `btc-updown-5m-${start / 1000}`,
-        tokenIds: ['101', '202'],
-        outcomes: ['Up', 'Down'],
-        tickSize: 100,
-        minSize: 5_000_000,
-        feeRate: 0,
-        feeExponent: 1,
-        negRisk: false,
-        startMs: start,
-        endMs: start + 300_000,
-        underlying: 'btc',
-      }),
+      engine.addMarket(updownMarket(`${start / 1000}`, { conditionId: `0x${'ab'.repeat(32)}`, tokenIds: ['101', '202'], startMs: start })),
       true,
     );
     assert.equal(engine.slotPhase[0], SlotPhase.Active);

@@ -207,8 +207,6 @@ export class Engine {
   private readonly resolutionHistory = new Map<string, PriceHistory>();
   /** When each settled slot settled (engine ms): the longest-settled slot is reused first. */
   private readonly settledAtMs: Float64Array;
-  /** 1 once the slot's opening price is journaled (or was restored from the journal). */
-  private readonly openJournaled: Uint8Array;
   private readonly hooks: SlotHooks | undefined;
   private readonly vols = new Map<string, { value: number; recvMs: number }>();
   private readonly windowOpen: Float64Array;
@@ -247,7 +245,6 @@ export class Engine {
     }
     this.slotPhase = new Uint8Array(opts.slots);
     this.settledAtMs = new Float64Array(opts.slots);
-    this.openJournaled = new Uint8Array(opts.slots);
     this.windows = new WindowPrices(opts.slots);
     this.hooks = opts.hooks;
     this.hub = opts.hub;
@@ -359,10 +356,7 @@ export class Engine {
       if (slot >= opts.slots) throw new PolyedgeError('PE_CONFIG_INVALID', `the journal holds market slot ${slot} (${d.slug}) but markets.slots is ${opts.slots}`, 'markets.slots');
       this.occupy(slot, d);
       const open = this.journalState.opens.get(slot);
-      if (open) {
-        this.windows.observe(slot, d.startMs, d.endMs, open.open, open.openTsMs);
-        this.openJournaled[slot] = 1;
-      }
+      if (open) this.windows.observe(slot, d.startMs, d.endMs, open.open, open.openTsMs);
       const settled = this.journalState.settlementOf(slot);
       if (settled) {
         this.slotPhase[slot] = SlotPhase.Settled;
@@ -877,7 +871,6 @@ export class Engine {
     this.tokens[2 * m + 1] = tokens[1];
     this.slotPhase[m] = SlotPhase.Active;
     this.windows.reset(m);
-    this.openJournaled[m] = 0;
     this.windowOpen[m] = NaN;
     this.marks[2 * m] = NaN;
     this.marks[2 * m + 1] = NaN;
@@ -908,13 +901,12 @@ export class Engine {
       const market = this.markets[m]!;
       if (market.underlying !== underlying || !Number.isFinite(market.endMs)) continue;
       if (this.windows.observe(m, market.startMs, market.endMs, price, tsMs)) this.settle(m);
-      else if (this.openJournaled[m] === 0 && tsMs > market.startMs && this.windows.isOpenExact(m)) this.journalOpen(m);
+      else if (tsMs > market.startMs && this.windows.isOpenExact(m) && !this.journalState.opens.has(m)) this.journalOpen(m);
     }
   }
 
-  /** The window's opening price is final: journaled, so a restart inside the window settles on it. */
+  /** The window's opening price is final: journaled (journalState.opens then holds it), so a restart inside the window settles on it. */
   private journalOpen(m: number): void {
-    this.openJournaled[m] = 1;
     this.record({ type: 'window', tsMs: this.nowMs(), slot: m, conditionId: this.markets[m]!.conditionId, open: this.windows.open[m]!, openTsMs: this.windows.openTsMs(m) });
   }
 

@@ -78,20 +78,22 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   r.register('polyedge_settlements_total', { exact: 'false' }, () => engine.counts.inexactSettlements);
   r.register('polyedge_market_slot_exhausted_total', {}, () => engine.counts.noFreeSlot);
   if (roller) {
-    r.register('polyedge_discovery_lookups_total', { result: 'found' }, () => roller.counts.found);
-    r.register('polyedge_discovery_lookups_total', { result: 'not_listed' }, () => roller.counts.notListed);
-    r.register('polyedge_discovery_lookups_total', { result: 'error' }, () => roller.counts.errors);
-    r.register('polyedge_discovery_lookups_total', { result: 'closed' }, () => roller.counts.closed);
-    r.register('polyedge_discovery_lookups_total', { result: 'not_accepting' }, () => roller.counts.notAccepting);
+    registerResults(r, 'polyedge_discovery_lookups_total', roller.counts, { found: 'found', not_listed: 'notListed', error: 'errors', closed: 'closed', not_accepting: 'notAccepting' });
   }
   r.register('polyedge_busy_book_deferrals_total', {}, () => engine.counts.busyBookDeferrals);
-  if (auditor) {
-    r.register('polyedge_settlement_audits_total', { result: 'agree' }, () => auditor.counts.agree);
-    r.register('polyedge_settlement_audits_total', { result: 'disagree' }, () => auditor.counts.disagree);
-    r.register('polyedge_settlement_audits_total', { result: 'timeout' }, () => auditor.counts.timeout);
-  }
+  if (auditor) registerResults(r, 'polyedge_settlement_audits_total', auditor.counts, { agree: 'agree', disagree: 'disagree', timeout: 'timeout' });
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);
   r.register('polyedge_journal_fsyncs_total', {}, () => engine.journal.stats.fsyncs);
   r.register('polyedge_journal_fsync_errors_total', {}, () => engine.journal.stats.fsyncErrors);
+}
+
+/** One series of `name` per `result` label, each reading its field of `counts` at scrape time. */
+function registerResults<C extends Record<string, number>>(
+  r: MetricsRegistry,
+  name: 'polyedge_discovery_lookups_total' | 'polyedge_settlement_audits_total',
+  counts: C,
+  fieldOf: Record<string, keyof C>,
+): void {
+  for (const [result, field] of Object.entries(fieldOf)) r.register(name, { result }, () => counts[field]!);
 }

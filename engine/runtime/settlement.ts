@@ -49,32 +49,28 @@ export class WindowPrices {
    * `slot`. Returns true when it settles the window: close is then final.
    */
   observe(slot: number, startMs: number, endMs: number, price: number, tsMs: number): boolean {
-    const exact = this.exact[slot]!;
-    if (tsMs <= startMs) {
-      // The latest stamp at or before the start; an exact open always beats a first-after one.
-      if ((exact & 1) === 0 || tsMs >= this.openTs[slot]!) {
-        this.open[slot] = price;
-        this.openTs[slot] = tsMs;
-        this.exact[slot]! |= 1;
+    this.track(slot, 1, startMs, price, tsMs, this.open, this.openTs);
+    this.track(slot, 2, endMs, price, tsMs, this.close, this.closeTs);
+    return !(tsMs <= endMs);
+  }
+
+  /**
+   * One end of the window (`bit` of exact): the latest price stamped at or
+   * before `boundaryMs`, which always beats a first-after one; until one
+   * comes, the earliest price after it.
+   */
+  private track(slot: number, bit: number, boundaryMs: number, price: number, tsMs: number, value: Float64Array, stamp: Float64Array): void {
+    const exact = (this.exact[slot]! & bit) !== 0;
+    if (tsMs <= boundaryMs) {
+      if (!exact || tsMs >= stamp[slot]!) {
+        value[slot] = price;
+        stamp[slot] = tsMs;
+        this.exact[slot]! |= bit;
       }
-    } else if ((exact & 1) === 0 && !(tsMs >= this.openTs[slot]!)) {
-      // No price at or before the start yet: the earliest one after it.
-      this.open[slot] = price;
-      this.openTs[slot] = tsMs;
+    } else if (!exact && !(tsMs >= stamp[slot]!)) {
+      value[slot] = price;
+      stamp[slot] = tsMs;
     }
-    if (tsMs <= endMs) {
-      if ((exact & 2) === 0 || tsMs >= this.closeTs[slot]!) {
-        this.close[slot] = price;
-        this.closeTs[slot] = tsMs;
-        this.exact[slot]! |= 2;
-      }
-      return false;
-    }
-    if ((exact & 2) === 0 && !(tsMs >= this.closeTs[slot]!)) {
-      this.close[slot] = price;
-      this.closeTs[slot] = tsMs;
-    }
-    return true;
   }
 
   /** The open is the price at or before the start: final once anything stamped after the start has come. */

@@ -107,12 +107,13 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
     // The resolution rule on the raw points, as the engine settles it: the last price at or before each boundary (the first one for a window that began before the capture).
     const open = lastAtOrBefore(path, start) ?? path[0]!.price;
     const close = lastAtOrBefore(path, end)!;
+    const upWins = close >= open;
     const upPath: number[] = [];
     for (let k = 0; k < steps; k++) {
       const t = t0Ms + k * STEP_MS;
       let p: number;
       if (t < start) p = 0.5;
-      else if (t >= end) p = close >= open ? 0.99 : 0.01; // ties go to Up (protocols §11.12)
+      else if (t >= end) p = upWins ? 0.99 : 0.01; // ties go to Up (protocols §11.12)
       else {
         const tau = (end - t) / MS_PER_YEAR;
         // Kept off the extremes so both books keep two sides while the window runs.
@@ -150,11 +151,11 @@ export function buildUpDownSession(path = readChainlinkBtc()): UpDownSession {
         description: 'Synthetic market of the polyedge offline session: "Up" if the Chainlink BTC/USD price at the end of the window is greater than or equal to the price at its beginning, else "Down".',
         resolutionSource: 'https://data.chain.link/streams/btc-usd',
         fee: { rate: SESSION_FEE_RATE, exponent: SESSION_FEE_EXPONENT },
-        winner: close >= open ? 0 : 1,
+        winner: upWins ? 0 : 1,
         resolveDelayMs: SESSION_RESOLVE_DELAY_MS,
       },
       descriptor,
-      upWins: close >= open,
+      upWins,
     });
   }
   return { t0Ms, markets, path };

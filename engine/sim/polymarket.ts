@@ -2,6 +2,7 @@
 // `GET /book` / `POST /books` snapshots (§6.1), both rendered from the same
 // seeded book model so REST and WS always agree.
 import { createHash } from 'node:crypto';
+import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { Pacer, type Pacing, type Timeline } from './pacer.js';
 import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState, type Side } from './scenario.js';
 import { VenueServer, type VenueDeps } from './venue.js';
@@ -78,7 +79,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const TOKEN_ID = /^\d{1,100}$/;
 
 interface SubscribeRequest {
   readonly operation: 'initial' | 'subscribe' | 'unsubscribe';
@@ -100,7 +100,7 @@ export function parseMarketMessage(v: unknown): Parsed<SubscribeRequest> {
   }
   const assets = v['assets_ids'];
   if (!Array.isArray(assets)) return { ok: false, error: `'assets_ids' must be an array of token id strings` };
-  const bad = assets.find((a) => typeof a !== 'string' || !TOKEN_ID.test(a));
+  const bad = assets.find((a) => !isTokenId(a));
   if (bad !== undefined) return { ok: false, error: `'assets_ids' entries must be decimal token id strings, got ${JSON.stringify(bad)}` };
   if (op !== undefined && assets.length === 0) return { ok: false, error: `'assets_ids' must not be empty for '${op}'` };
   const markets = v['markets'];
@@ -175,7 +175,7 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       const params = new URLSearchParams(req.getQuery() ?? '');
       const tokenId = params.get('token_id');
       if (!tokenId) return sendJson(res, guard, 400, { error: "missing required query parameter 'token_id'" });
-      if (!TOKEN_ID.test(tokenId)) return sendJson(res, guard, 400, { error: "'token_id' must be a decimal token id" });
+      if (!isTokenId(tokenId)) return sendJson(res, guard, 400, { error: "'token_id' must be a decimal token id" });
       const book = this.book(tokenId);
       if (!book) return sendJson(res, guard, 404, { error: 'No orderbook exists for the requested token id' });
       sendJson(res, guard, 200, book);

@@ -19,6 +19,7 @@
 //   [deribit]   base_volatility, interval_ms
 //   [faults]    rate, seed, venues = […], kinds = […], stall_ms
 import { parse } from 'smol-toml';
+import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { FAULT_KINDS, VENUES, validateRandomConfig, type FaultKind, type RandomFaultConfig, type Venue } from './faults.js';
 import type { PmMarketSpec } from './scenario.js';
 import type { VenueSimulatorOptions } from './simulator.js';
@@ -105,7 +106,6 @@ const u32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff
 const prob = (n: number): boolean => n >= 0 && n <= 1;
 const open01 = (n: number): boolean => n > 0 && n < 1;
 const nonEmpty = (s: string): boolean => s.length > 0;
-const tokenId = (s: string): boolean => /^\d{1,100}$/.test(s);
 
 function parseMarkets(v: unknown): number | PmMarketSpec[] {
   if (typeof v === 'number') {
@@ -118,8 +118,8 @@ function parseMarkets(v: unknown): number | PmMarketSpec[] {
     const r = new Reader(entry, `polymarket.market[${i}].`);
     const spec: PmMarketSpec = {
       ...opt('conditionId', r.string('condition_id', (s) => /^0x[0-9a-fA-F]{64}$/.test(s), '0x + 64 hex digits')),
-      ...opt('yesTokenId', r.string('yes_token_id', tokenId, 'a decimal token id string')),
-      ...opt('noTokenId', r.string('no_token_id', tokenId, 'a decimal token id string')),
+      ...opt('yesTokenId', r.string('yes_token_id', isTokenId, 'a decimal token id string')),
+      ...opt('noTokenId', r.string('no_token_id', isTokenId, 'a decimal token id string')),
       ...opt('startPrice', r.number('start_price', open01, 'a price in (0, 1)')),
       ...opt('path', r.numberArray('path', open01, 'a non-empty array of prices in (0, 1)')),
     };

@@ -43,13 +43,10 @@ export interface TokenInfo {
   complement: number;
 }
 
-/** One binary market: two complementary tokens. */
-export interface MarketInfo {
-  index: number;
+/** What a binary market is and how it trades, whichever slot it sits in: shared by MarketInfo and MarketDescriptor. */
+export interface MarketTerms {
   conditionId: string;
   slug: string;
-  /** [first outcome (Yes/Up), second outcome (No/Down)] token indices. */
-  tokens: readonly [number, number];
   /** Current tick size in grid ticks (100 = 0.01). Changes on tick_size_change. */
   tickSize: number;
   /** Minimum order size in micro-shares. */
@@ -63,6 +60,13 @@ export interface MarketInfo {
   endMs: number;
   /** Underlying of an Up/Down market ("btc", "eth", ...); "" otherwise. */
   underlying: string;
+}
+
+/** One binary market: two complementary tokens. */
+export interface MarketInfo extends MarketTerms {
+  index: number;
+  /** [first outcome (Yes/Up), second outcome (No/Down)] token indices. */
+  tokens: readonly [number, number];
 }
 
 /** What a strategy wants resting (or sent) on one token right now. */
@@ -176,22 +180,10 @@ export interface ExecutionListener {
 // index names exactly one market: the last `market` record for that slot.
 
 /** What the journal stores about the market occupying a slot: enough to rebuild its MarketInfo and TokenInfo. */
-export interface MarketDescriptor {
-  conditionId: string;
-  slug: string;
+export interface MarketDescriptor extends MarketTerms {
   /** [first outcome (Up/Yes), second outcome (Down/No)] venue token ids. */
   tokenIds: [string, string];
   outcomes: [string, string];
-  /** Grid ticks, as MarketInfo. */
-  tickSize: number;
-  /** Micro-shares. */
-  minSize: number;
-  feeRate: number;
-  feeExponent: number;
-  negRisk: boolean;
-  startMs: number;
-  endMs: number;
-  underlying: string;
 }
 
 /** A market's resolution applied to positions: the winning token pays 1 pUSD per share, the other 0 (protocols §8 redeem). */
@@ -288,24 +280,4 @@ export function vacantSlot(slot: number): { info: MarketInfo; tokens: [TokenInfo
 
 export function isVacant(m: MarketInfo): boolean {
   return m.conditionId === '';
-}
-
-/** The descriptor of an occupied slot's market (the inverse of marketInSlot). */
-export function descriptorOf(info: MarketInfo, tokens: readonly TokenInfo[]): MarketDescriptor {
-  const a = tokens[info.tokens[0]]!;
-  const b = tokens[info.tokens[1]]!;
-  return {
-    conditionId: info.conditionId,
-    slug: info.slug,
-    tokenIds: [a.tokenId, b.tokenId],
-    outcomes: [a.outcome, b.outcome],
-    tickSize: info.tickSize,
-    minSize: info.minSize,
-    feeRate: info.feeRate,
-    feeExponent: info.feeExponent,
-    negRisk: info.negRisk,
-    startMs: info.startMs,
-    endMs: info.endMs,
-    underlying: info.underlying,
-  };
 }

@@ -209,7 +209,8 @@ export class BinanceCore implements BinanceSink {
     // A snapshot alone is a book as of its id; only a diff chained to it shows the stream
     // is flowing again (a snapshot fetched while the socket is down would otherwise read as live).
     const s = this.state[sym]!;
-    if (s.gated && this.depthKind === DepthKind.DIFF && s.sync.state === 'live') {
+    // An applied diff has bridged (DepthSync is live), so the first one after a reset ungates.
+    if (s.gated && this.depthKind === DepthKind.DIFF) {
       books.setStatus(sym, 0);
       s.gated = false;
     }

@@ -101,6 +101,11 @@ const MODE_SNAPSHOT_CHECK = 2;
 /** A REST snapshot whose tick_size the book cannot take: rejected, nothing applied. */
 const MODE_SNAPSHOT_REJECTED = 3;
 
+/** askedEpoch of a slot with no snapshot request open. */
+const NONE_ASKED = -1;
+/** askedEpoch of a slot that changed hands and whose occupant has not asked yet. */
+const HANDS_CHANGED = -2;
+
 /** lastBid of a token whose next top must be published whatever it is. */
 const TOP_UNKNOWN = -2;
 
@@ -153,10 +158,6 @@ export class PolymarketCore implements PolymarketSink {
   // Per slot.
   /** The token each slot holds (undefined: vacant). */
   private readonly ids: Array<string | undefined>;
-  /** Bumped on every assign and release (see changeHands). */
-  private readonly owner: Int32Array;
-  /** owner[] of the slot when its latest snapshot request was made. */
-  private readonly askedOwner: Int32Array;
   /** Assigned, and nothing has come for the token yet: no snapshot until then (see assign()). */
   private readonly awaitingStream: Uint8Array;
   private readonly resyncing: Uint8Array;
@@ -166,7 +167,11 @@ export class PolymarketCore implements PolymarketSink {
    * current resync, so it is not applied and a new one is asked for.
    */
   private readonly epoch: Int32Array;
-  /** Epoch of the open snapshot request, -1 when none is open (a change of hands ends it). */
+  /**
+   * Epoch of the open snapshot request; NONE_ASKED when none is open;
+   * HANDS_CHANGED when none is open and the slot changed hands since its
+   * latest request (an answer landing then is the previous occupant's).
+   */
   private readonly askedEpoch: Int32Array;
   /** The current resync began with a tick_size_change: its tick wins over a snapshot's, which may lag it. */
   private readonly tickAnnounced: Uint8Array;
@@ -215,13 +220,11 @@ export class PolymarketCore implements PolymarketSink {
     this.parser = new PolymarketParser(this);
     this.ids = new Array<string | undefined>(n).fill(undefined);
     opts.tokens.forEach((id, i) => this.occupy(i, id));
-    this.owner = new Int32Array(n);
-    this.askedOwner = new Int32Array(n);
     this.awaitingStream = new Uint8Array(n);
     this.ev.source = opts.source;
     this.resyncing = new Uint8Array(n);
     this.epoch = new Int32Array(n);
-    this.askedEpoch = new Int32Array(n).fill(-1);
+    this.askedEpoch = new Int32Array(n).fill(NONE_ASKED);
     this.tickAnnounced = new Uint8Array(n);
     this.kept = new Array<KeptLevels | undefined>(n).fill(undefined);
     this.lastBid = new Int32Array(n).fill(TOP_UNKNOWN);
@@ -275,7 +278,7 @@ export class PolymarketCore implements PolymarketSink {
     this.checkToken(token);
     const c = this.counters;
     this.recvNs = recvNs;
-    if (this.ids[token] === undefined || this.askedOwner[token] !== this.owner[token]) {
+    if (this.ids[token] === undefined || this.askedEpoch[token] === HANDS_CHANGED) {
       // Vacant, or changed hands since its latest request and the occupant
       // has asked for nothing yet: whatever the body says, it is not this
       // occupant's book. Consumed (true), so it is not fetched again.
@@ -292,7 +295,7 @@ export class PolymarketCore implements PolymarketSink {
     this.mode = MODE_FRAME;
     if (status === Status.OK) {
       c[COUNTER.restSnapshots]!++;
-      this.askedEpoch[token] = -1;
+      this.askedEpoch[token] = NONE_ASKED;
     } else {
       c[COUNTER.restErrors]!++;
     }
@@ -728,7 +731,6 @@ export class PolymarketCore implements PolymarketSink {
   private ask(token: number): void {
     if (this.askedEpoch[token]! >= 0 || this.awaitingStream[token] === 1) return;
     this.askedEpoch[token] = this.epoch[token]!;
-    this.askedOwner[token] = this.owner[token]!;
     this.requests.push(token);
   }
 
@@ -766,8 +768,7 @@ export class PolymarketCore implements PolymarketSink {
    * rather than waiting on an answer its owner has cancelled.
    */
   private changeHands(slot: number): void {
-    this.owner[slot]!++;
-    this.askedEpoch[slot] = -1;
+    this.askedEpoch[slot] = HANDS_CHANGED;
   }
 
   /** Puts a token id in a vacant slot and tells the parser; throws before changing anything. */
