@@ -40,7 +40,11 @@ export type MarketRecord = Base & { type: 'market' } & SlotEntry;
 export type WindowRecord = Base & { type: 'window' } & WindowOpen;
 /** A market resolved: its positions close at 1 pUSD per winning share and 0 per losing one. */
 export type SettleRecord = Base & { type: 'settle'; settlement: Settlement };
-/** The venue resolved a settled market the other way: its money is corrected to the venue's verdict. */
+/**
+ * The venue's verdict on a settled market. Another winner than the engine's
+ * corrects the market's money to the venue's; the same winner records the
+ * agreement (no money moves), so a restart does not ask the venue again.
+ */
 export type ResolutionRecord = Base & { type: 'resolution'; resolution: Resolution };
 
 export interface WindowOpen {
@@ -53,6 +57,16 @@ export interface WindowOpen {
 export interface SlotEntry {
   slot: number;
   market: MarketDescriptor;
+}
+
+/**
+ * A settlement the venue has not ruled on yet, with its market as it was
+ * when it settled: the audit resumes from this after a restart, though the
+ * market's slot may hold another market by then.
+ */
+export interface PendingAudit {
+  descriptor: MarketDescriptor;
+  settlement: Settlement;
 }
 
 /**
@@ -78,6 +92,12 @@ export type PositionRecord = Base & {
   resolutionIds?: string[];
   /** Final opening prices of current occupants' windows. */
   opens?: WindowOpen[];
+  /**
+   * Settlements awaiting the venue's verdict, retired markets' included.
+   * Absent before they were kept: the settled occupants not yet resolved
+   * stand in for them.
+   */
+  audits?: PendingAudit[];
 };
 export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; note: string };
 
@@ -226,6 +246,8 @@ const SETTLEMENT: Spec = {
   engineWinner: optional(oneOf(0, 1)),
 };
 
+const PENDING_AUDIT: Spec = { descriptor: MARKET, settlement: SETTLEMENT };
+
 const RESOLUTION: Spec = {
   resolutionId: nonEmptyStr,
   conditionId: nonEmptyStr,
@@ -259,6 +281,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
     settleIds: optional(arrayOf(str)),
     resolutionIds: optional(arrayOf(str)),
     opens: optional(arrayOf(WINDOW_OPEN)),
+    audits: optional(arrayOf(PENDING_AUDIT)),
   },
   session: { event: oneOf('start', 'stop'), note: str },
 };

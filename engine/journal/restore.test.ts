@@ -8,7 +8,7 @@ import { slotTables, updownMarket } from '../trading/markets.fixture.js';
 import { marketInSlot, Side, type Fill, type MarketDescriptor, type Order, type Settlement } from '../trading/types.js';
 import { CrashScript } from './crash-writer.fixture.js';
 import { Journal } from './journal.js';
-import type { JournalInput, JournalRecord } from './records.js';
+import { parseRecord, type JournalInput, type JournalRecord } from './records.js';
 import { JournalState, restore, type PositionApplier } from './restore.js';
 import { SumPortfolio } from './sum-portfolio.fixture.js';
 
@@ -509,4 +509,217 @@ test('resolutions of a market not settled here, or naming another engine winner,
   assert.equal(s.anomalies.unknownResolutions, 2);
   assert.equal(s.isResolved('0xa'), false);
   assert.equal(u.portfolio.entry('mm', 0)!.realised, -4_000_000, 'as settled: Up lost');
+});
+
+// ---- pending audits: settlements awaiting the venue, across slot reuse and restarts ----
+
+/** The venue's verdict on `d` as the engine journals it: `venue` winner against the engine's `engine` one (the same winner is an agreement). */
+const verdict = (d: MarketDescriptor, slot: number, venue: 0 | 1, engine: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => ({
+  type: 'resolution',
+  tsMs: d.endMs + 3_600_000,
+  resolution: { resolutionId: d.conditionId, conditionId: d.conditionId, market: slot, tokens: [2 * slot, 2 * slot + 1], winner: venue, engineWinner: engine, holdings },
+});
+const settledAs = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: NonNullable<Settlement['holdings']>): Settlement => ({ ...settlement(d, slot, winner), holdings });
+
+/** A and B settle (Up); A's slot goes to C minutes later, long before the venue rules; the checkpoint goes right after the reuse. */
+const AUDITED: JournalInput[] = [
+  { type: 'market', tsMs: 0, slot: 0, market: A },
+  { type: 'market', tsMs: 0, slot: 1, market: B },
+  at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
+  at('o2', 'dir', 1, Side.Buy, 5500, 5_000_000),
+  filled('o2', 'f2', 'dir', 1, Side.Buy, 5500, 5_000_000, 30_000),
+  at('o3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  filled('o3', 'f3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  settleHeld(A, 0, 0, HELD_A),
+  settleHeld(B, 1, 0, HELD_B),
+  { type: 'market', tsMs: 310_000, slot: 0, market: C },
+  // ← checkpoint
+  at('o4', 'mm', 0, Side.Buy, 3000, 20_000_000),
+];
+const REUSED_AT = AUDITED.findIndex((r) => r.type === 'market' && r.market === C);
+const PENDING = [
+  { descriptor: A, settlement: settledAs(A, 0, 0, HELD_A) },
+  { descriptor: B, settlement: settledAs(B, 1, 0, HELD_B) },
+];
+
+const pendingOf = (s: JournalState) => [...s.pendingAudits()].sort((x, y) => x.descriptor.conditionId.localeCompare(y.descriptor.conditionId));
+const retired = (p: Portfolio) => ['mm', 'dir'].map((x) => p.retiredTotals(x).realised);
+
+/**
+ * A restart: the journal reopened, its state restored into a fresh keeper
+ * and the restored markets placed in their slots (the engine's side), and
+ * `record` to journal what the restarted engine does.
+ */
+function reopen(path: string) {
+  const opened = Journal.open(path, { fsync: 'always', compact: true });
+  const u = universe();
+  const r = restore(opened.replay.records, u.portfolio);
+  for (const [slot, d] of r.state.slots) u.place(slot, marketInSlot(slot, d));
+  const record = (input: JournalInput): void => {
+    opened.journal.append(input);
+    r.state.apply(input);
+  };
+  return { ...r, journal: opened.journal, portfolio: u.portfolio, record };
+}
+
+test('a settled market’s audit outlives the reuse of its slot, a checkpoint and compaction, with the descriptor and settlement it settled with', (t) => {
+  const { path, live, state, journal, record } = liveJournal(t, 'pe-audits-');
+  AUDITED.forEach((input, i) => {
+    record(input);
+    if (i === REUSED_AT) journal.checkpoint(state.snapshot(live.portfolio.snapshot(), input.tsMs));
+  });
+  journal.close();
+
+  assert.equal(state.settlementOf(0), undefined, 'C holds A’s slot and has not settled');
+  assert.deepEqual(pendingOf(state), PENDING, 'A (retired) and B (in its slot) both await the venue');
+
+  const fromDisk = universe();
+  const r = restore(Journal.replay(path).records, fromDisk.portfolio);
+  assert.equal(r.fromSeq, REUSED_AT + 2, 'restored through the compacted snapshot');
+  assert.deepEqual(pendingOf(r.state), PENDING);
+  assert.equal(r.state.expiredAudits, 0);
+
+  const all = universe();
+  const replayed = restore(numbered(AUDITED), { applyFill: (f) => all.portfolio.applyFill(f), settle: (s) => all.portfolio.settle(s), retireMarket: (m) => void all.portfolio.retireMarket(m) });
+  assert.deepEqual(pendingOf(replayed.state), PENDING, 'a replay of every record keeps the same');
+});
+
+test('the venue’s verdict ends a retired market’s audit: an agreement moves nothing, a disagreement moves the holdings onto the retired totals, once', () => {
+  // Settled Up: mm's 10 Up @ 0.40 +6.00, dir's 5 Down @ 0.55 −2.75, both folded into the retired totals when C took the slot.
+  const cases = [
+    { venue: 0 as const, want: [6_000_000, -2_750_000] },
+    // Down: mm's Up is worth 0 (−10.00 from settled), dir's Down 1 (+5.00).
+    { venue: 1 as const, want: [6_000_000 - 10_000_000, -2_750_000 + 5_000_000] },
+  ];
+  for (const { venue, want } of cases) {
+    const u = universe();
+    const s = new JournalState(u.portfolio);
+    for (const input of AUDITED) s.apply(input);
+    assert.deepEqual(retired(u.portfolio), [6_000_000, -2_750_000]);
+
+    // A resolution naming another engine winner or another slot than A's settlement: not A's, dropped, and A still awaits the venue.
+    s.apply(verdict(A, 0, venue, 1, HELD_A));
+    s.apply(verdict(A, 1, venue, 0, HELD_A));
+    assert.equal(s.anomalies.unknownResolutions, 2);
+    assert.deepEqual(pendingOf(s), PENDING);
+
+    s.apply(verdict(A, 0, venue, 0, HELD_A));
+    assert.deepEqual(retired(u.portfolio), want, `venue ${venue}`);
+    assert.equal(s.isResolved(A.conditionId), true);
+    assert.deepEqual(pendingOf(s), PENDING.slice(1), 'only B awaits the venue now');
+    assert.deepEqual(u.portfolio.entries().map((e) => [e.strategy, e.token, e.position]), [['mm', 2, 0]], 'B’s settled entries are untouched');
+
+    // Re-delivered: not applied again.
+    s.apply(verdict(A, 0, venue, 0, HELD_A));
+    assert.equal(s.anomalies.duplicateResolutions, 1);
+    assert.deepEqual(retired(u.portfolio), want);
+
+    // B, still in its slot, leaves the same way.
+    s.apply(verdict(B, 1, venue, 0, HELD_B));
+    assert.deepEqual(pendingOf(s), []);
+    assert.equal(s.settlementOf(1)?.winner, venue);
+  }
+});
+
+test('a correction of a retired market replays exactly once across restarts, one of them killed mid-write of the correction', (t) => {
+  const { path, live, state, journal, record } = liveJournal(t, 'pe-audit-restarts-');
+  for (const input of AUDITED) record(input);
+  journal.checkpoint(state.snapshot(live.portfolio.snapshot(), 320_000));
+  journal.close();
+  const corrected = [6_000_000 - 10_000_000, -2_750_000 + 5_000_000];
+
+  // Restart 1: the audit resumes, the venue says Down, and the process dies while the correction is being written.
+  const first = reopen(path);
+  assert.deepEqual(pendingOf(first.state), PENDING);
+  first.record(verdict(A, 0, 1, 0, HELD_A));
+  first.journal.close();
+  const whole = readFileSync(path);
+  writeFileSync(path, whole.subarray(0, whole.length - 3));
+
+  // Restart 2: the torn correction never happened: A still awaits the venue, its money as settled. Corrected now, then stopped with a checkpoint.
+  const second = reopen(path);
+  assert.deepEqual(pendingOf(second.state), PENDING);
+  assert.deepEqual(retired(second.portfolio), [6_000_000, -2_750_000]);
+  second.record(verdict(A, 0, 1, 0, HELD_A));
+  assert.deepEqual(retired(second.portfolio), corrected);
+  second.journal.checkpoint(second.state.snapshot(second.portfolio.snapshot(), 4_000_000));
+  second.journal.close();
+
+  // Restart 3: resolved, nothing left to audit for A, the money moved once; a re-delivered correction moves nothing.
+  const third = reopen(path);
+  assert.equal(third.fromSeq > 0, true);
+  assert.equal(third.state.isResolved(A.conditionId), true);
+  assert.deepEqual(pendingOf(third.state), PENDING.slice(1));
+  assert.deepEqual(retired(third.portfolio), corrected);
+  third.record(verdict(A, 0, 1, 0, HELD_A));
+  assert.equal(third.state.anomalies.duplicateResolutions, 1);
+  third.journal.close();
+
+  // Restart 4, from the snapshot and the re-delivery after it: still once.
+  const fourth = reopen(path);
+  assert.deepEqual(retired(fourth.portfolio), corrected);
+  assert.deepEqual(pendingOf(fourth.state), PENDING.slice(1));
+  fourth.journal.close();
+});
+
+test('a pending audit is dropped once the journal’s clock reaches its window’s end plus the audit timeout, and the drops are counted', (t) => {
+  const TIMEOUT = 3_600_000;
+  const deadline = A.endMs + TIMEOUT; // B's too: both windows end at 300 000
+  const { path, record, journal } = liveJournal(t, 'pe-audit-deadline-');
+  for (const input of AUDITED) record(input);
+  record({ type: 'session', tsMs: deadline - 1, event: 'stop', note: '' });
+  journal.close();
+
+  const before = restore(Journal.replay(path).records, universe().portfolio, { auditTimeoutMs: TIMEOUT });
+  assert.deepEqual([pendingOf(before.state), before.state.expiredAudits], [PENDING, 0], 'a millisecond short of the deadline');
+
+  const again = Journal.open(path, { fsync: 'never' });
+  again.journal.append({ type: 'session', tsMs: deadline, event: 'start', note: '' });
+  again.journal.close();
+  const after = restore(Journal.replay(path).records, universe().portfolio, { auditTimeoutMs: TIMEOUT });
+  assert.deepEqual([pendingOf(after.state), after.state.expiredAudits], [[], 2]);
+  const unbounded = restore(Journal.replay(path).records, universe().portfolio);
+  assert.deepEqual(pendingOf(unbounded.state), PENDING, 'without a timeout nothing expires');
+
+  // Live, a settle record is the moment: C settling a window later finds A and B past a 5-minute timeout, and keeps its own.
+  const u = universe();
+  const s = new JournalState(u.portfolio, { auditTimeoutMs: 300_000 });
+  for (const input of AUDITED) s.apply(input);
+  s.apply({ type: 'cancel', tsMs: 310_000, orderId: 'o4', reason: 'requote' });
+  assert.deepEqual(pendingOf(s), PENDING, 'nothing settled since: nothing checked');
+  s.apply(settleHeld(C, 0, 1, []));
+  assert.deepEqual(pendingOf(s), [{ descriptor: C, settlement: settledAs(C, 0, 1, []) }]);
+  assert.equal(s.expiredAudits, 2);
+  // The venue's word on an expired audit is still the venue's word: applied, unchecked against a settlement no longer kept.
+  s.apply(verdict(A, 0, 1, 0, HELD_A));
+  assert.deepEqual(retired(u.portfolio), [6_000_000 - 10_000_000, -2_750_000 + 5_000_000]);
+});
+
+test('pending audits in the snapshot: validated at the edge, and a snapshot written before them resumes the settled occupants’ audits as it did', () => {
+  const u = universe();
+  const s = new JournalState(u.portfolio);
+  for (const input of AUDITED) s.apply(input);
+  const snap = s.snapshot(u.portfolio.snapshot(), 320_000);
+  assert.deepEqual(snap.audits, PENDING);
+
+  const good = parseRecord({ ...structuredClone(snap), seq: 1 });
+  assert.equal(typeof good, 'object');
+  assert.equal(parseRecord({ ...structuredClone(snap), seq: 1, audits: [{ descriptor: A, settlement: { ...PENDING[0]!.settlement, winner: 2 } }] }), 'bad field audits[0].settlement.winner in a position record');
+  assert.equal(parseRecord({ ...structuredClone(snap), seq: 1, audits: [{ settlement: PENDING[0]!.settlement }] }), 'bad field audits[0].descriptor in a position record');
+
+  // An entry that contradicts the rest of the snapshot (a market never settled, one already resolved, a descriptor of another market) is not resumed.
+  const mixed = new JournalState(universe().portfolio);
+  mixed.apply({
+    ...structuredClone(snap),
+    resolutionIds: [B.conditionId],
+    audits: [...structuredClone(PENDING), { descriptor: D, settlement: settledAs(D, 0, 0, []) }, { descriptor: A, settlement: settledAs(C, 0, 0, []) }],
+  });
+  assert.deepEqual(pendingOf(mixed), PENDING.slice(0, 1));
+
+  // Older: no `audits` field. Only B, settled in its slot, is known to await the venue; A's audit was lost with its slot, as before.
+  const { audits: _a, ...old } = snap;
+  const fromOld = new JournalState(universe().portfolio);
+  fromOld.apply(structuredClone(old));
+  assert.deepEqual(pendingOf(fromOld), PENDING.slice(1));
 });

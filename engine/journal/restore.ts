@@ -18,14 +18,28 @@
 // A settlement applies to its slot's current occupant only, and once per
 // settleId and per conditionId.
 //
-// A resolution (the venue resolved a settled market the other way) applies
-// once per conditionId, to a market that settled here: the keeper moves the
-// money to the venue's winner, onto the market's live accounts while it
-// still occupies its slot, else onto the retired totals its accounts were
-// folded into; the slot's settlement then names the venue's winner.
+// A resolution (the venue's verdict on a settled market) applies once per
+// conditionId, to a market that settled here. Naming another winner than
+// the engine's, the keeper moves the money to the venue's winner, onto the
+// market's live accounts while it still occupies its slot, else onto the
+// retired totals its accounts were folded into; the slot's settlement then
+// names the venue's winner. Naming the same winner, it only records that
+// the venue agreed.
+//
+// Pending audits: every settlement the venue has not ruled on, kept by
+// conditionId with the market's descriptor, whether or not the market still
+// holds its slot, so a restart resumes the audit of a market whose slot was
+// reused in the minutes after it settled (the venue may take hours). One
+// leaves on its resolution record, or once the journal's clock (the latest
+// record time) reaches its deadline: the window's end plus
+// [markets] audit_timeout_ms, when the auditor gives up on it live. Expiry
+// is checked at each settle record, which bounds the set to the markets
+// settled within one timeout, and once more at the end of restore.
 
 import type { Fill, MarketDescriptor, Order, Resolution, Settlement } from '../trading/types.js';
-import type { JournalInput, JournalRecord, Merge, PositionInput, WindowOpen } from './records.js';
+import type { JournalInput, JournalRecord, Merge, PendingAudit, PositionInput, WindowOpen } from './records.js';
+
+export type { PendingAudit } from './records.js';
 
 /**
  * What restore needs from the position keeper (engine/portfolio). It is
@@ -67,10 +81,20 @@ export interface StateAnomalies {
   unknownSettles: number;
   /** Resolutions of a market already corrected: not applied again. */
   duplicateResolutions: number;
-  /** Resolutions of a market not settled here, or naming another winner or other tokens than its settlement: not applied. */
+  /** Resolutions of a market not settled here, or naming another engine winner, slot or tokens than its settlement: not applied. */
   unknownResolutions: number;
   /** Market records that replaced an occupant not yet settled or still holding live orders, or brought back a settled market: applied anyway. */
   unsafeMarkets: number;
+}
+
+export interface JournalStateOptions {
+  /** [markets] audit_timeout_ms. Absent: pending audits never expire. */
+  auditTimeoutMs?: number | undefined;
+}
+
+/** When the venue is given up on for a settled market: its window's end plus the audit timeout (the auditor's rule too). */
+export function auditDeadlineMs(market: Pick<MarketDescriptor, 'endMs'>, timeoutMs: number): number {
+  return market.endMs + timeoutMs;
 }
 
 const LIVE: ReadonlySet<Order['status']> = new Set(['pending', 'open']);
@@ -91,6 +115,12 @@ export class JournalState {
   readonly resolved = new Set<string>();
   /** Settlement of each slot whose current occupant has settled. */
   private readonly settlements = new Map<number, Settlement>();
+  /** Settlements the venue has not ruled on, by conditionId, retired markets' included. */
+  private readonly audits = new Map<string, PendingAudit>();
+  private readonly auditTimeoutMs: number;
+  private expired = 0;
+  /** The journal's clock: the latest record time applied. */
+  private latestMs = -Infinity;
   readonly anomalies: StateAnomalies = {
     duplicateFills: 0,
     duplicateMerges: 0,
@@ -105,9 +135,15 @@ export class JournalState {
   };
   private applied = 0;
 
-  constructor(private readonly positions: PositionApplier) {}
+  constructor(
+    private readonly positions: PositionApplier,
+    options: JournalStateOptions = {},
+  ) {
+    this.auditTimeoutMs = options.auditTimeoutMs ?? Infinity;
+  }
 
   apply(record: JournalInput): void {
+    if (record.tsMs > this.latestMs) this.latestMs = record.tsMs;
     switch (record.type) {
       case 'order': {
         const o = record.order;
@@ -172,7 +208,33 @@ export class JournalState {
       settleIds: Array.from(this.settleIds),
       resolutionIds: Array.from(this.resolved),
       opens: Array.from(this.opens.values(), (o) => ({ ...o })),
+      audits: Array.from(this.audits.values(), copyAudit),
     };
+  }
+
+  /**
+   * Every settlement the venue has not ruled on and whose deadline the
+   * journal's clock has not reached, with its market's descriptor as it
+   * settled: what a restart hands back to the settlement audit.
+   */
+  pendingAudits(): Iterable<Readonly<PendingAudit>> {
+    return this.audits.values();
+  }
+
+  /** Pending audits dropped because the journal's clock reached their deadline. */
+  get expiredAudits(): number {
+    return this.expired;
+  }
+
+  /** Drops the pending audits whose deadline `nowMs` has reached (default: the journal's clock). */
+  expireAudits(nowMs = this.latestMs): void {
+    if (this.auditTimeoutMs === Infinity) return;
+    for (const [conditionId, a] of this.audits) {
+      if (nowMs >= auditDeadlineMs(a.descriptor, this.auditTimeoutMs)) {
+        this.audits.delete(conditionId);
+        this.expired++;
+      }
+    }
   }
 
   isSettled(conditionId: string): boolean {
@@ -248,13 +310,16 @@ export class JournalState {
       this.anomalies.duplicateSettles++;
       return;
     }
-    if (this.slots.get(s.market)?.conditionId !== s.conditionId || !namesSlotTokens(s)) {
+    const market = this.slots.get(s.market);
+    if (market?.conditionId !== s.conditionId || !namesSlotTokens(s)) {
       this.anomalies.unknownSettles++;
       return;
     }
     this.settleIds.add(s.settleId);
     this.settled.add(s.conditionId);
     this.settlements.set(s.market, copySettlement(s));
+    this.audits.set(s.conditionId, { descriptor: copyDescriptor(market), settlement: copySettlement(s) });
+    this.expireAudits();
     if (!this.positions.settle(s)) this.anomalies.duplicateSettles++;
   }
 
@@ -270,11 +335,14 @@ export class JournalState {
     }
     const s = this.settlements.get(r.market);
     const current = s !== undefined && s.conditionId === r.conditionId;
-    if (current && s.winner !== r.engineWinner) {
+    // The engine's settlement: its slot's while the market holds it, else its pending audit's (gone once expired, and then unchecked).
+    const engine = current ? s : this.audits.get(r.conditionId)?.settlement;
+    if (engine !== undefined && (engine.winner !== r.engineWinner || engine.market !== r.market)) {
       this.anomalies.unknownResolutions++;
       return;
     }
     this.resolved.add(r.conditionId);
+    this.audits.delete(r.conditionId);
     if (current && r.winner !== s.winner) this.settlements.set(r.market, { ...copySettlement(s), winner: r.winner, engineWinner: s.winner });
     if (!this.positions.correct(r, current)) this.anomalies.duplicateResolutions++;
   }
@@ -308,6 +376,19 @@ export class JournalState {
     for (const s of rec.settlements ?? []) {
       if (this.slots.get(s.market)?.conditionId === s.conditionId) this.settlements.set(s.market, copySettlement(s));
     }
+    this.audits.clear();
+    if (rec.audits !== undefined) {
+      for (const a of rec.audits) {
+        const id = a.settlement.conditionId;
+        if (a.descriptor.conditionId === id && this.settled.has(id) && !this.resolved.has(id)) this.audits.set(id, copyAudit(a));
+      }
+    } else {
+      // Written before pending audits were kept: the settled occupants the venue has not ruled on are all it knew of.
+      for (const s of this.settlements.values()) {
+        const market = this.slots.get(s.market);
+        if (market !== undefined && !this.resolved.has(s.conditionId)) this.audits.set(s.conditionId, { descriptor: copyDescriptor(market), settlement: copySettlement(s) });
+      }
+    }
   }
 }
 
@@ -326,6 +407,10 @@ function copySettlement(s: Settlement): Settlement {
   return out;
 }
 
+function copyAudit(a: PendingAudit): PendingAudit {
+  return { descriptor: copyDescriptor(a.descriptor), settlement: copySettlement(a.settlement) };
+}
+
 export interface RestoreResult {
   state: JournalState;
   /** Seq of the snapshot restore started from; 0 when it replayed from the first record. */
@@ -335,8 +420,12 @@ export interface RestoreResult {
   lastSeq: number;
 }
 
-/** Rebuilds state from a journal's records (Journal.open or Journal.replay gives them), starting at the last snapshot the applier can load. */
-export function restore(records: readonly JournalRecord[], positions: PositionApplier): RestoreResult {
+/**
+ * Rebuilds state from a journal's records (Journal.open or Journal.replay
+ * gives them), starting at the last snapshot the applier can load; pending
+ * audits whose deadline the journal's clock has reached are dropped.
+ */
+export function restore(records: readonly JournalRecord[], positions: PositionApplier, options: JournalStateOptions = {}): RestoreResult {
   let start = 0;
   if (positions.restore) {
     for (let i = records.length - 1; i >= 0; i--) {
@@ -346,8 +435,9 @@ export function restore(records: readonly JournalRecord[], positions: PositionAp
       }
     }
   }
-  const state = new JournalState(positions);
+  const state = new JournalState(positions, options);
   for (let i = start; i < records.length; i++) state.apply(records[i]!);
+  state.expireAudits();
   const first = records[start];
   return {
     state,

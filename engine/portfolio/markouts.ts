@@ -23,15 +23,25 @@
 // 30 s because it is long enough for the information behind a fill to show
 // in the price and short enough for the mid not to have wandered on noise.
 //
-// Market slots (trading/types) are reused once a market has settled. After
-// a market's end the engine reports its tokens' settlement value as the mid
-// (PRICE_SCALE for the winner, 0 for the loser), so horizons past the end
-// resolve at what the fill was finally worth. retireMarket(), when the slot
-// is about to take another market, resolves whatever is still pending at
-// that value and drops the tokens' state; the market's stats leave the slot
-// index, so the next market there starts at the prior. A retired market
-// stays in the report as its own entry (retired: true, under its own slug and
-// conditionId), so resolved markouts are never lost from the totals.
+// Market slots (trading/types) are reused once a market has settled. When
+// the engine settles a market, settleMarket() makes its tokens' settlement
+// value (PRICE_SCALE for the winner, 0 for the loser) their mid from the
+// window's end on, so horizons past the end resolve at what the fill was
+// finally worth. retireMarket(), when the slot is about to take another
+// market, resolves whatever is still pending at that value and drops the
+// tokens' state; the market's stats leave the slot index, so the next market
+// there starts at the prior. A retired market stays in the report as its own
+// entry (retired: true, under its own slug and conditionId), so resolved
+// markouts are never lost from the totals.
+//
+// The engine's settlement is its own reading of the window; the venue may
+// resolve it the other way later (runtime/audit). correctSettlement() then
+// re-resolves every markout that was resolved on a settlement value at the
+// venue's value, in the market's sums and in its toxicity, whether the market
+// still holds its slot or has retired; pending ones resolve at the venue's
+// value when due. That is why settlement values must come through
+// settleMarket() and retireMarket(), not onMid(): the tracker keeps exactly
+// the markouts a correction may revise, and only while it may come.
 import { boolean, number, object, type Infer } from '../config/schema.js';
 import { PRICE_SCALE, Side, UNIT, type Fill, type MarketInfo, type TokenInfo } from '../trading/types.js';
 
@@ -95,8 +105,19 @@ export interface ToxicityReport {
 /** Retired markets the report lists: eight hours of 5-minute windows. */
 export const RETIRED_IN_REPORT = 96;
 
-/** Called as each markout settles: NaN markout when there was no mid. */
-export type MarkoutListener = (fill: Fill, horizonMs: number, markoutMicros: number) => void;
+/**
+ * Called as each markout settles (NaN markout when there was no mid) with
+ * `replaces` undefined, and again for each markout a settlement correction
+ * changes, with `replaces` the value it supersedes (NaN when that one was
+ * unmarked). A consumer that sums markouts takes `replaces` back and adds the
+ * new value, and ends where it would have been fed the venue's winner from
+ * the start. One that cannot take a value back should skip corrections: a
+ * histogram cannot un-record, so its distribution keeps the engine's verdict
+ * for those few markouts, and report() is the corrected figure. (Nothing in
+ * the engine listens today: it builds the tracker without onMarkout and
+ * /metrics publishes no markout.)
+ */
+export type MarkoutListener = (fill: Fill, horizonMs: number, markoutMicros: number, replaces: number | undefined) => void;
 
 class HorizonStats {
   resolved = 0;
@@ -115,10 +136,14 @@ class MarketStats {
   lastMs = -Infinity;
   /** NaN while the market holds its slot. */
   retiredMs = NaN;
+  /** Undefined until a markout resolves on a settlement value, and again once no correction can come. */
+  settlement: SettlementLog | undefined = undefined;
   constructor(
     readonly market: number,
     readonly slug: string,
     readonly conditionId: string,
+    /** End of the market's window (NaN when it has none): a correction may come until correctionWindowMs after it. */
+    readonly endMs: number,
   ) {}
 }
 
@@ -126,6 +151,36 @@ class Tracked {
   constructor(
     readonly fill: Fill,
     readonly stats: MarketStats,
+    /** Index of the fill's token in its market's tokens: which side of a settlement it is on. */
+    readonly outcome: 0 | 1,
+  ) {}
+}
+
+/** A markout resolved on a settlement value, at `mid`. */
+class SettledMarkout {
+  constructor(
+    readonly t: Tracked,
+    readonly h: number,
+    readonly dueMs: number,
+    public mid: number,
+  ) {}
+}
+
+/**
+ * What a correction of one market's settlement needs: its markouts resolved
+ * on settlement values, in resolution order, and its toxicity evidence as it
+ * stood before the first of them. Once a market's tokens carry settlement
+ * values every markout of the market resolves on one, so replaying these from
+ * that evidence is the whole tail of the score: a correction recomputes it
+ * rather than subtracting decayed floats, and lands on the very score a
+ * tracker told the venue's winner from the start holds.
+ */
+class SettlementLog {
+  readonly markouts: SettledMarkout[] = [];
+  constructor(
+    readonly adverse: number,
+    readonly weight: number,
+    readonly lastMs: number,
   ) {}
 }
 
@@ -166,16 +221,43 @@ class HorizonQueue {
 
 class TokenState {
   mid = NaN;
+  /** The mid is the token's settlement value (settleMarket), not a book mid. */
+  settled = false;
   readonly queues = MARKOUT_HORIZONS_MS.map((h) => new HorizonQueue(h));
 }
 
+/** Markout of a fill at `mid` ticks, micro-pUSD. */
+function markoutOf(f: Fill, mid: number): number {
+  // Not −1 × (mid − price): a flat sell would come out as −0.
+  const edge = f.side === Side.Buy ? mid - f.price : f.price - mid;
+  return Math.round((edge * f.size) / PRICE_SCALE);
+}
+
+function adverseOf(markout: number): number {
+  return markout < 0 ? 1 : markout === 0 ? 0.5 : 0;
+}
+
+/** Adds (sign 1) or takes back (sign −1) a markout at `mid` in one horizon's sums; returns it, NaN when unmarked. */
+function account(hs: HorizonStats, f: Fill, mid: number, sign: 1 | -1): number {
+  if (Number.isNaN(mid)) {
+    hs.unmarked += sign;
+    return NaN;
+  }
+  const markout = markoutOf(f, mid);
+  hs.sizeMicro += sign * f.size;
+  hs.markoutMicros += sign * markout;
+  hs.adverseMicro += sign * adverseOf(markout) * f.size;
+  return markout;
+}
+
 export class MarkoutTracker {
-  /** Fills or mids refused for an unknown token or malformed fields. */
+  /** Fills or mids refused for an unknown token or malformed fields, and book mids of a token already settled. */
   dropped = 0;
   private readonly tokens: readonly TokenInfo[];
   private readonly markets: readonly MarketInfo[];
   private params: MarkoutParams;
   private readonly listener: MarkoutListener | undefined;
+  private readonly correctionWindowMs: number;
   private readonly byToken = new Map<number, TokenState>();
   /** Stats of the market now in each slot. */
   private readonly byMarket = new Map<number, MarketStats>();
@@ -184,11 +266,18 @@ export class MarkoutTracker {
   private retiredNotListed = 0;
   private nextDueMs = Infinity;
 
-  constructor(opts: { tokens: readonly TokenInfo[]; markets: readonly MarketInfo[]; params: MarkoutParams; onMarkout?: MarkoutListener }) {
+  /**
+   * `correctionWindowMs`: how long after a market's end the venue's verdict
+   * may still correct its settlement (the auditor's [markets]
+   * audit_timeout_ms); past it, what a correction would need is let go.
+   * Without it, that is kept as long as the market is in the report.
+   */
+  constructor(opts: { tokens: readonly TokenInfo[]; markets: readonly MarketInfo[]; params: MarkoutParams; onMarkout?: MarkoutListener; correctionWindowMs?: number }) {
     this.tokens = opts.tokens;
     this.markets = opts.markets;
     this.params = opts.params;
     this.listener = opts.onMarkout;
+    this.correctionWindowMs = opts.correctionWindowMs ?? Infinity;
   }
 
   /** Starts tracking a fill (apply it to the portfolio first: this does not dedupe). */
@@ -198,15 +287,15 @@ export class MarkoutTracker {
       this.dropped++;
       return;
     }
+    const m = this.markets[token.market];
     let stats = this.byMarket.get(token.market);
     if (stats === undefined) {
-      const m = this.markets[token.market];
-      stats = new MarketStats(token.market, m?.slug ?? '', m?.conditionId ?? '');
+      stats = new MarketStats(token.market, m?.slug ?? '', m?.conditionId ?? '', m?.endMs ?? NaN);
       this.byMarket.set(token.market, stats);
     }
     stats.fills++;
     stats.sizeMicro += fill.size;
-    const tracked = new Tracked(fill, stats);
+    const tracked = new Tracked(fill, stats, m?.tokens[1] === fill.token ? 1 : 0);
     const state = this.tokenState(fill.token);
     for (const q of state.queues) {
       q.push(tracked);
@@ -221,9 +310,75 @@ export class MarkoutTracker {
       return;
     }
     const state = this.tokenState(token);
+    if (state.settled) {
+      // A settled token is worth its settlement value; a book still quoting it is no price of it.
+      this.dropped++;
+      return;
+    }
     // The old mid held at every horizon strictly before this change.
     this.settle(state, nowMs, false);
     state.mid = midTicks;
+  }
+
+  /**
+   * The market in slot `market` settled to `winner` (an index into its
+   * tokens) at its window's end `endMs`: from then on its tokens' mids are
+   * their settlement values (PRICE_SCALE for the winner, 0 for the loser) and
+   * no book mid replaces them. Settle a market once; the venue's verdict, if
+   * it differs, goes through correctSettlement().
+   */
+  settleMarket(market: number, winner: 0 | 1, endMs: number): void {
+    const m = this.markets[market];
+    if (m === undefined || (winner !== 0 && winner !== 1) || !Number.isFinite(endMs)) {
+      this.dropped++;
+      return;
+    }
+    for (let i = 0; i < 2; i++) {
+      const state = this.tokenState(m.tokens[i]!);
+      // The book's mid held at every horizon strictly before the end.
+      this.settle(state, endMs, false);
+      state.mid = i === winner ? PRICE_SCALE : 0;
+      state.settled = true;
+    }
+  }
+
+  /**
+   * The venue resolved market `conditionId`, which held slot `market` (and
+   * may have retired from it since), to `winner`, an index into its tokens.
+   * Every markout resolved on a settlement value of that market, by
+   * settleMarket() or retireMarket(), is re-resolved at the venue's value:
+   * the old one taken out of the market's sums exactly, the new one added,
+   * toxicity recomputed; those still pending resolve at the venue's value
+   * when due. Markouts resolved on book mids stay as they are. Returns how
+   * many markouts changed: 0 when the market already stands at that winner,
+   * has none resolved on a settlement value yet, is unknown here, or its
+   * correction window has passed.
+   */
+  correctSettlement(market: number, conditionId: string, winner: 0 | 1): number {
+    const current = this.markets[market];
+    if (current !== undefined && current.conditionId === conditionId) {
+      for (let i = 0; i < 2; i++) {
+        const state = this.byToken.get(current.tokens[i]!);
+        if (state?.settled === true) state.mid = i === winner ? PRICE_SCALE : 0;
+      }
+    }
+    const stats = this.statsOf(market, conditionId);
+    const log = stats?.settlement;
+    if (stats === undefined || log === undefined) return 0;
+    let changed = 0;
+    for (const r of log.markouts) if (r.mid !== (r.t.outcome === winner ? PRICE_SCALE : 0)) changed++;
+    if (changed === 0) return 0;
+    this.rescore(stats, log, winner);
+    for (const r of log.markouts) {
+      const mid = r.t.outcome === winner ? PRICE_SCALE : 0;
+      if (r.mid === mid) continue;
+      const hs = stats.horizons[r.h]!;
+      const before = account(hs, r.t.fill, r.mid, -1);
+      const after = account(hs, r.t.fill, mid, 1);
+      r.mid = mid;
+      this.listener?.(r.t.fill, MARKOUT_HORIZONS_MS[r.h]!, after, before);
+    }
+    return changed;
   }
 
   /** Time has reached nowMs: settle every horizon at or before it with the mid now in force. */
@@ -263,7 +418,7 @@ export class MarkoutTracker {
       if (state === undefined) continue;
       for (let h = 0; h < state.queues.length; h++) {
         const q = state.queues[h]!;
-        for (let t = q.shift(); t !== undefined; t = q.shift()) this.resolve(t, h, t.fill.tsMs + q.horizonMs, mid);
+        for (let t = q.shift(); t !== undefined; t = q.shift()) this.resolve(t, h, t.fill.tsMs + q.horizonMs, mid, true);
       }
       this.byToken.delete(token);
     }
@@ -271,12 +426,14 @@ export class MarkoutTracker {
     if (stats !== undefined) {
       stats.retiredMs = nowMs;
       this.retired.push(stats);
+      // A market that leaves the report takes what a correction of it would need along.
       if (this.retired.length > RETIRED_IN_REPORT) {
         this.retired.shift();
         this.retiredNotListed++;
       }
       this.byMarket.delete(market);
     }
+    for (const s of this.retired) if (s.endMs + this.correctionWindowMs < nowMs) s.settlement = undefined;
   }
 
   /** Toxicity of the market now in slot `market`. */
@@ -333,6 +490,37 @@ export class MarkoutTracker {
     return prior + weight > 0 ? (prior / 2 + adverse) / (prior + weight) : 0.5;
   }
 
+  /** The market `conditionId` in slot `market`: the one holding it now, else the latest retired from it. */
+  private statsOf(market: number, conditionId: string): MarketStats | undefined {
+    const current = this.byMarket.get(market);
+    if (current?.conditionId === conditionId) return current;
+    for (let i = this.retired.length - 1; i >= 0; i--) {
+      const s = this.retired[i]!;
+      if (s.market === market && s.conditionId === conditionId) return s;
+    }
+    return undefined;
+  }
+
+  private scores(f: Fill): boolean {
+    return f.liquidity === 'maker' || !this.params.makerOnly;
+  }
+
+  /**
+   * Toxicity of `s` with its settlement markouts at `winner`'s values: the
+   * evidence from before them, then each again in the order it came, under
+   * the parameters now in force, as the evidence still to come will be.
+   */
+  private rescore(s: MarketStats, log: SettlementLog, winner: 0 | 1): void {
+    s.adverse = log.adverse;
+    s.weight = log.weight;
+    s.lastMs = log.lastMs;
+    for (const r of log.markouts) {
+      const f = r.t.fill;
+      if (r.h !== TOXICITY_HORIZON || !this.scores(f)) continue;
+      this.score(s, r.dueMs, f.size / UNIT, adverseOf(markoutOf(f, r.t.outcome === winner ? PRICE_SCALE : 0)));
+    }
+  }
+
   private tokenState(token: number): TokenState {
     let s = this.byToken.get(token);
     if (s === undefined) this.byToken.set(token, (s = new TokenState()));
@@ -344,29 +532,24 @@ export class MarkoutTracker {
     for (let h = 0; h < state.queues.length; h++) {
       const q = state.queues[h]!;
       for (let due = q.nextDue(); inclusive ? due <= nowMs : due < nowMs; due = q.nextDue()) {
-        this.resolve(q.shift()!, h, due, state.mid);
+        this.resolve(q.shift()!, h, due, state.mid, state.settled);
       }
     }
   }
 
-  private resolve(t: Tracked, h: number, dueMs: number, mid: number): void {
+  /** `settlement`: `mid` is a settlement value, which a correction may revise. */
+  private resolve(t: Tracked, h: number, dueMs: number, mid: number, settlement: boolean): void {
     const f = t.fill;
-    const stats = t.stats.horizons[h]!;
-    stats.resolved++;
-    if (Number.isNaN(mid)) {
-      stats.unmarked++;
-      this.listener?.(f, MARKOUT_HORIZONS_MS[h]!, NaN);
-      return;
+    const s = t.stats;
+    if (settlement) {
+      s.settlement ??= new SettlementLog(s.adverse, s.weight, s.lastMs);
+      s.settlement.markouts.push(new SettledMarkout(t, h, dueMs, mid));
     }
-    // Not −1 × (mid − price): a flat sell would come out as −0.
-    const edge = f.side === Side.Buy ? mid - f.price : f.price - mid;
-    const markout = Math.round((edge * f.size) / PRICE_SCALE);
-    const adverse = markout < 0 ? 1 : markout === 0 ? 0.5 : 0;
-    stats.sizeMicro += f.size;
-    stats.markoutMicros += markout;
-    stats.adverseMicro += adverse * f.size;
-    if (h === TOXICITY_HORIZON && (f.liquidity === 'maker' || !this.params.makerOnly)) this.score(t.stats, dueMs, f.size / UNIT, adverse);
-    this.listener?.(f, MARKOUT_HORIZONS_MS[h]!, markout);
+    const hs = s.horizons[h]!;
+    hs.resolved++;
+    const markout = account(hs, f, mid, 1);
+    if (!Number.isNaN(markout) && h === TOXICITY_HORIZON && this.scores(f)) this.score(s, dueMs, f.size / UNIT, adverseOf(markout));
+    this.listener?.(f, MARKOUT_HORIZONS_MS[h]!, markout, undefined);
   }
 
   private score(s: MarketStats, atMs: number, shares: number, adverse: number): void {

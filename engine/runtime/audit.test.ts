@@ -1,14 +1,27 @@
 // The settlement audit: Gamma's resolution read field by field, and the
 // auditor against the venue simulator's Gamma (a real HTTP server on
 // loopback) on a clock the test moves, resolving the bundled session's
-// markets as their paths did, one the other way, and one never.
+// markets as their paths did, one the other way, and one never. Then a
+// whole session restarted between a market's settlement (its slot reused)
+// and the venue's contrary verdict: the restarted engine still corrects it.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseConfigText } from '../config/load.js';
 import { fieldOf } from '../errors.fixture.js';
+import { Journal } from '../journal/journal.js';
+import type { JournalRecord, ResolutionRecord } from '../journal/records.js';
+import { restore, type PositionApplier } from '../journal/restore.js';
+import { Portfolio } from '../portfolio/positions.js';
 import { buildUpDownSession, STEP_MS } from '../session/updown.js';
+import type { GammaListing } from '../sim/gamma.js';
 import { VenueSimulator } from '../sim/simulator.js';
-import type { MarketDescriptor, Settlement } from '../trading/types.js';
+import { vacantSlot, type MarketDescriptor, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
 import { parseGammaResolution, SettlementAuditor } from './audit.js';
+import { startSession } from './session.js';
+import { until } from './session.fixture.js';
 
 const UP = '1111';
 const DOWN = '2222';
@@ -64,7 +77,7 @@ test('Gamma resolved: closed, one price exactly 1 and the other exactly 0; the w
   assert.ok(!pending.resolved && /proposed/.test(pending.why), 'the reason names the UMA status');
 });
 
-test('the auditor follows each settled market on the simulator’s Gamma until it resolves: agree, disagree (handed over once), timeout (logged once)', async () => {
+test('the auditor follows each settled market on the simulator’s Gamma until it resolves: agree and disagree (each handed over once), timeout (logged once)', async () => {
   const session = buildUpDownSession();
   const [agreeing, opposite, never] = session.markets;
   assert.ok(agreeing && opposite && never);
@@ -86,6 +99,7 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
     const now = () => session.t0Ms + stepped * STEP_MS;
     const logs: string[] = [];
     const disagreed: Array<{ slug: string; engine: 0 | 1; venue: 0 | 1 }> = [];
+    const agreed: string[] = [];
     const TIMEOUT = 600_000;
     const auditor = new SettlementAuditor({
       gammaUrl: e.polymarket!.restUrl,
@@ -93,6 +107,7 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
       timeoutMs: TIMEOUT,
       nowMs: now,
       onDisagree: (d, s, winner) => disagreed.push({ slug: d.slug, engine: s.winner, venue: winner }),
+      onAgree: (d, s) => agreed.push(`${d.slug}:${s.winner}`),
       log: (l) => logs.push(l),
     });
     const settle = (d: MarketDescriptor, upWins: boolean): Settlement => ({
@@ -119,6 +134,7 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
     moveTo(agreeing.descriptor.endMs + DELAY);
     await auditor.poll();
     assert.deepEqual(auditor.counts, { agree: 1, disagree: 0, timeout: 0, errors: 0 });
+    assert.deepEqual(agreed, [`${agreeing.descriptor.slug}:${agreeing.upWins ? 0 : 1}`], 'handed over once, with the settlement it agrees with');
     const shown = (await (await fetch(`${e.polymarket!.restUrl}/markets/slug/${agreeing.descriptor.slug}`)).json()) as Record<string, unknown>;
     assert.deepEqual([shown.closed, shown.outcomePrices], [true, agreeing.upWins ? '["1","0"]' : '["0","1"]']);
 
@@ -127,6 +143,7 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
     await auditor.poll();
     assert.deepEqual(auditor.counts, { agree: 1, disagree: 1, timeout: 0, errors: 0 });
     assert.deepEqual(disagreed, [{ slug: opposite.descriptor.slug, engine: opposite.upWins ? 0 : 1, venue: opposite.upWins ? 1 : 0 }]);
+    assert.equal(agreed.length, 1);
 
     // The third never resolves: given up on once the timeout has passed since its window's end, and logged once.
     moveTo(never.descriptor.endMs + TIMEOUT - STEP_MS);
@@ -149,5 +166,144 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
     assert.equal(auditor.waiting, 1);
   } finally {
     await sim.stop();
+  }
+});
+
+/** A keeper over `slots` vacant slots, as the engine builds it, and the applier that replays a journal into it from its first record. */
+function replayKeeper(slots: number): { portfolio: Portfolio; applier: PositionApplier } {
+  const tokens: TokenInfo[] = [];
+  const infos: MarketInfo[] = [];
+  for (let m = 0; m < slots; m++) {
+    const v = vacantSlot(m);
+    infos.push(v.info);
+    tokens.push(...v.tokens);
+  }
+  const portfolio = new Portfolio(tokens, infos);
+  return {
+    portfolio,
+    applier: {
+      applyFill: (f) => portfolio.applyFill(f),
+      applyMerge: (x) => portfolio.merge(x.strategy ?? '', x.market, x.size, x.mergeId),
+      settle: (x) => portfolio.settle(x),
+      correct: (x, current) => portfolio.correct(x, current),
+      retireMarket: (m) => {
+        portfolio.retireMarket(m);
+      },
+    },
+  };
+}
+
+test('a restart between a settlement and the venue’s contrary verdict: the market’s slot was reused, the restarted engine still corrects it, on the retired totals', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-audit-restart-'));
+  const journalPath = join(dir, 'audit.journal');
+  const session = buildUpDownSession();
+  // The second window, on one market slot: it takes the slot its predecessor gave back, and gives it to the third.
+  const [, target, next] = session.markets;
+  assert.ok(target && next);
+  const cfg = parseConfigText(
+    [
+      '[cpu]',
+      'pin = false',
+      '[markets]',
+      'slots = 1',
+      'lookahead_windows = 1',
+      'discovery_poll_ms = 1000',
+      // Until its first price the engine's clock is the wall's, a year past the capture: the venue is not given up on in that moment.
+      `audit_timeout_ms = ${Date.now() - session.t0Ms + 86_400_000}`,
+      '[engine]',
+      'strategies = ["maker", "complete_set", "directional"]',
+      // Every record in one file (the restart still starts from the stop's snapshot), so the test can read the whole story.
+      '[journal]',
+      'compact = false',
+    ].join('\n'),
+    'audit.test',
+  );
+  const logs: string[] = [];
+  const run = (over: Partial<GammaListing>) =>
+    startSession({
+      cfg,
+      feeds: 'sim',
+      speed: 30,
+      seed: 7,
+      journalPath,
+      controlPort: 0,
+      log: (l) => logs.push(l),
+      listing: (l) => (l.conditionId === target.descriptor.conditionId ? { ...l, ...over } : l),
+    });
+  const sessions: Array<Awaited<ReturnType<typeof startSession>>> = [];
+  try {
+    // First run: the venue has not ruled on the target by the time its slot is reused and the session stops.
+    const first = await run({ winner: undefined });
+    sessions.push(first);
+    await until(
+      'the target settled and its slot reused',
+      () => (first.engine.journalState.isSettled(target.descriptor.conditionId) && first.engine.journalState.slots.get(0)?.conditionId === next.descriptor.conditionId ? true : undefined),
+      120_000,
+    );
+    await first.stop();
+    sessions.pop();
+
+    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1).portfolio);
+    const pending = [...stopped.state.pendingAudits()].find((a) => a.descriptor.conditionId === target.descriptor.conditionId);
+    assert.ok(pending, 'the target awaits the venue, though another market holds its slot');
+    assert.ok(stopped.fromSeq > 0, 'restored from the stop’s snapshot');
+    const d = pending.descriptor;
+    assert.deepEqual([d.slug, d.tokenIds, d.outcomes, d.endMs], [target.descriptor.slug, target.descriptor.tokenIds, target.descriptor.outcomes, target.descriptor.endMs]);
+    const settled = { ...pending.settlement };
+    assert.deepEqual([settled.market, settled.winner], [0, target.upWins ? 0 : 1], 'settled by the path’s own outcome');
+    const holdings = settled.holdings ?? [];
+    assert.ok(holdings.length > 0, 'the strategies held the target as it settled');
+    const venueWinner: 0 | 1 = settled.winner === 0 ? 1 : 0;
+
+    // Second run on the same journal: the venue now resolves the target the other way.
+    const second = await run({ resolveOpposite: true });
+    sessions.push(second);
+    await until('the venue’s disagreement is applied', () => (second.auditor.counts.disagree > 0 ? true : undefined), 120_000);
+    const engine = second.engine;
+    assert.equal(engine.counts.corrections, 1);
+    assert.notEqual(engine.markets[0]!.conditionId, target.descriptor.conditionId, 'the target no longer holds the slot');
+    assert.equal(logs.filter((l) => l.startsWith(`SETTLEMENT CORRECTED ${target.descriptor.slug}`) && l.includes('on the retired totals')).length, 1);
+    await second.stop();
+    sessions.pop();
+
+    // The journal: one correction of the target, by the second run, naming what the first settled.
+    const records = Journal.replay(journalPath).records;
+    const starts = records.filter((r) => r.type === 'session' && r.event === 'start');
+    assert.equal(starts.length, 2);
+    const corrections = records.filter((r): r is ResolutionRecord => r.type === 'resolution' && r.resolution.conditionId === target.descriptor.conditionId);
+    assert.equal(corrections.length, 1);
+    const c = corrections[0]!;
+    assert.ok(c.seq > starts[1]!.seq);
+    assert.deepEqual(
+      { market: c.resolution.market, tokens: c.resolution.tokens, winner: c.resolution.winner, engineWinner: c.resolution.engineWinner, holdings: c.resolution.holdings },
+      { market: 0, tokens: [0, 1], winner: venueWinner, engineWinner: settled.winner, holdings },
+    );
+
+    // The money, to the micro-pUSD: every record replayed gives what the engine held; without the correction, each strategy's
+    // retired totals differ by exactly its shares of the venue's winner less its shares of the engine's.
+    const replay = (rs: readonly JournalRecord[]) => {
+      const { portfolio, applier } = replayKeeper(1);
+      restore(rs, applier);
+      return portfolio;
+    };
+    const withIt = replay(records);
+    const without = replay(records.filter((r) => r !== c));
+    const live = engine.portfolio.total(engine.marks);
+    const again = withIt.total(engine.marks);
+    assert.deepEqual([again.realised, again.cash, again.fees], [live.realised, live.cash, live.fees]);
+    for (const h of holdings) {
+      const moved = h.positions[venueWinner] - h.positions[settled.winner];
+      assert.equal(withIt.retiredTotals(h.strategy).realised - without.retiredTotals(h.strategy).realised, moved, h.strategy);
+      assert.equal(withIt.retiredTotals(h.strategy).cash - without.retiredTotals(h.strategy).cash, moved, h.strategy);
+      assert.deepEqual(engine.portfolio.retiredTotals(h.strategy), withIt.retiredTotals(h.strategy), h.strategy);
+    }
+
+    // A third start would not ask again: resolved, and no longer pending.
+    const after = restore(records, replayKeeper(1).portfolio);
+    assert.equal(after.state.isResolved(target.descriptor.conditionId), true);
+    assert.equal([...after.state.pendingAudits()].some((a) => a.descriptor.conditionId === target.descriptor.conditionId), false);
+  } finally {
+    for (const s of sessions) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

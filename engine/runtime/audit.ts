@@ -5,17 +5,24 @@
 // `outcomePrices` one "1" and one "0", protocols §5.2) or the audit times
 // out, and the verdict is compared with the engine's:
 //
-//   agree     counted
+//   agree     counted, and handed over (onAgree) to be journaled as a
+//             resolution naming the engine's own winner: a restart does not
+//             ask the venue again
 //   disagree  counted, and handed to the engine, which journals a correction
 //             moving the paper money to the venue's winner
 //   timeout   counted and logged once: the venue had not resolved it
 //             `timeoutMs` after the window's end (engine clock)
+//
+// The journal keeps every settlement still awaiting a verdict, a market
+// whose slot was reused included (JournalState.pendingAudits), so a restart
+// watches them all again; it gives up on them by the same deadline.
 //
 // The venue's winner is the token whose price is 1, matched to the engine's
 // tokens by token id, never by position: Gamma's order of clobTokenIds is
 // not a promise.
 
 import { PolyedgeError } from '../errors.js';
+import { auditDeadlineMs } from '../journal/restore.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
 import { fetchJson, isRecord, jsonArrayOfStrings, PollLoop } from './discovery.js';
 
@@ -70,6 +77,8 @@ export interface SettlementAuditorOptions {
   nowMs: () => number;
   /** The venue resolved `s` to the other token (`winner`, an index into s.tokens). */
   onDisagree: (d: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1) => void;
+  /** The venue resolved `s` as the engine did. */
+  onAgree?: ((d: MarketDescriptor, s: Readonly<Settlement>) => void) | undefined;
   log: (line: string) => void;
   /** Per-request timeout. Default 5 s. */
   requestTimeoutMs?: number;
@@ -128,12 +137,14 @@ export class SettlementAuditor {
       if (verdict !== undefined) {
         this.pending.delete(conditionId);
         this.lastError.delete(slug);
-        if (verdict === a.settlement.winner) this.counts.agree++;
-        else {
+        if (verdict === a.settlement.winner) {
+          this.counts.agree++;
+          this.opts.onAgree?.(a.market, a.settlement);
+        } else {
           this.counts.disagree++;
           this.opts.onDisagree(a.market, a.settlement, verdict);
         }
-      } else if (this.opts.nowMs() >= a.market.endMs + this.opts.timeoutMs) {
+      } else if (this.opts.nowMs() >= auditDeadlineMs(a.market, this.opts.timeoutMs)) {
         this.pending.delete(conditionId);
         this.lastError.delete(slug);
         this.counts.timeout++;

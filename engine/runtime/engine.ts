@@ -14,6 +14,16 @@
 // control plane's requests run. A reload therefore always lands between two
 // events, never inside one.
 //
+// A fault (an error other than BookBusyError) in a unit of the pass (one
+// event's handling, one token's mark, the paper venue's due reports, one
+// market's decision, the checkpoint) never ends the loop: it trips the kill
+// switch (HALTED, latched), cancels every order, is counted and logged once
+// per site and message, and the loop goes on, so books, marks, cancels and
+// the control plane stay live while an operator looks. The unit is not
+// redone: its event is consumed, its dirty flag cleared, and the next event
+// tries again. Only the operator's resume, twice (HALTED → PAUSED →
+// RUNNING), lets strategies trade again.
+//
 // Every change to orders or money is journaled first and applied to state
 // from the journal record (JournalState), so a restart replays exactly the
 // path the live engine took.
@@ -93,6 +103,22 @@ export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
 /** SlotPhase → its name in /state/markets and the polyedge_market_slots label. */
 export const SLOT_PHASE_NAMES = ['vacant', 'active', 'settled'] as const;
 
+/** The unit of the loop a fault was caught in. */
+export const FaultSite = { Drain: 0, Mark: 1, Executor: 2, Decide: 3, Checkpoint: 4, Loop: 5 } as const;
+export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
+/** FaultSite → the `where` label of polyedge_engine_faults_total. */
+export const FAULT_SITE_NAMES = ['drain', 'mark', 'executor', 'decide', 'checkpoint', 'loop'] as const;
+
+/** The last fault, as /health reports it. */
+export interface EngineFault {
+  where: (typeof FAULT_SITE_NAMES)[number];
+  /** The unit, e.g. `decide(market 2, strategy maker)`. */
+  site: string;
+  message: string;
+  /** Engine clock, Unix ms. */
+  atMs: number;
+}
+
 export interface EngineOptions {
   cfg: Config;
   /** Market slots (the hub's Polymarket book set holds two books per slot). */
@@ -140,6 +166,18 @@ interface BookReference {
 }
 
 const DAY_MS = 86_400_000;
+/** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
+const LOOP_FAULT_BACKOFF_MS = 100;
+/** Distinct (site, message) pairs logged with their stack; later new ones are only counted, so messages that embed varying values cannot log per event. */
+const MAX_LOGGED_FAULTS = 64;
+/** A plugin may throw anything: the kill-switch reason, the log and /health carry at most this much of its message. */
+const MAX_FAULT_MESSAGE = 500;
+
+/** EventKind's name of `kind`, for a fault's site (the fault path only: it searches the table). */
+function eventKindName(kind: number): string {
+  for (const [name, k] of Object.entries(EventKind)) if (k === kind) return name;
+  return `kind ${kind}`;
+}
 
 /** Index of the desired order that keeps `o` unchanged, or -1 (a loop, not a closure: it runs per decision). */
 function matchingDesired(desired: readonly DesiredOrder[], o: Order): number {
@@ -187,6 +225,8 @@ export class Engine {
   readonly slotPhase: Uint8Array;
   readonly ordersByOutcome = new Map<string, number>();
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
+  /** Faults caught per FaultSite. */
+  readonly faultCounts = new Float64Array(FAULT_SITE_NAMES.length);
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
 
   allocator: AllocatorParams = { maker: { enabled: true }, complete_set: { enabled: true }, directional: { enabled: true } };
@@ -228,9 +268,21 @@ export class Engine {
   /** Hub source whose stamps drive the feed clock; -1 until the first price. */
   private clockSource = -1;
   private readonly feedClock: boolean;
+  /** Restored audits not handed to the auditor yet: the feed clock has no price so far (see start()). */
+  private auditsAwaitClock = false;
   private running = false;
   private loopDone: Promise<void> | undefined;
   private readonly log: (line: string) => void;
+  /** Per strategy, its switch in the allocator table; undefined for a plugin, which the table does not list (always on). */
+  private readonly allocated: (keyof AllocatorParams | undefined)[];
+  /** The strategy a market's decision is running, for the fault's site; -1 between strategies. */
+  private decidingStrategy = -1;
+  private lastFault: EngineFault | undefined;
+  private readonly faultsLogged = new Set<string>();
+  /** Orders whose cancel a failing report delivery may have kept from being sent: sent again next pass. */
+  private readonly cancelRetries: LiveOrder[] = [];
+  /** Journal records (stats.records) before which a failed checkpoint is not tried again. */
+  private checkpointRetryAt = 0;
 
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
@@ -256,7 +308,7 @@ export class Engine {
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
     this.portfolio = new Portfolio(this.tokens, this.markets);
-    this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity });
+    this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.fusion = new ReferenceFusion(cfg.fusion);
     for (const r of opts.references) {
       const series = this.fusion.addSource(r.name, r.underlying);
@@ -274,6 +326,7 @@ export class Engine {
     for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.liveBy = this.strategies.map(() => this.tokens.map(() => []));
+    this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
     this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
     this.dirtyMarket = new Uint8Array(this.markets.length);
@@ -349,8 +402,11 @@ export class Engine {
         this.portfolio.retireMarket(m);
       },
     };
-    const restored = restore(opened.replay.records, applier);
+    const restored = restore(opened.replay.records, applier, { auditTimeoutMs: cfg.markets.audit_timeout_ms });
     this.journalState = restored.state;
+    if (restored.state.expiredAudits > 0) {
+      this.log(`journal: ${restored.state.expiredAudits} settlements past their audit deadline (markets.audit_timeout_ms) are no longer checked against the venue`);
+    }
     // The markets the journal says occupy the slots; settled ones stay listed (their money is in the reports) until reused.
     for (const [slot, d] of this.journalState.slots) {
       if (slot >= opts.slots) throw new PolyedgeError('PE_CONFIG_INVALID', `the journal holds market slot ${slot} (${d.slug}) but markets.slots is ${opts.slots}`, 'markets.slots');
@@ -387,6 +443,14 @@ export class Engine {
 
   // ---- lifecycle ----------------------------------------------------------
 
+  /**
+   * A restart resumes the audit of every settlement the venue has not ruled
+   * on, those of markets whose slot was reused since included.
+   */
+  private resumeAudits(): void {
+    for (const a of this.journalState.pendingAudits()) this.hooks?.settled?.(a.descriptor, a.settlement);
+  }
+
   /** Re-sends the orders that were open when the previous run stopped, then runs the loop. */
   start(): void {
     this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
@@ -395,10 +459,11 @@ export class Engine {
       const d = this.journalState.slots.get(m);
       if (d === undefined) continue;
       if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, d);
-      // A restart resumes the audit of settlements the venue has not corrected (those of retired markets are not kept).
-      const s = this.journalState.settlementOf(m);
-      if (this.slotPhase[m] === SlotPhase.Settled && s !== undefined && !this.journalState.isResolved(s.conditionId)) this.hooks?.settled?.(d, s);
     }
+    // On the feed clock the engine's time is the wall's until the first price: an audit handed over now would
+    // time out against it (a recording is months old). Those audits wait for the clock (onReference).
+    this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
+    if (!this.auditsAwaitClock) this.resumeAudits();
     for (const o of [...this.journalState.openOrders.values()]) {
       // The paper venue died with the process: its queue position is gone. The rest of the
       // order goes back as a new order (new id, so its fills can never collide with the old one's).
@@ -431,31 +496,48 @@ export class Engine {
     this.journal.close();
   }
 
+  /** Never rejects: every turn's error ends in fault(), which does not throw, so stop() is the only place that awaits it. */
   private async loop(): Promise<void> {
     let sinceYield = 0;
     while (this.running) {
-      const spin = this.perf.wait === 'spin';
-      const n = this.pass();
-      if (Date.now() >= this.windowEndMs) this.closeWindow();
-      if (n > 0 && ++sinceYield < 64) continue;
-      sinceYield = 0;
-      if (spin || n > 0) {
-        // Let I/O (the control plane) run between passes, then poll again.
-        await new Promise<void>((r) => setImmediate(r));
-        continue;
+      try {
+        const n = this.pass();
+        if (Date.now() >= this.windowEndMs) this.closeWindow();
+        if (n > 0 && ++sinceYield < 64) continue;
+        sinceYield = 0;
+        if (this.perf.wait === 'spin' || n > 0) {
+          // Let I/O (the control plane) run between passes, then poll again.
+          await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
+        const due = this.executor.nextDueMs() - this.nowMs();
+        await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
+      } catch (err) {
+        // pass() guards its units; this is everything else (the kill-switch check, the window rotation, the waits) or a bug in a guard.
+        this.fault(FaultSite.Loop, 'the decision loop', err);
+        await new Promise<void>((r) => setTimeout(r, LOOP_FAULT_BACKOFF_MS));
       }
-      const due = this.executor.nextDueMs() - this.nowMs();
-      await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
     }
   }
 
-  /** One pass of the loop; returns the number of events drained. */
+  /**
+   * One pass of the loop; returns the number of events drained. A book its
+   * writer holds inside a batch past the reader's budget (BookBusyError)
+   * defers only the work that read it: the token or market stays dirty and
+   * the next pass reads the book again. Any other error in a unit is a fault
+   * (see fault()): the unit's dirty flag is cleared and the pass goes on.
+   */
   pass(): number {
-    const n = this.hub.drain(this.onEvent);
+    if (this.cancelRetries.length > 0) this.retryCancels();
+    let n = 0;
+    try {
+      n = this.hub.drain(this.onEvent);
+    } catch (err) {
+      // Each event's handling is guarded in onEvent: this is the hub itself.
+      this.fault(FaultSite.Drain, 'hub.drain', err);
+    }
     this.counts.events += n;
     const now = this.nowMs();
-    // A book its writer holds inside a batch past the reader's budget (BookBusyError) defers only the
-    // work that read it: the token or market stays dirty and the next pass reads the book again.
     for (let t = 0; t < this.dirtyToken.length; t++) {
       if (this.dirtyToken[t] === 0) continue;
       if (this.slotPhase[t >> 1] !== SlotPhase.Active) {
@@ -467,15 +549,22 @@ export class Engine {
         this.executor.onBook(t, now);
         this.dirtyToken[t] = 0;
       } catch (err) {
-        this.deferBusy(err);
+        if (this.deferBusy(err)) continue;
+        this.dirtyToken[t] = 0;
+        this.fault(FaultSite.Mark, `mark(token ${t})`, err);
       }
     }
     try {
       this.executor.advance(now);
     } catch (err) {
-      this.deferBusy(err);
+      // The paper venue pops each report before delivering it: the one that failed is not delivered again.
+      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.advance', err);
     }
-    this.markouts.advance(now);
+    try {
+      this.markouts.advance(now);
+    } catch (err) {
+      this.fault(FaultSite.Mark, 'markouts.advance', err);
+    }
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
       if (this.slotPhase[m] !== SlotPhase.Active) {
@@ -488,7 +577,12 @@ export class Engine {
         this.dirtyMarket[m] = 0;
         this.dirtySinceNs[m] = Infinity;
       } catch (err) {
-        this.deferBusy(err);
+        if (this.deferBusy(err)) continue;
+        this.dirtyMarket[m] = 0;
+        this.dirtySinceNs[m] = Infinity;
+        const s = this.decidingStrategy;
+        this.decidingStrategy = -1;
+        this.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
       }
     }
     // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
@@ -501,14 +595,74 @@ export class Engine {
       this.log(`kill switch: daily loss beyond ${this.cfg.risk.daily_loss_limit} pUSD; HALTED, cancelling every order`);
       this.cancelAll('kill_switch');
     }
-    if (this.journal.snapshotDue) this.checkpoint();
+    if (this.journal.snapshotDue && this.journal.stats.records >= this.checkpointRetryAt) {
+      try {
+        this.checkpoint();
+      } catch (err) {
+        // snapshotDue stays true after a failure: trying on every pass would rewrite a whole snapshot per event into a failing disk.
+        this.checkpointRetryAt = this.journal.stats.records + this.cfg.journal.snapshot_every;
+        this.fault(FaultSite.Checkpoint, 'checkpoint', err);
+      }
+    }
     return n;
   }
 
-  /** Counts a BookBusyError (its work is retried next pass); anything else is a fault and propagates. */
-  private deferBusy(err: unknown): void {
-    if (!(err instanceof BookBusyError)) throw err;
+  /** Counts a BookBusyError (its work is retried next pass) and answers true; false for anything else, which is a fault. */
+  private deferBusy(err: unknown): boolean {
+    if (!(err instanceof BookBusyError)) return false;
     this.counts.busyBookDeferrals++;
+    return true;
+  }
+
+  /**
+   * An engine fault in `site`: counted, kept for /health, and, unless the
+   * kill switch is already latched, the switch trips (HALTED) and every
+   * order is cancelled, as on the daily loss limit. Logged with its stack
+   * the first time a (site, message) pair is seen. Never throws: the loop's
+   * last line of defence calls it.
+   */
+  private fault(where: FaultSite, site: string, err: unknown): void {
+    this.faultCounts[where]!++;
+    let message: string;
+    let stack: string | undefined;
+    try {
+      message = String(err instanceof Error ? err.message : err);
+      stack = err instanceof Error ? err.stack : undefined;
+    } catch {
+      message = 'an error that cannot be printed';
+    }
+    if (message.length > MAX_FAULT_MESSAGE) message = `${message.slice(0, MAX_FAULT_MESSAGE)}…`;
+    const atMs = this.nowMs();
+    this.lastFault = { where: FAULT_SITE_NAMES[where], site, message, atMs };
+    const trip = !this.state.killSwitchLatched;
+    if (trip) {
+      try {
+        this.state.tripKillSwitch(`fault in ${site}: ${message}`, atMs);
+      } catch {
+        // A state listener threw: tripKillSwitch latches and enters HALTED before it notifies, so the halt stands.
+      }
+    }
+    const key = `${site}\n${message}`;
+    let logStack = false;
+    if (!this.faultsLogged.has(key) && this.faultsLogged.size < MAX_LOGGED_FAULTS) {
+      this.faultsLogged.add(key);
+      logStack = true;
+    }
+    try {
+      if (logStack) this.log(`fault in ${site}: ${stack ?? message}${this.faultsLogged.size === MAX_LOGGED_FAULTS ? ` (${MAX_LOGGED_FAULTS} distinct faults logged; further ones are only counted)` : ''}`);
+      if (trip) this.log(`kill switch: fault in ${site}; HALTED, cancelling every order; POST /control/resume twice (HALTED → PAUSED → RUNNING) to trade again`);
+    } catch {
+      // A log sink that throws must not stop the loop; the fault is counted and in /health.
+    }
+    // Each cancel is guarded (cancelGuarded): a fault in one re-enters here, finds the switch latched and only counts and logs.
+    if (trip) this.cancelAll('fault');
+  }
+
+  /** Faults since start and the last one, for /health. */
+  faultReport(): { faults: number; lastFault: EngineFault | null } {
+    let faults = 0;
+    for (let i = 0; i < this.faultCounts.length; i++) faults += this.faultCounts[i]!;
+    return { faults, lastFault: this.lastFault === undefined ? null : { ...this.lastFault } };
   }
 
   /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */
@@ -519,7 +673,22 @@ export class Engine {
 
   // ---- events ---------------------------------------------------------------
 
+  /**
+   * The hub's handler. A fault is this event's alone: it is consumed (the hub
+   * never redelivers one) and the drain goes on with the next, so a bad
+   * event cannot starve the rings behind it.
+   */
   private readonly onEvent = (e: EventRecord, source: number): void => {
+    try {
+      this.applyEvent(e, source);
+    } catch (err) {
+      // The hub counts a BookBusyError and skips the event's decision.
+      if (err instanceof BookBusyError) throw err;
+      this.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
+    }
+  };
+
+  private applyEvent(e: EventRecord, source: number): void {
     if (source === this.polySource) {
       const t = e.token;
       const info = this.tokens[t];
@@ -559,7 +728,7 @@ export class Engine {
       const v = this.volBySourceToken.get(source * 65_536 + e.token);
       if (v) this.vols.set(v.underlying, { value: e.aux0, recvMs: this.nowMs() });
     }
-  };
+  }
 
   private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
     if (this.feedClock && e.exchTsMs > 0 && (this.clockSource < 0 || source === this.clockSource)) {
@@ -571,6 +740,10 @@ export class Engine {
       if (this.clockSource < 0 || offset > this.clockOffsetMs) {
         this.clockOffsetMs = offset;
         this.clockSource = source;
+      }
+      if (this.auditsAwaitClock) {
+        this.auditsAwaitClock = false;
+        this.resumeAudits();
       }
     }
     const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
@@ -614,11 +787,13 @@ export class Engine {
     for (let s = 0; s < this.strategies.length; s++) {
       const t0 = Number(native.nowNs());
       this.ctx.strategy = s;
+      this.decidingStrategy = s;
       const out = this.desired;
       out.length = 0;
       // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
-      const name = this.strategies[s]!.name as keyof AllocatorParams;
-      if (this.allocator[name].enabled && !(market.endMs - now < this.exit.cancel_before_end_ms)) this.strategies[s]!.decide(this.ctx, m, out);
+      const switchName = this.allocated[s];
+      const enabled = switchName === undefined || this.allocator[switchName].enabled;
+      if (enabled && !(market.endMs - now < this.exit.cancel_before_end_ms)) this.strategies[s]!.decide(this.ctx, m, out);
       this.reconcile(s, market, out);
       const t1 = Number(native.nowNs());
       this.decisionCompute.recordNs(t1 - t0);
@@ -632,6 +807,7 @@ export class Engine {
       this.counts.decisions++;
       if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
     }
+    this.decidingStrategy = -1;
   }
 
   /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
@@ -686,18 +862,34 @@ export class Engine {
   private cancel(o: Order, _why: string): void {
     const l = this.live.get(o.id);
     if (!l || l.cancelSent) return;
+    this.executor.cancel(o.id, this.nowMs());
+    // Marked only once the venue took it: executor.cancel first delivers due reports, and one that throws there may leave it unsent.
     l.cancelSent = true;
     this.counts.cancelsSent++;
-    this.executor.cancel(o.id, this.nowMs());
   }
 
+  /** Cancels every live order; one whose cancel fails is retried next pass, so a fault cannot leave an order resting. Never throws. */
   cancelAll(why: string): number {
     let n = 0;
     for (const l of this.live.values()) {
-      if (!l.cancelSent) n++;
-      this.cancel(l.order, why);
+      if (l.cancelSent) continue;
+      n++;
+      this.cancelGuarded(l, why);
     }
     return n;
+  }
+
+  private cancelGuarded(l: LiveOrder, why: string): void {
+    try {
+      this.cancel(l.order, why);
+    } catch (err) {
+      if (!l.cancelSent && !this.cancelRetries.includes(l)) this.cancelRetries.push(l);
+      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
+    }
+  }
+
+  private retryCancels(): void {
+    for (const l of this.cancelRetries.splice(0)) if (this.live.get(l.order.id) === l) this.cancelGuarded(l, 'retry');
   }
 
   // ---- venue reports --------------------------------------------------------
@@ -741,7 +933,25 @@ export class Engine {
 
   // ---- journal ----------------------------------------------------------------
 
-  /** Appends a record, then applies it to state: the live path and the restore path are the same code. */
+  /**
+   * Appends a record, then applies it to state: the live path and the
+   * restore path are the same code.
+   *
+   * A journal that cannot write (disk full, EIO) throws here, and that is a
+   * fault like any other: HALT and cancel. Deliberately so: Journal.append
+   * throws with nothing appended (a half-written frame is truncated away; if
+   * even that fails the journal refuses every later append) and state is
+   * applied only after the append returned, so memory never runs ahead of the
+   * journal; every order is journaled before it is sent, so a dead journal
+   * also stops every new order by itself. A cancel needs no record to be
+   * sent (only the venue's confirmation is journaled), so cancelling still
+   * works and is the one step that shrinks exposure; the confirmations that
+   * cannot be written leave those orders open in the journal and in
+   * /state/orders (a restart treats them as open, as after any crash), and
+   * a fill reported meanwhile is lost to the books of account, which is why
+   * only an operator resumes. Dying instead, as before, left orders resting
+   * with nobody watching.
+   */
   private record(rec: JournalInput): void {
     this.journal.append(rec);
     this.journalState.apply(rec);
@@ -758,9 +968,17 @@ export class Engine {
     return { state: this.state.name };
   }
 
+  /**
+   * Out of HALTED in two deliberate steps (state.ts): the first resume
+   * unlatches the kill switch and moves to PAUSED, the second to RUNNING.
+   */
   resume(): { state: string; killSwitchLatched: boolean } {
-    if (this.state.state === EngineState.Halted) this.state.resetKillSwitch();
-    this.state.transition(EngineState.Running, 'control', this.nowMs());
+    if (this.state.state === EngineState.Halted) {
+      this.state.resetKillSwitch();
+      this.state.transition(EngineState.Paused, 'control: resume out of HALTED (step 1 of 2)', this.nowMs());
+    } else {
+      this.state.transition(EngineState.Running, 'control', this.nowMs());
+    }
     return { state: this.state.name, killSwitchLatched: this.state.killSwitchLatched };
   }
 
@@ -940,8 +1158,7 @@ export class Engine {
     this.settledAtMs[m] = this.nowMs();
     const winTok = market.tokens[winner];
     this.markSettled(m, winner);
-    this.markouts.onMid(winTok, PRICE_SCALE, market.endMs);
-    this.markouts.onMid(market.tokens[1 - winner]!, 0, market.endMs);
+    this.markouts.settleMarket(m, winner, market.endMs);
     this.counts.settlements++;
     if (!exact) this.counts.inexactSettlements++;
     const tokens = this.tokens;
@@ -976,14 +1193,37 @@ export class Engine {
     this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
     const current = this.slotPhase[m] === SlotPhase.Settled && this.markets[m]!.conditionId === s.conditionId;
     if (current) this.markSettled(m, winner);
+    // Markouts resolved on the engine's settlement values, here or on the retired market, move to the venue's.
+    const remarked = this.markouts.correctSettlement(m, s.conditionId, winner);
     this.counts.corrections++;
     let moved = 0;
     for (const h of holdings) moved += h.positions[winner] - h.positions[s.winner];
     this.log(
       `SETTLEMENT CORRECTED ${market.slug}: the venue resolved it "${market.outcomes[winner]}", the engine had settled "${market.outcomes[s.winner]}" ` +
         `(open ${s.open}, close ${s.close}${s.exact ? '' : ', not exact'}); paper PnL moves by ${(moved / 1e6).toFixed(6)} pUSD ` +
-        `${current ? 'on the market' : 'on the retired totals (its slot was reused)'}${s.holdings === undefined ? '; the settlement predates holdings, so no money moved' : ''}`,
+        `${current ? 'on the market' : 'on the retired totals (its slot was reused)'}${s.holdings === undefined ? '; the settlement predates holdings, so no money moved' : ''}; ${remarked} markouts re-marked`,
     );
+    return true;
+  }
+
+  /**
+   * The venue resolved `s`'s market as the engine settled it: journaled as a
+   * resolution naming the same winner (no money moves), so a restart does not
+   * ask the venue again. False when the market is not settled here or the
+   * venue's verdict is already journaled.
+   */
+  confirm(s: Readonly<Settlement>): boolean {
+    if (!this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
+    const resolution: Resolution = {
+      resolutionId: s.conditionId,
+      conditionId: s.conditionId,
+      market: s.market,
+      tokens: [s.tokens[0], s.tokens[1]],
+      winner: s.winner,
+      engineWinner: s.winner,
+      holdings: (s.holdings ?? []).map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
+    };
+    this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
     return true;
   }
 

@@ -9,7 +9,7 @@ import { RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
-import { SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
+import { FAULT_SITE_NAMES, SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller, auditor?: SettlementAuditor): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
@@ -81,6 +81,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     registerResults(r, 'polyedge_discovery_lookups_total', roller.counts, { found: 'found', not_listed: 'notListed', error: 'errors', closed: 'closed', not_accepting: 'notAccepting' });
   }
   r.register('polyedge_busy_book_deferrals_total', {}, () => engine.counts.busyBookDeferrals);
+  FAULT_SITE_NAMES.forEach((where, i) => r.register('polyedge_engine_faults_total', { where }, () => engine.faultCounts[i]!));
   if (auditor) registerResults(r, 'polyedge_settlement_audits_total', auditor.counts, { agree: 'agree', disagree: 'disagree', timeout: 'timeout' });
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

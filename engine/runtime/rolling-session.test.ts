@@ -147,7 +147,10 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     const settles = records.filter((r): r is SettleRecord => r.type === 'settle');
     assert.ok(markets.length >= 4 && new Set(markets.map((r) => r.slot)).size <= SLOTS, 'four markets in at most three slots');
     assert.equal(settles.length, expected.size);
-    assert.equal(records.filter((r) => r.type === 'resolution').length, 0, 'the venue agreed with every settlement');
+    // The venue agreed with every settlement, and each agreement is journaled (a restart does not ask again).
+    const verdicts = records.filter((r): r is ResolutionRecord => r.type === 'resolution');
+    assert.equal(verdicts.length, expected.size);
+    for (const v of verdicts) assert.equal(v.resolution.winner, v.resolution.engineWinner, `${v.resolution.conditionId}: an agreement moves nothing`);
     assertHoldingsAsJournaled(records);
     for (const r of settles) {
       const m = expected.get(r.settlement.conditionId);
@@ -229,7 +232,7 @@ test('the venue resolves a market the other way: the journal corrects it, PnL fo
     const records = Journal.replay(journalPath).records;
     const placed = records.find((r): r is MarketRecord => r.type === 'market' && r.market.conditionId === target.descriptor.conditionId)!;
     const settled = records.find((r): r is SettleRecord => r.type === 'settle' && r.settlement.conditionId === target.descriptor.conditionId)!;
-    const corrections = records.filter((r): r is ResolutionRecord => r.type === 'resolution');
+    const corrections = records.filter((r): r is ResolutionRecord => r.type === 'resolution' && r.resolution.winner !== r.resolution.engineWinner);
     assert.equal(corrections.length, 1);
     const c = corrections[0]!.resolution;
     assert.deepEqual([c.conditionId, c.market, c.winner, c.engineWinner], [target.descriptor.conditionId, m, venueWinner, 1 - venueWinner]);

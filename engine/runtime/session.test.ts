@@ -75,6 +75,10 @@ test('paper session: trades, every endpoint answers, auth and validation, pause,
     }
     const metrics = (await get(r, '/metrics')).body as string;
     assert.match(metrics, /polyedge_tick_to_decision_seconds\{quantile="0.99"\} [0-9.e-]+/);
+    const health = (await get(r, '/health')).body;
+    assert.equal(health.faults, 0, 'a clean session has no engine fault');
+    assert.equal(health.lastFault, null);
+    assert.match(metrics, /polyedge_engine_faults_total\{where="decide"\} 0/);
 
     assert.equal((await post(r, '/control/pause', {}, null)).status, 401);
     assert.equal((await post(r, '/control/pause', {}, 'wrong')).status, 401);

@@ -165,6 +165,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     timeoutMs: cfg.markets.audit_timeout_ms,
     nowMs: () => engine.nowMs(),
     onDisagree: (d, s, winner) => engine.resolve(d, s, winner),
+    onAgree: (_d, s) => engine.confirm(s),
     log,
   });
   const hooks: SlotHooks = {
@@ -272,7 +273,7 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
     return { applied: true, params: r.params };
   };
   return {
-    health: () => ({ ok: true, state: ENGINE_STATE_NAMES[engine.state.state], feeds, events: engine.counts.events, killSwitchLatched: engine.state.killSwitchLatched }),
+    health: () => ({ ok: true, state: ENGINE_STATE_NAMES[engine.state.state], feeds, events: engine.counts.events, killSwitchLatched: engine.state.killSwitchLatched, ...engine.faultReport() }),
     metrics: () => metrics.renderPrometheusSliced(),
     positions: () => ({ units: { position: 'micro-shares', money: 'micro-pUSD' }, positions: engine.portfolio.entries().map((e) => ({ ...e, tokenId: engine.tokens[e.token]?.tokenId })) }),
     pnl,
