@@ -130,6 +130,24 @@ test('one producer and one consumer per ring; detach hands the role over', () =>
   assert.equal(c2.sequence, 0);
 });
 
+// The deadline is set on the first clock read, not on entry: a consumer that parks before its
+// 1024th spin must still set it first (an unset deadline would make the park wait forever).
+for (const [wait, spinsBeforePark] of [['spin', 10_000], ['spin-then-wait', 10_000], ['spin-then-wait', 5]] as const) {
+  test(`waitForData on an empty open ring returns 0 once its timeout passed (${wait}, park after ${spinsBeforePark} spins)`, { timeout: 20_000 }, () => {
+    const ring = Ring.create({ capacity: 8, fullPolicy: 'block' });
+    const p = ring.producer();
+    const c = ring.consumer({ wait, spinsBeforePark });
+    for (const timeoutMs of [0, 1, 30]) {
+      const t0 = performance.now();
+      assert.equal(c.waitForData(timeoutMs), 0);
+      assert.ok(performance.now() - t0 >= timeoutMs, `returned before its ${timeoutMs} ms timeout`);
+    }
+    p.claim(1);
+    p.publish();
+    assert.equal(c.waitForData(30), 1, 'a published record ends the wait at once');
+  });
+}
+
 test('claim/publish/release misuse is rejected', () => {
   const ring = Ring.create({ capacity: 4, fullPolicy: 'block' });
   const p = ring.producer();
