@@ -418,11 +418,7 @@ export class RingProducer {
     const at = this.stampAt;
     const rb = this.recordBytes;
     const mask = this.mask;
-    if (n === 1) {
-      // One record, the latency case (a feed worker publishes each event as it parses it): no run loop.
-      const p = this.writeLo;
-      Atomics.store(bytes, at + (p & mask) * rb, 2 | ((p >>> this.lapShift) & 1));
-    } else for (let p = this.writeLo, left = n; left > 0; ) {
+    for (let p = this.writeLo, left = n; left > 0; ) {
       const run = left < MAX_RUN ? left : MAX_RUN;
       for (let i = 1; i < run; i++) bytes[at + ((p + i) & mask) * rb] = 0;
       Atomics.store(bytes, at + (p & mask) * rb, (run << 1) | ((p >>> this.lapShift) & 1));
@@ -611,20 +607,14 @@ export class RingConsumer {
     if (this.wait === 'async') throw new Error("RingConsumer.waitForData: this consumer waits 'async'; use waitForDataAsync()");
     let n = this.available();
     if (n > 0) return n;
-    // The clock is read only every 1024 spins (or before parking), the first time to set the deadline:
-    // performance.now() costs ~50 ns, and a wait that ends within a microsecond (a ping-pong) should not
-    // pay it. The timeout therefore counts from that first read, at most 1024 spins (~5 us) late.
-    let deadline = NaN;
+    const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
     for (let spin = 1; ; spin++) {
       n = this.available();
       if (n > 0) return n;
       if (Atomics.load(this.h, H_CLOSED) === 1) return this.available();
-      if ((spin & 1023) === 0) {
-        if (Number.isNaN(deadline)) deadline = performance.now() + timeoutMs;
-        else if (performance.now() >= deadline) return 0;
-      }
+      // Time is checked every 1024 spins: performance.now() costs ~50 ns.
+      if ((spin & 1023) === 0 && performance.now() >= deadline) return 0;
       if (this.wait === 'spin-then-wait' && spin >= this.spins) {
-        if (Number.isNaN(deadline)) deadline = performance.now() + timeoutMs;
         const left = deadline - performance.now();
         if (left <= 0) return 0;
         if (this.prepareToPark()) Atomics.wait(this.h, H_CONSUMER_PARKED, 1, Math.min(left, WAIT_SLICE_MS));
