@@ -411,28 +411,35 @@ const settleHeld = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: 
   tsMs: d.endMs + 2_000,
   settlement: { ...settlement(d, slot, winner), holdings },
 });
-const resolution = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => ({
+/** The venue's verdict on `d` as the engine journals it: `venue` winner against the engine's `engine` one (the same winner is an agreement). */
+const verdict = (d: MarketDescriptor, slot: number, venue: 0 | 1, engine: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => ({
   type: 'resolution',
-  tsMs: d.endMs + 60_000,
-  resolution: { resolutionId: d.conditionId, conditionId: d.conditionId, market: slot, tokens: [2 * slot, 2 * slot + 1], winner, engineWinner: winner === 0 ? 1 : 0, holdings },
+  tsMs: d.endMs + 3_600_000,
+  resolution: { resolutionId: d.conditionId, conditionId: d.conditionId, market: slot, tokens: [2 * slot, 2 * slot + 1], winner: venue, engineWinner: engine, holdings },
 });
+/** A correction: the venue named the other winner than the engine's. */
+const resolution = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => verdict(d, slot, winner, winner === 0 ? 1 : 0, holdings);
 const D = updown('d', 300_000);
 const HELD_A = [
   { strategy: 'mm', positions: [10_000_000, 0] as [number, number] },
   { strategy: 'dir', positions: [0, 5_000_000] as [number, number] },
 ];
 const HELD_B = [{ strategy: 'mm', positions: [2_000_000, 0] as [number, number] }];
-
-/** A corrected while it holds its slot (live entries), B corrected after its slot was reused (retired totals); the snapshot goes right after A's correction. */
-const CORRECTED: JournalInput[] = [
-  { type: 'market', tsMs: 0, slot: 0, market: A },
-  { type: 'market', tsMs: 0, slot: 1, market: B },
+/** The fills that make HELD_A (A in slot 0) and HELD_B (B in slot 1). */
+const HELD_FILLS: JournalInput[] = [
   at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
   filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
   at('o2', 'dir', 1, Side.Buy, 5500, 5_000_000),
   filled('o2', 'f2', 'dir', 1, Side.Buy, 5500, 5_000_000, 30_000),
   at('o3', 'mm', 2, Side.Buy, 5000, 2_000_000),
   filled('o3', 'f3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+];
+
+/** A corrected while it holds its slot (live entries), B corrected after its slot was reused (retired totals); the snapshot goes right after A's correction. */
+const CORRECTED: JournalInput[] = [
+  { type: 'market', tsMs: 0, slot: 0, market: A },
+  { type: 'market', tsMs: 0, slot: 1, market: B },
+  ...HELD_FILLS,
   settleHeld(A, 0, 0, HELD_A),
   resolution(A, 0, 1, HELD_A),
   // ← snapshot
@@ -513,24 +520,13 @@ test('resolutions of a market not settled here, or naming another engine winner,
 
 // ---- pending audits: settlements awaiting the venue, across slot reuse and restarts ----
 
-/** The venue's verdict on `d` as the engine journals it: `venue` winner against the engine's `engine` one (the same winner is an agreement). */
-const verdict = (d: MarketDescriptor, slot: number, venue: 0 | 1, engine: 0 | 1, holdings: NonNullable<Settlement['holdings']>): JournalInput => ({
-  type: 'resolution',
-  tsMs: d.endMs + 3_600_000,
-  resolution: { resolutionId: d.conditionId, conditionId: d.conditionId, market: slot, tokens: [2 * slot, 2 * slot + 1], winner: venue, engineWinner: engine, holdings },
-});
 const settledAs = (d: MarketDescriptor, slot: number, winner: 0 | 1, holdings: NonNullable<Settlement['holdings']>): Settlement => ({ ...settlement(d, slot, winner), holdings });
 
 /** A and B settle (Up); A's slot goes to C minutes later, long before the venue rules; the checkpoint goes right after the reuse. */
 const AUDITED: JournalInput[] = [
   { type: 'market', tsMs: 0, slot: 0, market: A },
   { type: 'market', tsMs: 0, slot: 1, market: B },
-  at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
-  filled('o1', 'f1', 'mm', 0, Side.Buy, 4000, 10_000_000),
-  at('o2', 'dir', 1, Side.Buy, 5500, 5_000_000),
-  filled('o2', 'f2', 'dir', 1, Side.Buy, 5500, 5_000_000, 30_000),
-  at('o3', 'mm', 2, Side.Buy, 5000, 2_000_000),
-  filled('o3', 'f3', 'mm', 2, Side.Buy, 5000, 2_000_000),
+  ...HELD_FILLS,
   settleHeld(A, 0, 0, HELD_A),
   settleHeld(B, 1, 0, HELD_B),
   { type: 'market', tsMs: 310_000, slot: 0, market: C },

@@ -13,12 +13,12 @@ import { parseConfigText } from '../config/load.js';
 import { fieldOf } from '../errors.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalRecord, ResolutionRecord } from '../journal/records.js';
-import { restore, type PositionApplier } from '../journal/restore.js';
-import { Portfolio } from '../portfolio/positions.js';
+import { restore } from '../journal/restore.js';
+import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession, STEP_MS } from '../session/updown.js';
 import type { GammaListing } from '../sim/gamma.js';
 import { VenueSimulator } from '../sim/simulator.js';
-import { vacantSlot, type MarketDescriptor, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
+import type { MarketDescriptor, Settlement } from '../trading/types.js';
 import { parseGammaResolution, SettlementAuditor } from './audit.js';
 import { startSession } from './session.js';
 import { until } from './session.fixture.js';
@@ -169,30 +169,6 @@ test('the auditor follows each settled market on the simulator’s Gamma until i
   }
 });
 
-/** A keeper over `slots` vacant slots, as the engine builds it, and the applier that replays a journal into it from its first record. */
-function replayKeeper(slots: number): { portfolio: Portfolio; applier: PositionApplier } {
-  const tokens: TokenInfo[] = [];
-  const infos: MarketInfo[] = [];
-  for (let m = 0; m < slots; m++) {
-    const v = vacantSlot(m);
-    infos.push(v.info);
-    tokens.push(...v.tokens);
-  }
-  const portfolio = new Portfolio(tokens, infos);
-  return {
-    portfolio,
-    applier: {
-      applyFill: (f) => portfolio.applyFill(f),
-      applyMerge: (x) => portfolio.merge(x.strategy ?? '', x.market, x.size, x.mergeId),
-      settle: (x) => portfolio.settle(x),
-      correct: (x, current) => portfolio.correct(x, current),
-      retireMarket: (m) => {
-        portfolio.retireMarket(m);
-      },
-    },
-  };
-}
-
 test('a restart between a settlement and the venue’s contrary verdict: the market’s slot was reused, the restarted engine still corrects it, on the retired totals', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-audit-restart-'));
   const journalPath = join(dir, 'audit.journal');
@@ -243,7 +219,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     await first.stop();
     sessions.pop();
 
-    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1).portfolio);
+    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1, { fromSnapshot: false }).portfolio);
     const pending = [...stopped.state.pendingAudits()].find((a) => a.descriptor.conditionId === target.descriptor.conditionId);
     assert.ok(pending, 'the target awaits the venue, though another market holds its slot');
     assert.ok(stopped.fromSeq > 0, 'restored from the stop’s snapshot');
@@ -282,7 +258,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     // The money, to the micro-pUSD: every record replayed gives what the engine held; without the correction, each strategy's
     // retired totals differ by exactly its shares of the venue's winner less its shares of the engine's.
     const replay = (rs: readonly JournalRecord[]) => {
-      const { portfolio, applier } = replayKeeper(1);
+      const { portfolio, applier } = replayKeeper(1, { fromSnapshot: false });
       restore(rs, applier);
       return portfolio;
     };
@@ -299,7 +275,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     }
 
     // A third start would not ask again: resolved, and no longer pending.
-    const after = restore(records, replayKeeper(1).portfolio);
+    const after = restore(records, replayKeeper(1, { fromSnapshot: false }).portfolio);
     assert.equal(after.state.isResolved(target.descriptor.conditionId), true);
     assert.equal([...after.state.pendingAudits()].some((a) => a.descriptor.conditionId === target.descriptor.conditionId), false);
   } finally {

@@ -17,10 +17,10 @@ import { TopOfBook } from '../../workers/book/reader.js';
 import { parseConfigText } from '../config/load.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalRecord, MarketRecord, ResolutionRecord, SettleRecord } from '../journal/records.js';
-import { JournalState, restore, type PositionApplier } from '../journal/restore.js';
-import { Portfolio } from '../portfolio/positions.js';
+import { JournalState, restore } from '../journal/restore.js';
+import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
-import { notionalMicros, PRICE_SCALE, Side, vacantSlot, type MarketInfo, type Settlement, type TokenInfo } from '../trading/types.js';
+import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/types.js';
 import { SlotPhase } from './engine.js';
 import { startSession } from './session.js';
 import { sample, until as untilWithin } from './session.fixture.js';
@@ -48,34 +48,9 @@ function rollingConfig() {
   );
 }
 
-/** A keeper over SLOTS vacant slots, as restore builds it, and the applier that feeds it. */
-function replayKeeper(): { portfolio: Portfolio; applier: PositionApplier } {
-  const tokens: TokenInfo[] = [];
-  const infos: MarketInfo[] = [];
-  for (let m = 0; m < SLOTS; m++) {
-    const v = vacantSlot(m);
-    infos.push(v.info);
-    tokens.push(...v.tokens);
-  }
-  const portfolio = new Portfolio(tokens, infos);
-  return {
-    portfolio,
-    applier: {
-      applyFill: (f) => portfolio.applyFill(f),
-      applyMerge: (x) => portfolio.merge(x.strategy ?? '', x.market, x.size, x.mergeId),
-      restore: (x) => portfolio.restore(x),
-      settle: (x) => portfolio.settle(x),
-      correct: (x, current) => portfolio.correct(x, current),
-      retireMarket: (m) => {
-        portfolio.retireMarket(m);
-      },
-    },
-  };
-}
-
 /** Every settle record's holdings are what the strategies held as it came, record by record. */
 function assertHoldingsAsJournaled(records: readonly JournalRecord[]): void {
-  const { portfolio, applier } = replayKeeper();
+  const { portfolio, applier } = replayKeeper(SLOTS, { fromSnapshot: true });
   const state = new JournalState(applier);
   for (const r of records) {
     if (r.type === 'settle') assert.deepEqual(r.settlement.holdings, portfolio.holdings(r.settlement.tokens), `holdings of ${r.settlement.conditionId}`);
@@ -177,7 +152,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
       occupant.set(r.slot, r.market.conditionId);
     }
 
-    const { portfolio: replayed, applier } = replayKeeper();
+    const { portfolio: replayed, applier } = replayKeeper(SLOTS, { fromSnapshot: true });
     restore(records, applier);
     const again = replayed.total(engine.marks);
     assert.equal(again.realised, livePnl.realised);
@@ -272,7 +247,7 @@ test('the venue resolves a market the other way: the journal corrects it, PnL fo
     assert.equal(live.realised, cash + fees);
 
     // A restart replays the correction exactly once: the same money, whether it replays everything or the resolution twice.
-    const { portfolio: replayed, applier } = replayKeeper();
+    const { portfolio: replayed, applier } = replayKeeper(SLOTS, { fromSnapshot: true });
     const r1 = restore(records, applier);
     assert.equal(r1.state.isResolved(target.descriptor.conditionId), true);
     assert.equal(r1.state.settlementOf(m)?.winner, venueWinner);
