@@ -1,5 +1,8 @@
 // Strategies by the name config uses: the built-in ones, and plug-ins a
-// program registers (registerStrategy) before it builds the engine.
+// program that embeds the engine registers (registerStrategy) before it
+// builds the engine and names in the Config it passes. The TOML file's schema
+// (engine/config/config.ts) lists the built-ins only: a name it cannot check
+// at load time would turn a typo into a start-up that fails later.
 // Parameters are validated against the factory's schema on creation and on
 // every runtime reload: unknown keys are rejected, absent keys take their
 // defaults (a reload replaces the whole table, as re-reading a config file
@@ -24,18 +27,14 @@ const factories = new Map<string, StrategyFactory<unknown>>(Object.entries(strat
 /** A strategy name is a config key, a journal field and a metrics label: short, lower-case, no separators to escape. */
 const NAME = /^[a-z][a-z0-9_]{0,47}$/;
 
-export function isStrategyName(name: string): boolean {
-  return factories.has(name);
-}
-
 /** Names createStrategy accepts, built-ins first, then plug-ins in the order they were registered. */
 export function strategyNames(): string[] {
   return [...factories.keys()];
 }
 
 /**
- * Adds a plug-in strategy, chosen by `factory.name` in config like the
- * built-ins. Throws PE_CONFIG_INVALID when the name is taken or malformed,
+ * Adds a plug-in strategy, chosen by `factory.name` in the Config an
+ * embedding program builds. Throws PE_CONFIG_INVALID when the name is taken or malformed,
  * or the factory lacks a params schema or a create function (a plug-in may
  * come from plain JavaScript, so the shape is checked, not assumed).
  */
