@@ -289,13 +289,9 @@ const ringDropsTimer = setInterval(() => {
 /** assign / release: a caller error is reported back and changes nothing; the worker carries on. */
 function control(m: Exclude<FeedControlMessage, { type: 'stop' }>): void {
   try {
-    if (m.type === 'assign') {
-      if (!running.assign) throw new RangeError(`the ${init.spec.feed} feed has no token slots`);
-      running.assign(m.slot, m.tokenId);
-    } else if (m.type === 'release') {
-      if (!running.release) throw new RangeError(`the ${init.spec.feed} feed has no token slots`);
-      running.release(m.slot);
-    }
+    if (!running.assign || !running.release) throw new RangeError(`the ${init.spec.feed} feed has no token slots`);
+    if (m.type === 'assign') running.assign(m.slot, m.tokenId);
+    else running.release(m.slot);
   } catch (err) {
     post({ type: 'error', feed: init.spec.feed, message: `${m.type} refused: ${(err as Error).message}` });
   }

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { EVENT_STAMP_BYTE, EventViews, newEventRecord, type EventRecord } from './event-layout.js';
 import { fillTestEvent, type RingFixtureData, type RingFixtureMessage } from './ring.fixture.js';
 import { Prng } from './prng.js';
-import { Ring, type RingConsumer } from './ring.js';
+import { Ring, type RingConsumer, type RingProducer } from './ring.js';
 import { native } from '../engine/native.js';
 
 const TWO32 = 4294967296;
@@ -55,6 +55,17 @@ function assertSameEvent(got: EventRecord, want: EventRecord): void {
   ) {
     assert.deepEqual(got, want);
   }
+}
+
+/** Claims up to `want` free slots, fills them with the seeded records from venue sequence `next` on, publishes them; returns how many. */
+function publishSeeded(p: RingProducer, views: EventViews, seed: number, next: number, want: number, e: EventRecord): number {
+  const n = p.tryClaim(want);
+  for (let i = 0; i < n; i++) {
+    fillTestEvent(seed, next + i, e);
+    views.write(p.slot(i), e);
+  }
+  p.publish();
+  return n;
 }
 
 function consumeBlocking(c: RingConsumer, v: Verifier, pauseEvery = 0): void {
@@ -175,13 +186,7 @@ test('single thread: wraps around many times with random batches, payload intact
   const e = newEventRecord();
   let next = 0;
   while (next < 10_000) {
-    const n = p.tryClaim(1 + rnd.int(8));
-    for (let i = 0; i < n; i++) {
-      fillTestEvent(42, next + i, e);
-      views.write(p.slot(i), e);
-    }
-    p.publish();
-    next += n;
+    next += publishSeeded(p, views, 42, next, 1 + rnd.int(8), e);
     const k = rnd.int(c.available() + 1);
     for (let i = 0; i < k; i++) v.check(c.slot(i));
     c.release(k);
@@ -277,13 +282,7 @@ test('runs longer than one stamp holds are split; random batches over many laps 
   const e = newEventRecord();
   let next = 0;
   while (next < 512 * 300) {
-    const n = p.tryClaim(1 + rnd.int(512));
-    for (let i = 0; i < n; i++) {
-      fillTestEvent(5, next + i, e);
-      views.write(p.slot(i), e);
-    }
-    p.publish();
-    next += n;
+    next += publishSeeded(p, views, 5, next, 1 + rnd.int(512), e);
     // The consumer sees every published record at once, however the runs were cut.
     assert.equal(c.available(), next - c.sequence);
     const k = rnd.int(c.available() + 1);

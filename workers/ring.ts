@@ -554,10 +554,9 @@ export class RingConsumer {
     const limit = this.mask + 1;
     let n = this.ready;
     while (n < limit) {
-      const p = this.readLo + n;
-      const stamp = Atomics.load(this.bytes, this.stampAt + (p & this.mask) * this.recordBytes);
-      if (stamp === 0 || (stamp & 1) !== ((p >>> this.lapShift) & 1)) break;
-      n += stamp >>> 1;
+      const run = this.runAt(this.readLo + n);
+      if (run === 0) break;
+      n += run;
     }
     this.ready = n;
     return n;
@@ -571,11 +570,14 @@ export class RingConsumer {
    * of a hop.
    */
   private nextRun(): number {
-    if (this.ready > 0) return this.ready;
-    const p = this.readLo;
+    if (this.ready === 0) this.ready = this.runAt(this.readLo);
+    return this.ready;
+  }
+
+  /** Length of the run published at sequence p (mod 2^32); 0 when p's slot holds no stamp of p's lap. */
+  private runAt(p: number): number {
     const stamp = Atomics.load(this.bytes, this.stampAt + (p & this.mask) * this.recordBytes);
-    if (stamp === 0 || (stamp & 1) !== ((p >>> this.lapShift) & 1)) return 0;
-    return (this.ready = stamp >>> 1);
+    return stamp !== 0 && (stamp & 1) === ((p >>> this.lapShift) & 1) ? stamp >>> 1 : 0;
   }
 
   /** Slot index of the i-th readable record. */

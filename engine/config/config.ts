@@ -6,6 +6,7 @@ import { journalConfig } from '../journal/journal.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../relay/allow.js';
+import { SERIES_NAME } from '../runtime/discovery.js';
 import { fusionParamsSchema } from '../runtime/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
@@ -110,7 +111,7 @@ export const configSchema = object({
     /** token ids `polyedge record` records; empty means what the session or discovery provides */
     tokens: array(string({ pattern: /^\d+$/, hint: 'a decimal token id' }), { default: [] }),
     /** rolling Up/Down series to follow, as Gamma slugs name them without the window start (§5.3) */
-    series: array(string({ pattern: /^[a-z0-9]+-updown-(5m|15m)$/, hint: 'a series such as btc-updown-5m' }), { default: ['btc-updown-5m'], minItems: 1 }),
+    series: array(string({ pattern: SERIES_NAME, hint: 'a series such as btc-updown-5m' }), { default: ['btc-updown-5m'], minItems: 1 }),
     /** windows discovered ahead of the current one: their books are subscribed before they open */
     lookahead_windows: number({ integer: true, min: 0, max: 12, default: 2 }),
     discovery_poll_ms: number({ integer: true, min: 1_000, default: 10_000 }),

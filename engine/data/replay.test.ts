@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { COUNTER } from '../../workers/counters.js';
 import { encodeSlotOp, RecordingWriter, slotOpsSource } from '../../workers/record/recording.js';
 import { PolyedgeError } from '../errors.js';
-import { replayRecordingFile, type TopLine } from './replay.js';
+import { replayRecordingFile } from './replay.js';
 
 const A = '1001';
 const B = '1002';
@@ -34,9 +34,10 @@ async function withRecording(sources: string[], meta: unknown, records: Array<[n
   }
 }
 
-const tops = async (file: string): Promise<{ lines: TopLine[]; r: Awaited<ReturnType<typeof replayRecordingFile>> }> => {
-  const lines: TopLine[] = [];
-  const r = await replayRecordingFile(file, { pace: 'fast', onTop: (t) => lines.push(t) });
+/** Replays `file` fast: the tops it showed as [symbol, bid, ask], and the result. */
+const tops = async (file: string): Promise<{ lines: Array<[string, string, string]>; r: Awaited<ReturnType<typeof replayRecordingFile>> }> => {
+  const lines: Array<[string, string, string]> = [];
+  const r = await replayRecordingFile(file, { pace: 'fast', onTop: (t) => lines.push([t.symbol, t.bid, t.ask]) });
   return { lines, r };
 };
 
@@ -46,13 +47,10 @@ test('a recording from before token slots (no slots in its spec, no slot source)
     [0, book(B, '0.3', '0.7')],
   ], async (file) => {
     const { lines, r } = await tops(file);
-    assert.deepEqual(
-      lines.map((t) => [t.symbol, t.bid, t.ask]),
-      [
-        [A, '0.40', '0.60'],
-        [B, '0.30', '0.70'],
-      ],
-    );
+    assert.deepEqual(lines, [
+      [A, '0.40', '0.60'],
+      [B, '0.30', '0.70'],
+    ]);
     assert.deepEqual([r.frames, r.slotOps, r.slotErrors], [2, 0, 0]);
   });
 });
@@ -72,13 +70,10 @@ test('a file that began after slots changed hands starts from its meta.assigned 
     [0, book(B, '0.1', '0.9')], // released: unknown again
   ], async (file) => {
     const { lines, r } = await tops(file);
-    assert.deepEqual(
-      lines.map((t) => [t.symbol, t.bid, t.ask]),
-      [
-        [C, '0.20', '0.30'],
-        [A, '0.45', '0.55'],
-      ],
-    );
+    assert.deepEqual(lines, [
+      [C, '0.20', '0.30'],
+      [A, '0.45', '0.55'],
+    ]);
     assert.deepEqual([r.frames, r.slotOps, r.slotErrors], [4, 2, 2]);
     assert.equal(r.counters[COUNTER.unknownEvents], 2);
   });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { validate } from '../config/schema.js';
-import { Side, type Fill, type MarketDescriptor, type Order, type Settlement } from '../trading/types.js';
+import { updownMarket } from '../trading/markets.fixture.js';
+import { Side, type Fill, type Order, type Settlement } from '../trading/types.js';
 import { HEADER_BYTES, Journal, JournalCorruptError, JournalFormatError, journalConfig } from './journal.js';
 import { parseRecord, type JournalInput } from './records.js';
 
@@ -34,20 +35,7 @@ const order: Order = {
 };
 const fill: Fill = { orderId: 'o1', strategy: 'mm', token: 2, side: Side.Buy, price: 5500, size: 250_000, fee: 0, liquidity: 'maker', tsMs: 1_750_000_000_020, fillId: 'f1' };
 
-const descriptor: MarketDescriptor = {
-  conditionId: '0xc0nd',
-  slug: 'btc-updown-5m-1750000200',
-  tokenIds: ['111', '222'],
-  outcomes: ['Up', 'Down'],
-  tickSize: 100,
-  minSize: 5_000_000,
-  feeRate: 0.072,
-  feeExponent: 1,
-  negRisk: false,
-  startMs: 1_750_000_200_000,
-  endMs: 1_750_000_500_000,
-  underlying: 'btc',
-};
+const descriptor = updownMarket('c0nd', { startMs: 1_750_000_200_000, feeRate: 0.072 });
 const settlement: Settlement = { settleId: '0xc0nd', conditionId: '0xc0nd', market: 1, tokens: [2, 3], winner: 1, open: 104_250.5, close: 104_199.25, exact: false };
 
 const EVERY_TYPE: JournalInput[] = [

@@ -140,6 +140,7 @@ const bool = is((v) => typeof v === 'boolean');
 const num = is((v) => typeof v === 'number');
 const int = is((v) => Number.isSafeInteger(v));
 const nonNegInt = is((v) => Number.isSafeInteger(v) && (v as number) >= 0);
+const posInt = is((v) => Number.isSafeInteger(v) && (v as number) > 0);
 const oneOf = (...choices: readonly unknown[]): Check => is((v) => choices.includes(v));
 const anything: Check = () => undefined;
 /** Absent (older writers) or valid. */
@@ -157,6 +158,10 @@ const arrayOf =
     }
     return undefined;
   };
+const pairOf = (item: Spec): Check => {
+  const items = arrayOf(item);
+  return (v, path) => (Array.isArray(v) && v.length === 2 ? items(v, path) : path);
+};
 
 function check(v: unknown, spec: Spec, path: string): string | undefined {
   if (typeof spec === 'function') return spec(v, path);
@@ -199,11 +204,6 @@ const FILL: Spec = {
   fillId: str,
 };
 
-const pairOf =
-  (item: Spec): Check =>
-  (v, path) =>
-    Array.isArray(v) && v.length === 2 ? arrayOf(item)(v, path) : path;
-
 const MERGE: Spec = {
   mergeId: str,
   market: nonNegInt,
@@ -217,7 +217,7 @@ const MARKET: Spec = {
   slug: str,
   tokenIds: pairOf(str),
   outcomes: pairOf(str),
-  tickSize: is((v) => Number.isSafeInteger(v) && (v as number) > 0),
+  tickSize: posInt,
   minSize: nonNegInt,
   feeRate: num,
   feeExponent: num,
@@ -286,7 +286,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
   session: { event: oneOf('start', 'stop'), note: str },
 };
 
-const BASE: Spec = { seq: is((v) => Number.isSafeInteger(v) && (v as number) >= 1), tsMs: num, type: str };
+const BASE: Spec = { seq: posInt, tsMs: num, type: str };
 
 /** The record, or why it is not one ("bad field fill.fee in a fill record"). */
 export function parseRecord(v: unknown): JournalRecord | string {

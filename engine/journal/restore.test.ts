@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Portfolio } from '../portfolio/positions.js';
+import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { slotTables, updownMarket } from '../trading/markets.fixture.js';
 import { marketInSlot, Side, type Fill, type MarketDescriptor, type Order, type Settlement } from '../trading/types.js';
 import { CrashScript } from './crash-writer.fixture.js';
@@ -284,8 +285,8 @@ test('market slots: settle, retire and reuse restore the same positions, PnL and
   assert.deepEqual(want.anomalies, { ...want.anomalies, duplicateSettles: 1, unknownSettles: 0, unsafeMarkets: 0 });
 
   // Every record from the first, into a keeper that cannot load snapshots.
-  const all = universe();
-  const replayed = restore(numbered(LIFECYCLE), { applyFill: (f) => all.portfolio.applyFill(f), settle: (s) => all.portfolio.settle(s), retireMarket: (m) => void all.portfolio.retireMarket(m) });
+  const all = replayKeeper(SLOTS, { fromSnapshot: false });
+  const replayed = restore(numbered(LIFECYCLE), all.applier);
   assert.equal(replayed.fromSeq, 0);
   assert.deepEqual(view(all.portfolio, replayed.state), want);
 
@@ -380,15 +381,7 @@ test('market slots: reuse before settlement and settlements for another market a
 
 test('a window’s opening price is kept for its market only, through a snapshot, and goes with the market', () => {
   const u = universe();
-  const applier: PositionApplier = {
-    applyFill: (f) => u.portfolio.applyFill(f),
-    restore: (x) => u.portfolio.restore(x),
-    settle: (x) => u.portfolio.settle(x),
-    retireMarket: (m) => {
-      u.portfolio.retireMarket(m);
-    },
-  };
-  const live = new JournalState(applier);
+  const live = new JournalState(u.portfolio);
   live.apply({ type: 'market', tsMs: 0, slot: 0, market: A });
   live.apply({ type: 'window', tsMs: 1, slot: 0, conditionId: B.conditionId, open: 1, openTsMs: 0 });
   assert.equal(live.opens.size, 0, 'an open for a market the slot does not hold is dropped');
@@ -396,7 +389,7 @@ test('a window’s opening price is kept for its market only, through a snapshot
   assert.deepEqual(live.opens.get(0), { slot: 0, conditionId: A.conditionId, open: 100_000.5, openTsMs: -400 });
 
   const snap = live.snapshot(u.portfolio.snapshot(), 2);
-  const again = new JournalState(applier);
+  const again = new JournalState(u.portfolio);
   again.apply(snap);
   assert.deepEqual(again.opens.get(0), live.opens.get(0), 'a snapshot carries it');
 
@@ -485,13 +478,8 @@ test('a venue correction moves each strategy by its holdings, once, onto live en
   assert.equal(state.anomalies.duplicateResolutions, 1);
   assert.equal(state.anomalies.unknownResolutions, 0);
 
-  const all = universe();
-  const replayed = restore(numbered(CORRECTED), {
-    applyFill: (f) => all.portfolio.applyFill(f),
-    settle: (s) => all.portfolio.settle(s),
-    correct: (r, current) => all.portfolio.correct(r, current),
-    retireMarket: (m) => void all.portfolio.retireMarket(m),
-  });
+  const all = replayKeeper(SLOTS, { fromSnapshot: false });
+  const replayed = restore(numbered(CORRECTED), all.applier);
   assert.deepEqual({ ...view(all.portfolio, replayed.state), resolved: [...replayed.state.resolved].sort() }, want);
 
   // From the snapshot taken after A's correction: the re-delivered resolution that follows it is not applied again.
@@ -576,8 +564,7 @@ test('a settled market’s audit outlives the reuse of its slot, a checkpoint an
   assert.deepEqual(pendingOf(r.state), PENDING);
   assert.equal(r.state.expiredAudits, 0);
 
-  const all = universe();
-  const replayed = restore(numbered(AUDITED), { applyFill: (f) => all.portfolio.applyFill(f), settle: (s) => all.portfolio.settle(s), retireMarket: (m) => void all.portfolio.retireMarket(m) });
+  const replayed = restore(numbered(AUDITED), replayKeeper(SLOTS, { fromSnapshot: false }).applier);
   assert.deepEqual(pendingOf(replayed.state), PENDING, 'a replay of every record keeps the same');
 });
 

@@ -241,6 +241,11 @@ export class JournalState {
     return this.settled.has(conditionId);
   }
 
+  /** Whether the venue's verdict on `conditionId` has been applied. */
+  isResolved(conditionId: string): boolean {
+    return this.resolved.has(conditionId);
+  }
+
   /** The settlement of the market now in `slot`; undefined while it is unsettled (or the slot is empty). */
   settlementOf(slot: number): Readonly<Settlement> | undefined {
     return this.settlements.get(slot);
@@ -318,7 +323,7 @@ export class JournalState {
     this.settleIds.add(s.settleId);
     this.settled.add(s.conditionId);
     this.settlements.set(s.market, copySettlement(s));
-    this.audits.set(s.conditionId, { descriptor: copyDescriptor(market), settlement: copySettlement(s) });
+    this.audits.set(s.conditionId, copyAudit({ descriptor: market, settlement: s }));
     this.expireAudits();
     if (!this.positions.settle(s)) this.anomalies.duplicateSettles++;
   }
@@ -345,11 +350,6 @@ export class JournalState {
     this.audits.delete(r.conditionId);
     if (current && r.winner !== s.winner) this.settlements.set(r.market, { ...copySettlement(s), winner: r.winner, engineWinner: s.winner });
     if (!this.positions.correct(r, current)) this.anomalies.duplicateResolutions++;
-  }
-
-  /** Whether the venue's verdict on `conditionId` has been applied. */
-  isResolved(conditionId: string): boolean {
-    return this.resolved.has(conditionId);
   }
 
   private load(rec: PositionInput): void {
@@ -386,7 +386,7 @@ export class JournalState {
       // Written before pending audits were kept: the settled occupants the venue has not ruled on are all it knew of.
       for (const s of this.settlements.values()) {
         const market = this.slots.get(s.market);
-        if (market !== undefined && !this.resolved.has(s.conditionId)) this.audits.set(s.conditionId, { descriptor: copyDescriptor(market), settlement: copySettlement(s) });
+        if (market !== undefined && !this.resolved.has(s.conditionId)) this.audits.set(s.conditionId, copyAudit({ descriptor: market, settlement: s }));
       }
     }
   }

@@ -233,6 +233,11 @@ function markoutOf(f: Fill, mid: number): number {
   return Math.round((edge * f.size) / PRICE_SCALE);
 }
 
+/** What outcome `outcome`'s token is worth, in ticks, once `winner` has won. */
+function settlementValue(outcome: number, winner: 0 | 1): number {
+  return outcome === winner ? PRICE_SCALE : 0;
+}
+
 function adverseOf(markout: number): number {
   return markout < 0 ? 1 : markout === 0 ? 0.5 : 0;
 }
@@ -337,7 +342,7 @@ export class MarkoutTracker {
       const state = this.tokenState(m.tokens[i]!);
       // The book's mid held at every horizon strictly before the end.
       this.settle(state, endMs, false);
-      state.mid = i === winner ? PRICE_SCALE : 0;
+      state.mid = settlementValue(i, winner);
       state.settled = true;
     }
   }
@@ -359,18 +364,18 @@ export class MarkoutTracker {
     if (current !== undefined && current.conditionId === conditionId) {
       for (let i = 0; i < 2; i++) {
         const state = this.byToken.get(current.tokens[i]!);
-        if (state?.settled === true) state.mid = i === winner ? PRICE_SCALE : 0;
+        if (state?.settled === true) state.mid = settlementValue(i, winner);
       }
     }
     const stats = this.statsOf(market, conditionId);
     const log = stats?.settlement;
     if (stats === undefined || log === undefined) return 0;
     let changed = 0;
-    for (const r of log.markouts) if (r.mid !== (r.t.outcome === winner ? PRICE_SCALE : 0)) changed++;
+    for (const r of log.markouts) if (r.mid !== settlementValue(r.t.outcome, winner)) changed++;
     if (changed === 0) return 0;
     this.rescore(stats, log, winner);
     for (const r of log.markouts) {
-      const mid = r.t.outcome === winner ? PRICE_SCALE : 0;
+      const mid = settlementValue(r.t.outcome, winner);
       if (r.mid === mid) continue;
       const hs = stats.horizons[r.h]!;
       const before = account(hs, r.t.fill, r.mid, -1);
@@ -517,7 +522,7 @@ export class MarkoutTracker {
     for (const r of log.markouts) {
       const f = r.t.fill;
       if (r.h !== TOXICITY_HORIZON || !this.scores(f)) continue;
-      this.score(s, r.dueMs, f.size / UNIT, adverseOf(markoutOf(f, r.t.outcome === winner ? PRICE_SCALE : 0)));
+      this.score(s, r.dueMs, f.size / UNIT, adverseOf(markoutOf(f, settlementValue(r.t.outcome, winner))));
     }
   }
 

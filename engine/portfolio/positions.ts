@@ -45,8 +45,8 @@
 // or per-market one, and retiring leaves every total unchanged.
 //
 // Fills are idempotent by fillId, merges given a mergeId by that id,
-// settlements by settleId and corrections by resolutionId, so a journal replayed over a snapshot never
-// counts one twice.
+// settlements by settleId and corrections by resolutionId, so a journal
+// replayed over a snapshot never counts one twice.
 import { array, number, object, string, validate } from '../config/schema.js';
 import { notionalMicros, PRICE_SCALE, Side, type Fill, type Holding, type MarketInfo, type Resolution, type Settlement, type TokenInfo } from '../trading/types.js';
 
@@ -280,8 +280,7 @@ export class Portfolio {
         lose.realised -= loss;
         lose.cash -= loss;
       } else {
-        let t = this.retired.get(h.strategy);
-        if (t === undefined) this.retired.set(h.strategy, (t = emptyRetired()));
+        const t = this.retiredOf(h.strategy);
         t.realised += gain - loss;
         t.cash += gain - loss;
       }
@@ -304,9 +303,7 @@ export class Portfolio {
       for (const t of m.tokens) {
         const e = byToken.get(t);
         if (e === undefined) continue;
-        let r = this.retired.get(strategy);
-        if (r === undefined) this.retired.set(strategy, (r = emptyRetired()));
-        addTotals(r, e);
+        addTotals(this.retiredOf(strategy), e);
         byToken.delete(t);
       }
     }
@@ -471,6 +468,12 @@ export class Portfolio {
       }
     }
     return out;
+  }
+
+  private retiredOf(strategy: string): RetiredTotals {
+    let r = this.retired.get(strategy);
+    if (r === undefined) this.retired.set(strategy, (r = emptyRetired()));
+    return r;
   }
 
   private entryFor(strategy: string, token: number): PositionEntry {

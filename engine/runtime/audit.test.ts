@@ -20,8 +20,8 @@ import type { GammaListing } from '../sim/gamma.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
 import { parseGammaResolution, SettlementAuditor } from './audit.js';
-import { startSession } from './session.js';
-import { until } from './session.fixture.js';
+import type { Session } from './session.js';
+import { startSimSession, until } from './session.fixture.js';
 
 const UP = '1111';
 const DOWN = '2222';
@@ -195,18 +195,8 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     'audit.test',
   );
   const logs: string[] = [];
-  const run = (over: Partial<GammaListing>) =>
-    startSession({
-      cfg,
-      feeds: 'sim',
-      speed: 30,
-      seed: 7,
-      journalPath,
-      controlPort: 0,
-      log: (l) => logs.push(l),
-      listing: (l) => (l.conditionId === target.descriptor.conditionId ? { ...l, ...over } : l),
-    });
-  const sessions: Array<Awaited<ReturnType<typeof startSession>>> = [];
+  const run = (over: Partial<GammaListing>) => startSimSession(cfg, journalPath, logs, { conditionId: target.descriptor.conditionId, over });
+  const sessions: Session[] = [];
   try {
     // First run: the venue has not ruled on the target by the time its slot is reused and the session stops.
     const first = await run({ winner: undefined });
@@ -219,7 +209,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     await first.stop();
     sessions.pop();
 
-    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1, { fromSnapshot: false }).portfolio);
+    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1, { fromSnapshot: true }).applier);
     const pending = [...stopped.state.pendingAudits()].find((a) => a.descriptor.conditionId === target.descriptor.conditionId);
     assert.ok(pending, 'the target awaits the venue, though another market holds its slot');
     assert.ok(stopped.fromSeq > 0, 'restored from the stop’s snapshot');
@@ -275,7 +265,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     }
 
     // A third start would not ask again: resolved, and no longer pending.
-    const after = restore(records, replayKeeper(1, { fromSnapshot: false }).portfolio);
+    const after = restore(records, replayKeeper(1, { fromSnapshot: true }).applier);
     assert.equal(after.state.isResolved(target.descriptor.conditionId), true);
     assert.equal([...after.state.pendingAudits()].some((a) => a.descriptor.conditionId === target.descriptor.conditionId), false);
   } finally {

@@ -133,22 +133,20 @@ export class SettlementAuditor {
     for (const [conditionId, a] of [...this.pending]) {
       if (this.loop.stopped) return;
       const verdict = await this.lookup(a);
+      // No verdict yet and time left: asked again next poll.
+      if (verdict === undefined && this.opts.nowMs() < auditDeadlineMs(a.market, this.opts.timeoutMs)) continue;
       const { slug } = a.market;
-      if (verdict !== undefined) {
-        this.pending.delete(conditionId);
-        this.lastError.delete(slug);
-        if (verdict === a.settlement.winner) {
-          this.counts.agree++;
-          this.opts.onAgree?.(a.market, a.settlement);
-        } else {
-          this.counts.disagree++;
-          this.opts.onDisagree(a.market, a.settlement, verdict);
-        }
-      } else if (this.opts.nowMs() >= auditDeadlineMs(a.market, this.opts.timeoutMs)) {
-        this.pending.delete(conditionId);
-        this.lastError.delete(slug);
+      this.pending.delete(conditionId);
+      this.lastError.delete(slug);
+      if (verdict === undefined) {
         this.counts.timeout++;
         this.opts.log(`settlement audit: ${slug} not resolved on Gamma ${this.opts.timeoutMs} ms after its window ended; the engine's settlement stands unaudited`);
+      } else if (verdict === a.settlement.winner) {
+        this.counts.agree++;
+        this.opts.onAgree?.(a.market, a.settlement);
+      } else {
+        this.counts.disagree++;
+        this.opts.onDisagree(a.market, a.settlement, verdict);
       }
     }
   }

@@ -2,19 +2,22 @@
 // real HTTP server on loopback) listing the bundled session's markets, or
 // markets made here with their own fees and flags, on a clock the test moves.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { fieldOf } from '../errors.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
+import { listedWindows } from '../session/updown.fixture.js';
 import type { GammaListing } from '../sim/gamma.js';
-import type { PmMarketSpec } from '../sim/scenario.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import type { MarketDescriptor } from '../trading/types.js';
-import { describeMarket, MarketRoller, parseClobMarket, parseGammaMarket, seriesOf, type GammaMarket } from './discovery.js';
+import { describeMarket, MarketRoller, parseClobMarket, parseGammaMarket, seriesOf, type GammaMarket, type MarketRollerOptions } from './discovery.js';
 
 const session = buildUpDownSession();
+
+/** A roller of btc-updown-5m whose polls the test calls itself (the timer's 60 s never comes). */
+const btcRoller = (o: Omit<MarketRollerOptions, 'series' | 'pollMs'>): MarketRoller =>
+  new MarketRoller({ series: ['btc-updown-5m'], pollMs: 60_000, ...o });
 
 test('series names give the window and the underlying; anything else is refused by field', () => {
   assert.deepEqual(seriesOf('btc-updown-5m'), { underlying: 'btc', windowMs: 300_000 });
@@ -170,12 +173,10 @@ test('the roller finds the current window and the lookahead on the simulator, re
     const taken: MarketDescriptor[] = [];
     let room = 2;
     const logs: string[] = [];
-    const roller = new MarketRoller({
+    const roller = btcRoller({
       gammaUrl: e.polymarket!.restUrl,
       clobRestUrl: e.polymarket!.restUrl,
-      series: ['btc-updown-5m'],
       lookahead: 2,
-      pollMs: 60_000,
       nowMs: () => now,
       offer: (d) => {
         if (room === 0) return false;
@@ -216,24 +217,9 @@ test('the roller finds the current window and the lookahead on the simulator, re
 
 const T = 1761766200_000;
 const W = 300_000;
-const decimalId = (text: string): string => BigInt(`0x${createHash('sha256').update(text).digest('hex')}`).toString(10);
-
-/** Windows k = 0.. from T, each a model market and its listing (patched per window). */
-function windows(patches: ReadonlyArray<Partial<GammaListing>>): { specs: PmMarketSpec[]; listings: GammaListing[] } {
-  const specs: PmMarketSpec[] = [];
-  const listings: GammaListing[] = [];
-  patches.forEach((patch, k) => {
-    const start = T + k * W;
-    const slug = `btc-updown-5m-${start / 1000}`;
-    const conditionId = `0x${createHash('sha256').update(`discovery-test:${slug}`).digest('hex')}`;
-    specs.push({ conditionId, yesTokenId: decimalId(`${slug}:Up`), noTokenId: decimalId(`${slug}:Down`), startPrice: 0.5 });
-    listings.push({ conditionId, slug, question: `Bitcoin Up or Down ${slug}`, outcomes: ['Up', 'Down'], startMs: start, endMs: start + W, ...patch });
-  });
-  return { specs, listings };
-}
 
 test('fees arrive from the simulator\'s /clob-markets; closed markets are never offered nor looked up again; a market not yet accepting orders is retried until its window begins', async () => {
-  const { specs, listings } = windows([{ fee: { rate: 0.072, exponent: 1 } }, { closed: true, fee: { rate: 0.072, exponent: 1 } }, { acceptingOrders: false }, {}]);
+  const { specs, listings } = listedWindows(T, [{ fee: { rate: 0.072, exponent: 1 } }, { closed: true, fee: { rate: 0.072, exponent: 1 } }, { acceptingOrders: false }, {}]);
   const sim = new VenueSimulator({ venues: ['polymarket'], speed: 'manual', polymarket: { markets: specs, gamma: listings } });
   const e = await sim.start();
   try {
@@ -260,12 +246,10 @@ test('fees arrive from the simulator\'s /clob-markets; closed markets are never 
     let now = T + 60_000;
     const offered: MarketDescriptor[] = [];
     const logs: string[] = [];
-    const roller = new MarketRoller({
+    const roller = btcRoller({
       gammaUrl: rest,
       clobRestUrl: rest,
-      series: ['btc-updown-5m'],
       lookahead: 3,
-      pollMs: 60_000,
       nowMs: () => now,
       offer: (d) => offered.push(d) > 0,
       log: (l) => logs.push(l),
@@ -344,19 +328,17 @@ async function withRollerBehindClob(
   nowMs: number,
   body: (r: { roller: MarketRoller; clob: ClobFront; offered: MarketDescriptor[]; logs: string[]; listings: GammaListing[] }) => Promise<void>,
 ): Promise<void> {
-  const { specs, listings } = windows(patches);
+  const { specs, listings } = listedWindows(T, patches);
   const sim = new VenueSimulator({ venues: ['polymarket'], speed: 'manual', polymarket: { markets: specs, gamma: listings } });
   const e = await sim.start();
   const clob = await clobInFrontOf(e.polymarket!.restUrl);
   try {
     const offered: MarketDescriptor[] = [];
     const logs: string[] = [];
-    const roller = new MarketRoller({
+    const roller = btcRoller({
       gammaUrl: e.polymarket!.restUrl,
       clobRestUrl: clob.url,
-      series: ['btc-updown-5m'],
       lookahead: 1,
-      pollMs: 60_000,
       nowMs: () => nowMs,
       offer: (d) => offered.push(d) > 0,
       log: (l) => logs.push(l),
@@ -409,12 +391,10 @@ test('before its window, ao false on the CLOB is retried and the market is taken
 
 test('a Gamma that is down is counted and logged once per slug, not once a poll', async () => {
   const logs: string[] = [];
-  const roller = new MarketRoller({
+  const roller = btcRoller({
     gammaUrl: 'http://127.0.0.1:9',
     clobRestUrl: 'http://127.0.0.1:9',
-    series: ['btc-updown-5m'],
     lookahead: 0,
-    pollMs: 60_000,
     nowMs: () => 1761766200_000,
     offer: () => true,
     log: (l) => logs.push(l),

@@ -22,11 +22,12 @@ import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { PolyedgeError } from '../errors.js';
 import { PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
 
-const SERIES = /^([a-z0-9]+)-updown-(5m|15m)$/;
+/** A series name, `{asset}-updown-{5m|15m}`. Flag-free, so config.ts can publish it as JSON Schema. */
+export const SERIES_NAME = /^([a-z0-9]+)-updown-(5m|15m)$/;
 
 /** Window length and underlying of a series name such as "btc-updown-5m". */
 export function seriesOf(series: string): { underlying: string; windowMs: number } {
-  const m = SERIES.exec(series);
+  const m = SERIES_NAME.exec(series);
   if (!m) throw new PolyedgeError('PE_CONFIG_INVALID', `markets.series: "${series}" is not {asset}-updown-{5m|15m}`, 'markets.series');
   return { underlying: m[1]!, windowMs: m[2] === '5m' ? 300_000 : 900_000 };
 }

@@ -275,7 +275,7 @@ export class Engine {
   private readonly log: (line: string) => void;
   /** Per strategy, its switch in the allocator table; undefined for a plugin, which the table does not list (always on). */
   private readonly allocated: (keyof AllocatorParams | undefined)[];
-  /** The strategy a market's decision is running, for the fault's site; -1 between strategies. */
+  /** The strategy the latest market decision ran last, for the fault's site; -1 before its strategies. */
   private decidingStrategy = -1;
   private lastFault: EngineFault | undefined;
   private readonly faultsLogged = new Set<string>();
@@ -526,6 +526,8 @@ export class Engine {
    * defers only the work that read it: the token or market stays dirty and
    * the next pass reads the book again. Any other error in a unit is a fault
    * (see fault()): the unit's dirty flag is cleared and the pass goes on.
+   * Only an active slot is ever dirty (markDirty, settle), so the loops need
+   * not ask.
    */
   pass(): number {
     if (this.cancelRetries.length > 0) this.retryCancels();
@@ -540,19 +542,14 @@ export class Engine {
     const now = this.nowMs();
     for (let t = 0; t < this.dirtyToken.length; t++) {
       if (this.dirtyToken[t] === 0) continue;
-      if (this.slotPhase[t >> 1] !== SlotPhase.Active) {
-        this.dirtyToken[t] = 0;
-        continue;
-      }
       try {
         this.updateMark(t, now);
         this.executor.onBook(t, now);
-        this.dirtyToken[t] = 0;
       } catch (err) {
         if (this.deferBusy(err)) continue;
-        this.dirtyToken[t] = 0;
         this.fault(FaultSite.Mark, `mark(token ${t})`, err);
       }
+      this.dirtyToken[t] = 0;
     }
     try {
       this.executor.advance(now);
@@ -567,23 +564,14 @@ export class Engine {
     }
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
-      if (this.slotPhase[m] !== SlotPhase.Active) {
-        this.dirtyMarket[m] = 0;
-        continue;
-      }
-      const since = this.dirtySinceNs[m]!;
       try {
-        this.decide(m, since, this.dirtySource[m]!);
-        this.dirtyMarket[m] = 0;
-        this.dirtySinceNs[m] = Infinity;
+        this.decide(m, this.dirtySinceNs[m]!, this.dirtySource[m]!);
       } catch (err) {
         if (this.deferBusy(err)) continue;
-        this.dirtyMarket[m] = 0;
-        this.dirtySinceNs[m] = Infinity;
         const s = this.decidingStrategy;
-        this.decidingStrategy = -1;
         this.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
       }
+      this.clean(m);
     }
     // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
     const limit = this.risk.dailyLossLimitMicros;
@@ -754,11 +742,18 @@ export class Engine {
   }
 
   private markDirty(m: number, recvNs: number, source: number): void {
+    if (this.slotPhase[m] !== SlotPhase.Active) return;
     this.dirtyMarket[m] = 1;
     if (recvNs < this.dirtySinceNs[m]!) {
       this.dirtySinceNs[m] = recvNs;
       this.dirtySource[m] = source;
     }
+  }
+
+  /** Market m has nothing left to decide. */
+  private clean(m: number): void {
+    this.dirtyMarket[m] = 0;
+    this.dirtySinceNs[m] = Infinity;
   }
 
   private updateMark(t: number, now: number): void {
@@ -779,6 +774,7 @@ export class Engine {
   private decide(m: number, sinceNs: number, source: number): void {
     const market = this.markets[m]!;
     const now = this.nowMs();
+    this.decidingStrategy = -1;
     // The window's opening price is the fused reference at its start (or the first we saw after it).
     if (Number.isNaN(this.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
       const ref = this.referencePrice(market.underlying);
@@ -807,7 +803,6 @@ export class Engine {
       this.counts.decisions++;
       if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
     }
-    this.decidingStrategy = -1;
   }
 
   /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
@@ -1064,21 +1059,15 @@ export class Engine {
     return true;
   }
 
+  /** By the journal's own rule (isSlotFree), which flags a market record on a slot that is not free as unsafe. */
   private freeSlot(): number {
     let best = -1;
     for (let m = 0; m < this.markets.length; m++) {
-      const phase = this.slotPhase[m]!;
-      if (phase === SlotPhase.Vacant) return m;
-      if (phase !== SlotPhase.Settled || this.holdsOrders(m)) continue;
+      if (!this.journalState.isSlotFree(m)) continue;
+      if (this.slotPhase[m] === SlotPhase.Vacant) return m;
       if (best < 0 || this.settledAtMs[m]! < this.settledAtMs[best]!) best = m;
     }
     return best;
-  }
-
-  private holdsOrders(m: number): boolean {
-    const [a, b] = this.markets[m]!.tokens;
-    for (let s = 0; s < this.strategies.length; s++) if (this.liveBy[s]![a]!.length > 0 || this.liveBy[s]![b]!.length > 0) return true;
-    return false;
   }
 
   /** Puts `d` in slot `m` of the shared arrays and starts its window afresh. */
@@ -1092,8 +1081,6 @@ export class Engine {
     this.windowOpen[m] = NaN;
     this.marks[2 * m] = NaN;
     this.marks[2 * m + 1] = NaN;
-    this.dirtyMarket[m] = 0;
-    this.dirtySinceNs[m] = Infinity;
   }
 
   /** A settled market's marks are what its tokens redeem for. */
@@ -1155,6 +1142,10 @@ export class Engine {
     };
     this.record({ type: 'settle', tsMs: this.nowMs(), settlement });
     this.slotPhase[m] = SlotPhase.Settled;
+    // Dirty no more: only active slots are (markDirty).
+    this.clean(m);
+    this.dirtyToken[a] = 0;
+    this.dirtyToken[b] = 0;
     this.settledAtMs[m] = this.nowMs();
     const winTok = market.tokens[winner];
     this.markSettled(m, winner);
@@ -1178,19 +1169,9 @@ export class Engine {
    * or one already corrected).
    */
   resolve(market: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1): boolean {
-    if (winner === s.winner || !this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
+    if (winner === s.winner || !this.journalResolution(s, winner)) return false;
     const m = s.market;
     const holdings = s.holdings ?? [];
-    const resolution: Resolution = {
-      resolutionId: s.conditionId,
-      conditionId: s.conditionId,
-      market: m,
-      tokens: [s.tokens[0], s.tokens[1]],
-      winner,
-      engineWinner: s.winner,
-      holdings: holdings.map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
-    };
-    this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
     const current = this.slotPhase[m] === SlotPhase.Settled && this.markets[m]!.conditionId === s.conditionId;
     if (current) this.markSettled(m, winner);
     // Markouts resolved on the engine's settlement values, here or on the retired market, move to the venue's.
@@ -1213,13 +1194,18 @@ export class Engine {
    * venue's verdict is already journaled.
    */
   confirm(s: Readonly<Settlement>): boolean {
+    return this.journalResolution(s, s.winner);
+  }
+
+  /** Journals the venue's verdict `winner` on `s`'s market; false when the market is not settled here or a verdict is already journaled. */
+  private journalResolution(s: Readonly<Settlement>, winner: 0 | 1): boolean {
     if (!this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
     const resolution: Resolution = {
       resolutionId: s.conditionId,
       conditionId: s.conditionId,
       market: s.market,
       tokens: [s.tokens[0], s.tokens[1]],
-      winner: s.winner,
+      winner,
       engineWinner: s.winner,
       holdings: (s.holdings ?? []).map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
     };

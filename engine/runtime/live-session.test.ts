@@ -6,37 +6,23 @@
 // session; nothing here reaches the network.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { GammaListing } from '../sim/gamma.js';
-import type { PmMarketSpec } from '../sim/scenario.js';
+import { WINDOW_MS } from '../session/updown.js';
+import { listedWindows } from '../session/updown.fixture.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import { sample, until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 45_000, 200);
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-const WINDOW_MS = 300_000;
-
-const decimalId = (text: string): string => BigInt(`0x${createHash('sha256').update(text).digest('hex')}`).toString(10);
-
 
 test('--feeds live: discovers the windows of the real clock on Gamma, runs all four live feeds and trades on paper', async () => {
   // The window in progress and the two after it, as Gamma would list them today.
-  const first = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
-  const specs: PmMarketSpec[] = [];
-  const listings: GammaListing[] = [];
-  for (let k = 0; k < 3; k++) {
-    const start = first + k * WINDOW_MS;
-    const slug = `btc-updown-5m-${start / 1000}`;
-    const conditionId = `0x${createHash('sha256').update(slug).digest('hex')}`;
-    specs.push({ conditionId, yesTokenId: decimalId(`${slug}:Up`), noTokenId: decimalId(`${slug}:Down`), startPrice: 0.5 });
-    listings.push({ conditionId, slug, question: `Bitcoin Up or Down ${slug}`, outcomes: ['Up', 'Down'], startMs: start, endMs: start + WINDOW_MS });
-  }
+  const { specs, listings } = listedWindows(Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS, [{}, {}, {}]);
   const sim = new VenueSimulator({ source: 'scenario', seed: 11, polymarket: { markets: specs, stepMs: 200, gamma: listings } });
   const e = await sim.start();
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-live-'));

@@ -18,8 +18,6 @@ import { sample, until } from './session.fixture.js';
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const TOKEN = 'relay-session-token';
 
-
-
 test('relay as a price source: packets counted, garbage dropped, fusion wins follow reload_fusion, relay→decision measured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-relay-session-'));
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', '--journal', join(dir, 'j.log'), '--port', '0', '--speed', '4', '--relay', '127.0.0.1:0'], {

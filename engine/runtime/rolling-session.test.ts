@@ -22,8 +22,7 @@ import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
 import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/types.js';
 import { SlotPhase } from './engine.js';
-import { startSession } from './session.js';
-import { sample, until as untilWithin } from './session.fixture.js';
+import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
 
@@ -58,14 +57,13 @@ function assertHoldingsAsJournaled(records: readonly JournalRecord[]): void {
   }
 }
 
-
 test('a session rolls its markets: discovered, subscribed, settled by the Chainlink rule, slots reused, all journaled', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-rolling-'));
   const journalPath = join(dir, 'rolling.journal');
   const cfg = rollingConfig();
   const expected = new Map(buildUpDownSession().markets.map((m) => [m.descriptor.conditionId, m]));
   const logs: string[] = [];
-  const s = await startSession({ cfg, feeds: 'sim', speed: 30, seed: 7, journalPath, controlPort: 0, log: (l) => logs.push(l) });
+  const s = await startSimSession(cfg, journalPath, logs);
   let stopped = false;
   try {
     const engine = s.engine;
@@ -172,16 +170,7 @@ test('the venue resolves a market the other way: the journal corrects it, PnL fo
   const target = session.markets[1]!;
   const venueWinner: 0 | 1 = target.upWins ? 1 : 0;
   const logs: string[] = [];
-  const s = await startSession({
-    cfg: rollingConfig(),
-    feeds: 'sim',
-    speed: 30,
-    seed: 7,
-    journalPath,
-    controlPort: 0,
-    log: (l) => logs.push(l),
-    listing: (l) => (l.conditionId === target.descriptor.conditionId ? { ...l, resolveOpposite: true } : l),
-  });
+  const s = await startSimSession(rollingConfig(), journalPath, logs, { conditionId: target.descriptor.conditionId, over: { resolveOpposite: true } });
   let stopped = false;
   try {
     const engine = s.engine;

@@ -1,7 +1,11 @@
 // What the session tests share: waiting for a condition with a deadline
-// (never a timed assertion: the deadline only bounds a hang), and reading
-// one sample out of the Prometheus text /metrics serves.
+// (never a timed assertion: the deadline only bounds a hang), reading one
+// sample out of the Prometheus text /metrics serves, and the bundled session
+// started in-process.
 import assert from 'node:assert/strict';
+import type { Config } from '../config/config.js';
+import type { GammaListing } from '../sim/gamma.js';
+import { startSession, type Session } from './session.js';
 
 /** Polls `f` until it returns a value, failing with `what` after `ms`. */
 export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30_000, pollMs = 100): Promise<T> {
@@ -23,4 +27,22 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
   }
   return undefined;
+}
+
+/**
+ * The bundled session in-process at 30x (seed 7, control plane on a free
+ * port), its log lines pushed to `logs`; `over` patches the Gamma listing of
+ * the market `conditionId`, a venue that rules on it its own way.
+ */
+export function startSimSession(cfg: Config, journalPath: string, logs: string[], patch?: { conditionId: string; over: Partial<GammaListing> }): Promise<Session> {
+  return startSession({
+    cfg,
+    feeds: 'sim',
+    speed: 30,
+    seed: 7,
+    journalPath,
+    controlPort: 0,
+    log: (l) => logs.push(l),
+    ...(patch && { listing: (l: GammaListing) => (l.conditionId === patch.conditionId ? { ...l, ...patch.over } : l) }),
+  });
 }

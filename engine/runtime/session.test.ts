@@ -57,7 +57,6 @@ const post = async (r: Running, path: string, body: unknown, token: string | nul
   return { status: res.status, body: await res.json() };
 };
 
-
 const stopped = (child: ChildProcess): Promise<number | null> => new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
 
 test('paper session: trades, every endpoint answers, auth and validation, pause, reload, kill -9 and restore', async () => {

@@ -62,7 +62,8 @@ export interface UpDownSession {
 
 const MS_PER_YEAR = 365.25 * 86_400_000;
 
-function decimalId(text: string): string {
+/** A decimal token id derived from `text`: the same every run. */
+export function decimalId(text: string): string {
   return BigInt(`0x${createHash('sha256').update(text).digest('hex')}`).toString(10);
 }
 

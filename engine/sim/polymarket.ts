@@ -79,7 +79,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-
 interface SubscribeRequest {
   readonly operation: 'initial' | 'subscribe' | 'unsubscribe';
   readonly assets: readonly string[];

@@ -5,26 +5,18 @@
 import { Side as BookSide } from '../../workers/book/layout.js';
 import { createPolymarketBooks, polyTick, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
 import { BookReader } from '../../workers/book/reader.js';
-import { UNIT, type DesiredOrder, type MarketInfo, type Order, type TokenInfo } from '../trading/types.js';
+import { vacantSlot, type DesiredOrder, type MarketInfo, type Order, type TokenInfo } from '../trading/types.js';
 import type { ReferencePrice, StrategyContext } from './types.js';
 
 /** [price as a decimal, size in shares] */
 export type Level = [number, number];
 
+/** Market slot `index` with a made-up identity and the vacant slot's terms (tick 0.01, 5 shares minimum, no fee, no window); `over` sets any field. */
 export function binaryMarket(index: number, over: Partial<MarketInfo> = {}): MarketInfo {
   return {
-    index,
+    ...vacantSlot(index).info,
     conditionId: `0x${index.toString(16).padStart(64, '0')}`,
     slug: `market-${index}`,
-    tokens: [2 * index, 2 * index + 1],
-    tickSize: 100,
-    minSize: 5 * UNIT,
-    feeRate: 0,
-    feeExponent: 1,
-    negRisk: false,
-    startMs: NaN,
-    endMs: NaN,
-    underlying: '',
     ...over,
   };
 }

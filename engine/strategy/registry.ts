@@ -60,9 +60,7 @@ export function registerStrategy<P>(factory: StrategyFactory<P>): void {
  */
 export function createStrategy(name: string, rawParams: unknown = {}): Strategy<unknown> {
   const factory = factories.get(name);
-  if (factory === undefined) {
-    throw new PolyedgeError('PE_CONFIG_INVALID', `strategy: unknown strategy ${JSON.stringify(name)}; known: ${strategyNames().join(', ')}`, 'strategy');
-  }
+  if (factory === undefined) throw invalid(`strategy: unknown strategy ${JSON.stringify(name)}; known: ${strategyNames().join(', ')}`);
   const result = validate(factory.paramsSchema, rawParams);
   if (!result.ok) {
     const first = result.violations[0]?.path;

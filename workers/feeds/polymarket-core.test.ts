@@ -3,7 +3,6 @@
 // books read back through the seqlocked reader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { BookFlag, Side } from '../book/layout.js';
 import { TopOfBook } from '../book/reader.js';
 import { COUNTER } from '../counters.js';
