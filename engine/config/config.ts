@@ -7,6 +7,7 @@ import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../relay/allow.js';
 import { SERIES_NAME } from '../runtime/discovery.js';
+import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from '../runtime/perf.js';
 import { fusionParamsSchema } from '../runtime/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
@@ -15,13 +16,16 @@ import { array, boolean, number, object, oneOf, string, type Infer } from './sch
 
 const url = (def: string) => string({ pattern: /^(https?|wss?):\/\/[^\s]+$/, hint: 'an http(s):// or ws(s):// URL', default: def });
 const address = string({ pattern: /^(0x[0-9a-fA-F]{40})?$/, hint: 'a 0x-prefixed 20-byte address or empty', default: '' });
-const cpu = (def: number) => number({ integer: true, min: 0, max: 1023, default: def });
+const cpu = (def: number) => number({ integer: true, min: 0, max: 1023, default: def, description: 'a CPU core; at most 1023 (the kernel\'s default CPU set size)' });
+const HOUR_MS = 3_600_000;
+/** Periods and deadlines that arm a Node timer stay far below its 2^31 − 1 ms ceiling (a larger delay fires after 1 ms). */
+const ms = (min: number, max: number, def: number, description: string) => number({ integer: true, min, max, default: def, description });
 
 export const configSchema = object({
   /** paper unless live is asked for explicitly (and credentials are present) */
   mode: oneOf(['paper', 'live'] as const, { default: 'paper' }),
   venue: object({
-    chain_id: number({ integer: true, gt: 0, default: 137 }),
+    chain_id: number({ integer: true, min: 1, max: 4_294_967_295, default: 137, description: 'EVM chain id (137 Polygon); at most 2^32 − 1' }),
     clob_url: url('https://clob.polymarket.com'),
     market_ws_url: url('wss://ws-subscriptions-clob.polymarket.com/ws/market'),
     user_ws_url: url('wss://ws-subscriptions-clob.polymarket.com/ws/user'),
@@ -39,7 +43,7 @@ export const configSchema = object({
   }),
   orders: object({
     /** market minimum order size in shares when the market does not say */
-    min_size: number({ gt: 0, default: 5 }),
+    min_size: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 5, description: 'shares, on the 0.01 lot; at most 1,000,000 (beyond any Polymarket book)' }),
   }),
   cpu: object({
     main: cpu(0),
@@ -54,9 +58,9 @@ export const configSchema = object({
     clock: oneOf(['wall', 'feed'] as const, { default: 'wall' }),
     /** async: sleep on the rings between events; spin: busy-poll (a pinned core, lowest latency) */
     wait: oneOf(['async', 'spin'] as const, { default: 'async' }),
-    status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
+    status_interval_ms: STATUS_INTERVAL_MS,
     /** tick_to_decision is also kept per window of this length, so a change (a storm, a reload) shows against the window before */
-    metrics_window_ms: number({ integer: true, min: 1_000, default: 10_000 }),
+    metrics_window_ms: METRICS_WINDOW_MS,
   }),
   /** The UDP relay receiver (engine/relay/source.ts): a reference price source like the feeds */
   relay: object({
@@ -86,26 +90,33 @@ export const configSchema = object({
   toxicity: markoutParamsSchema,
   control: object({
     host: string({ default: '127.0.0.1' }),
-    port: number({ integer: true, min: 0, max: 65535, default: 7420 }),
+    port: number({ integer: true, min: 0, max: 65535, default: 7420, description: 'TCP port; 0 takes a free one' }),
   }),
-  feeds: object({
-    /** no frame and no PONG for this long: reconnect and resync */
-    stall_ms: number({ integer: true, min: 100, default: 15_000 }),
-    ping_interval_ms: number({ integer: true, min: 100, default: 5_000 }),
-    backoff_base_ms: number({ integer: true, min: 1, default: 250 }),
-    backoff_max_ms: number({ integer: true, min: 1, default: 10_000 }),
-    /** the market channel's documented cap is 500 assets per connection (protocols §2.1) */
-    polymarket_max_assets_per_connection: number({ integer: true, min: 1, max: 500, default: 500 }),
-    binance_symbols: array(string({ pattern: /^[A-Z0-9]{2,20}$/, hint: 'an upper-case Binance symbol such as BTCUSDT' }), { default: ['BTCUSDT'] }),
-    binance_depth_stream: oneOf(['@depth@0ms', '@depth@100ms', '@depth', '@depth@500ms'] as const, { default: '@depth@100ms' }),
-    /** Chainlink ticks can be 30 s apart; reconnect RTDS after this long without a price */
-    rtds_price_stall_ms: number({ integer: true, min: 1_000, default: 60_000 }),
-    deribit_indices: array(string({ pattern: /^[a-z]+_[a-z]+$/, hint: 'a DVOL index name such as btc_usd' }), { default: ['btc_usd'] }),
-  }),
+  feeds: object(
+    {
+      stall_ms: ms(100, 10 * 60_000, 15_000, 'no frame and no PONG for this long: reconnect and resync; at most 10 minutes (a longer silence is an outage)'),
+      ping_interval_ms: ms(100, 5 * 60_000, 5_000, 'keep-alive period; at most 5 minutes, and below stall_ms'),
+      backoff_base_ms: ms(1, 60_000, 250, 'first reconnect delay, doubled per failed attempt; at most 1 minute'),
+      backoff_max_ms: ms(1, HOUR_MS, 10_000, 'longest reconnect delay; at most 1 hour'),
+      /** the market channel's documented cap is 500 assets per connection (protocols §2.1) */
+      polymarket_max_assets_per_connection: number({ integer: true, min: 1, max: 500, default: 500 }),
+      binance_symbols: array(string({ pattern: /^[A-Z0-9]{2,20}$/, hint: 'an upper-case Binance symbol such as BTCUSDT' }), { default: ['BTCUSDT'] }),
+      binance_depth_stream: oneOf(['@depth@0ms', '@depth@100ms', '@depth', '@depth@500ms'] as const, { default: '@depth@100ms' }),
+      rtds_price_stall_ms: ms(1_000, HOUR_MS, 60_000, 'Chainlink ticks can be 30 s apart; reconnect RTDS after this long without a price; at most 1 hour'),
+      deribit_indices: array(string({ pattern: /^[a-z]+_[a-z]+$/, hint: 'a DVOL index name such as btc_usd' }), { default: ['btc_usd'] }),
+    },
+    {
+      rules: [
+        // A quiet channel's only frames are PONGs: pinging no faster than the stall deadline would reconnect a healthy connection.
+        { field: 'ping_interval_ms', message: 'must be < stall_ms (a quiet connection answers only pings)', holds: (f) => f.ping_interval_ms < f.stall_ms },
+        { field: 'backoff_base_ms', message: 'must be <= backoff_max_ms', holds: (f) => f.backoff_base_ms <= f.backoff_max_ms },
+      ],
+    },
+  ),
   record: object({
     dir: string({ default: 'recordings' }),
-    max_mb: number({ gt: 0, default: 256 }),
-    max_minutes: number({ gt: 0, default: 60 }),
+    max_mb: number({ gt: 0, max: 1_048_576, default: 256, description: 'recording size cap, MiB; at most 1 TiB' }),
+    max_minutes: number({ gt: 0, max: 10_080, default: 60, description: 'recording length cap; at most 1 week' }),
   }),
   markets: object({
     /** token ids `polyedge record` records; empty means what the session or discovery provides */
@@ -114,11 +125,11 @@ export const configSchema = object({
     series: array(string({ pattern: SERIES_NAME, hint: 'a series such as btc-updown-5m' }), { default: ['btc-updown-5m'], minItems: 1 }),
     /** windows discovered ahead of the current one: their books are subscribed before they open */
     lookahead_windows: number({ integer: true, min: 0, max: 12, default: 2 }),
-    discovery_poll_ms: number({ integer: true, min: 1_000, default: 10_000 }),
+    discovery_poll_ms: ms(1_000, HOUR_MS, 10_000, 'how often Gamma is asked for new windows; at most 1 hour'),
     /** market slots (two books each) markets occupy in turn; a slot is reused once its market has settled */
     slots: number({ integer: true, min: 1, max: 256, default: 8 }),
     /** how long after a window's end the venue's resolution is awaited before the engine's settlement stands unaudited */
-    audit_timeout_ms: number({ integer: true, min: 1_000, default: 14_400_000 }),
+    audit_timeout_ms: ms(1_000, 7 * 24 * HOUR_MS, 14_400_000, 'how long after a window\'s end the venue\'s resolution is awaited; at most 7 days'),
   }),
 });
 

@@ -61,7 +61,7 @@ export const journalConfig = object({
   path: string({ default: 'polyedge.journal', description: 'journal file; archives from compaction sit beside it' }),
   fsync: oneOf(['always', 'interval', 'never'] as const, { default: 'interval' }),
   fsync_interval_ms: number({ integer: true, min: 1, max: 60_000, default: 100 }),
-  snapshot_every: number({ integer: true, min: 1, default: 1000 }),
+  snapshot_every: number({ integer: true, min: 1, max: 10_000_000, default: 1000, description: 'records between snapshots; at most 10,000,000 (a restart replays at most this many)' }),
   compact: boolean({ default: true }),
   allow_corruption: boolean({ default: false }),
 });

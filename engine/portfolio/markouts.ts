@@ -50,8 +50,8 @@ export const MARKOUT_HORIZONS_MS: readonly number[] = [10_000, 30_000, 120_000, 
 const TOXICITY_HORIZON = 1;
 
 export const markoutParamsSchema = object({
-  priorShares: number({ min: 0, default: 100, description: 'weight of the 0.5 prior, in shares of fills' }),
-  halfLifeMs: number({ gt: 0, default: 30 * 60_000, description: 'half-life of the evidence behind a toxicity score' }),
+  priorShares: number({ min: 0, max: 1_000_000, default: 100, description: 'weight of the 0.5 prior, in shares of fills; at most 1,000,000 (beyond any day\'s fills)' }),
+  halfLifeMs: number({ integer: true, min: 1_000, max: 604_800_000, default: 30 * 60_000, description: 'half-life of the evidence behind a toxicity score, ms; 1 s to 7 days' }),
   makerOnly: boolean({ default: true, description: 'score toxicity on maker fills only' }),
 });
 export type MarkoutParams = Infer<typeof markoutParamsSchema>;

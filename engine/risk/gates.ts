@@ -27,20 +27,36 @@
 
 import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
 import { TopOfBook, type BookReader } from '../../workers/book/reader.js';
-import { number, object, type Infer } from '../config/schema.js';
+import { number, object, toUnits, type Infer } from '../config/schema.js';
 import { notionalMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import { fieldError } from '../errors.js';
 import { EngineState } from './state.js';
 
-export const riskParamsSchema = object({
-  max_position: number({ gt: 0, default: 500, description: 'shares per token' }),
-  max_market_position: number({ gt: 0, default: 1_000, description: 'shares per market, both tokens together' }),
-  max_order_notional: number({ gt: 0, default: 100, description: 'pUSD per order' }),
-  max_gross_exposure: number({ gt: 0, default: 2_000, description: 'pUSD across all positions' }),
-  daily_loss_limit: number({ gt: 0, default: 100, description: 'pUSD; breaching it trips the kill switch' }),
-  max_orders_per_second: number({ gt: 0, default: 20, description: 'orders sent per second, one second of burst' }),
-  min_size: number({ min: 0, default: 5, description: 'shares; orders below max(this, market minimum) are blocked' }),
-  stale_book_ms: number({ integer: true, min: 0, default: 30_000, description: 'a book whose last venue update is older than this is stale' }),
-});
+// Maxima sit far above any book Polymarket lists (a few 100k shares on the
+// deepest markets) yet low enough that every limit stays an exact safe
+// integer in engine units: a limit must never round to 0 or to Infinity.
+const MAX_SHARES = 1_000_000;
+const MAX_PUSD = 10_000_000;
+const HOUR_MS = 3_600_000;
+
+export const riskParamsSchema = object(
+  {
+    max_position: number({ gt: 0, max: MAX_SHARES, decimals: 2, default: 500, description: 'shares per token; at most 1,000,000 (beyond any Polymarket book)' }),
+    max_market_position: number({ gt: 0, max: 2 * MAX_SHARES, decimals: 2, default: 1_000, description: 'shares per market, both tokens together; at most 2,000,000 (two tokens at the per-token maximum)' }),
+    max_order_notional: number({ min: 0.01, max: MAX_PUSD, decimals: 6, default: 100, description: 'pUSD per order; from one cent to 10,000,000' }),
+    max_gross_exposure: number({ min: 0.01, max: MAX_PUSD, decimals: 6, default: 2_000, description: 'pUSD across all positions; from one cent to 10,000,000' }),
+    daily_loss_limit: number({ min: 0.01, max: MAX_PUSD, decimals: 6, default: 100, description: 'pUSD; breaching it trips the kill switch; from one cent to 10,000,000' }),
+    max_orders_per_second: number({ min: 0.01, max: 1_000, default: 20, description: 'orders sent per second, one second of burst; from one per 100 s to 1,000 (above the venue\'s own rate limits)' }),
+    min_size: number({ min: 0, max: MAX_SHARES, decimals: 2, default: 5, description: 'shares; orders below max(this, market minimum) are blocked; at most max_position' }),
+    stale_book_ms: number({ integer: true, min: 100, max: HOUR_MS, default: 30_000, description: 'a book whose last venue update is older than this is stale; 100 ms to 1 hour' }),
+  },
+  {
+    rules: [
+      { field: 'max_position', message: 'must be <= max_market_position (a market position includes each token\'s)', holds: (p) => p.max_position <= p.max_market_position },
+      { field: 'min_size', message: 'must be <= max_position (no buy of the minimum size could pass)', holds: (p) => p.min_size <= p.max_position },
+    ],
+  },
+);
 
 export type RiskParams = Infer<typeof riskParamsSchema>;
 
@@ -118,6 +134,7 @@ export interface RiskView {
 export class TokenBucket {
   private capacity = 1;
   private perMs = 0;
+  private perSecond = 0;
   private tokens = 1;
   private lastMs = NaN;
 
@@ -129,8 +146,13 @@ export class TokenBucket {
   /** New rate; the burst is one second of it (at least one order). Tokens held are kept up to the new capacity. */
   setRate(perSecond: number): void {
     this.capacity = Math.max(1, perSecond);
+    this.perSecond = perSecond;
     this.perMs = perSecond / 1000;
     if (this.tokens > this.capacity) this.tokens = this.capacity;
+  }
+
+  get ratePerSecond(): number {
+    return this.perSecond;
   }
 
   /** Takes one token if there is one. */
@@ -167,14 +189,37 @@ export class RiskGate {
   }
 
   setParams(params: RiskParams): void {
+    // Every conversion is checked before anything changes: a refused set leaves the limits in force whole.
+    const maxPosition = toUnits(params.max_position, UNIT, 'max_position');
+    const maxMarketPosition = toUnits(params.max_market_position, UNIT, 'max_market_position');
+    const maxOrderNotional = toUnits(params.max_order_notional, UNIT, 'max_order_notional');
+    const maxGrossExposure = toUnits(params.max_gross_exposure, UNIT, 'max_gross_exposure');
+    const dailyLossLimit = toUnits(params.daily_loss_limit, UNIT, 'daily_loss_limit');
+    const minSize = toUnits(params.min_size, UNIT, 'min_size');
+    if (!(params.max_orders_per_second > 0 && params.max_orders_per_second <= 1_000)) throw fieldError('PE_CONFIG_INVALID', 'max_orders_per_second', `${params.max_orders_per_second} is outside (0, 1000]`);
+    if (!(dailyLossLimit > 0)) throw fieldError('PE_CONFIG_INVALID', 'daily_loss_limit', 'must be > 0 (0 would halt on any loss)');
     this.p = Object.freeze({ ...params });
-    this.maxPosition = Math.round(params.max_position * UNIT);
-    this.maxMarketPosition = Math.round(params.max_market_position * UNIT);
-    this.maxOrderNotional = Math.round(params.max_order_notional * UNIT);
-    this.maxGrossExposure = Math.round(params.max_gross_exposure * UNIT);
-    this.dailyLossLimit = Math.round(params.daily_loss_limit * UNIT);
-    this.minSize = Math.round(params.min_size * UNIT);
+    this.maxPosition = maxPosition;
+    this.maxMarketPosition = maxMarketPosition;
+    this.maxOrderNotional = maxOrderNotional;
+    this.maxGrossExposure = maxGrossExposure;
+    this.dailyLossLimit = dailyLossLimit;
+    this.minSize = minSize;
     this.bucket.setRate(params.max_orders_per_second);
+  }
+
+  /** The limits check() applies, in engine units (micro-shares, micro-pUSD), as /control/reload_risk leaves them. */
+  limitsInForce(): { maxPosition: number; maxMarketPosition: number; maxOrderNotional: number; maxGrossExposure: number; dailyLossLimit: number; minSize: number; ordersPerSecond: number; staleBookMs: number } {
+    return {
+      maxPosition: this.maxPosition,
+      maxMarketPosition: this.maxMarketPosition,
+      maxOrderNotional: this.maxOrderNotional,
+      maxGrossExposure: this.maxGrossExposure,
+      dailyLossLimit: this.dailyLossLimit,
+      minSize: this.minSize,
+      ordersPerSecond: this.bucket.ratePerSecond,
+      staleBookMs: this.p.stale_book_ms,
+    };
   }
 
   /** The daily loss limit in micro-pUSD, for EngineStateMachine.checkDailyLoss. */

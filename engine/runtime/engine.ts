@@ -35,6 +35,7 @@ import type { BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
 import type { Config } from '../config/config.js';
 import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
+import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from './perf.js';
 import type { MarketDataHub } from '../data/hub.js';
 import { PolyedgeError } from '../errors.js';
 import { PaperExecutor } from '../execution/paper.js';
@@ -141,14 +142,14 @@ export const allocatorParamsSchema = object({
 export type AllocatorParams = Infer<typeof allocatorParamsSchema>;
 
 export const exitParamsSchema = object({
-  cancel_before_end_ms: number({ integer: true, min: 0, default: 3_000, description: 'stop quoting and cancel this long before a market window ends' }),
+  cancel_before_end_ms: number({ integer: true, min: 0, max: 3_600_000, default: 3_000, description: 'stop quoting and cancel this long before a market window ends; at most 1 hour' }),
 });
 export type ExitParams = Infer<typeof exitParamsSchema>;
 
 export const perfParamsSchema = object({
   wait: oneOf(['async', 'spin'] as const, { default: 'async', description: 'sleep on the rings between passes, or busy-poll' }),
-  status_interval_ms: number({ integer: true, min: 100, default: 3_000 }),
-  metrics_window_ms: number({ integer: true, min: 1_000, default: 10_000, description: 'length of the tick_to_decision window published at /metrics' }),
+  status_interval_ms: STATUS_INTERVAL_MS,
+  metrics_window_ms: METRICS_WINDOW_MS,
 });
 export type PerfParams = Infer<typeof perfParamsSchema>;
 
@@ -580,7 +581,7 @@ export class Engine {
     this.riskCheckedLimit = limit;
     // Acts once, when the switch trips: latched, it stays HALTED (risk refuses every order) until a resume.
     if (pnlMayMove && !this.state.killSwitchLatched && this.state.checkDailyLoss(this.portfolio.dailyPnl(this.marks), limit, now)) {
-      this.log(`kill switch: daily loss beyond ${this.cfg.risk.daily_loss_limit} pUSD; HALTED, cancelling every order`);
+      this.log(`kill switch: daily loss beyond ${this.risk.params().daily_loss_limit} pUSD (the limit in force); HALTED, cancelling every order`);
       this.cancelAll('kill_switch');
     }
     if (this.journal.snapshotDue && this.journal.stats.records >= this.checkpointRetryAt) {
@@ -651,6 +652,17 @@ export class Engine {
     let faults = 0;
     for (let i = 0; i < this.faultCounts.length; i++) faults += this.faultCounts[i]!;
     return { faults, lastFault: this.lastFault === undefined ? null : { ...this.lastFault } };
+  }
+
+  /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
+  setPerf(p: PerfParams): void {
+    this.perf = p;
+    this.windowEndMs = Math.min(this.windowEndMs, Date.now() + p.metrics_window_ms);
+  }
+
+  /** Wall-clock ms at which the current tick_to_decision window closes. */
+  get metricsWindowEndMs(): number {
+    return this.windowEndMs;
   }
 
   /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */

@@ -17,8 +17,8 @@ import { LatencyHistogram } from '../metrics/latency.js';
 
 export const fusionParamsSchema = object({
   policy: oneOf(['first', 'prefer'] as const, { default: 'first', description: 'first arrival wins, or prefer one source while fresh' }),
-  prefer: string({ default: 'relay', description: 'source name preferred under policy "prefer"' }),
-  stale_ms: number({ integer: true, min: 1, default: 2_000, description: 'a source silent for longer is not fresh' }),
+  prefer: string({ pattern: /^[a-z0-9][a-z0-9-]{0,47}$/, hint: 'a source name such as relay or rtds-chainlink', default: 'relay', description: 'source name preferred under policy "prefer"' }),
+  stale_ms: number({ integer: true, min: 1, max: 600_000, default: 2_000, description: 'a source silent for longer is not fresh, ms; at most 10 minutes' }),
 });
 export type FusionParams = Infer<typeof fusionParamsSchema>;
 

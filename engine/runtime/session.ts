@@ -54,8 +54,13 @@ export interface Session {
   relay: RelaySource | undefined;
   roller: MarketRoller;
   auditor: SettlementAuditor;
+  /** Period of the running status-line timer, ms (NaN without a status sink): what reload_perf_profile re-armed it to. */
+  statusPeriodMs(): number;
   stop(): Promise<void>;
 }
+
+/** Node's timers hold a delay of at most 2^31 − 1 ms; a larger one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const usd = (micros: number): string => (micros / 1e6).toFixed(2);
 
@@ -183,7 +188,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const r = engine.restoredFrom;
   log(`journal ${opts.journalPath}: ${r.records} records replayed, ${r.openOrders} open orders to restore${r.tornTailBytes ? `, torn tail of ${r.tornTailBytes} bytes dropped` : ''}`);
   const metrics = new MetricsRegistry();
-  const handlers = controlHandlers(engine, metrics, opts.feeds);
+  // /control/reload_perf_profile re-arms the status line at its new period (armStatus is set below, before the engine starts).
+  let armStatus = (): void => {};
+  const handlers = controlHandlers(engine, metrics, opts.feeds, () => armStatus());
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
 
   log(`control plane on ${control.url} (POST needs Authorization: Bearer $${CONTROL_TOKEN_ENV}${process.env[CONTROL_TOKEN_ENV] ? '' : ', which is not set: every POST answers 401'})`);
@@ -205,8 +212,10 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
 
   let lastEvents = 0;
   let lastAt = Date.now();
-  const statusTimer = opts.status
-    ? setInterval(() => {
+  let statusTimer: NodeJS.Timeout | undefined;
+  let statusPeriodMs = NaN;
+  const statusLine = opts.status
+    ? () => {
         const now = Date.now();
         const c = engine.counts;
         const rate = ((c.events - lastEvents) * 1000) / Math.max(1, now - lastAt);
@@ -221,8 +230,17 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
           `[${ENGINE_STATE_NAMES[engine.state.state]}] ${rate.toFixed(0)} ev/s | tick→decision p50 ${(t.p50Ns / 1e3).toFixed(1)} µs p99 ${(t.p99Ns / 1e3).toFixed(1)} µs | ` +
             `markets ${active} (${c.settlements} settled) | orders ${c.ordersSent} fills ${c.fills} live ${engine.liveOrders().length} | positions ${held} | PnL ${usd(pnl.realised + pnl.unrealised - pnl.fees)} (realised ${usd(pnl.realised)}, fees ${usd(pnl.fees)})${relayPart}`,
         );
-      }, engine.perf.status_interval_ms)
+      }
     : undefined;
+  armStatus = () => {
+    // The schema bounds the period; clamping again keeps Node from turning an overlong delay into a 1 ms loop.
+    const period = Math.min(Math.max(engine.perf.status_interval_ms, 1), MAX_TIMER_MS);
+    if (statusLine === undefined || period === statusPeriodMs) return;
+    if (statusTimer) clearInterval(statusTimer);
+    statusPeriodMs = period;
+    statusTimer = setInterval(statusLine, period);
+  };
+  armStatus();
 
   return {
     engine,
@@ -233,7 +251,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     relay,
     roller,
     auditor,
+    statusPeriodMs: () => statusPeriodMs,
     async stop() {
+      armStatus = () => {};
       if (statusTimer) clearInterval(statusTimer);
       await roller.stop();
       await auditor.stop();
@@ -246,7 +266,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   };
 }
 
-function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string): ControlHandlers {
+function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string, perfChanged: () => void): ControlHandlers {
   const pnl = () => {
     const total = engine.portfolio.total(engine.marks);
     return { mode: 'paper', ...total, dailyPnl: engine.portfolio.dailyPnl(engine.marks), units: 'micro-pUSD' };
@@ -301,7 +321,7 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
       toxicity: paramsReload(markoutParamsSchema, () => engine.markouts.currentParams, (p) => engine.markouts.setParams(p), requote),
       fusion: paramsReload(fusionParamsSchema, () => engine.fusion.getParams(), (p) => engine.fusion.setParams(p), requote),
       exit: paramsReload(exitParamsSchema, () => engine.exit, (p) => (engine.exit = p), requote),
-      perf_profile: paramsReload(perfParamsSchema, () => engine.perf, (p) => (engine.perf = p)),
+      perf_profile: paramsReload(perfParamsSchema, () => engine.perf, (p) => engine.setPerf(p), perfChanged),
     },
   };
 }

@@ -11,19 +11,19 @@
 
 import { BookFlag, Side as BookSide } from '../../workers/book/layout.js';
 import { TopOfBook } from '../../workers/book/reader.js';
-import { number, object, oneOf, type Infer } from '../config/schema.js';
+import { number, object, oneOf, toUnits, type Infer } from '../config/schema.js';
 import { feeMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder } from '../trading/types.js';
 import { keepLiveOrders } from './desired.js';
-import { feePerShare, priceToTicks } from './pricing.js';
+import { feePerShare } from './pricing.js';
 import type { Strategy, StrategyContext, StrategyFactory } from './types.js';
 
 export const completeSetParamsSchema = object({
   mode: oneOf(['depth', 'top'] as const, { default: 'depth', description: 'walk the ask ladders, or take the best asks only' }),
   order_type: oneOf(['FOK', 'FAK'] as const, { default: 'FOK', description: 'FOK avoids a lone leg when depth vanishes; FAK takes what is left' }),
-  min_edge: number({ min: 0, max: 0.5, default: 0.005, description: 'required profit per set after fees, in price' }),
-  max_size: number({ gt: 0, default: 100, description: 'sets per attempt' }),
-  max_position: number({ gt: 0, default: 500, description: 'shares held per token, merges aside' }),
-  max_levels: number({ integer: true, min: 1, max: 10_001, default: 50, description: 'ask levels walked per book in depth mode' }),
+  min_edge: number({ min: 0, max: 0.5, decimals: 4, default: 0.005, description: 'required profit per set after fees, in price; at most 0.5 (a set costs at least 0.5 at any real book)' }),
+  max_size: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 100, description: 'sets per attempt, on the 0.01 lot; at most 1,000,000 (beyond any Polymarket book)' }),
+  max_position: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 500, description: 'shares held per token, merges aside; at most 1,000,000' }),
+  max_levels: number({ integer: true, min: 1, max: 10_001, default: 50, description: 'ask levels walked per book in depth mode; at most 10,001 (every tick of the finest grid)' }),
 });
 
 export type CompleteSetParams = Infer<typeof completeSetParamsSchema>;
@@ -102,10 +102,13 @@ class CompleteSet implements Strategy<CompleteSetParams> {
       this.first = new AskLadder(params.max_levels);
       this.second = new AskLadder(params.max_levels);
     }
+    const minEdge = toUnits(params.min_edge, PRICE_SCALE, 'min_edge');
+    const maxSize = toUnits(params.max_size, UNIT, 'max_size');
+    const maxPosition = toUnits(params.max_position, UNIT, 'max_position');
     this.p = Object.freeze({ ...params });
-    this.minEdge = priceToTicks(params.min_edge);
-    this.maxSize = Math.floor(params.max_size * UNIT);
-    this.maxPosition = Math.round(params.max_position * UNIT);
+    this.minEdge = minEdge;
+    this.maxSize = maxSize;
+    this.maxPosition = maxPosition;
   }
 
   decide(ctx: StrategyContext, market: number, out: DesiredOrder[]): void {

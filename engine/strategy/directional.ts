@@ -19,15 +19,15 @@ import { feePerShare, floorToLot, kellyFraction, MS_PER_YEAR, probUp } from './p
 import type { Strategy, StrategyContext, StrategyFactory } from './types.js';
 
 export const directionalParamsSchema = object({
-  threshold: number({ min: 0, max: 1, default: 0.02, description: 'edge per share required beyond the taker fee, in price' }),
-  kelly_fraction: number({ gt: 0, max: 1, default: 0.25, description: 'fraction of full Kelly' }),
-  bankroll: number({ gt: 0, default: 100, description: 'pUSD the Kelly fraction applies to' }),
-  max_size: number({ gt: 0, default: 50, description: 'shares per order' }),
-  max_position: number({ gt: 0, default: 200, description: 'shares held per token' }),
+  threshold: number({ min: 0, max: 1, default: 0.02, description: 'edge per share required beyond the taker fee, in price; at most 1 (no edge can exceed it)' }),
+  kelly_fraction: number({ gt: 0, max: 1, default: 0.25, description: 'fraction of full Kelly; at most 1 (full Kelly)' }),
+  bankroll: number({ min: 0.01, max: 10_000_000, decimals: 6, default: 100, description: 'pUSD the Kelly fraction applies to; from one cent to 10,000,000' }),
+  max_size: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 50, description: 'shares per order, on the 0.01 lot; at most 1,000,000 (beyond any Polymarket book)' }),
+  max_position: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 200, description: 'shares held per token; at most 1,000,000' }),
   order_type: oneOf(['FAK', 'FOK'] as const, { default: 'FAK' }),
-  min_volatility: number({ min: 0, default: 0.1, description: 'floor under the annualised volatility, so a quiet estimate cannot make P(Up) overconfident' }),
-  max_reference_age_ms: number({ integer: true, min: 0, default: 2_000, description: 'older reference prices are not traded on' }),
-  min_time_left_ms: number({ integer: true, min: 0, default: 5_000, description: 'no new positions closer to the window end' }),
+  min_volatility: number({ min: 0, max: 10, default: 0.1, description: 'floor under the annualised volatility, so a quiet estimate cannot make P(Up) overconfident; at most 10 (1000 %, beyond any crypto DVOL)' }),
+  max_reference_age_ms: number({ integer: true, min: 0, max: 600_000, default: 2_000, description: 'older reference prices are not traded on; at most 10 minutes' }),
+  min_time_left_ms: number({ integer: true, min: 0, max: 86_400_000, default: 5_000, description: 'no new positions closer to the window end; at most 1 day (the longest Up/Down window)' }),
 });
 
 export type DirectionalParams = Infer<typeof directionalParamsSchema>;

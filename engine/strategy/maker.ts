@@ -19,23 +19,24 @@
 
 import { BookFlag } from '../../workers/book/layout.js';
 import { TopOfBook } from '../../workers/book/reader.js';
-import { number, object, oneOf, type Infer } from '../config/schema.js';
-import { PRICE_SCALE, Side, UNIT, type DesiredOrder, type Order } from '../trading/types.js';
+import { number, object, oneOf, toUnits, type Infer } from '../config/schema.js';
+import { fieldError } from '../errors.js';
+import { PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type Order } from '../trading/types.js';
 import { isLive, keepOrder } from './desired.js';
-import { ceilToTick, floorToLot, floorToTick, microprice, mid, sharesToMicros } from './pricing.js';
+import { ceilToTick, floorToLot, floorToTick, microprice, mid } from './pricing.js';
 import type { Strategy, StrategyContext, StrategyFactory } from './types.js';
 
 export const makerParamsSchema = object({
   fair: oneOf(['mid', 'microprice'] as const, { default: 'microprice', description: 'fair value of the first token' }),
-  half_spread: number({ min: 0, max: 0.5, default: 0.01, description: 'price distance of each quote from the reservation price' }),
-  size: number({ gt: 0, default: 10, description: 'shares per quote' }),
-  max_position: number({ gt: 0, default: 100, description: 'net inventory (Yes − No shares) at which skew is full and the adding side stops' }),
-  skew: number({ min: 0, max: 0.5, default: 0.01, description: 'reservation shift in price at full inventory, away from the inventory' }),
-  price_floor: number({ min: 0, max: 0.49, default: 0.02, description: 'quotes stay within [price_floor, 1 − price_floor]' }),
-  min_requote_ticks: number({ integer: true, min: 1, default: 2, description: 'market ticks a target must move before a live quote is replaced' }),
-  max_quote_age_ms: number({ integer: true, min: 0, default: 30_000, description: 'a live quote older than this is replaced even if unmoved' }),
-  toxicity_widen: number({ min: 0, default: 1, description: 'half spread × (1 + toxicity_widen × toxicity)' }),
-  toxicity_pull: number({ min: 0, max: 1, default: 0.9, description: 'no quotes at or above this toxicity' }),
+  half_spread: number({ min: 0, max: 0.5, decimals: 4, default: 0.01, description: 'price distance of each quote from the reservation price; at most 0.5 (the whole price range)' }),
+  size: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 10, description: 'shares per quote, on the 0.01 lot; at most 1,000,000 (beyond any Polymarket book)' }),
+  max_position: number({ min: 0.01, max: 1_000_000, decimals: 2, default: 100, description: 'net inventory (Yes − No shares) at which skew is full and the adding side stops; at most 1,000,000' }),
+  skew: number({ min: 0, max: 0.5, decimals: 4, default: 0.01, description: 'reservation shift in price at full inventory, away from the inventory; at most 0.5' }),
+  price_floor: number({ min: 0, max: 0.49, decimals: 4, default: 0.02, description: 'quotes stay within [price_floor, 1 − price_floor]; at most 0.49 (leaves a price to quote)' }),
+  min_requote_ticks: number({ integer: true, min: 1, max: 1_000, default: 2, description: 'market ticks a target must move before a live quote is replaced; at most 1,000 (the whole range at the finest tick)' }),
+  max_quote_age_ms: number({ integer: true, min: 0, max: 3_600_000, default: 30_000, description: 'a live quote older than this is replaced even if unmoved; at most 1 hour' }),
+  toxicity_widen: number({ min: 0, max: 100, default: 1, description: 'half spread × (1 + toxicity_widen × toxicity); at most 100 (already past any quotable price)' }),
+  toxicity_pull: number({ min: 0, max: 1, default: 0.9, description: 'no quotes at or above this toxicity; at most 1 (the largest score)' }),
 });
 
 export type MakerParams = Infer<typeof makerParamsSchema>;
@@ -64,12 +65,19 @@ class Maker implements Strategy<MakerParams> {
   }
 
   setParams(params: MakerParams): void {
+    const halfSpread = toUnits(params.half_spread, PRICE_SCALE, 'half_spread');
+    const skew = toUnits(params.skew, PRICE_SCALE, 'skew');
+    const size = toUnits(params.size, UNIT, 'size');
+    const maxPosition = toUnits(params.max_position, UNIT, 'max_position');
+    const floor = toUnits(params.price_floor, PRICE_SCALE, 'price_floor');
+    if (!(size >= SIZE_LOT && size % SIZE_LOT === 0)) throw fieldError('PE_CONFIG_INVALID', 'size', `${params.size} is not a whole number of 0.01-share lots`);
+    if (!(maxPosition > 0)) throw fieldError('PE_CONFIG_INVALID', 'max_position', 'must be > 0');
     this.p = Object.freeze({ ...params });
-    this.halfSpread = params.half_spread * PRICE_SCALE;
-    this.skew = params.skew * PRICE_SCALE;
-    this.size = sharesToMicros(params.size);
-    this.maxPosition = Math.round(params.max_position * UNIT);
-    this.floor = params.price_floor * PRICE_SCALE;
+    this.halfSpread = halfSpread;
+    this.skew = skew;
+    this.size = size;
+    this.maxPosition = maxPosition;
+    this.floor = floor;
   }
 
   decide(ctx: StrategyContext, market: number, out: DesiredOrder[]): void {
