@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PolyedgeError } from '../errors.js';
 import { apiSecretsFromEnv, loadConfig, loadDotEnv, parseConfigText } from './load.js';
 
@@ -92,4 +94,58 @@ test('[relay] allow: sender IP literals, empty by default, each bad entry report
     }
     assert.ok(!err.message.includes('relay.allow[3]'));
   }
+});
+
+/** Values that switched a limit off or made it absurd, each with the key the refusal must name. */
+export const ABSURD_TOML: readonly [toml: string, field: string, message: RegExp][] = [
+  ['[risk]\nmax_position = 1e303', 'risk.max_position', /must be <= 1000000/],
+  ['[risk]\nmax_order_notional = 1e303', 'risk.max_order_notional', /must be <= 10000000/],
+  ['[risk]\ndaily_loss_limit = 1e-7', 'risk.daily_loss_limit', /must be >= 0.01/],
+  ['[risk]\ndaily_loss_limit = 100.0000001', 'risk.daily_loss_limit', /at most 6 decimal places/],
+  ['[risk]\nmax_position = 1000\nmax_market_position = 1', 'risk.max_position', /must be <= max_market_position/],
+  ['[risk]\nmin_size = 1e9', 'risk.min_size', /must be <= 1000000/],
+  ['[risk]\nmin_size = 600', 'risk.min_size', /must be <= max_position/],
+  ['[risk]\nstale_book_ms = 1e308', 'risk.stale_book_ms', /must be <= 3600000/],
+  ['[risk]\nmax_orders_per_second = 1e9', 'risk.max_orders_per_second', /must be <= 1000/],
+  ['[engine]\nstatus_interval_ms = 1e11', 'engine.status_interval_ms', /must be <= 3600000/],
+  ['[engine]\nmetrics_window_ms = 1e11', 'engine.metrics_window_ms', /must be <= 3600000/],
+  ['[feeds]\nstall_ms = 1e308', 'feeds.stall_ms', /must be <= 600000/],
+  ['[feeds]\nping_interval_ms = 20000', 'feeds.ping_interval_ms', /must be < stall_ms/],
+  ['[feeds]\nbackoff_base_ms = 20000', 'feeds.backoff_base_ms', /must be <= backoff_max_ms/],
+  ['[markets]\naudit_timeout_ms = 1e12', 'markets.audit_timeout_ms', /must be <= 604800000/],
+  ['[orders]\nmin_size = 5.001', 'orders.min_size', /at most 2 decimal places/],
+  ['[strategy.maker]\nsize = 1e7', 'strategy.maker.size', /must be <= 1000000/],
+  ['[strategy.maker]\nhalf_spread = 0.00001', 'strategy.maker.half_spread', /at most 4 decimal places/],
+  ['[strategy.complete_set]\nmax_size = 1e303', 'strategy.complete_set.max_size', /must be <= 1000000/],
+  ['[strategy.directional]\nbankroll = 1e303', 'strategy.directional.bankroll', /must be <= 10000000/],
+  ['[fusion]\nstale_ms = 1e308', 'fusion.stale_ms', /must be <= 600000/],
+  ['[toxicity]\nhalfLifeMs = 1e308', 'toxicity.halfLifeMs', /must be <= 604800000/],
+  ['[journal]\nsnapshot_every = 1e300', 'journal.snapshot_every', /must be <= 10000000/],
+];
+
+test('absurd values are refused naming their key, each on its own (PE_CONFIG_INVALID, exit 78)', () => {
+  for (const [toml, field, message] of ABSURD_TOML) {
+    assert.throws(
+      () => parseConfigText(toml, 'bad.toml'),
+      (e: unknown) => e instanceof PolyedgeError && e.code === 'PE_CONFIG_INVALID' && e.exitCode === 78 && e.field === field && message.test(e.message) && e.message.includes(`${field}: `),
+      `${JSON.stringify(toml)} should be refused at ${field}`,
+    );
+  }
+  // The edges themselves are sane and accepted.
+  const edge = parseConfigText('[risk]\nmax_position = 1000000\nmax_market_position = 2000000\ndaily_loss_limit = 0.01\n[engine]\nstatus_interval_ms = 3600000\n[feeds]\nstall_ms = 600000', 'edge.toml');
+  assert.equal(edge.risk.max_position, 1_000_000);
+  assert.equal(edge.engine.status_interval_ms, 3_600_000);
+});
+
+test('polyedge run refuses an absurd config before starting anything: exit 78 naming the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-bad-config-'));
+  const file = join(dir, 'bad.toml');
+  writeFileSync(file, '[risk]\nmax_position = 1000\nmax_market_position = 1\n[engine]\nstatus_interval_ms = 1e11\n');
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const r = spawnSync(process.execPath, [cli, 'run', '--config', file, '--journal', join(dir, 'j'), '--port', '0', '--duration', '1'], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 78, r.stderr);
+  assert.match(r.stderr, /PE_CONFIG_INVALID/);
+  assert.match(r.stderr, /risk\.max_position: must be <= max_market_position/);
+  assert.match(r.stderr, /engine\.status_interval_ms: must be <= 3600000/);
+  assert.doesNotMatch(r.stdout + r.stderr, /control plane on|feed worker/, 'nothing started');
 });

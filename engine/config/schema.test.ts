@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import Fastify from 'fastify';
 import { Prng } from '../../workers/prng.js';
 import { configSchema } from './config.js';
-import { array, boolean, number, object, oneOf, string, toJsonSchema, validate, type JsonSchema, type Schema } from './schema.js';
+import { PolyedgeError } from '../errors.js';
+import { markoutParamsSchema } from '../portfolio/markouts.js';
+import { riskParamsSchema } from '../risk/gates.js';
+import { allocatorParamsSchema, exitParamsSchema, perfParamsSchema } from '../runtime/engine.js';
+import { fusionParamsSchema } from '../runtime/fusion.js';
+import { completeSetParamsSchema } from '../strategy/complete-set.js';
+import { directionalParamsSchema } from '../strategy/directional.js';
+import { makerParamsSchema } from '../strategy/maker.js';
+import { array, boolean, number, object, oneOf, string, toJsonSchema, toUnits, validate, type JsonSchema, type Schema } from './schema.js';
 
 test('the config schema publishes bounds, enums, patterns, defaults and closed objects', () => {
   const s = toJsonSchema(configSchema);
@@ -16,9 +24,16 @@ test('the config schema publishes bounds, enums, patterns, defaults and closed o
   assert.deepEqual(configSchema.jsonSchema().default, empty.value);
   const p = s.properties!;
   assert.deepEqual(p.mode, { enum: ['paper', 'live'], default: 'paper' });
-  assert.deepEqual(p.control!.properties!.port, { type: 'integer', minimum: 0, maximum: 65535, default: 7420 });
+  assert.deepEqual(p.control!.properties!.port, { type: 'integer', minimum: 0, maximum: 65535, default: 7420, description: 'TCP port; 0 takes a free one' });
   assert.deepEqual(p.control!.default, { host: '127.0.0.1', port: 7420 });
-  assert.deepEqual(p.risk!.properties!.max_position, { type: 'number', exclusiveMinimum: 0, default: 500, description: 'shares per token' });
+  assert.deepEqual(p.risk!.properties!.max_position, {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1_000_000,
+    default: 500,
+    description: 'shares per token; at most 1,000,000 (beyond any Polymarket book); at most 2 decimal places',
+  });
+  assert.match(p.risk!.description!, /max_position must be <= max_market_position/, 'object rules are published in the description');
   assert.deepEqual(p.cpu!.properties!.pin, { type: 'boolean', default: true });
   assert.deepEqual(p.markets!.properties!.tokens, {
     type: 'array',
@@ -117,7 +132,8 @@ async function agreement(schema: Schema<unknown>, cases: number, seed: number): 
       // Two cases in three are mostly well-formed, so both verdicts get exercised on deep schemas
       // (the config has a few hundred fields: at one slip in 60 per field few documents stay valid).
       const input = generate(rng, toJsonSchema(schema), [1 / 8, 1 / 60, 1 / 600][i % 3]!);
-      const ours = validate(schema, input);
+      // JSON Schema cannot state object rules: ajv is compared with validate() without them.
+      const ours = validate(schema, input, { rules: false });
       const res = await app.inject({ method: 'POST', url: '/', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(input) });
       const context = `case ${i}: ${JSON.stringify(input)} -> ours ${JSON.stringify(ours)}, ajv ${res.statusCode} ${res.body}`;
       if (ours.ok) {
@@ -150,5 +166,69 @@ test('ajv and validate() accept and reject the same values, and fill the same de
     const tally = await agreement(schema, cases, seed);
     // The generator must exercise both sides, or agreement proves nothing.
     assert.ok(tally.valid > 20 && tally.invalid > 50, JSON.stringify(tally));
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Ranges: every number a file or a reload can set is bounded on both sides.
+
+const RELOAD_SCHEMAS: Record<string, Schema<unknown>> = {
+  strategy: makerParamsSchema,
+  taker: completeSetParamsSchema,
+  edge_model: directionalParamsSchema,
+  allocator: allocatorParamsSchema,
+  risk: riskParamsSchema,
+  toxicity: markoutParamsSchema,
+  fusion: fusionParamsSchema,
+  exit: exitParamsSchema,
+  perf_profile: perfParamsSchema,
+};
+
+/** Every numeric leaf of a JSON Schema by dotted path. */
+function numbers(s: JsonSchema, path: string, out: [string, JsonSchema][]): [string, JsonSchema][] {
+  if (s.type === 'number' || s.type === 'integer') out.push([path, s]);
+  for (const [k, sub] of Object.entries(s.properties ?? {})) numbers(sub, path ? `${path}.${k}` : k, out);
+  if (s.items) numbers(s.items, `${path}[]`, out);
+  return out;
+}
+
+test('every number of the config and of every reload route has a minimum and a maximum; timer keys fit a Node timer', () => {
+  const all = [['config', configSchema] as const, ...Object.entries(RELOAD_SCHEMAS)].flatMap(([name, schema]) => numbers(toJsonSchema(schema), name, []));
+  assert.ok(all.length > 60, `only ${all.length} numbers found`);
+  for (const [path, s] of all) {
+    assert.ok(s.minimum !== undefined || s.exclusiveMinimum !== undefined, `${path} has no minimum`);
+    assert.ok(s.maximum !== undefined && Number.isFinite(s.maximum), `${path} has no maximum`);
+    if (/(_ms|Ms)$/.test(path)) assert.ok(s.maximum! <= 2 ** 31 - 1, `${path}: maximum ${s.maximum} overflows a Node timer`);
+  }
+});
+
+test('object rules: reported at the field, with the object path; skipped while a field is invalid; off on request', () => {
+  const limits = object(
+    { per_token: number({ min: 0, max: 10 }), per_market: number({ min: 0, max: 20, default: 10 }) },
+    { rules: [{ field: 'per_token', message: 'must be <= per_market', holds: (v) => v.per_token <= v.per_market }] },
+  );
+  const doc = object({ risk: limits });
+  assert.deepEqual(validate(doc, { risk: { per_token: 10, per_market: 10 } }), { ok: true, value: { risk: { per_token: 10, per_market: 10 } } });
+  assert.deepEqual(validate(doc, { risk: { per_token: 10, per_market: 5 } }), { ok: false, violations: [{ path: 'risk.per_token', message: 'must be <= per_market' }] });
+  assert.deepEqual(validate(doc, { risk: { per_token: 11, per_market: 5 } }), { ok: false, violations: [{ path: 'risk.per_token', message: 'must be <= 10' }] });
+  assert.equal(validate(doc, { risk: { per_token: 10, per_market: 5 } }, { rules: false }).ok, true);
+  assert.match(toJsonSchema(limits).description!, /per_token must be <= per_market/);
+  assert.throws(
+    () => object({ a: number({ min: 0, max: 9, default: 5 }), b: number({ min: 0, max: 9, default: 1 }) }, { rules: [{ field: 'a', message: 'must be <= b', holds: (v) => v.a <= v.b }] }),
+    /defaults break a rule: a must be <= b/,
+  );
+});
+
+test('decimals: a value the engine unit cannot hold is refused, not rounded; toUnits refuses what would round to 0 or Infinity', () => {
+  const pusd = number({ min: 0, max: 1e7, decimals: 6 });
+  for (const ok of [0, 1e-6, 0.1, 0.29, 100, 123.456789, 9_999_999.999999]) assert.equal(validate(pusd, ok).ok, true, String(ok));
+  for (const bad of [1e-7, 0.0000015, 1.0000001]) {
+    assert.deepEqual(validate(pusd, bad), { ok: false, violations: [{ path: '', message: `must have at most 6 decimal places, got ${bad}` }] });
+  }
+  assert.match(toJsonSchema(pusd).description!, /at most 6 decimal places/);
+  assert.equal(toUnits(0.29, 1e6, 'x'), 290_000);
+  assert.equal(toUnits(1_000_000, 1e6, 'x'), 1e12);
+  for (const [v, scale] of [[1e-7, 1e6], [1e303, 1e6], [Infinity, 1e6], [NaN, 1e6], [0.00015, 1e4], [2 ** 53, 1e6]] as const) {
+    assert.throws(() => toUnits(v, scale, 'risk.daily_loss_limit'), (e: unknown) => e instanceof PolyedgeError && e.field === 'risk.daily_loss_limit' && e.code === 'PE_CONFIG_INVALID', `${v}`);
   }
 });

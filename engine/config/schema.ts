@@ -103,10 +103,10 @@ export function number(opts: NumberOpts = {}): Base<number> {
         return undefined;
       }
       if (opts.integer && !Number.isInteger(value)) out.push({ path, message: 'must be an integer' });
-      else if (opts.decimals !== undefined && !fitsDecimals(value, opts.decimals)) out.push({ path, message: `must have at most ${opts.decimals} decimal places, got ${value}` });
       else if (opts.gt !== undefined && !(value > opts.gt)) out.push({ path, message: `must be > ${opts.gt}` });
       else if (opts.min !== undefined && value < opts.min) out.push({ path, message: `must be >= ${opts.min}` });
       else if (opts.max !== undefined && value > opts.max) out.push({ path, message: `must be <= ${opts.max}` });
+      else if (opts.decimals !== undefined && !fitsDecimals(value, opts.decimals)) out.push({ path, message: `must have at most ${opts.decimals} decimal places, got ${value}` });
       else return value;
       return undefined;
     },

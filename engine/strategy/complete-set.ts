@@ -75,7 +75,7 @@ class AskLadder {
   }
 }
 
-class CompleteSet implements Strategy<CompleteSetParams> {
+export class CompleteSet implements Strategy<CompleteSetParams> {
   readonly name = 'complete_set';
   private p: Readonly<CompleteSetParams>;
   private minEdge = 0;
@@ -109,6 +109,11 @@ class CompleteSet implements Strategy<CompleteSetParams> {
     this.minEdge = minEdge;
     this.maxSize = maxSize;
     this.maxPosition = maxPosition;
+  }
+
+  /** The parameters decide() applies, in engine units (ticks, micro-shares, ladder levels): what a reload changed. */
+  unitsInForce(): { minEdge: number; maxSize: number; maxPosition: number; ladderLevels: number } {
+    return { minEdge: this.minEdge, maxSize: this.maxSize, maxPosition: this.maxPosition, ladderLevels: this.first.ticks.length };
   }
 
   decide(ctx: StrategyContext, market: number, out: DesiredOrder[]): void {

@@ -44,7 +44,7 @@ export type MakerParams = Infer<typeof makerParamsSchema>;
 /** A book the maker cannot price from: a side missing, crossed, or its feed in doubt. */
 const UNQUOTABLE = BookFlag.BidEmpty | BookFlag.AskEmpty | BookFlag.Crossed | BookFlag.Stale | BookFlag.Resyncing;
 
-class Maker implements Strategy<MakerParams> {
+export class Maker implements Strategy<MakerParams> {
   readonly name = 'maker';
   private p: Readonly<MakerParams>;
   // Params in engine units: grid ticks and micro-shares.
@@ -78,6 +78,11 @@ class Maker implements Strategy<MakerParams> {
     this.size = size;
     this.maxPosition = maxPosition;
     this.floor = floor;
+  }
+
+  /** The parameters decide() applies, in engine units (ticks, micro-shares): what a reload changed. */
+  unitsInForce(): { halfSpread: number; skew: number; size: number; maxPosition: number; floor: number } {
+    return { halfSpread: this.halfSpread, skew: this.skew, size: this.size, maxPosition: this.maxPosition, floor: this.floor };
   }
 
   decide(ctx: StrategyContext, market: number, out: DesiredOrder[]): void {
