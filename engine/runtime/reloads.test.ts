@@ -204,3 +204,25 @@ test('reload routes on a running session: absurd values refused naming the field
     else process.env[CONTROL_TOKEN_ENV] = before;
   }
 });
+
+test('a reload of a strategy the session does not run is refused (400 naming engine.strategies), not accepted without effect', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-reloads-'));
+  const cfg = parseConfigText('[cpu]\npin = false\n[engine]\nstrategies = ["maker"]', 'maker-only.toml');
+  const before = process.env[CONTROL_TOKEN_ENV];
+  process.env[CONTROL_TOKEN_ENV] = TOKEN;
+  let s: Session | undefined;
+  try {
+    s = await startSession({ cfg, feeds: 'sim', speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: () => {} });
+    for (const route of ['taker', 'edge_model']) {
+      const r = await call(s, 'POST', route, {});
+      assert.equal(r.status, 400, `${route}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error!.fields[0]!.path, 'engine.strategies');
+    }
+    assert.equal((await call(s, 'POST', 'strategy', { half_spread: 0.02 })).status, 200);
+    assert.equal(maker(s).unitsInForce().halfSpread, 200);
+  } finally {
+    await s?.stop();
+    if (before === undefined) delete process.env[CONTROL_TOKEN_ENV];
+    else process.env[CONTROL_TOKEN_ENV] = before;
+  }
+});

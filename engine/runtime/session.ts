@@ -286,7 +286,8 @@ function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string
   const strategyByName = (name: string) => engine.strategies.find((s) => s.name === name);
   const reloadStrategy = (name: string, params: unknown) => {
     const s = strategyByName(name);
-    if (!s) return { applied: false, reason: `${name} is not running (engine.strategies)`, params };
+    // Accepting parameters nothing would use is a reload that silently does not take effect.
+    if (!s) throw new PolyedgeError('PE_CONFIG_INVALID', `${name} is not running: add it to engine.strategies to reload its parameters`, 'engine.strategies');
     const r = reloadParams(s, params);
     if (!r.ok) throw new PolyedgeError('PE_CONFIG_INVALID', r.violations.map((v) => `${v.path} ${v.message}`).join('; '), r.violations[0]?.path);
     engine.touchAll();
