@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BookFlag } from '../../workers/book/layout.js';
 import { validate } from '../config/schema.js';
+import { PolyedgeError } from '../errors.js';
 import { Side, type DesiredOrder } from '../trading/types.js';
 import { flattenOrders, RISK_REASON_NAMES, RiskGate, riskParamsSchema, RiskReason, riskReasonName, TokenBucket, type RiskParams } from './gates.js';
 import { EngineState } from './state.js';
@@ -213,4 +214,15 @@ test('flattenOrders: FAK sells at the best bid for every position, whatever the 
   v.ctx.setBook(0, [[0.495, 10]], [[0.51, 10]], 10);
   assert.deepEqual(flattenOrders(v, [shares(10)]).blocked.map((b) => name(b.reason)), ['price_tick']);
   assert.deepEqual(flattenOrders(v, [0, 0, 0, 0, shares(10)]).blocked, [{ token: 4, reason: RiskReason.UnknownToken }]);
+});
+
+test('setParams refuses a limit its engine units cannot hold (never 0, never Infinity), naming the field, and keeps the limits in force whole', () => {
+  const g = gate();
+  const before = g.limitsInForce();
+  for (const [field, value] of [['daily_loss_limit', 1e-7], ['max_position', 1e303], ['max_order_notional', Infinity], ['min_size', Number.NaN]] as const) {
+    assert.throws(() => g.setParams({ ...g.params(), [field]: value }), (e: unknown) => e instanceof PolyedgeError && e.field === field && e.code === 'PE_CONFIG_INVALID', field);
+    assert.deepEqual(g.limitsInForce(), before, `${field}: nothing changed`);
+  }
+  g.setParams({ ...g.params(), daily_loss_limit: 0.01 });
+  assert.equal(g.dailyLossLimitMicros, 10_000);
 });
