@@ -323,10 +323,12 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       ...(body === undefined
         ? {}
         : {
-            // fastify hands the validator null both for no body and for a JSON `null`; only the parser's
-            // content type tells them apart. No body means `{}` where the body is optional.
+            // fastify hands the validator null both for no body and for a JSON `null`; only the content type,
+            // without which no parser ran, tells them apart. No body means `{}` where the body is optional.
             preValidation: async (req: FastifyRequest) => {
-              if (req.headers['content-type'] === undefined && (req.body === null || req.body === undefined)) req.body = body.optional ? {} : undefined;
+              if (req.headers['content-type'] !== undefined || (req.body !== null && req.body !== undefined)) return;
+              if (!body.optional) throw new BodyInvalid([notAnObject(undefined)!]);
+              req.body = {};
             },
             // The JSON Schema is registered for tooling; validation is ours, so the 400 and the typed value come from one place.
             schema: { body: toJsonSchema(body.schema) },
