@@ -299,7 +299,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     const path = req.url.split('?')[0]!;
     const allow = allowed.get(path);
     if (allow === undefined) return reply.code(404).send(errorBody('PE_CONTROL_REQUEST', `no route ${req.method} ${path}`));
-    // Off loopback even the shape of the API is for token holders only.
+    // Off loopback, which methods a path takes is for token holders only, as its GETs are.
     if (!loopback && !authorized(req.headers.authorization)) return reply.code(401).header('WWW-Authenticate', 'Bearer realm="polyedge"').send(errorBody('PE_CONTROL_AUTH', unauthorized));
     return reply
       .code(405)
