@@ -29,7 +29,10 @@ export const ERRORS = {
   PE_CONTROL_AUTH: { exit: 77, title: 'control request without the right bearer token' },
   PE_CONTROL_REQUEST: { exit: 65, title: 'control request refused: unknown route, non-JSON content type or body too large' },
   PE_SNAPSHOT_INVALID: { exit: 65, title: 'a saved state snapshot does not match its schema' },
-  PE_JOURNAL_CORRUPT: { exit: 74, title: 'the journal is corrupt before its tail' },
+  PE_JOURNAL_CORRUPT: { exit: 74, title: 'the journal is corrupt before its tail, or its header is damaged' },
+  PE_JOURNAL_OPEN: { exit: 74, title: 'the journal cannot be opened or created: empty path, a directory, a missing folder or no permission' },
+  PE_JOURNAL_FOREIGN: { exit: 65, title: 'the journal path holds a file that is not a journal this build reads (it is left untouched)' },
+  PE_IO: { exit: 74, title: 'a socket or file cannot be opened, bound, read or written' },
   PE_JOURNAL_UNSLOTTED: { exit: 65, title: 'the journal holds positions in no known market (written before market slots)' },
   PE_INTERNAL: { exit: 70, title: 'internal error' },
 } as const satisfies Record<string, { exit: number; title: string }>;
@@ -61,8 +64,18 @@ export function fieldError(code: ErrorCode, field: string, reason: string): Poly
   return new PolyedgeError(code, `${field}: ${reason}`, field);
 }
 
+/**
+ * Any thrown value as a catalogued error. An operating-system error (it has
+ * an errno and a syscall: EACCES, EADDRINUSE, ENOSPC...) is the machine's or
+ * the user's, not a bug of ours: PE_IO, never PE_INTERNAL.
+ */
 export function asPolyedgeError(err: unknown): PolyedgeError {
   if (err instanceof PolyedgeError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new PolyedgeError('PE_INTERNAL', message);
+  return new PolyedgeError(isSystemError(err) ? 'PE_IO' : 'PE_INTERNAL', message);
+}
+
+/** An error raised by a system call (node's SystemError shape). */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException & { code: string; syscall: string } {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }

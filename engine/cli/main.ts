@@ -64,13 +64,23 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+/**
+ * After a failure the process ends on its own once nothing is pending; a
+ * handle left open (a socket, a timer, a worker a failed start did not stop)
+ * must not keep a process alive that will never serve, so it ends anyway
+ * after this grace. The session undoes its own start; this is the backstop.
+ */
+const FAILURE_EXIT_GRACE_MS = 500;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
     const e = asPolyedgeError(err);
+    // Writes to stderr as a file or a pipe are synchronous on Linux: the line is out before any exit.
     process.stderr.write(`error: ${e.format()}\n`);
     process.exitCode = e.exitCode;
+    setTimeout(() => process.exit(e.exitCode), FAILURE_EXIT_GRACE_MS).unref();
   },
 );

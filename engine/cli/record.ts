@@ -44,7 +44,7 @@ export const recordCommand: Command = {
   async run(v) {
     const cfg = loadConfig(typeof v.config === 'string' ? v.config : undefined);
     const feeds = typeof v.feeds === 'string' ? parseFeedList(v.feeds) : [...FEED_NAMES];
-    const duration = optionalInt(v, 'duration');
+    const duration = optionalInt(v, 'duration', { min: 1 });
     const dir = resolve(typeof v.out === 'string' ? v.out : cfg.record.dir);
     mkdirSync(dir, { recursive: true });
     const maxMb = optionalInt(v, 'max-mb') ?? cfg.record.max_mb;

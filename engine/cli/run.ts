@@ -36,7 +36,7 @@ export const runCommand: Command = {
     seed: 'seed of the synthetic Polymarket books (default 1)',
     journal: 'journal file (default: [journal] path); restored on start',
     port: 'control plane port (default: [control] port; 0 = any free port)',
-    duration: 'stop after this many seconds (default: until Ctrl-C)',
+    duration: 'stop after this many seconds, at least 1 (default: until Ctrl-C)',
     config: 'config file (default configs/default.toml or $POLYEDGE_CONFIG)',
   },
   async run(v) {
@@ -48,8 +48,12 @@ export const runCommand: Command = {
     const feeds = typeof v.feeds === 'string' ? v.feeds : 'sim';
     if (feeds !== 'sim' && feeds !== 'live') throw new PolyedgeError('PE_USAGE', '--feeds must be sim or live', 'feeds');
     const speed = typeof v.speed === 'string' ? Number(v.speed) : 1;
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new PolyedgeError('PE_USAGE', '--speed must be a positive number', 'speed');
-    const duration = optionalInt(v, 'duration');
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new PolyedgeError('PE_USAGE', `--speed must be a positive number, got ${JSON.stringify(v.speed)}`, 'speed');
+    // 0 would read as "no limit" further down: a caller asking for no time at all made a mistake.
+    const duration = optionalInt(v, 'duration', { min: 1 });
+    const seed = optionalInt(v, 'seed') ?? 1;
+    const controlPort = optionalInt(v, 'port', { max: 65535 });
+    if (v.journal === '') throw new PolyedgeError('PE_USAGE', '--journal must name a file, got an empty path', 'journal');
     const relayBind = typeof v.relay === 'string' ? v.relay : undefined;
     if (relayBind !== undefined && typeof parseEndpoint(relayBind, { allowPortZero: true }) === 'string') {
       throw new PolyedgeError('PE_USAGE', `--relay must be ADDR:PORT, got ${JSON.stringify(relayBind)}`, 'relay');
@@ -71,9 +75,9 @@ export const runCommand: Command = {
       cfg: runCfg,
       feeds,
       speed,
-      seed: optionalInt(v, 'seed') ?? 1,
+      seed,
       journalPath: typeof v.journal === 'string' ? v.journal : cfg.journal.path,
-      controlPort: optionalInt(v, 'port'),
+      controlPort,
       relayBind,
       log,
       status: (line) => process.stdout.write(`${line}\n`),

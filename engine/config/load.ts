@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseToml } from 'smol-toml';
+import { parse as parseToml, TomlError } from 'smol-toml';
 import { PolyedgeError } from '../errors.js';
 import { configSchema, type Config } from './config.js';
 import { validate } from './schema.js';
@@ -16,8 +16,7 @@ export function parseConfigText(text: string, source: string): Config {
   try {
     raw = parseToml(text);
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new PolyedgeError('PE_CONFIG_READ', `${source}: not valid TOML: ${message}`);
+    throw tomlError(text, source, err);
   }
   const result = validate(configSchema, raw);
   if (!result.ok) {
@@ -26,6 +25,51 @@ export function parseConfigText(text: string, source: string): Config {
     throw new PolyedgeError('PE_CONFIG_INVALID', `${source}: ${result.violations.length} problem(s)\n${lines}`, first?.path);
   }
   return deepFreeze(result.value);
+}
+
+/**
+ * A TOML syntax error naming the line and, when one is there, the key being
+ * written (with its table: `control.port`): "line 12" alone leaves the user
+ * counting lines in an editor.
+ */
+function tomlError(text: string, source: string, err: unknown): PolyedgeError {
+  const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+  const line = err instanceof TomlError ? err.line : undefined;
+  if (line === undefined) return new PolyedgeError('PE_CONFIG_READ', `${source}: not valid TOML: ${reason}`);
+  const key = keyAtLine(text.split(/\r?\n/), line - 1);
+  const where = key === undefined ? `line ${line}` : `line ${line}, key ${key}`;
+  return new PolyedgeError('PE_CONFIG_READ', `${source}: not valid TOML at ${where}: ${reason}`, key);
+}
+
+const BARE = String.raw`[A-Za-z0-9_-]+|"[^"]*"|'[^']*'`;
+const DOTTED = new RegExp(String.raw`^\s*((?:${BARE})(?:\s*\.\s*(?:${BARE}))*)`);
+
+/** `a . "b"` as `a.b`. */
+function dotted(key: string): string {
+  return [...key.matchAll(new RegExp(BARE, 'g'))].map((m) => m[0].replace(/^["']|["']$/g, '')).join('.');
+}
+
+/** The dotted key line `index` writes, prefixed with its table; the table itself on a header line; undefined on others. */
+function keyAtLine(lines: string[], index: number): string | undefined {
+  const header = (l: string): string | undefined => {
+    const m = /^\s*\[\[?\s*(.*?)\s*\]?\]?\s*(?:#.*)?$/.exec(l);
+    return m && l.trimStart().startsWith('[') ? dotted(m[1]!) : undefined;
+  };
+  const here = lines[index] ?? '';
+  const own = header(here);
+  if (own !== undefined) return own || undefined;
+  const m = DOTTED.exec(here);
+  if (!m || !here.slice(m[0].length).trimStart().startsWith('=')) return undefined;
+  let table = '';
+  for (let i = index - 1; i >= 0; i--) {
+    const h = header(lines[i]!);
+    if (h !== undefined) {
+      table = h;
+      break;
+    }
+  }
+  const key = dotted(m[1]!);
+  return table ? `${table}.${key}` : key;
 }
 
 export function loadConfig(path: string = process.env.POLYEDGE_CONFIG ?? DEFAULT_CONFIG_PATH): Config {

@@ -1,4 +1,5 @@
 import { test, after, before } from 'node:test';
+import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { PolyedgeError } from '../errors.js';
 import { toJsonSchema } from '../config/schema.js';
@@ -125,7 +126,7 @@ test('a bad body is a 400 naming each offending field, and nothing is applied', 
     ['risk', { max_position: 0 }, ['max_position', 'daily_loss_limit']],
     ['toxicity', { weight: -0.1 }, ['weight']],
     ['perf_profile', { enabled: 'yes' }, ['enabled']],
-    ['exit', [], ['(root)']],
+    ['exit', [], ['body']],
   ];
   const before = JSON.stringify(engine.params);
   for (const [name, body, paths] of cases) {
@@ -179,8 +180,70 @@ test('malformed JSON is 400, a non-JSON content type 415, an oversized body 413'
   const big = await call(base, 'POST', path, { token: TOKEN, body: { daily_loss_limit: 5, pad: 'x'.repeat(BODY_LIMIT_BYTES) } });
   assert.equal(big.status, 413);
   assert.equal((await call(base, 'GET', '/nowhere')).status, 404);
-  assert.equal((await call(base, 'POST', '/health', { token: TOKEN })).status, 404);
 });
+
+test('a body that is not a JSON object is a 400 naming the body, actions included', async () => {
+  const bodies: [string, string][] = [['null', 'null'], ['[]', 'an array'], ['[{}]', 'an array'], ['"pause"', 'a string'], ['3', 'a number'], ['true', 'a boolean']];
+  const paths = [...ACTIONS.map(([p]) => p), '/control/reload_risk', '/control/reload_strategy'];
+  const before = JSON.stringify(engine.params);
+  const calls = engine.calls.length;
+  for (const path of paths) {
+    for (const [raw, got] of bodies) {
+      const res = await call(base, 'POST', path, { token: TOKEN, raw });
+      assert.equal(res.status, 400, `${path} ${raw}`);
+      const { error } = (await res.json()) as ErrorReply;
+      assert.equal(error.code, 'PE_CONFIG_INVALID');
+      assert.deepEqual(error.fields, [{ path: 'body', message: `must be a JSON object, got ${got}` }], `${path} ${raw}`);
+    }
+  }
+  assert.equal(engine.calls.length, calls, 'no handler ran');
+  assert.equal(JSON.stringify(engine.params), before);
+  // Leaving the body out of an action still means {}; a reload still needs one.
+  assert.equal((await call(base, 'POST', '/control/pause', { token: TOKEN })).status, 200);
+  const missing = (await (await call(base, 'POST', '/control/reload_risk', { token: TOKEN })).json()) as ErrorReply;
+  assert.deepEqual(missing.error.fields, [{ path: 'body', message: 'must be a JSON object, got no body' }]);
+});
+
+/** node:http rather than fetch, which refuses to send TRACE. */
+function rawRequest(url: string, method: string, headers: Record<string, string> = {}): Promise<{ status: number; allow: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+test('an undeclared method on a known path is a 405 with Allow; an unknown path stays 404', async () => {
+  const cases: [string, string][] = [
+    ['/health', 'GET, HEAD'],
+    ['/openapi.json', 'GET, HEAD'],
+    ['/control/pause', 'POST'],
+    ['/control/reload_risk', 'GET, HEAD, POST'],
+  ];
+  for (const [path, allow] of cases) {
+    for (const method of ['TRACE', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const res = await rawRequest(`${base}${path}`, method, { authorization: `Bearer ${TOKEN}` });
+      assert.equal(res.status, 405, `${method} ${path}`);
+      assert.equal(res.allow, allow, `${method} ${path}`);
+      if (method !== 'TRACE') {
+        const { error } = JSON.parse(res.body) as ErrorReply;
+        assert.equal(error.code, 'PE_CONTROL_REQUEST');
+        assert.match(error.message, new RegExp(`${method} is not allowed on ${path}; allowed: ${allow}`));
+      }
+    }
+  }
+  const post = await call(base, 'POST', '/health', { token: TOKEN });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  assert.equal((await call(base, 'GET', '/control/pause')).status, 405);
+  for (const method of ['TRACE', 'GET', 'POST']) assert.equal((await rawRequest(`${base}/control/nowhere`, method)).status, 404, method);
+  assert.deepEqual(engine.calls.filter((c) => c.startsWith('GET') || c.startsWith('TRACE')), []);
+});
+
 
 test('openapi.json lists every route with its method, body schema and security', async () => {
   const res = await call(base, 'GET', '/openapi.json');
@@ -190,7 +253,8 @@ test('openapi.json lists every route with its method, body schema and security',
     paths: Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, { schema: unknown }> } }>>;
   };
   assert.equal(doc.openapi, '3.1.0');
-  const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+  const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+  const listed = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).filter((k) => METHODS.includes(k)).map((m) => `${m.toUpperCase()} ${p}`));
   const expected = [
     'GET /health',
     'GET /metrics',
@@ -208,6 +272,24 @@ test('openapi.json lists every route with its method, body schema and security',
   assert.equal(doc.paths['/health']!.get!.security, undefined, 'GETs on loopback need no token');
 });
 
+test('openapi.json states that bodies are JSON objects and that other methods answer 405', async () => {
+  const doc = (await (await call(base, 'GET', '/openapi.json')).json()) as {
+    paths: Record<string, { description?: string; post?: { requestBody?: { required: boolean; content: Record<string, { schema: { type?: string } }> }; responses: Record<string, unknown> } }>;
+    components: { responses: Record<string, { headers?: Record<string, unknown> }> };
+  };
+  for (const [path] of ACTIONS) {
+    const body = doc.paths[path]!.post!.requestBody!;
+    assert.equal(body.required, false, path);
+    assert.equal(body.content['application/json']!.schema.type, 'object', path);
+    assert.ok('400' in doc.paths[path]!.post!.responses, path);
+  }
+  for (const name of RELOAD_NAMES) assert.equal(doc.paths[`/control/reload_${name}`]!.post!.requestBody!.content['application/json']!.schema.type, 'object');
+  assert.ok(doc.components.responses.MethodNotAllowed?.headers?.Allow);
+  assert.match(doc.paths['/health']!.description ?? '', /405 .*Allow: GET, HEAD\.$/);
+  assert.match(doc.paths['/control/pause']!.description ?? '', /405 .*Allow: POST\.$/);
+  assert.match(doc.paths['/control/reload_risk']!.description ?? '', /405 .*Allow: GET, HEAD, POST\.$/);
+});
+
 test('requests are counted per route and status code, unknown paths under one label', async () => {
   const counts = server.requestCounts();
   const get = (route: string, code: number) => counts.find((c) => c.route === route && c.code === code)?.count ?? 0;
@@ -215,6 +297,7 @@ test('requests are counted per route and status code, unknown paths under one la
   assert.ok(get('POST /control/pause', 401) >= 1);
   assert.ok(get('POST /control/reload_strategy', 400) >= 1);
   assert.ok(get('unmatched', 404) >= 2);
+  assert.ok(get('unmatched', 405) >= 1);
   assert.ok(counts.every((c) => c.route === 'unmatched' || /^(GET|POST|HEAD) \//.test(c.route)), JSON.stringify(counts));
 });
 
@@ -249,6 +332,9 @@ test('a non-loopback bind needs a token, and then GETs need it too', async () =>
     assert.equal((await call(loop, 'GET', '/health', { token: TOKEN })).status, 200);
     const doc = (await (await call(loop, 'GET', '/openapi.json', { token: TOKEN })).json()) as { paths: Record<string, { get: { security?: unknown } }> };
     assert.deepEqual(doc.paths['/health']!.get.security, [{ bearer: [] }]);
+    // Off loopback, which methods a path takes is for token holders too.
+    assert.equal((await rawRequest(`${loop}/health`, 'DELETE')).status, 401);
+    assert.equal((await rawRequest(`${loop}/health`, 'DELETE', { authorization: `Bearer ${TOKEN}` })).status, 405);
   } finally {
     await s.close();
   }

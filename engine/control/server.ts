@@ -5,15 +5,16 @@
 //   the server still answers GETs on loopback but refuses every POST (401);
 // - it will not bind a non-loopback address without a token, and there every
 //   route, GETs included, needs the token;
-// - request bodies are validated by the same schema builders that type them,
-//   and a violation names the field (400) before any handler runs.
+// - request bodies are JSON objects, validated by the same schema builders
+//   that type them, and a violation names the field (400) before any handler
+//   runs; a method a path does not declare answers 405 with an Allow header.
 // The OpenAPI document is generated from the route table below, so what is
 // published is what is enforced.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { fieldError, PolyedgeError, type ErrorCode } from '../errors.js';
+import { asPolyedgeError, fieldError, PolyedgeError, type ErrorCode } from '../errors.js';
 import { object, toJsonSchema, validate, type JsonSchema, type Schema, type Violation } from '../config/schema.js';
 
 /** Environment variable the engine reads the control token from. */
@@ -222,14 +223,50 @@ function requestFailure(err: FastifyError): { status: number; body: ErrorBody } 
   return { status: 500, body: errorBody('PE_INTERNAL', err.message) };
 }
 
+/** Why the control plane must not bind `host` with `token`, or undefined when it may. */
+export function controlBindRefusal(host: string, token: string | undefined): PolyedgeError | undefined {
+  if (isLoopback(host) || (token !== undefined && token !== '')) return undefined;
+  return fieldError('PE_ENV_MISSING', CONTROL_TOKEN_ENV, `must be set to bind the control plane on non-loopback host ${host}`);
+}
+
+/** Why `port` cannot be the control plane's, or undefined. */
+export function controlPortRefusal(port: number): PolyedgeError | undefined {
+  if (Number.isInteger(port) && port >= 0 && port <= 65535) return undefined;
+  return fieldError('PE_CONFIG_INVALID', 'control.port', `must be an integer in [0, 65535], got ${port}`);
+}
+
+/** A failed listen in the catalog's terms: the address is the user's to change, not a bug. */
+function listenFailure(host: string, port: number, err: unknown): PolyedgeError {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  const at = `${host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return fieldError('PE_IO', 'control.port', `${at} is already in use (another polyedge, or another program, listens there)`);
+    case 'EACCES':
+      return fieldError('PE_IO', 'control.port', `${at}: permission denied (ports below 1024 need privileges)`);
+    case 'EADDRNOTAVAIL':
+      return fieldError('PE_IO', 'control.host', `${at}: the address is not one of this machine's`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return fieldError('PE_CONFIG_INVALID', 'control.host', `${host} cannot be resolved (${code})`);
+  }
+  return asPolyedgeError(err);
+}
+
+/** Schemas of our request bodies are objects; anything else is refused as a whole before field validation. */
+function notAnObject(data: unknown): Violation | undefined {
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) return undefined;
+  const got = data === undefined ? 'no body' : data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
+  return { path: 'body', message: `must be a JSON object, got ${got}` };
+}
+
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const token = opts.token === '' ? undefined : opts.token;
   const loopback = isLoopback(opts.host);
-  if (!loopback && token === undefined) {
-    throw fieldError('PE_ENV_MISSING', CONTROL_TOKEN_ENV, `must be set to bind the control plane on non-loopback host ${opts.host}`);
-  }
+  const refusal = controlBindRefusal(opts.host, token) ?? controlPortRefusal(opts.port);
+  if (refusal) throw refusal;
   const authorized = bearerCheck(token);
   const unauthorized = token === undefined ? `POSTs are refused: the control plane was started without ${CONTROL_TOKEN_ENV}` : 'missing or wrong bearer token';
 
@@ -255,7 +292,20 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     const { status, body } = requestFailure(err);
     return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('PE_CONTROL_REQUEST', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  // A known path with a method it does not declare is a 405 naming those it does (RFC 9110 §15.5.6); HEAD comes with GET.
+  const allowed = new Map<string, string[]>();
+  for (const r of routes) allowed.set(r.path, [...(allowed.get(r.path) ?? []), ...(r.method === 'GET' ? ['GET', 'HEAD'] : [r.method])]);
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allow = allowed.get(path);
+    if (allow === undefined) return reply.code(404).send(errorBody('PE_CONTROL_REQUEST', `no route ${req.method} ${path}`));
+    // Off loopback, which methods a path takes is for token holders only, as its GETs are.
+    if (!loopback && !authorized(req.headers.authorization)) return reply.code(401).header('WWW-Authenticate', 'Bearer realm="polyedge"').send(errorBody('PE_CONTROL_AUTH', unauthorized));
+    return reply
+      .code(405)
+      .header('Allow', allow.join(', '))
+      .send(errorBody('PE_CONTROL_REQUEST', `${req.method} is not allowed on ${path}; allowed: ${allow.join(', ')}`));
+  });
 
   // onRequest runs before the body is read: an unauthorised client costs no parsing.
   const requireToken = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
@@ -273,10 +323,19 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       ...(body === undefined
         ? {}
         : {
+            // fastify hands the validator null both for no body and for a JSON `null`; only the content type,
+            // without which no parser ran, tells them apart. No body means `{}` where the body is optional.
+            preValidation: async (req: FastifyRequest) => {
+              if (req.headers['content-type'] !== undefined || (req.body !== null && req.body !== undefined)) return;
+              if (!body.optional) throw new BodyInvalid([notAnObject(undefined)!]);
+              req.body = {};
+            },
             // The JSON Schema is registered for tooling; validation is ours, so the 400 and the typed value come from one place.
             schema: { body: toJsonSchema(body.schema) },
             validatorCompiler: () => (data: unknown) => {
-              const r = validate(body.schema, data === null && body.optional ? {} : data);
+              const shape = notAnObject(data);
+              if (shape) return { error: new BodyInvalid([shape]) };
+              const r = validate(body.schema, data);
               return r.ok ? { value: r.value } : { error: new BodyInvalid(r.violations) };
             },
           }),
@@ -293,7 +352,12 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     });
   }
 
-  await app.listen({ host: opts.host, port: opts.port });
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw listenFailure(opts.host, opts.port, err);
+  }
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
@@ -348,20 +412,38 @@ function openApiDocument(routes: readonly Route[], opts: { getsNeedToken: boolea
     };
     if (needsToken) op.security = [{ bearer: [] }];
     if (r.body) {
-      op.requestBody = { required: !r.body.optional, content: { 'application/json': { schema: toJsonSchema(r.body.schema) } } };
-      responses['400'] = errorResponse('malformed JSON, or a body violating the schema (fields name the offenders)');
+      // The body schemas are objects (type: object): a null, array, string or number body is a 400 naming `body`.
+      const description = r.body.optional ? 'a JSON object; may be left out, which means {}' : 'a JSON object';
+      op.requestBody = { required: !r.body.optional, description, content: { 'application/json': { schema: toJsonSchema(r.body.schema) } } };
+      responses['400'] = errorResponse('malformed JSON, a body that is not a JSON object (field `body`), or one violating the schema (fields name the offenders)');
       responses['413'] = errorResponse(`body larger than ${BODY_LIMIT_BYTES} bytes`);
       responses['415'] = errorResponse('Content-Type is not application/json');
     }
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }
+  // A 405 belongs to no declared operation: the path item says which methods answer it.
+  for (const [path, item] of Object.entries(paths)) {
+    const allow = Object.keys(item).flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()]));
+    (item as Record<string, unknown>).description = `Any other method answers 405 (#/components/responses/MethodNotAllowed) with Allow: ${allow.join(', ')}.`;
+  }
   return {
     openapi: '3.1.0',
-    info: { title: 'polyedge control plane', version: '1' },
+    info: {
+      title: 'polyedge control plane',
+      version: '1',
+      description: 'Request bodies are JSON objects. A method a path does not declare answers 405 with an Allow header listing those it does; an unknown path answers 404.',
+    },
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: { Error: ERROR_SCHEMA },
+      responses: {
+        MethodNotAllowed: {
+          description: 'the path does not declare this method',
+          headers: { Allow: { description: 'the methods the path declares, comma-separated', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
     },
   };
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { validate } from '../config/schema.js';
+import { PolyedgeError } from '../errors.js';
 import { updownMarket } from '../trading/markets.fixture.js';
 import { Side, type Fill, type Order, type Settlement } from '../trading/types.js';
 import { HEADER_BYTES, Journal, JournalCorruptError, JournalFormatError, journalConfig } from './journal.js';
@@ -225,6 +226,53 @@ test('foreign files and unknown versions are refused; a torn header is rewritten
   assert.equal(journal.append(EVERY_TYPE[0]!), 1);
   journal.close();
   assert.equal(Journal.replay(path).records.length, 1);
+});
+
+test('opening names the path and the cause: empty, a directory, a missing folder, a foreign file, a damaged header', (t) => {
+  const dir = tempDir(t);
+  const refused = (path: string, code: string, message: RegExp): void => {
+    for (const f of [() => Journal.check(path), () => Journal.open(path, { fsync: 'never' })]) {
+      assert.throws(f, (err: unknown) => err instanceof PolyedgeError && err.code === code && err.field === 'journal' && message.test(err.message), `${path}: ${code}`);
+    }
+  };
+  refused('', 'PE_JOURNAL_OPEN', /journal "": the path is empty/);
+  refused(dir, 'PE_JOURNAL_OPEN', /: is a directory/);
+  refused(join(dir, 'no', 'such', 'j'), 'PE_JOURNAL_OPEN', /its folder .*no\/such does not exist/);
+  const notes = join(dir, 'notes');
+  writeFileSync(notes, 'x');
+  refused(join(notes, 'j'), 'PE_JOURNAL_OPEN', /notes\/j": a part of the path is not a directory \(ENOTDIR\)/);
+
+  // Random bytes, and a file too short for a header that is not the start of ours: never overwritten.
+  const random = join(dir, 'random');
+  const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 193 + 71) & 0xff));
+  writeFileSync(random, bytes);
+  refused(random, 'PE_JOURNAL_FOREIGN', /random: not a polyedge journal .*left untouched/);
+  writeFileSync(notes, 'PEJ!');
+  refused(notes, 'PE_JOURNAL_FOREIGN', /not a polyedge journal/);
+  assert.deepEqual(readFileSync(random), bytes);
+  assert.equal(readFileSync(notes, 'utf8'), 'PEJ!');
+
+  const path = join(dir, 'j');
+  writeRecords(path, []);
+  const damaged = readFileSync(path);
+  damaged[13]! ^= 0xff;
+  writeFileSync(path, damaged);
+  refused(path, 'PE_JOURNAL_CORRUPT', /journal header is damaged/);
+  assert.deepEqual(readFileSync(path), damaged);
+});
+
+test('check passes a new path in an existing folder and an existing journal, and touches neither', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'j');
+  assert.equal(Journal.check(path), false);
+  assert.equal(existsSync(path), false);
+  writeRecords(path, EVERY_TYPE.slice(0, 2));
+  const before = readFileSync(path);
+  assert.equal(Journal.check(path), true);
+  assert.deepEqual(readFileSync(path), before);
+  // A torn header (the process died creating the file) is still ours.
+  writeFileSync(path, before.subarray(0, 5));
+  assert.equal(Journal.check(path), true);
 });
 
 test('fsync policies: always syncs each record, interval syncs in the background, never only on close', async (t) => {

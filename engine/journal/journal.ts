@@ -26,11 +26,12 @@
 // append refuses unless told otherwise, because positions rebuilt across a
 // hole would be wrong.
 
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { boolean, number, object, oneOf, string, type Infer } from '../config/schema.js';
+import { isSystemError, PolyedgeError } from '../errors.js';
 import { parseRecord, type JournalInput, type JournalRecord, type PositionInput } from './records.js';
 
 export const JOURNAL_VERSION = 1;
@@ -100,21 +101,46 @@ export interface JournalStats {
   fsyncErrors: number;
 }
 
-/** The file is not a journal this build can read. */
-export class JournalFormatError extends Error {
-  constructor(readonly path: string, reason: string) {
-    super(`${path}: ${reason}`);
+/**
+ * The file is not a journal this build can read (PE_JOURNAL_FOREIGN), or its
+ * header is damaged (PE_JOURNAL_CORRUPT). Either way it is left untouched:
+ * writing a fresh journal over it could destroy someone's data or hide the
+ * positions a damaged journal still holds.
+ */
+export class JournalFormatError extends PolyedgeError {
+  constructor(readonly path: string, reason: string, code: 'PE_JOURNAL_FOREIGN' | 'PE_JOURNAL_CORRUPT' = 'PE_JOURNAL_FOREIGN') {
+    super(code, `${path}: ${reason}; refusing to use it (left untouched): name another journal with --journal or [journal] path`, 'journal');
     this.name = 'JournalFormatError';
   }
 }
 
 /** The journal has damage in the middle; `replay` says where. */
-export class JournalCorruptError extends Error {
+export class JournalCorruptError extends PolyedgeError {
   constructor(readonly path: string, readonly replay: ReplayResult) {
     const where = replay.corruption.map((c) => `${c.kind} at byte ${c.offset} (+${c.bytes}) between seq ${c.afterSeq} and ${c.nextSeq}: ${c.detail}`);
-    super(`${path}: corruption in the middle of the journal, refusing to append after it: ${where.join('; ')}`);
+    super('PE_JOURNAL_CORRUPT', `${path}: corruption in the middle of the journal, refusing to append after it: ${where.join('; ')}`, 'journal');
     this.name = 'JournalCorruptError';
   }
+}
+
+/** The path cannot hold a journal: empty, a directory, a missing folder, no permission. */
+export function journalOpenError(path: string, reason: string): PolyedgeError {
+  return new PolyedgeError('PE_JOURNAL_OPEN', `journal ${JSON.stringify(path)}: ${reason}`, 'journal');
+}
+
+/** What an fs call's failure means for a journal at `path`, in words. */
+function openFailure(path: string, err: unknown): PolyedgeError {
+  if (err instanceof PolyedgeError) return err;
+  if (!isSystemError(err)) return journalOpenError(path, err instanceof Error ? err.message : String(err));
+  const why: Record<string, string> = {
+    EISDIR: 'is a directory',
+    ENOENT: `its folder ${dirname(path)} does not exist`,
+    ENOTDIR: 'a part of the path is not a directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+  };
+  return journalOpenError(path, `${why[err.code] ?? 'cannot be opened'} (${err.code})`);
 }
 
 function headerBytes(): Buffer {
@@ -123,6 +149,18 @@ function headerBytes(): Buffer {
   h.writeUInt32LE(JOURNAL_VERSION, 8);
   h.writeUInt32LE(crc32(h.subarray(0, 12)), 12);
   return h;
+}
+
+/** Throws unless `head`, a file's first bytes (at most HEADER_BYTES), starts this build's journal or a torn copy of its header. */
+function checkHeader(path: string, head: Buffer): void {
+  if (head.length < HEADER_BYTES) {
+    if (!headerBytes().subarray(0, head.length).equals(head)) throw new JournalFormatError(path, 'not a polyedge journal (no PEJOURNL header)');
+    return;
+  }
+  if (!head.subarray(0, 8).equals(MAGIC)) throw new JournalFormatError(path, 'not a polyedge journal (no PEJOURNL header)');
+  if (head.readUInt32LE(12) !== crc32(head.subarray(0, 12))) throw new JournalFormatError(path, 'journal header is damaged', 'PE_JOURNAL_CORRUPT');
+  const version = head.readUInt32LE(8);
+  if (version !== JOURNAL_VERSION) throw new JournalFormatError(path, `journal version ${version}, this build reads ${JOURNAL_VERSION}`);
 }
 
 type Frame = { ok: true; end: number; record: JournalRecord } | { ok: false; kind: CorruptionKind; detail: string; end: number };
@@ -208,13 +246,50 @@ export class Journal {
   }
 
   /**
+   * Checks, reading no more than the header, that `path` holds this build's
+   * journal or is free for a new one in an existing, writable folder; returns
+   * whether the file exists. Throws PE_JOURNAL_OPEN, PE_JOURNAL_FOREIGN or
+   * PE_JOURNAL_CORRUPT naming the path, so a caller can refuse before it
+   * starts anything else.
+   */
+  static check(path: string): boolean {
+    if (path === '') throw journalOpenError(path, 'the path is empty');
+    try {
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st === undefined) {
+        const dir = dirname(path);
+        if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw journalOpenError(path, `its folder ${dir} does not exist`);
+        accessSync(dir, constants.W_OK);
+        return false;
+      }
+      if (st.isDirectory()) throw journalOpenError(path, 'is a directory');
+      if (!st.isFile()) throw journalOpenError(path, 'is not a regular file');
+      const fd = openSync(path, 'r+');
+      const head = Buffer.alloc(HEADER_BYTES);
+      try {
+        checkHeader(path, head.subarray(0, readSync(fd, head, 0, HEADER_BYTES, 0)));
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    } catch (err) {
+      throw openFailure(path, err);
+    }
+  }
+
+  /**
    * Opens (creating if absent) a journal for append. The existing content is
    * replayed first and returned, so the caller restores from it without a
    * second read; a torn tail is truncated away before the first append.
    */
   static open(path: string, options: JournalOptions): { journal: Journal; replay: ReplayResult } {
-    if (!existsSync(path)) {
-      const fd = openSync(path, 'wx');
+    if (!Journal.check(path)) {
+      let fd: number;
+      try {
+        fd = openSync(path, 'wx');
+      } catch (err) {
+        throw openFailure(path, err);
+      }
       writeSync(fd, headerBytes());
       fdatasyncSync(fd);
       fsyncDir(path);
@@ -223,7 +298,12 @@ export class Journal {
     }
     const replay = Journal.replay(path);
     if (replay.corruption.length > 0 && !options.allowCorruption) throw new JournalCorruptError(path, replay);
-    const fd = openSync(path, 'r+');
+    let fd: number;
+    try {
+      fd = openSync(path, 'r+');
+    } catch (err) {
+      throw openFailure(path, err);
+    }
     try {
       let size = replay.validEnd;
       if (size < HEADER_BYTES) {
@@ -242,20 +322,20 @@ export class Journal {
     }
   }
 
-  /** Reads a whole journal. Throws only when the file is not a journal; damage is reported in the result. */
+  /** Reads a whole journal. Throws only when the file is not a journal or cannot be read; damage is reported in the result. */
   static replay(path: string): ReplayResult {
-    const buf = readFileSync(path);
-    const header = headerBytes();
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (err) {
+      throw openFailure(path, err);
+    }
+    checkHeader(path, buf.subarray(0, HEADER_BYTES));
     if (buf.length < HEADER_BYTES) {
       // The process died while creating the file.
-      if (!header.subarray(0, buf.length).equals(buf)) throw new JournalFormatError(path, 'not a polyedge journal');
       const warning = buf.length > 0 ? `${path}: dropped a torn header of ${buf.length} bytes` : undefined;
       return { records: [], lastSeq: 0, validEnd: 0, tornTailBytes: buf.length, warning, corruption: [] };
     }
-    if (!buf.subarray(0, 8).equals(MAGIC)) throw new JournalFormatError(path, 'not a polyedge journal');
-    if (buf.readUInt32LE(12) !== crc32(buf.subarray(0, 12))) throw new JournalFormatError(path, 'journal header is damaged');
-    const version = buf.readUInt32LE(8);
-    if (version !== JOURNAL_VERSION) throw new JournalFormatError(path, `journal version ${version}, this build reads ${JOURNAL_VERSION}`);
 
     const unpackr = new Unpackr({ useRecords: false });
     const records: JournalRecord[] = [];

@@ -1,17 +1,26 @@
 // One engine session: feeds (the bundled offline session on the venue
 // simulator, or the live venues), pinned feed workers, the hub, the engine,
 // the control plane and the status line; and a clean stop.
+//
+// Start-up refuses what it can check before it starts anything (control port
+// and host, the token rule, the journal path), and every part it starts is
+// registered with a teardown: a later step that throws stops what came before
+// it, so a failed start leaves no thread, timer or socket behind and the
+// process can exit. stop() runs the same teardown.
 
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { native } from '../native.js';
 import type { Config } from '../config/config.js';
 import type { Schema } from '../config/schema.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
-import { CONTROL_TOKEN_ENV, startControlServer, type ControlHandlers, type ControlServer, type ReloadHandler } from '../control/server.js';
+import { CONTROL_TOKEN_ENV, controlBindRefusal, controlPortRefusal, startControlServer, type ControlHandlers, type ControlServer, type ReloadHandler } from '../control/server.js';
 import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
 import { MarketDataHub } from '../data/hub.js';
 import { liveEndpoints, planFeeds, rtdsSymbolsOf, simulatorEndpoints, tuningOf, type FeedEndpoints } from '../data/plan.js';
-import { PolyedgeError } from '../errors.js';
+import { fieldError, PolyedgeError } from '../errors.js';
+import { Journal } from '../journal/journal.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ENGINE_STATE_NAMES } from '../risk/state.js';
 import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
@@ -64,7 +73,69 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const usd = (micros: number): string => (micros / 1e6).toFixed(2);
 
+/** A host name lookup that takes longer than this is refused as unresolvable rather than waited for. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
+/** What startSession started, stopped last first: after a failed start, and by Session.stop(). */
+class Teardown {
+  private readonly steps: { what: string; undo: () => unknown }[] = [];
+
+  add(what: string, undo: () => unknown): void {
+    this.steps.push({ what, undo });
+  }
+
+  /** Runs every step even when one fails, then throws the first failure. Running it again does nothing. */
+  async run(log: (line: string) => void): Promise<void> {
+    let failure: { err: unknown } | undefined;
+    for (let step = this.steps.pop(); step !== undefined; step = this.steps.pop()) {
+      try {
+        await step.undo();
+      } catch (err) {
+        log(`stopping ${step.what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        failure ??= { err };
+      }
+    }
+    if (failure) throw failure.err;
+  }
+}
+
 export async function startSession(opts: SessionOptions): Promise<Session> {
+  await checkStart(opts);
+  const teardown = new Teardown();
+  try {
+    return await startParts(opts, teardown);
+  } catch (err) {
+    // The start-up error is the one to report; a failure while undoing is logged by the teardown.
+    await teardown.run(opts.log).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Refuses, before a thread or socket exists, what is bound to fail later in start-up. */
+async function checkStart(opts: SessionOptions): Promise<void> {
+  const { cfg } = opts;
+  const refusal = controlPortRefusal(opts.controlPort ?? cfg.control.port) ?? controlBindRefusal(cfg.control.host, process.env[CONTROL_TOKEN_ENV]);
+  if (refusal) throw refusal;
+  Journal.check(opts.journalPath);
+  await checkResolvable(cfg.control.host, 'control.host');
+}
+
+async function checkResolvable(host: string, key: string): Promise<void> {
+  if (isIP(host) !== 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { code: `no answer within ${RESOLVE_TIMEOUT_MS} ms` })), RESOLVE_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([lookup(host), timeout]);
+  } catch (err) {
+    throw fieldError('PE_CONFIG_INVALID', key, `${host} cannot be resolved (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Session> {
   const { cfg, log } = opts;
   let sim: SimThread | undefined;
   let endpoints: FeedEndpoints;
@@ -86,6 +157,8 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       },
       cfg.cpu.pin ? cfg.cpu.feeds : -1,
     );
+    const started = sim;
+    teardown.add('venue simulator', () => started.stop());
     const e = sim.endpoints;
     endpoints = simulatorEndpoints(e);
     gammaUrl = e.polymarket!.restUrl;
@@ -113,6 +186,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const polyBooks = polySpec ? createFeedBooks(polySpec) : undefined;
   const hub = new MarketDataHub({ polymarketBooks: polyBooks });
   const feeds: FeedHandle[] = [];
+  teardown.add('feed workers', () => Promise.all(feeds.map((f) => f.stop())));
   let polySource = -1;
   const references: ReferenceInput[] = [];
   const volatilities: VolatilityInput[] = [];
@@ -141,15 +215,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   const relayCfg = opts.relayBind !== undefined ? { ...cfg.relay, enabled: true, bind: opts.relayBind } : cfg.relay;
   let relay: RelaySource | undefined;
   if (relayCfg.enabled) {
-    relay = RelaySource.start({
-      bind: relayCfg.bind,
-      allow: relayCfg.allow,
-      ...(relayCfg.cpu >= 0 ? { cpu: relayCfg.cpu } : {}),
-      spin: relayCfg.spin,
-      busyPollUs: relayCfg.busy_poll_us,
-      rcvbufBytes: relayCfg.rcvbuf_bytes,
-      source: hub.sourceCount,
-    });
+    relay = startRelay(relayCfg, hub.sourceCount);
+    const started = relay;
+    teardown.add('relay receiver', () => started.stop());
     const source = hub.addSource({ name: 'relay', ring: relay.ring });
     references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying });
     log(
@@ -185,6 +253,8 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     settled: (d, s) => auditor.watch(d, s),
   };
   const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
+  // Until the engine runs there is nothing to cancel or snapshot: closing the journal is all (engine.stop() makes it a no-op later).
+  teardown.add('journal', () => engine.journal.close());
   const r = engine.restoredFrom;
   log(`journal ${opts.journalPath}: ${r.records} records replayed, ${r.openOrders} open orders to restore${r.tornTailBytes ? `, torn tail of ${r.tornTailBytes} bytes dropped` : ''}`);
   const metrics = new MetricsRegistry();
@@ -192,8 +262,10 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   let armStatus = (): void => {};
   const handlers = controlHandlers(engine, metrics, opts.feeds, () => armStatus());
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
+  teardown.add('control plane', () => control.close());
 
   log(`control plane on ${control.url} (POST needs Authorization: Bearer $${CONTROL_TOKEN_ENV}${process.env[CONTROL_TOKEN_ENV] ? '' : ', which is not set: every POST answers 401'})`);
+  teardown.add('engine', () => engine.stop());
   engine.start();
   const roller = new MarketRoller({
     gammaUrl,
@@ -207,7 +279,9 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
   });
   registerEngineMetrics(metrics, engine, hub, () => control.requestCounts(), relay, roller, auditor);
   roller.start();
+  teardown.add('discovery', () => roller.stop());
   auditor.start();
+  teardown.add('settlement audit', () => auditor.stop());
   log(`discovery: ${cfg.markets.series.join(', ')} on ${gammaUrl}, the current window and ${cfg.markets.lookahead_windows} ahead, in ${slots} market slots`);
 
   let lastEvents = 0;
@@ -241,6 +315,10 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     statusTimer = setInterval(statusLine, period);
   };
   armStatus();
+  teardown.add('status line', () => {
+    armStatus = () => {};
+    clearInterval(statusTimer);
+  });
 
   return {
     engine,
@@ -252,18 +330,27 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
     roller,
     auditor,
     statusPeriodMs: () => statusPeriodMs,
-    async stop() {
-      armStatus = () => {};
-      if (statusTimer) clearInterval(statusTimer);
-      await roller.stop();
-      await auditor.stop();
-      await engine.stop();
-      await control.close();
-      relay?.stop();
-      await Promise.all(feeds.map((f) => f.stop()));
-      await sim?.stop();
-    },
+    stop: () => teardown.run(log),
   };
+}
+
+/** The relay receiver, its refusals in the catalog's terms: a bad option is the config's, a socket error I/O. */
+function startRelay(relayCfg: Config['relay'], source: number): RelaySource {
+  try {
+    return RelaySource.start({
+      bind: relayCfg.bind,
+      allow: relayCfg.allow,
+      ...(relayCfg.cpu >= 0 ? { cpu: relayCfg.cpu } : {}),
+      spin: relayCfg.spin,
+      busyPollUs: relayCfg.busy_poll_us,
+      rcvbufBytes: relayCfg.rcvbuf_bytes,
+      source,
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof RangeError) throw fieldError('PE_CONFIG_INVALID', 'relay', message);
+    throw new PolyedgeError('PE_IO', `relay receiver on ${relayCfg.bind}: ${message}`, 'relay.bind');
+  }
 }
 
 function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string, perfChanged: () => void): ControlHandlers {
