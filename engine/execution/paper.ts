@@ -135,9 +135,15 @@ class Working {
   duplicate = false;
   /** Cancelled by resetToken(): whatever is still queued for it is void. */
   voided = false;
+  /** Put back by reinstate(): it may carry fills from before; its fill ids carry this tag so they never repeat an earlier run's. */
+  readonly fillTag: string;
   fills = 0;
-  constructor(readonly order: Order) {
-    this.remaining = order.size;
+  constructor(
+    readonly order: Order,
+    fillTag = '',
+  ) {
+    this.fillTag = fillTag;
+    this.remaining = order.size - order.filled;
   }
 }
 
@@ -279,6 +285,26 @@ export class PaperExecutor {
   submit(order: Order, nowMs: number): void {
     this.advance(nowMs);
     const rec = new Working(order);
+    if (this.byId.has(order.id)) rec.duplicate = true;
+    else this.byId.set(order.id, rec);
+    this.schedule(this.uplink(nowMs, this.params.post), Ev.Arrive, rec, null, null);
+    this.advance(nowMs);
+  }
+
+  /**
+   * Puts back an order a previous run left resting (the venue died with that
+   * process): what is left of it travels and arrives exactly like a fresh
+   * order of the same id, price and remaining size, so it takes what it
+   * crosses, a post-only one that would cross is rejected, and the rest
+   * joins the back of its level (the queue position a fresh order gets).
+   * The executor owns its status, filled and ackMs from now on; `filled` is
+   * what the journal counted; fill ids read `id:<fillTag>-n`, so with a tag
+   * unique per run they never collide with an earlier run's.
+   */
+  reinstate(order: Order, nowMs: number, fillTag: string): void {
+    this.advance(nowMs);
+    order.status = 'pending';
+    const rec = new Working(order, fillTag);
     if (this.byId.has(order.id)) rec.duplicate = true;
     else this.byId.set(order.id, rec);
     this.schedule(this.uplink(nowMs, this.params.post), Ev.Arrive, rec, null, null);
@@ -500,7 +526,7 @@ export class PaperExecutor {
   /** The order reaches the matching engine at venue time t. */
   private arrive(rec: Working, t: number): void {
     const o = rec.order;
-    let reason: RejectReason | null = rec.duplicate ? 'duplicate_id' : this.check(o, t);
+    let reason: RejectReason | null = rec.duplicate ? 'duplicate_id' : this.check(o, t, rec.fillTag !== '');
     if (reason === null && o.postOnly && this.walk(rec, t, Walk.Probe) > 0) reason = 'post_only_cross';
     if (reason === null && o.type === 'FOK' && this.walk(rec, t, Walk.Dry) < rec.remaining) reason = 'fok_unfilled';
     if (reason !== null) {
@@ -518,11 +544,11 @@ export class PaperExecutor {
   }
 
   /** What the venue would refuse, checked on arrival against the market as it is then. */
-  private check(o: Order, t: number): RejectReason | null {
+  private check(o: Order, t: number, restored: boolean): RejectReason | null {
     const token = Number.isInteger(o.token) ? this.tokens[o.token] : undefined;
     const m = token === undefined ? undefined : this.markets[token.market];
     if (m === undefined || isVacant(m)) return 'unknown_token';
-    if (o.status !== 'pending' || o.filled !== 0) return 'invalid_order';
+    if (o.status !== 'pending' || (restored ? !(o.filled >= 0 && o.filled < o.size) : o.filled !== 0)) return 'invalid_order';
     if (o.side !== Side.Buy && o.side !== Side.Sell) return 'invalid_order';
     const tick = m.tickSize;
     if (!Number.isInteger(o.price) || o.price % tick !== 0 || o.price < tick || o.price > PRICE_SCALE - tick) return 'invalid_order';
@@ -659,7 +685,7 @@ export class PaperExecutor {
       fee: liquidity === 'taker' ? feeMicros(price, size, m.feeRate, m.feeExponent) : 0,
       liquidity,
       tsMs: t,
-      fillId: `${o.id}:${++rec.fills}`,
+      fillId: rec.fillTag === '' ? `${o.id}:${++rec.fills}` : `${o.id}:${rec.fillTag}-${++rec.fills}`,
     };
     this.schedule(this.downlink(t), Ev.Fill, rec, f, null);
   }

@@ -23,7 +23,27 @@ interface Base {
   tsMs: number;
 }
 
-export type OrderRecord = Base & { type: 'order'; order: Order };
+/**
+ * Decision provenance: the book of the order's token as the decision saw it
+ * (the read the risk gate passed it on). Absent in journals written before
+ * provenance was kept.
+ */
+export interface BookProvenance {
+  /** The book's seqlock version at that read: it changes with every write batch. */
+  bookSeq?: number;
+  /** BookFlag bits at that read (BidEmpty, AskEmpty, Crossed, Stale, Resyncing). */
+  bookFlags?: number;
+  /** The book's last venue timestamp, Unix ms: with tsMs, its age. */
+  bookTsMs?: number;
+}
+
+export type OrderRecord = Base & { type: 'order'; order: Order } & BookProvenance;
+/**
+ * A restart put an order the journal holds open back on the venue, with
+ * `remaining` of it, once its book was live; the provenance is that book as
+ * the risk gate passed it.
+ */
+export type RestoredRecord = Base & { type: 'restored'; orderId: string; remaining: number } & BookProvenance;
 export type AckRecord = Base & { type: 'ack'; orderId: string; ackMs: number; /** venue order id; "" in paper */ venueId: string };
 export type RejectRecord = Base & { type: 'reject'; orderId: string; reason: string };
 export type FillRecord = Base & { type: 'fill'; fill: Fill };
@@ -103,6 +123,7 @@ export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; n
 
 export type JournalRecord =
   | OrderRecord
+  | RestoredRecord
   | AckRecord
   | RejectRecord
   | FillRecord
@@ -258,8 +279,12 @@ const RESOLUTION: Spec = {
   holdings: HOLDINGS,
 };
 
+// The seqlock counter is an Int32 word: it may wrap negative.
+const PROVENANCE = { bookSeq: optional(int), bookFlags: optional(nonNegInt), bookTsMs: optional(num) };
+
 const BODY: { readonly [T in RecordType]: Spec } = {
-  order: { order: ORDER },
+  order: { order: ORDER, ...PROVENANCE },
+  restored: { orderId: str, remaining: posInt, ...PROVENANCE },
   ack: { orderId: str, ackMs: num, venueId: str },
   reject: { orderId: str, reason: str },
   fill: { fill: FILL },

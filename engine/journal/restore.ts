@@ -71,7 +71,7 @@ export interface StateAnomalies {
   duplicateMerges: number;
   /** Fills for an order not live here (a cancel raced the fill, or the order predates the journal): they still move positions. */
   fillsWithoutOrder: number;
-  /** Ack, reject, cancel or expire for an order not live here. */
+  /** Restored, ack, reject, cancel or expire for an order not live here. */
   unknownOrderEvents: number;
   /** Order records whose id is already live. */
   duplicateOrders: number;
@@ -149,6 +149,13 @@ export class JournalState {
         const o = record.order;
         if (this.openOrders.has(o.id)) this.anomalies.duplicateOrders++;
         else if (LIVE.has(o.status)) this.openOrders.set(o.id, { ...o });
+        break;
+      }
+      case 'restored': {
+        // Back in flight to the venue: its next ack makes it open again.
+        const o = this.openOrders.get(record.orderId);
+        if (!o) this.anomalies.unknownOrderEvents++;
+        else o.status = 'pending';
         break;
       }
       case 'ack': {

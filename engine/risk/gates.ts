@@ -222,6 +222,11 @@ export class RiskGate {
     };
   }
 
+  /** The book top the latest check() read (the order token's; valid on a pass, until the next check): the engine journals it with the order. */
+  get lastTop(): Readonly<TopOfBook> {
+    return this.top;
+  }
+
   /** The daily loss limit in micro-pUSD, for EngineStateMachine.checkDailyLoss. */
   get dailyLossLimitMicros(): number {
     return this.dailyLossLimit;

@@ -40,7 +40,7 @@ import type { MarketDataHub } from '../data/hub.js';
 import { PolyedgeError } from '../errors.js';
 import { PaperExecutor } from '../execution/paper.js';
 import { Journal } from '../journal/journal.js';
-import type { JournalInput, Merge } from '../journal/records.js';
+import type { BookProvenance, JournalInput, Merge } from '../journal/records.js';
 import { JournalState, restore } from '../journal/restore.js';
 import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
@@ -167,6 +167,10 @@ interface BookReference {
 }
 
 const DAY_MS = 86_400_000;
+/** Wall time a restart gives each order it restores to find its book live and pass the risk gate before it is cancelled. */
+export const RESTORE_WAIT_MS = 30_000;
+/** Risk refusals a restored order waits out (the book or the rate may come right); any other cancels it. */
+const RESTORE_TRANSIENT: ReadonlySet<RiskReason> = new Set([RiskReason.BookStale, RiskReason.BookCrossed, RiskReason.RateLimit, RiskReason.Paused]);
 /** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
 const LOOP_FAULT_BACKOFF_MS = 100;
 /** Distinct (site, message) pairs logged with their stack; later new ones are only counted, so messages that embed varying values cannot log per event. */
@@ -229,6 +233,10 @@ export class Engine {
   /** Faults caught per FaultSite. */
   readonly faultCounts = new Float64Array(FAULT_SITE_NAMES.length);
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
+  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see reinstate()). */
+  readonly restoreOutcome = { reinstated: 0, cancelled: 0, expired: 0 };
+  /** Wall time a restored order may wait for its book (RESTORE_WAIT_MS). */
+  restoreWaitMs = RESTORE_WAIT_MS;
 
   allocator: AllocatorParams = { maker: { enabled: true }, complete_set: { enabled: true }, directional: { enabled: true } };
   exit: ExitParams = { cancel_before_end_ms: 3_000 };
@@ -236,6 +244,10 @@ export class Engine {
 
   private readonly polySource: number;
   private readonly live = new Map<string, LiveOrder>();
+  /** Orders the journal held open at start, not back on the venue yet (copies: the journal's stay its own). */
+  private readonly restoring: Order[] = [];
+  /** Wall ms after which a restored order still waiting is cancelled. */
+  private restoreDeadline = 0;
   /** [strategy][token] → live orders, for StrategyContext.openOrders. */
   private readonly liveBy: Order[][][];
   private readonly refBySourceToken = new Map<number, SourceSeries>();
@@ -452,7 +464,7 @@ export class Engine {
     for (const a of this.journalState.pendingAudits()) this.hooks?.settled?.(a.descriptor, a.settlement);
   }
 
-  /** Re-sends the orders that were open when the previous run stopped, then runs the loop. */
+  /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
   start(): void {
     this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
@@ -465,16 +477,9 @@ export class Engine {
     // time out against it (a recording is months old). Those audits wait for the clock (onReference).
     this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
     if (!this.auditsAwaitClock) this.resumeAudits();
-    for (const o of [...this.journalState.openOrders.values()]) {
-      // The paper venue died with the process: its queue position is gone. The rest of the
-      // order goes back as a new order (new id, so its fills can never collide with the old one's).
-      this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'restart' });
-      const strategy = this.strategies.findIndex((s) => s.name === o.strategy);
-      const rest = o.size - o.filled;
-      if (strategy < 0 || rest <= 0 || this.slotPhase[this.tokens[o.token]?.market ?? -1] !== SlotPhase.Active) continue;
-      this.ctx.strategy = strategy;
-      this.send(strategy, { token: o.token, side: o.side as Side, price: o.price, size: rest, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: `${o.reason}:restored` });
-    }
+    // The paper venue died with the process: the orders it held wait for their books (reinstate()).
+    for (const o of this.journalState.openOrders.values()) this.restoring.push({ ...o });
+    this.restoreDeadline = Date.now() + this.restoreWaitMs;
     this.running = true;
     this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
     this.loopDone = this.loop();
@@ -485,6 +490,7 @@ export class Engine {
     this.running = false;
     await this.loopDone;
     this.cancelAll('shutdown');
+    this.dropRestoring('shutdown');
     // Cancels travel with latency: let the paper venue deliver them.
     const deadline = Date.now() + 2_000;
     while (this.live.size > 0 && Date.now() < deadline) {
@@ -563,6 +569,8 @@ export class Engine {
     } catch (err) {
       this.fault(FaultSite.Mark, 'markouts.advance', err);
     }
+    // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
+    if (this.restoring.length > 0) this.reinstate(now);
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
       try {
@@ -837,10 +845,11 @@ export class Engine {
       this.riskRejections[reason]!++;
       return;
     }
-    this.submit(s, d);
+    this.submit(s, d, this.risk.lastTop);
   }
 
-  private submit(s: number, d: DesiredOrder): void {
+  /** `book`: the order token's book as the decision read it, journaled with the order (records.ts BookProvenance). */
+  private submit(s: number, d: DesiredOrder, book: Readonly<TopOfBook>): void {
     const strategy = this.strategies[s]!.name;
     const now = this.nowMs();
     const order: Order = {
@@ -859,7 +868,7 @@ export class Engine {
       createdMs: now,
       ackMs: NaN,
     };
-    this.record({ type: 'order', tsMs: now, order: { ...order } });
+    this.record({ type: 'order', tsMs: now, order: { ...order }, bookSeq: book.version, bookFlags: book.flags, bookTsMs: book.exchTsMs });
     this.live.set(order.id, { order, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
     this.liveBy[s]![order.token]!.push(order);
     this.counts.ordersSent++;
@@ -883,7 +892,7 @@ export class Engine {
       n++;
       this.cancelGuarded(l, why);
     }
-    return n;
+    return n + this.dropRestoring(why);
   }
 
   private cancelGuarded(l: LiveOrder, why: string): void {
@@ -897,6 +906,100 @@ export class Engine {
 
   private retryCancels(): void {
     for (const l of this.cancelRetries.splice(0)) if (this.live.get(l.order.id) === l) this.cancelGuarded(l, 'retry');
+  }
+
+  // ---- restart ----------------------------------------------------------------
+
+  /**
+   * The orders a restart found open in the journal. The paper venue died with
+   * the previous process, so each goes back under its own id, price and
+   * remaining size, once the engine can judge it, in this order:
+   *   strategy no longer running              → cancelled, restart:strategy_not_running
+   *   market settled or its slot released     → cancelled, restart:market_closed
+   *   engine time not known yet (feed clock   → waits
+   *     before its first price)
+   *   window over, or within                  → cancelled, restart:window_ended
+   *     exit.cancel_before_end_ms of its end
+   *   GTD past its expiry                     → expired
+   *   the risk gate on the remaining size, as any order:
+   *     pass                                  → back on the venue ('restored' record with the book it
+   *                                             passed on), at the back of its level like a fresh order
+   *     book stale, resyncing or crossed,     → waits for a later pass
+   *       rate limit, PAUSED
+   *     any other refusal (HALTED, limits,    → cancelled, restart:risk_<reason>
+   *       size, price)
+   *   still waiting restoreWaitMs after start → cancelled, restart:not_live:<last refusal>
+   * Positions and money are the journal's and are not touched: only fills
+   * after the order is back move them.
+   */
+  private reinstate(now: number): void {
+    const clockKnown = !this.feedClock || this.clockSource >= 0;
+    const expired = Date.now() >= this.restoreDeadline;
+    // A fault below may cancel every order (dropRestoring) while this walks its own copy.
+    for (const o of this.restoring.splice(0)) {
+      let wait = false;
+      try {
+        wait = this.reinstateOne(o, now, clockKnown, expired);
+      } catch (err) {
+        if (this.deferBusy(err)) wait = true;
+        // Left open in the journal, so the next restart takes it up again.
+        else this.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
+      }
+      if (wait) this.restoring.push(o);
+    }
+    if (this.restoring.length === 0) {
+      const r = this.restoreOutcome;
+      this.log(`restart: ${r.reinstated} open orders back on the paper venue, ${r.cancelled} cancelled (journaled reasons restart:*), ${r.expired} expired`);
+    }
+  }
+
+  /** True: the order waits for a later pass. */
+  private reinstateOne(o: Order, now: number, clockKnown: boolean, expired: boolean): boolean {
+    const s = this.strategies.findIndex((x) => x.name === o.strategy);
+    const m = this.tokens[o.token]?.market ?? -1;
+    if (s < 0) return this.endRestored(o, 'restart:strategy_not_running');
+    if (m < 0 || this.slotPhase[m] !== SlotPhase.Active) return this.endRestored(o, 'restart:market_closed');
+    if (!clockKnown) return expired ? this.endRestored(o, 'restart:not_live:no_clock') : true;
+    if (this.markets[m]!.endMs - now < this.exit.cancel_before_end_ms) return this.endRestored(o, 'restart:window_ended');
+    if (o.type === 'GTD' && o.expiresMs <= now) {
+      this.record({ type: 'expire', tsMs: now, orderId: o.id });
+      this.restoreOutcome.expired++;
+      return false;
+    }
+    const remaining = o.size - o.filled;
+    this.ctx.strategy = s;
+    const reason = this.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.riskView);
+    if (reason === RiskReason.Pass) {
+      const top = this.risk.lastTop;
+      this.record({ type: 'restored', tsMs: now, orderId: o.id, remaining, bookSeq: top.version, bookFlags: top.flags, bookTsMs: top.exchTsMs });
+      this.live.set(o.id, { order: o, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
+      this.liveBy[s]![o.token]!.push(o);
+      this.restoreOutcome.reinstated++;
+      this.executor.reinstate(o, now, this.sessionTag);
+      return false;
+    }
+    if (!RESTORE_TRANSIENT.has(reason)) return this.endRestored(o, `restart:risk_${RISK_REASON_NAMES[reason]}`);
+    return expired ? this.endRestored(o, `restart:not_live:${RISK_REASON_NAMES[reason]}`) : true;
+  }
+
+  private endRestored(o: Order, reason: string): false {
+    this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason });
+    this.restoreOutcome.cancelled++;
+    return false;
+  }
+
+  /** Journals every order still waiting to be restored as cancelled (restart:`why`). Never throws: one the journal refuses stays open there, for the next restart. */
+  private dropRestoring(why: string): number {
+    let n = 0;
+    for (const o of this.restoring.splice(0)) {
+      try {
+        this.endRestored(o, `restart:${why}`);
+        n++;
+      } catch {
+        // The journal is failing (fault() already knows): nothing more to do here.
+      }
+    }
+    return n;
   }
 
   // ---- venue reports --------------------------------------------------------
@@ -1000,7 +1103,8 @@ export class Engine {
       const positions = this.tokens.map((t) => this.portfolio.position(this.strategies[s]!.name, t.index));
       const r = flattenOrders(this.riskView, positions);
       for (const o of r.orders) {
-        this.submit(s, o);
+        // The exit path bypasses the book gate by design; its orders journal the book as it is, whatever it shows.
+        this.submit(s, o, this.books.top(o.token, this.top));
         orders++;
       }
       for (const b of r.blocked) blocked.push({ token: b.token, reason: RISK_REASON_NAMES[b.reason] ?? String(b.reason) });
