@@ -5,5 +5,6 @@ import { suite as packet } from './packet.js';
 import { suite as relay } from './relay.js';
 import { suite as ring } from './ring.js';
 import { suite as sign } from './sign.js';
+import { suite as startup } from './startup.js';
 
-export const SUITES: readonly Suite[] = [sign, packet, ring, ingest, relay];
+export const SUITES: readonly Suite[] = [startup, sign, packet, ring, ingest, relay];

@@ -4,18 +4,11 @@
 
 import { readFileSync } from 'node:fs';
 import { asPolyedgeError, PolyedgeError } from '../errors.js';
-import { native } from '../native.js';
 import { runCommand, type Command } from './args.js';
-import { benchCommand } from './bench.js';
-import { orderCommand } from './order.js';
-import { relayCommand } from './relay.js';
-import { recordCommand } from './record.js';
-import { replayCommand } from './replay.js';
-import { runCommand as engineRunCommand } from './run.js';
-import { simCommand } from '../sim/cli.js';
-import { signCommand } from './sign.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+// Each subcommand's module is imported only when that command runs: `version`
+// and `--help` must not pay for fastify, the simulator, the journal or the
+// benchmark suites (see "CLI" in the README for the start-up figures).
 
 const versionCommand: Command = {
   name: 'version',
@@ -24,10 +17,22 @@ const versionCommand: Command = {
   options: {},
   help: {},
   async run() {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { native } = await import('../native.js');
     process.stdout.write(`polyedge ${pkg.version} (node ${process.version}, ${native.__napiBindingTarget} addon ${process.platform}-${process.arch})\n`);
     return 0;
   },
 };
+
+/** The suites use development dependencies (tinybench, ethers); an install without them gets a clear error. */
+async function importBench(): Promise<typeof import('./bench.js')> {
+  try {
+    return await import('./bench.js');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new PolyedgeError('PE_USAGE', `bench needs the development dependencies (npm install without --omit=dev): ${(err as Error).message}`);
+  }
+}
 
 interface Entry {
   summary: string;
@@ -36,14 +41,14 @@ interface Entry {
 
 const COMMANDS: Record<string, Entry> = {
   version: { summary: versionCommand.summary, run: (a) => runCommand(versionCommand, a) },
-  sign: { summary: 'sign NDJSON orders from stdin', run: (a) => runCommand(signCommand, a) },
-  order: { summary: 'order build: build and sign one order, print its POST /order body', run: orderCommand },
-  bench: { summary: 'run the benchmark suites against their baselines', run: (a) => runCommand(benchCommand, a) },
-  sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: simCommand },
-  run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: (a) => runCommand(engineRunCommand, a) },
-  record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: (a) => runCommand(recordCommand, a) },
-  replay: { summary: 'replay a recording through the live parse and book code', run: (a) => runCommand(replayCommand, a) },
-  relay: { summary: 'UDP price relay: send Binance bookTicker as packets, receive them on a native thread', run: relayCommand },
+  sign: { summary: 'sign NDJSON orders from stdin', run: async (a) => runCommand((await import('./sign.js')).signCommand, a) },
+  order: { summary: 'order build: build and sign one order, print its POST /order body', run: async (a) => (await import('./order.js')).orderCommand(a) },
+  bench: { summary: 'run the benchmark suites against their baselines', run: async (a) => runCommand((await importBench()).benchCommand, a) },
+  sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: async (a) => (await import('../sim/cli.js')).simCommand(a) },
+  run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: async (a) => runCommand((await import('./run.js')).runCommand, a) },
+  record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: async (a) => runCommand((await import('./record.js')).recordCommand, a) },
+  replay: { summary: 'replay a recording through the live parse and book code', run: async (a) => runCommand((await import('./replay.js')).replayCommand, a) },
+  relay: { summary: 'UDP price relay: send Binance bookTicker as packets, receive them on a native thread', run: async (a) => (await import('./relay.js')).relayCommand(a) },
 };
 
 function usage(): string {

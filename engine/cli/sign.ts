@@ -10,7 +10,8 @@ import { parseOrderJson, signOrder } from '../order/sign.js';
 import type { Command } from './args.js';
 
 export function signerFromEnv(): OrderSigner {
-  if (process.env[PRIVATE_KEY_ENV] === undefined || process.env[PRIVATE_KEY_ENV] === '') {
+  // Presence only: reading the value would make the key a JS string (an empty value is refused natively).
+  if (!(PRIVATE_KEY_ENV in process.env)) {
     throw new PolyedgeError('PE_ENV_MISSING', `${PRIVATE_KEY_ENV}: set it to the signing key (0x + 64 hex digits)`, PRIVATE_KEY_ENV);
   }
   try {

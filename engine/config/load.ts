@@ -92,29 +92,30 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * Reads KEY=VALUE lines from a .env file into process.env without
- * overriding what the real environment already has. Values are never
- * logged. Returns the names it set.
+ * Loads a .env file with Node's own parser (`process.loadEnvFile`: quoting,
+ * escapes in double quotes, `export`, comments, multi-line values, as Node
+ * documents them) without overriding what the real environment already has
+ * (an existing variable wins, even when empty). Returns the names it set.
+ *
+ * Node parses the file and sets the variables natively: no value becomes a
+ * JS string here. POLY_PRIVATE_KEY therefore goes from the file to the
+ * process environment to the addon (`OrderSigner.fromEnv` reads it in
+ * native code) without JS ever holding it, as long as no JS code reads
+ * `process.env.POLY_PRIVATE_KEY` (only its presence is checked, with `in`).
+ * On the main thread only: a worker's process.env is a copy the addon
+ * does not see.
  */
 export function loadDotEnv(path = '.env'): string[] {
   if (!existsSync(path)) return [];
-  const set: string[] = [];
-  for (const rawLine of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const key = m[1]!;
-    let value = m[2]!;
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2]!;
-    else value = value.replace(/\s+#.*$/, '');
-    if (process.env[key] === undefined) {
-      process.env[key] = value;
-      set.push(key);
-    }
+  // Listing names materialises names only, never values.
+  const before = new Set(Object.keys(process.env));
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    throw new PolyedgeError('PE_CONFIG_READ', `${path}: cannot read (${reason})`);
   }
-  return set;
+  return Object.keys(process.env).filter((k) => !before.has(k));
 }
 
 export interface ApiSecrets {

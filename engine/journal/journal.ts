@@ -26,7 +26,7 @@
 // append refuses unless told otherwise, because positions rebuilt across a
 // hole would be wrong.
 
-import { accessSync, closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, linkSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
@@ -126,6 +126,16 @@ export class JournalCorruptError extends PolyedgeError {
 /** The path cannot hold a journal: empty, a directory, a missing folder, no permission. */
 export function journalOpenError(path: string, reason: string): PolyedgeError {
   return new PolyedgeError('PE_JOURNAL_OPEN', `journal ${JSON.stringify(path)}: ${reason}`, 'journal');
+}
+
+/** `statSync`, or undefined when nothing is at `path` (ENOENT only). */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if (isSystemError(err) && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** What an fs call's failure means for a journal at `path`, in words. */
@@ -255,7 +265,9 @@ export class Journal {
   static check(path: string): boolean {
     if (path === '') throw journalOpenError(path, 'the path is empty');
     try {
-      const st = statSync(path, { throwIfNoEntry: false });
+      // Not `throwIfNoEntry: false`: Node 22+ also answers undefined when a part of
+      // the path is a file (ENOTDIR), where Node 20 throws; this says the same on both.
+      const st = statOrUndefined(path);
       if (st === undefined) {
         const dir = dirname(path);
         if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw journalOpenError(path, `its folder ${dir} does not exist`);

@@ -1,4 +1,4 @@
-// Minimal HTTP plumbing over uWS: JSON responses and bounded body reading.
+// Minimal HTTP plumbing over the simulator's transport (uws.ts): JSON responses and bounded body reading.
 import type { HttpResponse } from './uws.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {

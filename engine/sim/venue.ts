@@ -1,7 +1,7 @@
-// What every simulated venue shares: one uWS app on its own loopback port,
+// What every simulated venue shares: one server (uws.ts) on its own loopback port,
 // connection bookkeeping, fault routing, and handlers that never let a bad
 // client (or a simulator bug) take the process down.
-import { createApp, closeListenSocket, listenExclusive, listenSocketPort, type ClosableApp, type HttpRequest, type HttpResponse, type ListenSocket } from './uws.js';
+import { createApp, type HttpRequest, type HttpResponse, type SimApp } from './uws.js';
 import { SimConnection, type VenueFaultHook } from './connection.js';
 import { randomFaultKinds, type FaultKind, type FaultLedger, type FaultOptions, type RandomFaultConfig, type Venue } from './faults.js';
 import { sendJson, type ResponseGuard } from './http.js';
@@ -45,10 +45,9 @@ const MAX_BACKPRESSURE = 16 << 20;
 const MAX_CLIENT_MESSAGE = 64 << 10;
 
 export abstract class VenueServer<S> {
-  readonly app: ClosableApp = createApp();
+  readonly app: SimApp = createApp();
   protected readonly conns = new Set<SimConnection<S>>();
   protected invalidMessages = 0;
-  private listenSocket: ListenSocket | undefined;
   private nextId = 1;
   private randomCfg: RandomFaultConfig | null = null;
   private boundPort = 0;
@@ -82,17 +81,10 @@ export abstract class VenueServer<S> {
       const guard: ResponseGuard = { aborted: false, done: false };
       sendJson(res, guard, 404, { error: 'not found' });
     });
-    return new Promise((resolve, reject) => {
-      listenExclusive(this.app, '127.0.0.1', port, (socket) => {
-        if (!socket) {
-          reject(new Error(`${this.venue}: cannot listen on 127.0.0.1:${port}`));
-          return;
-        }
-        this.listenSocket = socket;
-        this.boundPort = listenSocketPort(socket);
-        resolve(this.boundPort);
-      });
-    });
+    const bound = await this.app.listen('127.0.0.1', port);
+    if (bound === null) throw new Error(`${this.venue}: cannot listen on 127.0.0.1:${port}`);
+    this.boundPort = bound;
+    return bound;
   }
 
   close(): void {
@@ -101,8 +93,6 @@ export abstract class VenueServer<S> {
     this.stopFeed();
     for (const conn of this.conns) conn.markClosed();
     this.conns.clear();
-    if (this.listenSocket) closeListenSocket(this.listenSocket);
-    this.listenSocket = undefined;
     // Closes every accepted socket too, so nothing keeps the event loop alive.
     this.app.close();
   }
