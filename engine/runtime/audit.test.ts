@@ -184,8 +184,6 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
       'slots = 1',
       'lookahead_windows = 1',
       'discovery_poll_ms = 1000',
-      // Until its first price the engine's clock is the wall's, a year past the capture: the venue is not given up on in that moment.
-      `audit_timeout_ms = ${Date.now() - session.t0Ms + 86_400_000}`,
       '[engine]',
       'strategies = ["maker", "complete_set", "directional"]',
       // Every record in one file (the restart still starts from the stop's snapshot), so the test can read the whole story.

@@ -456,6 +456,14 @@ export class Engine {
 
   // ---- lifecycle ----------------------------------------------------------
 
+  /** Whether this run's session start record is in the journal (on the feed clock, from its first price). */
+  private sessionStarted = false;
+
+  private recordSessionStart(): void {
+    this.sessionStarted = true;
+    this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+  }
+
   /**
    * A restart resumes the audit of every settlement the venue has not ruled
    * on, those of markets whose slot was reused since included.
@@ -466,7 +474,9 @@ export class Engine {
 
   /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
   start(): void {
-    this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+    // On the feed clock the session starts at its first price: stamped now, on the wall (over a year past a
+    // replayed capture), the record would age every pending audit of the journal past its deadline at restore.
+    if (!this.feedClock) this.recordSessionStart();
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
     for (let m = 0; m < this.markets.length; m++) {
       const d = this.journalState.slots.get(m);
@@ -499,7 +509,7 @@ export class Engine {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.executor.nextDueMs() - this.nowMs()))));
     }
     this.checkpoint();
-    this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
+    if (this.sessionStarted) this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
     this.journal.close();
   }
 
@@ -749,6 +759,7 @@ export class Engine {
         this.clockOffsetMs = offset;
         this.clockSource = source;
       }
+      if (!this.sessionStarted) this.recordSessionStart();
       if (this.auditsAwaitClock) {
         this.auditsAwaitClock = false;
         this.resumeAudits();
