@@ -20,6 +20,8 @@ export const COUNTER_NAMES = [
   'stalls',
   'restSnapshots',
   'restErrors',
+  /** Polymarket price_change entries whose own best bid and ask cross, met while their token resyncs: kept for the replay, never applied to a live book. */
+  'crossedResyncing',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

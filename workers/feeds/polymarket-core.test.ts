@@ -232,6 +232,25 @@ test('crossed book: counted, resynced, never visible crossed; the snapshot plus 
   assertEventsMatchBook(rig, REST);
 });
 
+test('crossed book meeting a resync under way: kept for the replay, counted as crossedResyncing, never as caught', () => {
+  const rig = liveRig();
+  // A drift puts the token into a resync (snapshot requested, not yet answered).
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.12', '10', '0.13', '0.14'), 40);
+  assert.ok(rig.core.isResyncing(REST));
+  assert.equal(rig.counters[COUNTER.crossedResyncing], 0);
+  // The crossed_book fault's two frames: the venue's own best prices cross, then its repair.
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '100', '0.15', '0.14'), 41);
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '0', '0.1', '0.14'), 42);
+  assert.equal(rig.counters[COUNTER.crossedResyncing], 1, 'the crossing entry, not its repair');
+  assert.equal(rig.counters[COUNTER.crossed], 0);
+  assert.ok(rig.core.onSnapshot(REST, restBody(), 43));
+  assert.equal(top(rig, REST).flags, 0, 'the replay of crossing and repair leaves the book live');
+  assert.equal(rig.counters[COUNTER.crossed], 0);
+  // On a live book the same entry is caught, and not counted as absorbed.
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '100', '0.15', '0.14'), 44);
+  assert.deepEqual([rig.counters[COUNTER.crossed], rig.counters[COUNTER.crossedResyncing]], [1, 1]);
+});
+
 test('crossed book from a recorded message: the edited price_change_v2 fixture bids at the best ask', () => {
   const rig = liveRig();
   // A book for the v2 token around its stated best prices 0.6 / 0.7.

@@ -539,6 +539,9 @@ export class PolymarketCore implements PolymarketSink {
       const ts = this.qTs[i]!;
       if (this.resyncing[token] === 1) {
         if (this.awaitingStream[token] === 1) this.streamSeen(token);
+        // A crossing the venue itself reports (its best bid at or over its best ask) that no live book met:
+        // the resync under way absorbs it, so it is counted here rather than in `crossed`.
+        if (this.qBb[i]! >= this.qBa[i]!) this.counters[COUNTER.crossedResyncing]!++;
         this.keep(token, side, px, size, ts);
         continue;
       }
