@@ -303,3 +303,85 @@ test('restart: an order whose book never comes live within restoreWaitMs is canc
   const cancel = since.find((x) => x.type === 'cancel' && x.orderId === RESTING_ID)!;
   assert.ok(cancel.tsMs >= first.startedMs + waitMs, `waited restoreWaitMs before giving up (cancelled ${cancel.tsMs - first.startedMs} ms after the start)`);
 });
+
+test('restart: a busy book among the paper venue\'s due reports as an order goes back: it is put back once, and reaches the venue', async () => {
+  // Three orders on token 1 go back first and arrive at the venue together a second later; token 0's order
+  // waits for its book. When the arrivals fall due, token 1's book is held mid-write by its writer: the pass's
+  // venue calls fail on the first two, and the third is still due as token 0's order goes back. Met inside the
+  // venue call after the order was journaled restored, it used to queue the order to be put back again (a
+  // second 'restored' record, the order twice in the strategy's list); met before it, the order would be live
+  // in the engine but never sent. It must meet it before the journal record, and wait for the next pass.
+  const dir = mkdtempSync(join(tmpdir(), 'polyedge-restart-cancel-'));
+  const path = join(dir, 'j');
+  try {
+    const m = market(240_000);
+    writePrevious(path, {
+      market: m,
+      resting: order(RESTING_ID),
+      after: ['prev-3', 'prev-4', 'prev-5'].flatMap((id, i): JournalInput[] => [
+        { type: 'order', tsMs: Date.now() - 4_000, order: order(id, { token: 1, price: 4_500 - 100 * i }) },
+        { type: 'ack', tsMs: Date.now() - 4_000, orderId: id, ackMs: Date.now() - 4_000, venueId: '' },
+      ]),
+    });
+    const slow = { meanMs: 1_000, jitterMs: 0 };
+    const cfg = (base: Config): Config => ({
+      ...base,
+      engine: { ...base.engine, strategies: ['maker'] },
+      strategy: { ...base.strategy, maker: { ...base.strategy.maker, min_requote_ticks: 1000, max_quote_age_ms: 3_600_000 } },
+      paper: { ...base.paper, post: slow },
+    });
+    const base = loadConfig();
+    const rig = polymarketHub(4, 1024);
+    const logs: string[] = [];
+    const recordsBefore = Journal.replay(path).records.length;
+    const engine = new Engine({ cfg: cfg(base), slots: 2, hub: rig.hub, polySource: rig.source, references: [], volatilities: [], journalPath: path, log: (l) => logs.push(l) });
+    const write = (book: number): void => {
+      rig.writer.begin(book);
+      rig.writer.setLevel(book, BookSide.Bid, 4_800, 200);
+      rig.writer.setLevel(book, BookSide.Ask, 5_200, 200);
+      rig.writer.setTimes(book, Number(native.nowNs()), Date.now());
+      rig.writer.end(book);
+      rig.publish(1, (e) => {
+        e.kind = EventKind.LevelUpdate;
+        e.source = rig.source;
+        e.token = book;
+        e.recvNs = Number(native.nowNs());
+        e.exchTsMs = Date.now();
+      });
+    };
+    write(1);
+    const keepAlive = setInterval(() => {}, 1_000);
+    engine.start();
+    let held = false;
+    try {
+      await until('token 1 orders back in flight', () => (engine.restoreOutcome.reinstated === 3 ? true : undefined), 10_000, 5);
+      const restoredAt = Journal.replay(path).records.find((r) => r.type === 'restored')!.tsMs;
+      // Synchronously, so the loop cannot run in between: past both arrivals, token 0 comes live, token 1 is held.
+      while (Date.now() <= restoredAt + slow.meanMs + 20);
+      write(0);
+      rig.writer.begin(1);
+      held = true;
+      await until('token 0 order outcome', () => (engine.restoreOutcome.reinstated + engine.restoreOutcome.cancelled > 3 ? true : undefined), 10_000, 5);
+      await until('a few more passes', () => (engine.counts.busyBookDeferrals >= 3 ? true : undefined), 10_000, 5);
+      rig.writer.end(1);
+      held = false;
+      await new Promise((r) => setTimeout(r, 100));
+      const since = Journal.replay(path).records.slice(recordsBefore);
+      const restored = since.filter((r) => r.type === 'restored' && r.orderId === RESTING_ID);
+      assert.equal(restored.length, 1, `put back once: ${JSON.stringify(since.filter((r) => 'orderId' in r && r.orderId === RESTING_ID))}; busy ${engine.counts.busyBookDeferrals}`);
+      assert.equal(engine.restoreOutcome.reinstated, 4);
+      assert.equal(engine.liveOrders().filter((o) => o.id === RESTING_ID).length, 1);
+      await until('resting on the venue', () => (Number.isFinite(engine.executor.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 5);
+      assert.equal(engine.faultReport().faults, 0);
+    } finally {
+      if (held) rig.writer.end(1);
+      try {
+        await engine.stop();
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
