@@ -305,7 +305,7 @@ test('restart: an order whose book never comes live within restoreWaitMs is canc
 });
 
 test('restart: a busy book among the paper venue\'s due reports as an order goes back: it is put back once, and reaches the venue', async () => {
-  // Three orders on token 1 go back first and arrive at the venue together a second later; token 0's order
+  // Three orders on token 1 go back first and arrive at the venue together two seconds later; token 0's order
   // waits for its book. When the arrivals fall due, token 1's book is held mid-write by its writer: the pass's
   // venue calls fail on the first two, and the third is still due as token 0's order goes back. Met inside the
   // venue call after the order was journaled restored, it used to queue the order to be put back again (a
@@ -323,7 +323,7 @@ test('restart: a busy book among the paper venue\'s due reports as an order goes
         { type: 'ack', tsMs: Date.now() - 4_000, orderId: id, ackMs: Date.now() - 4_000, venueId: '' },
       ]),
     });
-    const slow = { meanMs: 1_000, jitterMs: 0 };
+    const slow = { meanMs: 2_000, jitterMs: 0 };
     const cfg = (base: Config): Config => ({
       ...base,
       engine: { ...base.engine, strategies: ['maker'] },
