@@ -20,6 +20,10 @@ export const COUNTER_NAMES = [
   'stalls',
   'restSnapshots',
   'restErrors',
+  /** Polymarket price_change entries whose own best bid and ask cross, met while their token resyncs: kept for the replay, never applied to a live book. */
+  'crossedResyncing',
+  /** Polymarket REST snapshots that, with the changes kept since their resync began, came out crossed (`crossed` counts the stream's). */
+  'crossedSnapshots',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

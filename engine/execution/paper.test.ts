@@ -540,3 +540,65 @@ test('resetToken on an order still in flight cancels it at once; it never reache
   at(200).advance(200);
   assert.equal(next.filled, 50 * S);
 });
+
+test('reinstate: an order a previous run left resting comes back under its id, price and remaining size, at the back of its level like a fresh order', () => {
+  const { ex, rec, book, at } = setup();
+  book(0, [
+    [BookSide.Bid, 5000, 100],
+    [BookSide.Ask, 5200, 100],
+  ]);
+  // Journaled open with 8 of 20 filled by the previous run.
+  const prev = order({ id: 'prev-7', side: Side.Buy, price: 5000, size: 20 * S, postOnly: true, status: 'open', filled: 8 * S, ackMs: -50 });
+  at(1).reinstate(prev, 1, 'run2');
+  ex.advance(1);
+  assert.deepEqual(rec.kinds('prev-7'), ['ack']);
+  assert.equal(prev.status, 'open');
+  assert.equal(prev.ackMs, 1, 'acknowledged by this venue');
+  // The displayed level at its arrival is ahead of it, as for a fresh order sent now.
+  const fresh = send(at(1), order({ side: Side.Buy, price: 5000, size: 12 * S, postOnly: true }), 1);
+  assert.equal(ex.queueAhead('prev-7'), 100 * S);
+  assert.equal(ex.queueAhead(fresh.id), 100 * S);
+
+  // 100 ahead, then 5 of its remaining 12; then the rest, and no more than the rest.
+  at(2).onTrade(0, 5000, 105 * S, Side.Sell, 2);
+  assert.equal(prev.filled, 13 * S);
+  at(3).onTrade(0, 5000, 30 * S, Side.Sell, 3);
+  assert.equal(prev.filled, 20 * S);
+  assert.equal(prev.status, 'filled');
+  assert.deepEqual(
+    rec.fills('prev-7').map((f) => [f.fillId, f.price, f.size, f.liquidity]),
+    [
+      ['prev-7:run2-1', 5000, 5 * S, 'maker'],
+      ['prev-7:run2-2', 5000, 7 * S, 'maker'],
+    ],
+  );
+  // Behind it at the level, the fresh order took 12 of the 23 left of the second print.
+  assert.equal(fresh.filled, 12 * S);
+});
+
+test('reinstate: a post-only order the book now crosses is rejected, not repriced, and does not rest', () => {
+  const { ex, rec, book, at } = setup();
+  book(0, [
+    [BookSide.Bid, 4900, 100],
+    [BookSide.Ask, 5000, 100],
+  ]);
+  // It rested at 0.50 bid before the restart; the ask has come down to 0.50 since.
+  const prev = order({ id: 'prev-8', side: Side.Buy, price: 5000, size: 20 * S, postOnly: true, status: 'open', filled: 0, ackMs: -50 });
+  at(1).reinstate(prev, 1, 'run2');
+  ex.advance(1);
+  assert.deepEqual(rec.kinds('prev-8'), ['reject:post_only_cross']);
+  assert.equal(prev.status, 'rejected');
+  assert.equal(prev.filled, 0);
+  assert.equal(rec.fills().length, 0);
+  assert.ok(Number.isNaN(ex.queueAhead('prev-8')));
+  // Not post-only, the same order takes what it crosses, as a fresh one would, and rests the rest.
+  const taker = order({ id: 'prev-9', side: Side.Buy, price: 5000, size: 120 * S, postOnly: false, status: 'open', filled: 0, ackMs: -50 });
+  at(2).reinstate(taker, 2, 'run2');
+  ex.advance(2);
+  assert.deepEqual(
+    rec.fills('prev-9').map((f) => [f.price, f.size, f.liquidity]),
+    [[5000, 100 * S, 'taker']],
+  );
+  assert.equal(taker.status, 'open');
+  assert.equal(ex.queueAhead('prev-9'), 0, 'the rest rests at 0.50, where no bid is displayed');
+});

@@ -952,7 +952,8 @@ export class Engine {
       try {
         wait = this.reinstateOne(o, now, clockKnown, expired);
       } catch (err) {
-        if (this.deferBusy(err)) wait = true;
+        // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
+        if (this.deferBusy(err)) wait = this.live.get(o.id)?.order !== o;
         // Left open in the journal, so the next restart takes it up again.
         else this.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
       }
@@ -978,6 +979,8 @@ export class Engine {
       return false;
     }
     const remaining = o.size - o.filled;
+    // Reports already due land first: a busy book among them throws here, before the order is journaled back.
+    this.executor.advance(now);
     this.ctx.strategy = s;
     const reason = this.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.riskView);
     if (reason === RiskReason.Pass) {

@@ -47,8 +47,8 @@ test(`fault storm: ${FAULTS} injected feed faults through a running session, no 
     await until('the engine trading before the storm', () => (e.counts.ordersSent > 0 ? true : undefined), 60_000);
     const ordersBefore = e.counts.ordersSent;
     await post({ fault: 'random', rate: 0.9, seed: 2024, venues: [...feeds], kinds: ['malformed', 'truncated'] });
-    // Crossed books and dropped connections on request, one at a time and only while every Polymarket book is
-    // live: one landing on a book already resyncing would be absorbed by that resync, and could not be counted.
+    // Crossed books and dropped connections on request, one at a time and only while every Polymarket book the
+    // reader sees is live, so each can be told apart from the last in the counters.
     const top = new TopOfBook();
     const booksLive = (): boolean => {
       for (let b = 0; b < 2 * cfg.markets.slots; b++) {
@@ -98,15 +98,18 @@ test(`fault storm: ${FAULTS} injected feed faults through a running session, no 
     await until('every fault in the feed counters', () => (JSON.stringify(got()) === JSON.stringify(want) ? true : undefined), 30_000).catch(() =>
       assert.deepEqual(got(), want, `ledger ${JSON.stringify(f)}`),
     );
-    // crossed_book: the connection's first market, both its books caught crossed. Rarely (under 1 % here) one
-    // lands on a book whose resync is already under way (a REST snapshot in flight the reader cannot see) and is
-    // absorbed by it: counted as caught or absorbed, never more than injected.
-    const crossed = counters('polymarket').crossed;
-    const ctx = `ledger ${JSON.stringify(f)}; polymarket ${JSON.stringify(counters('polymarket'))}`;
-    assert.ok(crossed <= 2 * f.polymarket.crossed_book && crossed % 2 === 0, ctx);
-    const absorbed = f.polymarket.crossed_book - crossed / 2;
-    assert.ok(absorbed <= Math.max(5, f.polymarket.crossed_book / 50), `${absorbed} crossed books not caught, over 2 %: ${ctx}`);
-    t.diagnostic(`crossed_book: ${f.polymarket.crossed_book} injected, ${absorbed} absorbed by a resync under way`);
+    // crossed_book: one crossing entry for each of the connection's first market's two tokens. One that meets a
+    // live book leaves it crossed and is caught (crossed); one that meets a book whose resync is already under way
+    // (a REST snapshot in flight the reader cannot see) is absorbed by it and counted as such (crossedResyncing,
+    // from the venue's own best bid and ask on the entry). Both counted by the worker, none inferred. Should that
+    // resync's snapshot land between the crossing frame and its repair, the replay comes out crossed and is
+    // caught again, in crossedSnapshots: not in this sum, which counts each entry where the stream delivered it.
+    const pm = counters('polymarket');
+    const ctx = `ledger ${JSON.stringify(f)}; polymarket ${JSON.stringify(pm)}`;
+    await until('every crossed book caught or absorbed', () => (counters('polymarket').crossed + counters('polymarket').crossedResyncing === 2 * f.polymarket.crossed_book ? true : undefined), 10_000).catch(() =>
+      assert.equal(counters('polymarket').crossed + counters('polymarket').crossedResyncing, 2 * f.polymarket.crossed_book, ctx),
+    );
+    t.diagnostic(`crossed_book: ${f.polymarket.crossed_book} injected on 2 tokens each: ${pm.crossed} caught on a live book, ${pm.crossedResyncing} absorbed by a resync under way (${pm.crossedSnapshots} replays caught crossed)`);
     t.diagnostic(`ledger ${ledger.totalFaults} faults ${JSON.stringify(f)}`);
     t.diagnostic(`feeds ${JSON.stringify(Object.fromEntries(feeds.map((feed) => [feed, counters(feed)])))}`);
 

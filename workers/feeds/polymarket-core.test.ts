@@ -232,6 +232,42 @@ test('crossed book: counted, resynced, never visible crossed; the snapshot plus 
   assertEventsMatchBook(rig, REST);
 });
 
+test('crossed book meeting a resync under way: kept for the replay, counted as crossedResyncing, never as caught', () => {
+  const rig = liveRig();
+  // A drift puts the token into a resync (snapshot requested, not yet answered).
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.12', '10', '0.13', '0.14'), 40);
+  assert.ok(rig.core.isResyncing(REST));
+  assert.equal(rig.counters[COUNTER.crossedResyncing], 0);
+  // The crossed_book fault's two frames: the venue's own best prices cross, then its repair.
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '100', '0.15', '0.14'), 41);
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '0', '0.1', '0.14'), 42);
+  assert.equal(rig.counters[COUNTER.crossedResyncing], 1, 'the crossing entry, not its repair');
+  assert.equal(rig.counters[COUNTER.crossed], 0);
+  assert.ok(rig.core.onSnapshot(REST, restBody(), 43));
+  assert.equal(top(rig, REST).flags, 0, 'the replay of crossing and repair leaves the book live');
+  assert.equal(rig.counters[COUNTER.crossed], 0);
+  // On a live book the same entry is caught, and not counted as absorbed.
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '100', '0.15', '0.14'), 44);
+  assert.deepEqual([rig.counters[COUNTER.crossed], rig.counters[COUNTER.crossedResyncing]], [1, 1]);
+});
+
+test('crossed book kept during a resync whose snapshot lands before the repair: the replay is caught as crossedSnapshots, the entry counted once', () => {
+  const rig = liveRig();
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.12', '10', '0.13', '0.14'), 50);
+  assert.ok(rig.core.isResyncing(REST));
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '100', '0.15', '0.14'), 51);
+  // The snapshot (the venue's book without the crossing) plus the kept crossing: crossed, resynced again.
+  assert.ok(rig.core.onSnapshot(REST, restBody(), 52));
+  assert.ok(rig.core.isResyncing(REST));
+  assert.equal(top(rig, REST).flags & BookFlag.Crossed, 0, 'never visible crossed');
+  assert.deepEqual([rig.counters[COUNTER.crossed], rig.counters[COUNTER.crossedResyncing], rig.counters[COUNTER.crossedSnapshots]], [0, 1, 1]);
+  // The repair, then a fresh snapshot: live, nothing more counted.
+  rig.core.onFrame(change(REST_TOKEN, 'BUY', '0.15', '0', '0.1', '0.14'), 53);
+  assert.ok(rig.core.onSnapshot(REST, restBody(), 54));
+  assert.equal(top(rig, REST).flags, 0);
+  assert.deepEqual([rig.counters[COUNTER.crossed], rig.counters[COUNTER.crossedResyncing], rig.counters[COUNTER.crossedSnapshots]], [0, 1, 1]);
+});
+
 test('crossed book from a recorded message: the edited price_change_v2 fixture bids at the best ask', () => {
   const rig = liveRig();
   // A book for the v2 token around its stated best prices 0.6 / 0.7.
@@ -546,7 +582,7 @@ test('property: after any run of simulator updates the book is never crossed and
       assert.deepEqual(venueTops, [], `seed ${seed}: our top vs the venue's best_bid_ask`);
       assert.ok(checkedTops > 0);
       const c = rig.counters;
-      assert.deepEqual([c[COUNTER.crossed], c[COUNTER.bookMismatches], c[COUNTER.parseErrors], c[COUNTER.restErrors]], [0, 0, 0, 0], `seed ${seed}`);
+      assert.deepEqual([c[COUNTER.crossed], c[COUNTER.crossedSnapshots], c[COUNTER.bookMismatches], c[COUNTER.parseErrors], c[COUNTER.restErrors]], [0, 0, 0, 0, 0], `seed ${seed}`);
       if (seed % 2 === 0) assert.ok(c[COUNTER.resyncs]! > 0 && c[COUNTER.restSnapshots]! > 0, `seed ${seed}: the walk across 0.96 changes the tick`);
     });
   }

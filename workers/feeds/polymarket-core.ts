@@ -299,8 +299,9 @@ export class PolymarketCore implements PolymarketSink {
     } else {
       c[COUNTER.restErrors]!++;
     }
-    // A crossed snapshot resyncs again, like a crossed frame.
-    this.closeBatches();
+    // A crossed snapshot resyncs again, like a crossed frame; counted apart, so `crossed` counts what the stream
+    // brought to a live book (a change kept during the resync and replayed here is in crossedResyncing already).
+    this.closeBatches(COUNTER.crossedSnapshots);
     if (status === Status.OK && !apply && this.resyncing[token] === 1) this.ask(token);
     this.flushRequests();
     return status === Status.OK;
@@ -539,6 +540,9 @@ export class PolymarketCore implements PolymarketSink {
       const ts = this.qTs[i]!;
       if (this.resyncing[token] === 1) {
         if (this.awaitingStream[token] === 1) this.streamSeen(token);
+        // A crossing the venue itself reports (its best bid at or over its best ask) that no live book met:
+        // the resync under way absorbs it, so it is counted here rather than in `crossed`.
+        if (this.qBb[i]! >= this.qBa[i]!) this.counters[COUNTER.crossedResyncing]!++;
         this.keep(token, side, px, size, ts);
         continue;
       }
@@ -586,7 +590,7 @@ export class PolymarketCore implements PolymarketSink {
    * see each book once per frame, and never see it crossed or drifted: a
    * failing book is cleared and flagged inside the same batch.
    */
-  private closeBatches(): void {
+  private closeBatches(crossedCounter: number = COUNTER.crossed): void {
     const set = this.books.set;
     const c = this.counters;
     const nOpen = this.nOpen;
@@ -597,7 +601,7 @@ export class PolymarketCore implements PolymarketSink {
         const bid = set.i32[hb + B_BEST_BID]!;
         const ask = set.i32[hb + B_BEST_ASK]!;
         if (bid !== NO_TICK && ask !== NO_TICK && bid >= ask) {
-          c[COUNTER.crossed]!++;
+          c[crossedCounter]!++;
           this.resync(t, ResyncReason.Crossed);
         } else if (this.disagrees(t, bid, ask)) {
           c[COUNTER.bookMismatches]!++;
