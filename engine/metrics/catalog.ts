@@ -340,6 +340,14 @@ export const METRICS = [
     formula: 'RelaySource.stats[lost]: per stream, gaps in the sequence after its first frame',
   },
   {
+    name: 'polyedge_relay_rejected_total',
+    type: 'counter',
+    unit: 'datagrams',
+    labels: ['reason'],
+    help: 'Relay datagrams refused, by reason: malformed, foreign, mac, value, crossed, spread, skew, late, backwards (receive thread); band, unvouched (fusion).',
+    formula: 'RelaySource.stats slot of the reason (garbage for malformed); band and unvouched: the relay SourceSeries.rejectedBand, rejectedUnvouched (engine/runtime/fusion.ts)',
+  },
+  {
     name: 'polyedge_journal_records_total',
     type: 'counter',
     unit: 'records',

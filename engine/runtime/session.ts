@@ -144,12 +144,18 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
       busyPollUs: relayCfg.busy_poll_us,
       rcvbufBytes: relayCfg.rcvbuf_bytes,
       source: hub.sourceCount,
+      maxSpreadBps: relayCfg.max_spread_bps,
+      maxSkewMs: relayCfg.max_skew_ms,
+      // `in`: whether the key is set, without reading it into a JS string.
+      ...(relayCfg.require_mac || relayCfg.mac_key_env in process.env ? { macKeyEnv: relayCfg.mac_key_env } : {}),
+      requireMac: relayCfg.require_mac,
     });
     const source = hub.addSource({ name: 'relay', ring: relay.ring });
-    references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying });
+    references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying, bandBps: relayCfg.max_deviation_bps });
     log(
       `relay receiver on ${relay.address}: thread ${relay.threadId} ${relayCfg.cpu >= 0 ? `pinned to core ${relayCfg.cpu}` : 'unpinned'}, ${relayCfg.spin ? 'spinning' : 'blocking'}, ` +
-        `SO_BUSY_POLL ${relay.busyPollUs} µs, SO_RCVBUF ${relay.rcvbufBytes} B; stream ${relayCfg.stream} quotes ${relayCfg.underlying}`,
+        `SO_BUSY_POLL ${relay.busyPollUs} µs, SO_RCVBUF ${relay.rcvbufBytes} B; stream ${relayCfg.stream} quotes ${relayCfg.underlying}; ` +
+        `MAC ${relayCfg.require_mac ? 'required' : relayCfg.mac_key_env in process.env ? 'checked when present' : 'off (no key)'}`,
     );
   }
   for (const f of feeds) {
