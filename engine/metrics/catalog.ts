@@ -300,6 +300,22 @@ export const METRICS = [
     formula: 'count of fused price updates where source delivered the price first',
   },
   {
+    name: 'polyedge_fusion_updates_total',
+    type: 'counter',
+    unit: 'updates',
+    labels: ['source'],
+    help: 'Prices this source delivered into fusion (a relay price refused by its band never gets here).',
+    formula: 'SourceSeries.updates (engine/runtime/fusion.ts)',
+  },
+  {
+    name: 'polyedge_fusion_price_usd',
+    type: 'gauge',
+    unit: 'usd',
+    labels: ['source'],
+    help: 'The last price this source delivered into fusion (NaN before its first).',
+    formula: 'SourceSeries.price',
+  },
+  {
     name: 'polyedge_fusion_lead_seconds',
     type: 'summary',
     unit: 'seconds',

@@ -65,6 +65,8 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   for (const s of engine.fusion.sources) {
     r.register('polyedge_fusion_wins_total', { source: s.name }, () => s.wins);
     r.register('polyedge_fusion_lead_seconds', { source: s.name }, s.lead);
+    r.register('polyedge_fusion_updates_total', { source: s.name }, () => s.updates);
+    r.register('polyedge_fusion_price_usd', { source: s.name }, () => s.price);
   }
   if (relay) {
     r.register('polyedge_relay_packets_total', {}, () => relay.stats[RelayStat.packets]!);
