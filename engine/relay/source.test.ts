@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { EventKind, EventViews, Flag, U8_SOURCE } from '../../workers/event-layout.js';
 import { Prng } from '../../workers/prng.js';
+import { native } from '../native.js';
 import { encodePacket, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from './packet.js';
 import { until } from './relay-cli.fixture.js';
 import { PacketSender } from './sender.js';
@@ -246,7 +247,8 @@ test('each gate refuses with its own reason; sealed frames pass only with the ri
   foreignKey.fields[F_SEQ] = 2;
   foreignKey.send();
   const plain = (seq: number, over: { bid?: number; ask?: number; sendTsNs?: number; exchangeTsNs?: number }) =>
-    encodePacket({ stream: 0, seq, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: Date.now() * 1e6, bid: 97_000, ask: 97_000.5, bidSize: 1, askSize: 1, ...over }, 'extended');
+    encodePacket({ stream: 0, seq, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: Number(native.wallNs()), bid: 97_000, ask: 97_000.5, bidSize: 1, askSize: 1, ...over }, 'extended');
+  // Stamps from the same clock as the sender's, so "after the sealed frame" holds to the nanosecond.
   await sendGarbage(source.address, [
     flipped,
     plain(3, { bid: 0 }), // value
@@ -284,4 +286,26 @@ test('requireMac: legacy packets and unsealed frames are refused as mac; sealed 
   assert.equal(source.stats[RelayStat.legacy], 0);
   source.stop();
   for (const s of [legacy, plain, sealed]) s.close();
+});
+
+test('every single-bit flip of a sealed frame, sent over UDP, is refused even though the MAC is optional', async () => {
+  const source = RelaySource.start({ bind: '127.0.0.1:0', macKeyEnv: KEY_VAR });
+  const sealed = new PacketSender(source.address, 'extended', undefined, KEY_VAR);
+  sealed.fields[F_SEQ] = 1;
+  sealed.fields[F_BID] = 97_000;
+  sealed.fields[F_ASK] = 97_000.5;
+  // Encode without delivering: a closed socket still stamps, encodes and seals into `packet`.
+  sealed.close();
+  sealed.send();
+  const good = Buffer.from(sealed.packet.subarray(0, 88));
+  const flips: Buffer[] = [];
+  for (let bit = 0; bit < good.length * 8; bit++) {
+    const b = Buffer.from(good);
+    b.writeUInt8(b.readUInt8(bit >> 3) ^ (1 << (bit & 7)), bit >> 3);
+    flips.push(b);
+  }
+  await sendGarbage(source.address, [...flips, good]);
+  await until(() => source.stats[RelayStat.packets] === 1 && source.stats[RelayStat.mac]! + source.stats[RelayStat.garbage]! === flips.length, 'every flip refused');
+  assert.ok(source.stats[RelayStat.mac]! > 600, 'most flips fail the MAC; the rest break the header');
+  source.stop();
 });
