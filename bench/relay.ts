@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { native } from '../engine/native.js';
-import { F_BID, F_SEQ } from '../engine/relay/packet.js';
+import { F_ASK, F_BID, F_SEQ } from '../engine/relay/packet.js';
 import { PacketSender } from '../engine/relay/sender.js';
 import { newRelayPrice, readRelayPrice, RelaySource } from '../engine/relay/source.js';
 import { EventViews } from '../workers/event-layout.js';
@@ -60,6 +60,8 @@ async function dgramPath(samples: number, warmup: number): Promise<Samples> {
     const next = () => {
       sender.fields[F_SEQ] = i + 1;
       sender.fields[F_BID] = 60_000 + i;
+      // A tidy quote: the receive thread's gates refuse crossed or wide ones.
+      sender.fields[F_ASK] = 60_000.5 + i;
       if (sender.send() === 0) reject(new Error(`send failed: errno ${sender.lastError}`));
       sentAt = native.wallNs();
     };
@@ -95,6 +97,8 @@ async function nativePath(samples: number, warmup: number, recvSpin: boolean, wa
       const parked = wait === 'async' ? consumer.waitForDataAsync(TIMEOUT_MS) : undefined;
       sender.fields[F_SEQ] = i + 1;
       sender.fields[F_BID] = 60_000 + i;
+      // A tidy quote: the receive thread's gates refuse crossed or wide ones.
+      sender.fields[F_ASK] = 60_000.5 + i;
       if (sender.send() === 0) throw new Error(`send failed: errno ${sender.lastError}`);
       const sentAt = native.wallNs();
       const n = parked ? await parked : consumer.waitForData(TIMEOUT_MS);

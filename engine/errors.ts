@@ -26,6 +26,7 @@ export const ERRORS = {
   PE_PACKET_BAD_VALUE: { exit: 65, title: 'relay packet carries a non-finite or negative value' },
   PE_PACKET_FIELDS: { exit: 70, title: 'packet field array too small' },
   PE_PACKET_OUT_TOO_SMALL: { exit: 70, title: 'packet output buffer too small' },
+  PE_PACKET_BAD_FLAGS: { exit: 65, title: 'extended relay frame with a reserved flag bit set' },
   PE_CONTROL_AUTH: { exit: 77, title: 'control request without the right bearer token' },
   PE_CONTROL_REQUEST: { exit: 65, title: 'control request refused: unknown route, non-JSON content type or body too large' },
   PE_SNAPSHOT_INVALID: { exit: 65, title: 'a saved state snapshot does not match its schema' },

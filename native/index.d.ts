@@ -49,7 +49,7 @@ export declare class RelayReceiver {
    * Binds the socket, attaches to the ring as its producer and starts the
    * thread; returns once the thread is pinned and receiving. `ring` views
    * the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
-   * has at least 16 slots over a SharedArrayBuffer; `wake` runs
+   * has at least 24 slots over a SharedArrayBuffer; `wake` runs
    * Atomics.notify on the ring's consumer-parked word.
    */
   constructor(options: RelayReceiverOptions, ring: Uint8Array, stats: Float64Array, wake?: ((() => void)) | undefined | null)
@@ -73,14 +73,17 @@ export declare class RelaySender {
    * Connects a UDP socket to `target` ("HOST:PORT", numeric address) from
    * `bind` (default 0.0.0.0:0 or [::]:0 to match the target) and binds
    * `fields` (at least 11 slots, packet.rs numbering) and `packet` (at
-   * least 72 bytes) as this sender's scratch. Do not transfer or detach
-   * their buffers while the sender lives.
+   * least 72 bytes; 88 with a MAC key) as this sender's scratch. Do not
+   * transfer or detach their buffers while the sender lives. With
+   * `mac_key_env`, the name of an environment variable holding a hex key
+   * (read here; the key never reaches JS), every extended frame is sealed
+   * with its MAC (mac.rs) and legacy packets are refused.
    */
-  constructor(target: string, fields: Float64Array, packet: Uint8Array, bind?: string | undefined | null)
+  constructor(target: string, fields: Float64Array, packet: Uint8Array, bind?: string | undefined | null, macKeyEnv?: string | undefined | null)
   /**
    * Stamps fields[5] with CLOCK_REALTIME, encodes the fields as `format`
    * (1 legacy, 2 extended) into the packet array, sets fields[10] to the
-   * length and sends. Returns the bytes sent; a codec error (-1..-7); or
+   * length and sends (88 bytes, sealed, with a MAC key). Returns the bytes sent; a codec error (-1..-7); or
    * SEND_ERROR_BASE - errno when the socket refused. Never throws.
    */
   send(format: number): number
@@ -212,6 +215,20 @@ export interface RelayReceiverOptions {
    * sender, which only a loopback `bind` may do.
    */
   allow?: Array<string>
+  /** Widest spread accepted, basis points of the mid. Default 50. */
+  maxSpreadBps?: number
+  /**
+   * Furthest a send (or exchange) stamp may be from this host's
+   * CLOCK_REALTIME, either way, in ms. Default 1000.
+   */
+  maxSkewMs?: number
+  /**
+   * Environment variable holding the hex MAC key (read here, never
+   * passed through JS). Absent: no key, sealed frames are refused.
+   */
+  macKeyEnv?: string
+  /** Refuse every datagram without a valid MAC (legacy packets included). */
+  requireMac?: boolean
 }
 
 export interface SignedDigest {

@@ -33,6 +33,11 @@ test('relay help and usage errors', () => {
     [['relay', 'recv', '--bind', 'somewhere:9000'], /not a numeric IP address/],
     [['relay', 'recv', '--bind', '127.0.0.1:9000', '--duration=-1'], /--duration must be a positive number/],
     [['relay', 'recv', '--bind', '127.0.0.1:9000', '--cpu', '4000'], /cpu/],
+    [['relay', 'send', '--target', '127.0.0.1:9', '--mac'], /--mac needs --frame extended: a legacy packet has no room for a MAC/],
+    [['relay', 'send', '--target', '127.0.0.1:9', '--frame', 'extended', '--mac', '--mac-key-env', 'POLYEDGE_TEST_SURELY_UNSET'], /--mac: macKeyEnv: POLYEDGE_TEST_SURELY_UNSET: environment variable is not set/],
+    [['relay', 'recv', '--bind', '127.0.0.1:0', '--require-mac', '--mac-key-env', 'POLYEDGE_TEST_SURELY_UNSET'], /POLYEDGE_TEST_SURELY_UNSET: environment variable is not set/],
+    [['relay', 'recv', '--bind', '127.0.0.1:0', '--max-spread-bps=-3'], /--max-spread-bps must be a number in \[0, 10000\]/],
+    [['relay', 'recv', '--bind', '127.0.0.1:0', '--max-skew-ms', '0'], /--max-skew-ms must be a number in \[1, 60000\]/],
     [['relay', 'frobnicate'], /unknown subcommand "relay frobnicate"/],
   ];
   for (const [args, re] of bad) {

@@ -16,7 +16,7 @@ import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../relay/bin
 import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
 import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
 import { PacketSender, type FrameFormat } from '../relay/sender.js';
-import { newRelayPrice, readRelayPrice, RelaySource, RelayStat, sendMicros } from '../relay/source.js';
+import { newRelayPrice, readRelayPrice, RELAY_REJECT_REASONS, RelaySource, RelayStat, sendMicros } from '../relay/source.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import { optionalInt, runCommand, type Command } from './args.js';
@@ -44,6 +44,22 @@ function secondsOption(v: Values, name: string): number | undefined {
   const s = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (!(s > 0 && s <= 31_536_000)) usage(`--${name} must be a positive number of seconds, got ${JSON.stringify(text)}`, name);
   return s;
+}
+
+const DEFAULT_MAC_KEY_ENV = 'POLYEDGE_RELAY_KEY';
+
+function macKeyEnvOption(v: Values): string {
+  const name = v['mac-key-env'] ?? DEFAULT_MAC_KEY_ENV;
+  if (typeof name !== 'string' || !/^[A-Z_][A-Z0-9_]*$/.test(name)) usage('--mac-key-env must be an environment variable name such as POLYEDGE_RELAY_KEY', 'mac-key-env');
+  return name;
+}
+
+function numberOption(v: Values, name: string, min: number, max: number): number | undefined {
+  const text = v[name];
+  if (text === undefined) return undefined;
+  const n = typeof text === 'string' && /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) usage(`--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(text)}`, name);
+  return n;
 }
 
 function positiveInt(v: Values, name: string): number | undefined {
@@ -93,7 +109,7 @@ const sendCommand: Command = {
     'exchange stamp = the trade time. With --json, prints one line per packet sent:\n' +
     '{"stream","seq","ts_micros","bid","ask","bid_qty","ask_qty","exch_ms","bytes"} (stream: the extended-frame stream id).',
   usage:
-    'relay send --target HOST:PORT [--symbol btcusdt] [--frame legacy|extended] [--agg-trade] [--source binance|sim] [--url WS] [--count N] [--duration S] [--json]',
+    'relay send --target HOST:PORT [--symbol btcusdt] [--frame legacy|extended] [--mac] [--agg-trade] [--source binance|sim] [--url WS] [--count N] [--duration S] [--json]',
   options: {
     target: { type: 'string' },
     symbol: { type: 'string' },
@@ -108,9 +124,13 @@ const sendCommand: Command = {
     bind: { type: 'string' },
     'sim-speed': { type: 'string' },
     'sim-seed': { type: 'string' },
+    mac: { type: 'boolean' },
+    'mac-key-env': { type: 'string' },
   },
   help: {
     target: 'receiver address, HOST:PORT (a host name is resolved once at start)',
+    mac: `seal every extended frame with a MAC (truncated HMAC-SHA256), keyed by the hex key in $${DEFAULT_MAC_KEY_ENV} (needs --frame extended)`,
+    'mac-key-env': `environment variable holding the hex MAC key (default ${DEFAULT_MAC_KEY_ENV}); read by native code, never printed`,
     symbol: 'Binance symbol (default btcusdt)',
     frame: 'legacy (24 B, default) or extended (72 B, with sequence numbers)',
     source: `binance (default: the real venue, ${DEFAULT_BINANCE_WS}) or sim (in-process venue simulator)`,
@@ -142,6 +162,9 @@ const sendCommand: Command = {
     if (aggTrade && frame === 'legacy') {
       usage('--agg-trade needs --frame extended: legacy frames carry no stream id, so a receiver could not tell trades from quotes', 'agg-trade');
     }
+    const macKeyEnv = macKeyEnvOption(v);
+    if (v.mac === true && frame !== 'extended') usage('--mac needs --frame extended: a legacy packet has no room for a MAC', 'mac');
+    if (v.mac !== true && v['mac-key-env'] !== undefined) usage('--mac-key-env needs --mac', 'mac-key-env');
     const stream = optionalInt(v, 'stream');
     if (stream !== undefined && stream > 65535) usage('--stream must be in 0..65535', 'stream');
     if (stream === 65535 && aggTrade) usage('--stream must be in 0..65534 with --agg-trade (the trades go on stream + 1)', 'stream');
@@ -155,9 +178,10 @@ const sendCommand: Command = {
     const target = await resolveEndpoint(targetEp).catch((err: unknown) => usage(`--target: cannot resolve ${targetEp.host}: ${(err as Error).message}`, 'target'));
     let sender: PacketSender;
     try {
-      sender = new PacketSender(formatEndpoint(target), frame, bindEp ? formatEndpoint(bindEp) : undefined);
+      sender = new PacketSender(formatEndpoint(target), frame, bindEp ? formatEndpoint(bindEp) : undefined, v.mac === true ? macKeyEnv : undefined);
     } catch (err) {
-      usage(`cannot open the UDP socket: ${(err as Error).message}`, 'target');
+      const m = (err as Error).message;
+      usage(m.startsWith('macKeyEnv') ? `--mac: ${m}` : `cannot open the UDP socket: ${m}`, m.startsWith('macKeyEnv') ? 'mac' : 'target');
     }
 
     let sim: VenueSimulator | undefined;
@@ -238,6 +262,13 @@ const sendCommand: Command = {
   },
 };
 
+/** The gate refusals of the status line: "mac 0 value 3 ...". */
+function rejectedLine(stats: Float64Array): string {
+  return RELAY_REJECT_REASONS.filter(([r]) => r !== 'malformed' && r !== 'foreign' && r !== 'late')
+    .map(([reason, slot]) => `${reason} ${stats[slot]}`)
+    .join(' ');
+}
+
 function fmtUs(ns: number): string {
   return Number.isFinite(ns) ? `${(ns / 1000).toFixed(1)} us` : '-';
 }
@@ -252,7 +283,8 @@ const recvCommand: Command = {
     'thread got the datagram (only as good as the two hosts\' clock sync), plus the ring hop to this thread\n' +
     '(receiver CLOCK_MONOTONIC). With --json, one line per packet on stdout: {"ts_micros","bid","ask","seq","latency_us"}\n' +
     '(seq only for extended frames) and status on stderr. The final line on stderr is "relay recv: stopped (...): {json}".',
-  usage: 'relay recv --bind ADDR:PORT [--allow IP,...] [--cpu N] [--spin] [--print-every N] [--json] [--count N] [--duration S]',
+  usage:
+    'relay recv --bind ADDR:PORT [--allow IP,...] [--require-mac] [--max-spread-bps N] [--max-skew-ms N] [--cpu N] [--spin] [--print-every N] [--json] [--count N] [--duration S]',
   options: {
     bind: { type: 'string' },
     allow: { type: 'string' },
@@ -265,9 +297,17 @@ const recvCommand: Command = {
     'busy-poll': { type: 'string' },
     rcvbuf: { type: 'string' },
     capacity: { type: 'string' },
+    'require-mac': { type: 'boolean' },
+    'mac-key-env': { type: 'string' },
+    'max-spread-bps': { type: 'string' },
+    'max-skew-ms': { type: 'string' },
   },
   help: {
     bind: 'address to receive on, ADDR:PORT (IPv6 as [ADDR]:PORT)',
+    'require-mac': `accept only extended frames with a valid MAC (key: hex in $${DEFAULT_MAC_KEY_ENV}); legacy packets and unsealed frames are refused and counted`,
+    'mac-key-env': `environment variable holding the hex MAC key (default ${DEFAULT_MAC_KEY_ENV}; when it is set, sealed frames are verified even without --require-mac)`,
+    'max-spread-bps': 'widest bid-ask spread accepted, basis points of the mid (default 50)',
+    'max-skew-ms': "furthest a packet's send stamp may be from this host's clock, either way (default 1000)",
     allow: 'sender IP addresses accepted, comma-separated; others are counted as foreign and dropped. Required unless --bind is a loopback address',
     cpu: 'pin the receive thread to this CPU',
     spin: 'the receive thread busy-polls the socket instead of sleeping (a core at 100 %)',
@@ -295,6 +335,11 @@ const recvCommand: Command = {
     if (rcvbufBytes !== undefined && (rcvbufBytes < 4096 || rcvbufBytes > 1 << 30)) usage('--rcvbuf must be in [4096, 2^30] bytes', 'rcvbuf');
     if (busyPollUs !== undefined && busyPollUs > 1_000_000) usage('--busy-poll must be at most 1000000 us', 'busy-poll');
     const json = v.json === true;
+    const macKeyEnv = macKeyEnvOption(v);
+    const requireMac = v['require-mac'] === true;
+    const maxSpreadBps = numberOption(v, 'max-spread-bps', 0, 10_000);
+    const maxSkewMs = numberOption(v, 'max-skew-ms', 1, 60_000);
+    if (maxSkewMs !== undefined && !Number.isInteger(maxSkewMs)) usage('--max-skew-ms must be a whole number of milliseconds', 'max-skew-ms');
 
     let source: RelaySource;
     try {
@@ -306,9 +351,15 @@ const recvCommand: Command = {
         ...(busyPollUs !== undefined ? { busyPollUs } : {}),
         ...(rcvbufBytes !== undefined ? { rcvbufBytes } : {}),
         ...(capacity !== undefined ? { capacity } : {}),
+        ...(maxSpreadBps !== undefined ? { maxSpreadBps } : {}),
+        ...(maxSkewMs !== undefined ? { maxSkewMs } : {}),
+        // `in`: whether the key is set, without reading it into a JS string.
+        ...(requireMac || macKeyEnv in process.env ? { macKeyEnv } : {}),
+        requireMac,
       });
     } catch (err) {
-      usage(`cannot start the receiver: ${(err as Error).message}`, 'bind');
+      const m = (err as Error).message;
+      usage(`cannot start the receiver: ${m}`, /macKeyEnv|requireMac/.test(m) ? 'require-mac' : 'bind');
     }
     const status = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
     process.stderr.write(
@@ -335,7 +386,7 @@ const recvCommand: Command = {
       lastT = now;
       lastPackets = packets;
       status(
-        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, foreign ${stats[RelayStat.foreign]}, lost ${stats[RelayStat.lost]}, ` +
+        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, foreign ${stats[RelayStat.foreign]}, rejected ${rejectedLine(stats)}, lost ${stats[RelayStat.lost]}, ` +
           `late ${stats[RelayStat.late]}, ring drops ${stats[RelayStat.ringDrops]} | one-way p50 ${fmtUs(oneWay.percentileNs(50))} ` +
           `p99 ${fmtUs(oneWay.percentileNs(99))} (sender CLOCK_REALTIME -> receiver CLOCK_REALTIME) | ring -> main p50 ` +
           `${fmtUs(toMain.percentileNs(50))} (CLOCK_MONOTONIC)`,
@@ -394,6 +445,7 @@ const recvCommand: Command = {
         foreign: c.foreign,
         lost: c.lost,
         late: c.late,
+        rejected: Object.fromEntries(RELAY_REJECT_REASONS.map(([reason, slot]) => [reason, stats[slot]])),
         legacy: c.legacy,
         restarts: c.restarts,
         ring_drops: c.ringDrops,

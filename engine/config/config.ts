@@ -78,6 +78,16 @@ export const configSchema = object({
     stream: number({ integer: true, min: 0, max: 65_535, default: 0 }),
     /** the underlying those prices quote, as markets name it */
     underlying: string({ pattern: /^[a-z0-9]+$/, hint: 'a lower-case underlying such as btc', default: 'btc' }),
+    /** widest bid-ask spread accepted, basis points of the mid (receive thread) */
+    max_spread_bps: number({ min: 0, max: 10_000, default: 50 }),
+    /** furthest a packet's send (or exchange) stamp may be from this host's clock, either way (receive thread) */
+    max_skew_ms: number({ integer: true, min: 1, max: 60_000, default: 1_000 }),
+    /** furthest a relay price may be from the median of the other fresh references, or without them from its last vouched price (fusion) */
+    max_deviation_bps: number({ min: 0.1, max: 10_000, default: 50 }),
+    /** environment variable holding the hex MAC key (read by native code only); unset: no key */
+    mac_key_env: string({ pattern: /^[A-Z_][A-Z0-9_]*$/, hint: 'an environment variable name such as POLYEDGE_RELAY_KEY', default: 'POLYEDGE_RELAY_KEY' }),
+    /** refuse every packet without a valid MAC (legacy packets included); needs the key */
+    require_mac: boolean({ default: false }),
   }),
   strategy: object({
     maker: makerParamsSchema,

@@ -300,6 +300,22 @@ export const METRICS = [
     formula: 'count of fused price updates where source delivered the price first',
   },
   {
+    name: 'polyedge_fusion_updates_total',
+    type: 'counter',
+    unit: 'updates',
+    labels: ['source'],
+    help: 'Prices this source delivered into fusion (a relay price refused by its band never gets here).',
+    formula: 'SourceSeries.updates (engine/runtime/fusion.ts)',
+  },
+  {
+    name: 'polyedge_fusion_price_usd',
+    type: 'gauge',
+    unit: 'usd',
+    labels: ['source'],
+    help: 'The last price this source delivered into fusion (NaN before its first).',
+    formula: 'SourceSeries.price',
+  },
+  {
     name: 'polyedge_fusion_lead_seconds',
     type: 'summary',
     unit: 'seconds',
@@ -338,6 +354,14 @@ export const METRICS = [
     labels: [],
     help: 'Extended-frame sequence numbers the relay never received.',
     formula: 'RelaySource.stats[lost]: per stream, gaps in the sequence after its first frame',
+  },
+  {
+    name: 'polyedge_relay_rejected_total',
+    type: 'counter',
+    unit: 'datagrams',
+    labels: ['reason'],
+    help: 'Relay datagrams refused, by reason: malformed, foreign, mac, value, crossed, spread, skew, late, backwards (receive thread); band, unvouched (fusion).',
+    formula: 'RelaySource.stats slot of the reason (garbage for malformed); band and unvouched: the relay SourceSeries.rejectedBand, rejectedUnvouched (engine/runtime/fusion.ts)',
   },
   {
     name: 'polyedge_journal_records_total',

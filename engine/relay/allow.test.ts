@@ -13,7 +13,7 @@ import { EventViews } from '../../workers/event-layout.js';
 import { Prng } from '../../workers/prng.js';
 import { Ring } from '../../workers/ring.js';
 import { allowProblem, IP_LITERAL, isLoopbackAddress } from './allow.js';
-import { F_BID, F_SEQ } from './packet.js';
+import { F_ASK, F_BID, F_SEQ } from './packet.js';
 import { runCli, until } from './relay-cli.fixture.js';
 import { PacketSender } from './sender.js';
 import { newRelayPrice, readRelayPrice, RELAY_STAT_SLOTS, RelaySource, RelayStat } from './source.js';
@@ -55,7 +55,8 @@ function sendFrom(from: string, target: string, firstSeq: number, n: number): vo
   const sender = new PacketSender(target, 'extended', from);
   for (let seq = firstSeq; seq < firstSeq + n; seq++) {
     sender.fields[F_SEQ] = seq;
-    sender.fields[F_BID] = seq;
+    sender.fields[F_BID] = 97_000 + seq;
+    sender.fields[F_ASK] = 97_000.5 + seq;
     assert.equal(sender.send(), 72);
   }
   sender.close();

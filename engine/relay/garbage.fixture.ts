@@ -1,6 +1,7 @@
 // `node garbage.fixture.js HOST PORT`: sends a fixed set of datagrams that are
-// not relay packets (too short, too long, wrong magic, wrong version, a NaN
-// price) and prints how many it sent. Run inside the sender's namespace by
+// not relay packets (too short, too long, wrong magic, wrong version) and, last,
+// two well-formed ones with impossible prices (a NaN, a negative), and prints
+// how many it sent in all. Run inside the sender's namespace by
 // the two-host test.
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';

@@ -101,7 +101,10 @@ test(
       assert.equal(summary.lost, 0, 'no loss on the clean link');
       assert.equal(summary.late, 0);
       assert.equal(summary.last_seq, N);
-      assert.equal(summary.garbage, garbageSent, 'every garbage datagram counted and dropped');
+      // Not a packet at all (garbage), or a well-formed one with a NaN or negative price (refused by the value gate).
+      const rejected = summary.rejected as Record<string, number>;
+      assert.deepEqual([summary.garbage, rejected.value], [garbageSent - 2, 2], 'every garbage datagram counted and dropped');
+      assert.equal(Object.values(rejected).reduce((x, y) => x + y, 0), garbageSent, 'by one reason each');
       assert.equal(summary.foreign, 0, 'the allowed sender is never counted as foreign');
       assert.equal(stoppedSummary(send).send_errors, 0);
     } finally {

@@ -13,7 +13,9 @@ import {
   FIELD_COUNT,
   FORMAT_EXTENDED,
   FORMAT_LEGACY,
+  FLAG_MAC,
   LEGACY_LEN,
+  MAC_LEN,
 } from './packet.js';
 
 test('a legacy packet built by hand from its three fields decodes to them', () => {
@@ -66,6 +68,15 @@ test('short, garbage and wrong-length packets decode to errors, never a crash', 
   const nan = Buffer.from(good);
   nan.writeDoubleLE(Number.NaN, 40);
   expect(nan, 'PE_PACKET_BAD_VALUE');
+  const reserved = Buffer.from(good);
+  reserved[5] = 0x02;
+  expect(reserved, 'PE_PACKET_BAD_FLAGS');
+  // The MAC flag promises 16 more bytes: 72 with the flag is short, 88 without it too long.
+  const flagged = Buffer.from(good);
+  flagged[5] = FLAG_MAC;
+  expect(flagged, 'PE_PACKET_TOO_SHORT');
+  expect(Buffer.concat([good, Buffer.alloc(MAC_LEN)]), 'PE_PACKET_BAD_LENGTH');
+  assert.equal(decodePacket(Buffer.concat([flagged, Buffer.alloc(MAC_LEN)])).bid, 1, 'the codec reads a sealed frame; verifying it is the receiver\'s job');
 
   // Seeded random bytes of every length: the codec must answer, not crash.
   let seed = 0x2545f491;
@@ -80,7 +91,7 @@ test('short, garbage and wrong-length packets decode to errors, never a crash', 
     }
     if (len >= 4 && i % 5 === 0) buf.write('PEDG', 0, 'latin1');
     const r = native.decodePacket(buf, fields);
-    assert.ok(r === FORMAT_LEGACY || r === FORMAT_EXTENDED || (r < 0 && r >= -7), `unexpected result ${r}`);
+    assert.ok(r === FORMAT_LEGACY || r === FORMAT_EXTENDED || (r < 0 && r >= -8), `unexpected result ${r}`);
     if (r > 0) decoded++;
   }
   // Random 24-byte packets with finite non-negative doubles do decode as legacy: that is the format.

@@ -7,6 +7,11 @@ import { native } from '../native.js';
 
 export const LEGACY_LEN = 24;
 export const EXTENDED_LEN = 72;
+/** Flags byte (offset 5) bit: a 16-byte MAC follows the 72 bytes (native/src/mac.rs). */
+export const FLAG_MAC = 0x01;
+export const MAC_LEN = 16;
+/** An extended frame with its MAC: the longest valid datagram. */
+export const EXTENDED_MAC_LEN = EXTENDED_LEN + MAC_LEN;
 
 export const F_FORMAT = 0;
 export const F_STREAM = 1;
@@ -34,6 +39,7 @@ const ERROR_BY_RESULT: Record<number, ErrorCode> = {
   [-5]: 'PE_PACKET_BAD_VALUE',
   [-6]: 'PE_PACKET_FIELDS',
   [-7]: 'PE_PACKET_OUT_TOO_SMALL',
+  [-8]: 'PE_PACKET_BAD_FLAGS',
 };
 
 /** Catalog code for a negative codec result. */

@@ -4,7 +4,7 @@
 // napi call with no arguments but the format and no allocation.
 
 import { native } from '../native.js';
-import { EXTENDED_LEN, FIELD_COUNT, FORMAT_EXTENDED, FORMAT_LEGACY, F_LEN, F_SEND_TS_NS } from './packet.js';
+import { EXTENDED_MAC_LEN, FIELD_COUNT, FORMAT_EXTENDED, FORMAT_LEGACY, F_LEN, F_SEND_TS_NS } from './packet.js';
 
 export type FrameFormat = 'legacy' | 'extended';
 
@@ -17,8 +17,10 @@ export class PacketSender {
   /** Fields of the next packet; send() writes F_SEND_TS_NS and F_LEN back. */
   readonly fields = new Float64Array(FIELD_COUNT);
   /** The bytes of the last packet encoded, F_LEN of them. */
-  readonly packet = new Uint8Array(EXTENDED_LEN);
+  readonly packet = new Uint8Array(EXTENDED_MAC_LEN);
   readonly format: FrameFormat;
+  /** Extended frames are sealed with a MAC (the key stays in native memory). */
+  readonly sealed: boolean;
   /** Datagrams handed to the kernel. */
   sent = 0;
   /** Packets that failed to encode or send. */
@@ -28,12 +30,19 @@ export class PacketSender {
   private readonly formatCode: number;
   private readonly sock: NativeSender;
 
-  /** `target` and `bind` are numeric socket addresses (see endpoint.ts formatEndpoint). */
-  constructor(target: string, format: FrameFormat, bind?: string) {
+  /**
+   * `target` and `bind` are numeric socket addresses (see endpoint.ts
+   * formatEndpoint). `macKeyEnv` names the environment variable holding the
+   * hex MAC key, which native code reads: every frame is then sealed, and
+   * only the extended format can carry it.
+   */
+  constructor(target: string, format: FrameFormat, bind?: string, macKeyEnv?: string) {
     if (format !== 'legacy' && format !== 'extended') throw new RangeError(`PacketSender: format must be legacy or extended, got ${String(format)}`);
+    if (macKeyEnv !== undefined && format !== 'extended') throw new RangeError('PacketSender: a MAC needs the extended format (a legacy packet has no room for it)');
     this.format = format;
+    this.sealed = macKeyEnv !== undefined;
     this.formatCode = format === 'legacy' ? FORMAT_LEGACY : FORMAT_EXTENDED;
-    this.sock = new native.RelaySender(target, this.fields, this.packet, bind);
+    this.sock = new native.RelaySender(target, this.fields, this.packet, bind, macKeyEnv);
   }
 
   get localAddress(): string {
@@ -52,7 +61,7 @@ export class PacketSender {
     return 0;
   }
 
-  /** Sends arbitrary bytes (at most 72) as one datagram: replays and garbage tests. */
+  /** Sends arbitrary bytes (at most 88) as one datagram: replays and garbage tests. */
   sendRaw(bytes: Uint8Array): number {
     if (bytes.length > this.packet.length) throw new RangeError(`PacketSender.sendRaw: at most ${this.packet.length} bytes, got ${bytes.length}`);
     this.packet.set(bytes);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { EventKind, EventViews, Flag, U8_SOURCE } from '../../workers/event-layout.js';
 import { Prng } from '../../workers/prng.js';
+import { native } from '../native.js';
 import { encodePacket, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from './packet.js';
 import { until } from './relay-cli.fixture.js';
 import { PacketSender } from './sender.js';
@@ -39,9 +40,11 @@ test('extended frames arrive intact and in order as ExternalPrice records', asyn
   const sent: Array<{ seq: number; bid: number; ask: number; stamp: DataView; exchMs: number }> = [];
   const f = sender.fields;
   const N = 500;
+  // Venue stamps within the receiver's clock window (the gates refuse others).
+  const t0 = Date.now() - N;
   for (let seq = 1; seq <= N; seq++) {
     const bid = 60_000 + rnd.int(1_000_000) / 10;
-    const exchMs = 1_723_161_256_000 + seq;
+    const exchMs = t0 + seq;
     f[F_STREAM] = 3;
     f[F_SEQ] = seq;
     f[F_EXCHANGE_TS_NS] = exchMs * 1e6;
@@ -86,14 +89,15 @@ test('legacy packets carry no sequence and keep ts_micros exactly', async () => 
   const consumer = source.ring.consumer({ wait: 'spin' });
   const views = new EventViews(source.ring.sab, source.ring.dataByteOffset, source.ring.capacity);
   const raw = Buffer.alloc(24);
-  raw.writeBigUInt64LE(1_732_180_000_123_456n, 0);
+  const tsMicros = BigInt(Date.now()) * 1000n + 456n;
+  raw.writeBigUInt64LE(tsMicros, 0);
   raw.writeDoubleLE(97_123.5, 8);
   raw.writeDoubleLE(97_124.25, 16);
   sender.sendRaw(raw);
   await until(() => source.stats[RelayStat.packets] === 1, 'the packet');
   const [p] = drainAll(source, consumer, views);
   assert.ok(p);
-  assert.equal(sendMicros(p), 1_732_180_000_123_456);
+  assert.equal(sendMicros(p), Number(tsMicros));
   assert.deepEqual([p.bid, p.ask, p.stream], [97_123.5, 97_124.25, 0]);
   assert.ok(Number.isNaN(p.seq) && Number.isNaN(p.exchTsMs));
   assert.equal(source.stats[RelayStat.legacy], 1);
@@ -105,7 +109,7 @@ test('garbage is counted and dropped, never published', async () => {
   const source = RelaySource.start({ bind: '127.0.0.1:0' });
   const consumer = source.ring.consumer({ wait: 'spin' });
   const views = new EventViews(source.ring.sab, source.ring.dataByteOffset, source.ring.capacity);
-  const good = encodePacket({ stream: 0, seq: 1, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: 1e18, bid: 1, ask: 2, bidSize: 0, askSize: 0 }, 'extended');
+  const good = encodePacket({ stream: 0, seq: 1, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: Date.now() * 1e6, bid: 97_000, ask: 97_000.5, bidSize: 0, askSize: 0 }, 'extended');
   const badVersion = Buffer.from(good);
   badVersion[4] = 2;
   const nanBid = Buffer.from(good);
@@ -113,10 +117,13 @@ test('garbage is counted and dropped, never published', async () => {
   const negativeLegacy = Buffer.alloc(24);
   negativeLegacy.writeDoubleLE(-1, 8);
   const rnd = new Prng(5);
-  const junk = [Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(23), Buffer.alloc(30, 0x41), good.subarray(0, 50), Buffer.concat([good, Buffer.alloc(1)]), Buffer.alloc(300, 7), badVersion, nanBid, negativeLegacy];
+  const badFlags = Buffer.from(good);
+  badFlags[5] = 0x80;
+  const junk = [Buffer.alloc(0), Buffer.from('hello'), Buffer.alloc(23), Buffer.alloc(30, 0x41), good.subarray(0, 50), Buffer.concat([good, Buffer.alloc(1)]), Buffer.alloc(300, 7), badVersion, badFlags];
   for (let i = 0; i < 40; i++) junk.push(Buffer.from(Array.from({ length: 25 + rnd.int(100) }, () => rnd.int(256))).fill(0x58, 0, 1));
-  await sendGarbage(source.address, [...junk, good]);
-  await until(() => source.stats[RelayStat.packets] === 1 && source.stats[RelayStat.garbage] === junk.length, 'garbage counted');
+  // Well-formed but impossible values are refused by the value gate, not counted as garbage.
+  await sendGarbage(source.address, [...junk, nanBid, negativeLegacy, good]);
+  await until(() => source.stats[RelayStat.packets] === 1 && source.stats[RelayStat.garbage] === junk.length && source.stats[RelayStat.value] === 2, 'garbage counted');
   const got = drainAll(source, consumer, views);
   assert.equal(got.length, 1);
   assert.equal(got[0]!.seq, 1);
@@ -128,7 +135,8 @@ test('sequence gaps count as loss; late and duplicate frames are dropped; a rest
   const source = RelaySource.start({ bind: '127.0.0.1:0' });
   const consumer = source.ring.consumer({ wait: 'spin' });
   const views = new EventViews(source.ring.sab, source.ring.dataByteOffset, source.ring.capacity);
-  const frame = (stream: number, seq: number) => encodePacket({ stream, seq, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: 1e18, bid: seq, ask: seq + 1, bidSize: 0, askSize: 0 }, 'extended');
+  const now = Date.now() * 1e6;
+  const frame = (stream: number, seq: number) => encodePacket({ stream, seq, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: now, bid: 97_000 + (seq % 100), ask: 97_000.5 + (seq % 100), bidSize: 0, askSize: 0 }, 'extended');
   // stream 0: 1 2 5 (2 lost) 4 (late) 5 (duplicate) 6, then 1 000 000 (999 993 lost) and 1 (restart).
   // stream 1 keeps its own numbering: 10 then 11.
   const plan: Array<[number, number]> = [[0, 1], [0, 2], [0, 5], [0, 4], [0, 5], [1, 10], [0, 6], [1, 11], [0, 1_000_000], [0, 1]];
@@ -152,7 +160,8 @@ test('a full ring: drop counts what does not fit, block holds it until the consu
     const views = new EventViews(source.ring.sab, source.ring.dataByteOffset, source.ring.capacity);
     for (let seq = 1; seq <= 20; seq++) {
       sender.fields[F_SEQ] = seq;
-      sender.fields[F_BID] = seq;
+      sender.fields[F_BID] = 97_000 + seq;
+      sender.fields[F_ASK] = 97_000.5 + seq;
       sender.send();
     }
     const seqs: number[] = [];
@@ -185,6 +194,8 @@ test('an async consumer on the main thread is woken through the event loop', asy
     const arrived = consumer.waitForDataAsync(30_000);
     setTimeout(() => {
       sender.fields[F_SEQ] = seq;
+      sender.fields[F_BID] = 97_000;
+      sender.fields[F_ASK] = 97_000.5;
       sender.send();
     }, 1);
     const n = await arrived;
@@ -210,4 +221,91 @@ test('bad options and a taken port are reported, not crashed on', () => {
   const a = RelaySource.start({ bind: '127.0.0.1:0' });
   assert.throws(() => RelaySource.start({ bind: a.address }), /Address already in use|EADDRINUSE/i);
   a.stop();
+});
+
+const KEY_VAR = 'POLYEDGE_TEST_RELAY_KEY';
+const OTHER_KEY_VAR = 'POLYEDGE_TEST_RELAY_OTHER_KEY';
+process.env[KEY_VAR] = '3a'.repeat(32);
+process.env[OTHER_KEY_VAR] = '3b'.repeat(32);
+
+test('each gate refuses with its own reason; sealed frames pass only with the right key, and every datagram is counted once', async () => {
+  const source = RelaySource.start({ bind: '127.0.0.1:0', macKeyEnv: KEY_VAR, maxSpreadBps: 10, maxSkewMs: 500 });
+  const consumer = source.ring.consumer({ wait: 'spin' });
+  const views = new EventViews(source.ring.sab, source.ring.dataByteOffset, source.ring.capacity);
+  const sealed = new PacketSender(source.address, 'extended', undefined, KEY_VAR);
+  const f = sealed.fields;
+  f[F_SEQ] = 1;
+  f[F_BID] = 97_000;
+  f[F_ASK] = 97_000.5;
+  assert.equal(sealed.send(), 88, 'a sealed frame is 72 bytes and its 16-byte MAC');
+  const good = Buffer.from(sealed.packet.subarray(0, 88));
+  const sentNs = sealed.lastSendNs;
+  const flipped = Buffer.from(good);
+  flipped.writeUInt8(flipped.readUInt8(45) ^ 0x01, 45); // one bit of the bid: the price moves by a hair, the MAC no longer fits
+  const foreignKey = new PacketSender(source.address, 'extended', undefined, OTHER_KEY_VAR);
+  foreignKey.fields.set(f);
+  foreignKey.fields[F_SEQ] = 2;
+  foreignKey.send();
+  const plain = (seq: number, over: { bid?: number; ask?: number; sendTsNs?: number; exchangeTsNs?: number }) =>
+    encodePacket({ stream: 0, seq, exchangeTsNs: 0, recvTsNs: 0, sendTsNs: Number(native.wallNs()), bid: 97_000, ask: 97_000.5, bidSize: 1, askSize: 1, ...over }, 'extended');
+  // Stamps from the same clock as the sender's, so "after the sealed frame" holds to the nanosecond.
+  await sendGarbage(source.address, [
+    flipped,
+    plain(3, { bid: 0 }), // value
+    plain(3, { bid: 97_001 }), // crossed
+    plain(3, { bid: 96_800, ask: 97_000 }), // spread: ~21 bps > 10
+    plain(3, { sendTsNs: Date.now() * 1e6 + 5e9 }), // skew: 5 s ahead
+    plain(3, { exchangeTsNs: 1_000_000 }), // skew: a venue stamp from 1970
+    plain(3, {}), // accepted, unsealed (the MAC is optional here)
+    plain(4, { sendTsNs: sentNs - 1e6 }), // backwards: older than seq 3's stamp
+    plain(3, {}), // late: seq 3 again
+  ]);
+  const want = { packets: 2, mac: 2, value: 1, crossed: 1, spread: 1, skew: 2, backwards: 1, late: 1, garbage: 0 };
+  await until(() => (Object.keys(want) as (keyof typeof want)[]).every((k) => source.stats[RelayStat[k]] === want[k]), `counters ${JSON.stringify(want)}`);
+  assert.deepEqual(drainAll(source, consumer, views).map((p) => [p.seq, p.bid]), [[1, 97_000], [3, 97_000]]);
+  source.stop();
+  sealed.close();
+  foreignKey.close();
+});
+
+test('requireMac: legacy packets and unsealed frames are refused as mac; sealed ones pass', async () => {
+  assert.throws(() => RelaySource.start({ bind: '127.0.0.1:0', requireMac: true }), /requireMac needs macKeyEnv/);
+  assert.throws(() => RelaySource.start({ bind: '127.0.0.1:0', macKeyEnv: 'POLYEDGE_TEST_SURELY_UNSET' }), /POLYEDGE_TEST_SURELY_UNSET: environment variable is not set/);
+  assert.throws(() => new PacketSender('127.0.0.1:9', 'legacy', undefined, KEY_VAR), /needs the extended format/);
+  const source = RelaySource.start({ bind: '127.0.0.1:0', macKeyEnv: KEY_VAR, requireMac: true });
+  const legacy = new PacketSender(source.address, 'legacy');
+  const plain = new PacketSender(source.address, 'extended');
+  const sealed = new PacketSender(source.address, 'extended', undefined, KEY_VAR);
+  for (const s of [legacy, plain, sealed]) {
+    s.fields[F_SEQ] = 1;
+    s.fields[F_BID] = 97_000;
+    s.fields[F_ASK] = 97_000.5;
+    assert.ok(s.send() > 0);
+  }
+  await until(() => source.stats[RelayStat.mac] === 2 && source.stats[RelayStat.packets] === 1, 'two refused, one accepted');
+  assert.equal(source.stats[RelayStat.legacy], 0);
+  source.stop();
+  for (const s of [legacy, plain, sealed]) s.close();
+});
+
+test('every single-bit flip of a sealed frame, sent over UDP, is refused even though the MAC is optional', async () => {
+  const source = RelaySource.start({ bind: '127.0.0.1:0', macKeyEnv: KEY_VAR });
+  const sealed = new PacketSender(source.address, 'extended', undefined, KEY_VAR);
+  sealed.fields[F_SEQ] = 1;
+  sealed.fields[F_BID] = 97_000;
+  sealed.fields[F_ASK] = 97_000.5;
+  // Encode without delivering: a closed socket still stamps, encodes and seals into `packet`.
+  sealed.close();
+  sealed.send();
+  const good = Buffer.from(sealed.packet.subarray(0, 88));
+  const flips: Buffer[] = [];
+  for (let bit = 0; bit < good.length * 8; bit++) {
+    const b = Buffer.from(good);
+    b.writeUInt8(b.readUInt8(bit >> 3) ^ (1 << (bit & 7)), bit >> 3);
+    flips.push(b);
+  }
+  await sendGarbage(source.address, [...flips, good]);
+  await until(() => source.stats[RelayStat.packets] === 1 && source.stats[RelayStat.mac]! + source.stats[RelayStat.garbage]! === flips.length, 'every flip refused');
+  assert.ok(source.stats[RelayStat.mac]! > 600, 'most flips fail the MAC; the rest break the header');
+  source.stop();
 });

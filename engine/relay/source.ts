@@ -41,9 +41,9 @@ import { formatEndpoint, parseEndpoint } from './endpoint.js';
 
 /** Slots of `RelaySource.stats` (native/src/relay_recv.rs S_*). */
 export const RelayStat = {
-  /** Valid packets accepted (published, or counted in ringDrops by a full `drop` ring); late frames excluded. */
+  /** Packets that passed every gate (published, or counted in ringDrops by a full `drop` ring). */
   packets: 0,
-  /** Datagrams that are not a valid packet: counted and dropped. */
+  /** Rejected: not a packet (length, magic, version, reserved flags). */
   garbage: 1,
   /** Extended-frame sequence numbers skipped (per stream, after its first frame). */
   lost: 2,
@@ -65,9 +65,41 @@ export const RelayStat = {
   running: 12,
   /** Datagrams from a source address not in `allow`: dropped before decoding (their bytes still count in `bytes`). */
   foreign: 13,
+  /** Rejected: bid or ask not finite and > 0, or a size not finite and >= 0. */
+  value: 14,
+  /** Rejected: bid above ask. */
+  crossed: 15,
+  /** Rejected: spread wider than maxSpreadBps of the mid. */
+  spread: 16,
+  /** Rejected: send or exchange stamp further than maxSkewMs from this host's clock. */
+  skew: 17,
+  /** Rejected: send stamp older than the last accepted one of its stream. */
+  backwards: 18,
+  /** Rejected: MAC required but absent, or present and wrong (or no key to check it). */
+  mac: 19,
 } as const;
 export type RelayStatName = keyof typeof RelayStat;
-export const RELAY_STAT_SLOTS = 16;
+export const RELAY_STAT_SLOTS = 24;
+
+/**
+ * The reason label of each receive-thread rejection and its slot: every
+ * datagram received is in `packets` or in exactly one of these.
+ */
+export const RELAY_REJECT_REASONS = [
+  ['malformed', RelayStat.garbage],
+  ['foreign', RelayStat.foreign],
+  ['mac', RelayStat.mac],
+  ['value', RelayStat.value],
+  ['crossed', RelayStat.crossed],
+  ['spread', RelayStat.spread],
+  ['skew', RelayStat.skew],
+  ['late', RelayStat.late],
+  ['backwards', RelayStat.backwards],
+] as const;
+
+/** Gate defaults (native/src/gate.rs). */
+export const DEFAULT_MAX_SPREAD_BPS = 50;
+export const DEFAULT_MAX_SKEW_MS = 1_000;
 
 // ring.ts's consumer-parked header word (H_CONSUMER_PARKED); the native
 // producer mirrors the same header layout.
@@ -97,6 +129,14 @@ export interface RelaySourceOptions {
    * which only a loopback `bind` may use; start() refuses it elsewhere.
    */
   allow?: readonly string[];
+  /** Widest spread accepted, basis points of the mid (default 50). */
+  maxSpreadBps?: number;
+  /** Furthest a send or exchange stamp may be from this host's clock, either way, ms (default 1000). */
+  maxSkewMs?: number;
+  /** Environment variable holding the hex MAC key; native code reads it (the key never becomes a JS string). */
+  macKeyEnv?: string;
+  /** Refuse every datagram without a valid MAC, legacy packets included (needs macKeyEnv). */
+  requireMac?: boolean;
 }
 
 function checkInt(name: string, v: number | undefined, min: number, max: number): void {
@@ -138,6 +178,11 @@ export class RelaySource {
     checkInt('busyPollUs', opts.busyPollUs, 0, 1_000_000);
     checkInt('rcvbufBytes', opts.rcvbufBytes, 4096, 1 << 30);
     checkInt('source', opts.source, 0, MAX_SOURCES - 1);
+    checkInt('maxSkewMs', opts.maxSkewMs, 1, 3_600_000);
+    if (opts.maxSpreadBps !== undefined && !(Number.isFinite(opts.maxSpreadBps) && opts.maxSpreadBps >= 0 && opts.maxSpreadBps <= 10_000)) {
+      throw new RangeError(`RelaySource: maxSpreadBps must be a number in [0, 10000], got ${String(opts.maxSpreadBps)}`);
+    }
+    if (opts.requireMac === true && opts.macKeyEnv === undefined) throw new RangeError('RelaySource: requireMac needs macKeyEnv, the environment variable holding the key');
     const allow = opts.allow ?? [];
     const allowWhy = allowProblem(ep.host, allow);
     if (allowWhy !== undefined) throw new RangeError(`RelaySource: allow ${allowWhy}`);
@@ -153,6 +198,10 @@ export class RelaySource {
         ...(opts.rcvbufBytes !== undefined ? { rcvbufBytes: opts.rcvbufBytes } : {}),
         ...(opts.source !== undefined ? { source: opts.source } : {}),
         allow: [...allow],
+        ...(opts.maxSpreadBps !== undefined ? { maxSpreadBps: opts.maxSpreadBps } : {}),
+        ...(opts.maxSkewMs !== undefined ? { maxSkewMs: opts.maxSkewMs } : {}),
+        ...(opts.macKeyEnv !== undefined ? { macKeyEnv: opts.macKeyEnv } : {}),
+        ...(opts.requireMac !== undefined ? { requireMac: opts.requireMac } : {}),
       },
       new Uint8Array(ring.sab),
       stats,

@@ -82,6 +82,8 @@ export interface ReferenceInput {
   name: string;
   underlying: string;
   tickSize?: number;
+  /** Its prices must lie within this many basis points of the other references (fusion.ts vouching). */
+  bandBps?: number;
 }
 
 export interface VolatilityInput {
@@ -324,7 +326,7 @@ export class Engine {
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.fusion = new ReferenceFusion(cfg.fusion);
     for (const r of opts.references) {
-      const series = this.fusion.addSource(r.name, r.underlying);
+      const series = this.fusion.addSource(r.name, r.underlying, r.bandBps);
       const key = r.source * 65_536 + r.token;
       if (r.tickSize !== undefined) this.bookRefBySourceToken.set(key, { series, tickSize: r.tickSize });
       else this.refBySourceToken.set(key, series);

@@ -5,7 +5,7 @@ import { COUNTER } from '../../workers/counters.js';
 import type { RequestCount } from '../control/server.js';
 import type { MarketDataHub } from '../data/hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import { RelayStat, type RelaySource } from '../relay/source.js';
+import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
@@ -65,12 +65,20 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   for (const s of engine.fusion.sources) {
     r.register('polyedge_fusion_wins_total', { source: s.name }, () => s.wins);
     r.register('polyedge_fusion_lead_seconds', { source: s.name }, s.lead);
+    r.register('polyedge_fusion_updates_total', { source: s.name }, () => s.updates);
+    r.register('polyedge_fusion_price_usd', { source: s.name }, () => s.price);
   }
   if (relay) {
     r.register('polyedge_relay_packets_total', {}, () => relay.stats[RelayStat.packets]!);
     r.register('polyedge_relay_garbage_total', {}, () => relay.stats[RelayStat.garbage]!);
     r.register('polyedge_relay_foreign_total', {}, () => relay.stats[RelayStat.foreign]!);
     r.register('polyedge_relay_lost_total', {}, () => relay.stats[RelayStat.lost]!);
+    for (const [reason, slot] of RELAY_REJECT_REASONS) r.register('polyedge_relay_rejected_total', { reason }, () => relay.stats[slot]!);
+    const series = engine.fusion.sources.find((s) => s.name === 'relay');
+    if (series) {
+      r.register('polyedge_relay_rejected_total', { reason: 'band' }, () => series.rejectedBand);
+      r.register('polyedge_relay_rejected_total', { reason: 'unvouched' }, () => series.rejectedUnvouched);
+    }
   }
   SLOT_PHASE_NAMES.forEach((phase, p) => r.register('polyedge_market_slots', { phase }, () => engine.slotsIn(p as SlotPhase)));
   r.register('polyedge_markets_added_total', {}, () => engine.counts.marketsAdded);

@@ -46,13 +46,16 @@ test('relay as a price source: packets counted, garbage dropped, fusion wins fol
     const sender = new PacketSender(relayAt, 'extended');
     let seq = 0;
     const sendPrices = async (n: number): Promise<void> => {
+      // Realistic prices: a few cents around the session's own reference (the relay gates refuse anything far from it).
+      const ref = sample(await metrics(), 'polyedge_fusion_price_usd', { source: 'rtds-chainlink' })!;
+      assert.ok(ref > 0, 'chainlink has a price');
       for (let i = 0; i < n; i++) {
         const f = sender.fields;
         f[F_STREAM] = 0;
         f[F_SEQ] = ++seq;
         f[F_EXCHANGE_TS_NS] = Number(native.wallNs());
-        f[F_BID] = 110_000 + (seq % 7);
-        f[F_ASK] = 110_000.5 + (seq % 7);
+        f[F_BID] = ref - 0.5 + (seq % 7) * 0.01;
+        f[F_ASK] = ref + 0.5 + (seq % 7) * 0.01;
         assert.ok(sender.send() > 0, `packet ${seq} sent`);
         // Spread over event-loop turns: each packet is its own reference update, not one batch.
         await new Promise((r) => setTimeout(r, 2));
@@ -63,8 +66,9 @@ test('relay as a price source: packets counted, garbage dropped, fusion wins fol
     await sendPrices(200);
     let text = await until('all 200 packets accepted', async () => {
       const t = await metrics();
-      return sample(t, 'polyedge_relay_packets_total') === 200 ? t : undefined;
+      return sample(t, 'polyedge_relay_packets_total') === 200 && sample(t, 'polyedge_fusion_updates_total', { source: 'relay' }) === 200 ? t : undefined;
     });
+    assert.equal(sample(text, 'polyedge_relay_rejected_total', { reason: 'band' }), 0, 'prices near the reference pass the band');
     assert.ok(sample(text, 'polyedge_fusion_wins_total', { source: 'relay' })! > 0, 'relay wins under policy first');
     text = await until('relay-triggered decisions', async () => {
       const t = await metrics();

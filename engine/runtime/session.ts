@@ -219,10 +219,11 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
     const started = relay;
     teardown.add('relay receiver', () => started.stop());
     const source = hub.addSource({ name: 'relay', ring: relay.ring });
-    references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying });
+    references.push({ source, token: relayCfg.stream, name: 'relay', underlying: relayCfg.underlying, bandBps: relayCfg.max_deviation_bps });
     log(
       `relay receiver on ${relay.address}: thread ${relay.threadId} ${relayCfg.cpu >= 0 ? `pinned to core ${relayCfg.cpu}` : 'unpinned'}, ${relayCfg.spin ? 'spinning' : 'blocking'}, ` +
-        `SO_BUSY_POLL ${relay.busyPollUs} µs, SO_RCVBUF ${relay.rcvbufBytes} B; stream ${relayCfg.stream} quotes ${relayCfg.underlying}`,
+        `SO_BUSY_POLL ${relay.busyPollUs} µs, SO_RCVBUF ${relay.rcvbufBytes} B; stream ${relayCfg.stream} quotes ${relayCfg.underlying}; ` +
+        `MAC ${relayCfg.require_mac ? 'required' : relayCfg.mac_key_env in process.env ? 'checked when present' : 'off (no key)'}`,
     );
   }
   for (const f of feeds) {
@@ -345,6 +346,11 @@ function startRelay(relayCfg: Config['relay'], source: number): RelaySource {
       busyPollUs: relayCfg.busy_poll_us,
       rcvbufBytes: relayCfg.rcvbuf_bytes,
       source,
+      maxSpreadBps: relayCfg.max_spread_bps,
+      maxSkewMs: relayCfg.max_skew_ms,
+      // `in`: whether the key is set, without reading it into a JS string.
+      ...(relayCfg.require_mac || relayCfg.mac_key_env in process.env ? { macKeyEnv: relayCfg.mac_key_env } : {}),
+      requireMac: relayCfg.require_mac,
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,8 @@
 
 mod abi;
 mod eip712;
+mod gate;
+mod mac;
 mod packet;
 mod packet_js;
 mod relay_recv;

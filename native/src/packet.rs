@@ -16,7 +16,13 @@
 //!  0 magic "PEDG" | 4 version u8 | 5 flags u8 | 6 stream u16
 //!  8 seq u64 | 16 exchange_ts_ns u64 | 24 recv_ts_ns u64 | 32 send_ts_ns u64
 //! 40 bid f64 | 48 ask f64 | 56 bid_size f64 | 64 ask_size f64
+//! 72 mac [16]  (only with flag bit 0, FLAG_MAC: 88 bytes in all)
 //! ```
+//!
+//! Flags: bit 0 (FLAG_MAC) says a MAC follows: the first 16 bytes of
+//! HMAC-SHA256(key, bytes 0..72), the flags byte included, so the bit cannot
+//! be stripped or set by anyone without the key. Other bits are reserved and
+//! a frame carrying one is refused (ERR_BAD_FLAGS). See mac.rs.
 //!
 //! The JS side exchanges fields through one preallocated Float64Array (slot
 //! numbers below) so that encode and decode allocate nothing. Timestamps in
@@ -27,6 +33,10 @@
 pub const LEGACY_LEN: usize = 24;
 pub const EXTENDED_LEN: usize = 72;
 pub const MAGIC: [u8; 4] = *b"PEDG";
+pub const FLAG_MAC: u8 = 0x01;
+pub const MAC_LEN: usize = 16;
+/// An extended frame with its MAC: the longest valid datagram.
+pub const EXTENDED_MAC_LEN: usize = EXTENDED_LEN + MAC_LEN;
 pub const VERSION: u8 = 1;
 
 pub const F_FORMAT: usize = 0;
@@ -55,6 +65,7 @@ pub const ERR_BAD_LENGTH: i32 = -4;
 pub const ERR_BAD_VALUE: i32 = -5;
 pub const ERR_FIELDS: i32 = -6;
 pub const ERR_OUT_TOO_SMALL: i32 = -7;
+pub const ERR_BAD_FLAGS: i32 = -8;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Price {
@@ -69,6 +80,9 @@ pub struct Price {
     pub ask: f64,
     pub bid_size: f64,
     pub ask_size: f64,
+    /// Extended frame with FLAG_MAC (and its 16 MAC bytes); decode does not
+    /// verify it, the receiver does (mac.rs).
+    pub mac: bool,
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -83,19 +97,31 @@ fn plausible_price(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
 
-/// Never panics: every index is behind a length check.
-pub fn decode(b: &[u8]) -> Result<Price, i32> {
+/// Structure only (length, magic, version, flags): the values are whatever
+/// the bytes say. The receiver verifies the MAC on this before it judges
+/// values (gate.rs); everyone else uses decode(). Never panics: every index
+/// is behind a length check.
+pub fn decode_frame(b: &[u8]) -> Result<Price, i32> {
     if b.len() < LEGACY_LEN {
         return Err(ERR_TOO_SHORT);
     }
     if b[0..4] == MAGIC {
-        if b.len() != EXTENDED_LEN {
-            return Err(if b.len() < EXTENDED_LEN { ERR_TOO_SHORT } else { ERR_BAD_LENGTH });
+        if b.len() < EXTENDED_LEN {
+            return Err(ERR_TOO_SHORT);
         }
         if b[4] != VERSION {
             return Err(ERR_BAD_VERSION);
         }
-        let p = Price {
+        let flags = b[5];
+        if flags & !FLAG_MAC != 0 {
+            return Err(ERR_BAD_FLAGS);
+        }
+        let mac = flags & FLAG_MAC != 0;
+        let want = if mac { EXTENDED_MAC_LEN } else { EXTENDED_LEN };
+        if b.len() != want {
+            return Err(if b.len() < want { ERR_TOO_SHORT } else { ERR_BAD_LENGTH });
+        }
+        return Ok(Price {
             format: FORMAT_EXTENDED,
             stream: u16::from_le_bytes([b[6], b[7]]),
             seq: u64_at(b, 8),
@@ -106,24 +132,25 @@ pub fn decode(b: &[u8]) -> Result<Price, i32> {
             ask: f64_at(b, 48),
             bid_size: f64_at(b, 56),
             ask_size: f64_at(b, 64),
-        };
-        if !(plausible_price(p.bid) && plausible_price(p.ask) && plausible_price(p.bid_size) && plausible_price(p.ask_size)) {
-            return Err(ERR_BAD_VALUE);
-        }
-        return Ok(p);
+            mac,
+        });
     }
     if b.len() != LEGACY_LEN {
         return Err(ERR_BAD_MAGIC);
     }
-    let ts_us = u64_at(b, 0);
-    let p = Price {
+    Ok(Price {
         format: FORMAT_LEGACY,
-        send_ts_ns: ts_us.saturating_mul(1000),
+        send_ts_ns: u64_at(b, 0).saturating_mul(1000),
         bid: f64_at(b, 8),
         ask: f64_at(b, 16),
         ..Price::default()
-    };
-    if !(plausible_price(p.bid) && plausible_price(p.ask)) {
+    })
+}
+
+/// decode_frame, then finite non-negative values.
+pub fn decode(b: &[u8]) -> Result<Price, i32> {
+    let p = decode_frame(b)?;
+    if !(plausible_price(p.bid) && plausible_price(p.ask) && plausible_price(p.bid_size) && plausible_price(p.ask_size)) {
         return Err(ERR_BAD_VALUE);
     }
     Ok(p)
@@ -151,6 +178,7 @@ pub fn encode_extended(p: &Price, out: &mut [u8]) -> Result<usize, i32> {
     }
     out[0..4].copy_from_slice(&MAGIC);
     out[4] = VERSION;
+    // The MAC flag is set by mac.rs after this, before it computes the tag.
     out[5] = 0;
     out[6..8].copy_from_slice(&p.stream.to_le_bytes());
     out[8..16].copy_from_slice(&p.seq.to_le_bytes());
@@ -193,6 +221,7 @@ pub fn from_fields(f: &[f64]) -> Result<Price, i32> {
         ask: f[F_ASK],
         bid_size: f[F_BID_SIZE],
         ask_size: f[F_ASK_SIZE],
+        mac: false,
     })
 }
 

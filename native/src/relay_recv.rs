@@ -30,6 +30,11 @@
 //! empty list accepts every sender and is refused unless the socket is bound
 //! to a loopback address (engine/relay/allow.ts states the same rule).
 //!
+//! Admission. Every datagram from an allowed sender goes through gate.rs
+//! (structure, MAC, value, crossed, spread, clock window, sequence, stamp
+//! order) before it may be published; each refusal is counted in the stats
+//! slot of its reason, so packets + the reason slots = datagrams received.
+//!
 //! Event record (workers/event-layout.ts, EventKind.ExternalPrice):
 //!   recvNs   CLOCK_MONOTONIC ns when recvmmsg returned the batch
 //!   exchTsMs venue event time, Unix ms (extended frames; NaN for legacy)
@@ -56,7 +61,9 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-use crate::packet::{decode, FORMAT_EXTENDED};
+use crate::gate::{Admission, GateParams, Reason, DEFAULT_MAX_SKEW_MS, DEFAULT_MAX_SPREAD_BPS};
+use crate::mac::MacKey;
+use crate::packet::{EXTENDED_MAC_LEN, FORMAT_EXTENDED};
 use crate::sys::{monotonic_ns, pin_thread, realtime_ns};
 
 // Ring header (Int32 word indices) as laid out in workers/ring.ts.
@@ -104,7 +111,9 @@ const KIND_EXTERNAL_PRICE: u8 = 7;
 const FLAG_LAST_IN_MESSAGE: u8 = 4;
 
 /// Counter slots of the stats Float64Array (engine/relay/source.ts mirrors
-/// them). Single writer: this thread, once per received batch.
+/// them). Single writer: this thread, once per received batch. Every
+/// datagram lands in exactly one of packets, garbage, late, foreign, value,
+/// crossed, spread, skew, backwards, mac.
 pub const S_PACKETS: usize = 0;
 pub const S_GARBAGE: usize = 1;
 pub const S_LOST: usize = 2;
@@ -119,18 +128,33 @@ pub const S_WAKES: usize = 10;
 pub const S_BATCHES: usize = 11;
 pub const S_RUNNING: usize = 12;
 pub const S_FOREIGN: usize = 13;
-pub const STATS_SLOTS: usize = 16;
+pub const S_VALUE: usize = 14;
+pub const S_CROSSED: usize = 15;
+pub const S_SPREAD: usize = 16;
+pub const S_SKEW: usize = 17;
+pub const S_BACKWARDS: usize = 18;
+pub const S_MAC: usize = 19;
+pub const STATS_SLOTS: usize = 24;
+
+fn reason_slot(r: Reason) -> usize {
+    match r {
+        Reason::Malformed => S_GARBAGE,
+        Reason::Mac => S_MAC,
+        Reason::Value => S_VALUE,
+        Reason::Crossed => S_CROSSED,
+        Reason::Spread => S_SPREAD,
+        Reason::Skew => S_SKEW,
+        Reason::Late => S_LATE,
+        Reason::Backwards => S_BACKWARDS,
+    }
+}
 
 /// recvmmsg batch: datagrams taken from the socket per system call.
 const BATCH: usize = 64;
-/// Receive buffer per datagram: larger than any valid packet (72 B), so an
+/// Receive buffer per datagram: larger than any valid packet (88 B), so an
 /// oversized datagram shows as MSG_TRUNC and is counted as garbage.
 const DGRAM_BUF: usize = 128;
-/// An extended frame at most this far behind the stream's last sequence is
-/// late (reordered or duplicated) and dropped: publishing it would replace a
-/// newer price with an older one. Further behind means the sender restarted
-/// its numbering, and the stream follows it.
-const REORDER_WINDOW: u64 = 1 << 16;
+const _: () = assert!(DGRAM_BUF > EXTENDED_MAC_LEN);
 /// Room for any source address recvmmsg reports (IPv4 or IPv6).
 const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
 /// A blocking receive wakes this often to notice stop().
@@ -401,8 +425,7 @@ struct Loop {
     allow: AllowList,
     stop: Arc<AtomicBool>,
     wake: Option<WakeFn>,
-    last_seq: Vec<u64>,
-    seen: Vec<bool>,
+    admission: Admission,
 }
 
 impl Loop {
@@ -470,19 +493,15 @@ impl Loop {
                     self.counters.add(S_GARBAGE, 1.0);
                     continue;
                 }
-                let p = match decode(&b[..len]) {
+                let p = match self.admission.admit(&b[..len], wall) {
                     Ok(p) => p,
-                    Err(_) => {
-                        self.counters.add(S_GARBAGE, 1.0);
+                    Err(why) => {
+                        self.counters.add(reason_slot(why), 1.0);
                         continue;
                     }
                 };
                 let extended = p.format == FORMAT_EXTENDED;
-                if extended {
-                    if !self.accept_seq(p.stream, p.seq) {
-                        continue;
-                    }
-                } else {
+                if !extended {
                     self.counters.add(S_LEGACY, 1.0);
                 }
                 self.counters.add(S_PACKETS, 1.0);
@@ -521,6 +540,9 @@ impl Loop {
             }
             self.counters.add(S_BATCHES, 1.0);
             self.counters.slots[S_RING_DROPS] = self.ring.drops as f64;
+            self.counters.slots[S_LOST] = self.admission.lost as f64;
+            self.counters.slots[S_RESTARTS] = self.admission.restarts as f64;
+            self.counters.slots[S_LAST_SEQ] = self.admission.last_accepted_seq.map_or(f64::NAN, |s| s as f64);
             self.counters.flush();
         }
         self.ring.close();
@@ -531,26 +553,6 @@ impl Loop {
         }
         self.counters.slots[S_RUNNING] = 0.0;
         self.counters.flush();
-    }
-
-    /// Loss and order bookkeeping per stream; false = drop the frame as late.
-    fn accept_seq(&mut self, stream: u16, seq: u64) -> bool {
-        let s = stream as usize;
-        if self.seen[s] {
-            let last = self.last_seq[s];
-            if seq > last {
-                self.counters.add(S_LOST, (seq - last - 1) as f64);
-            } else if last - seq <= REORDER_WINDOW {
-                self.counters.add(S_LATE, 1.0);
-                return false;
-            } else {
-                self.counters.add(S_RESTARTS, 1.0);
-            }
-        }
-        self.seen[s] = true;
-        self.last_seq[s] = seq;
-        self.counters.slots[S_LAST_SEQ] = seq as f64;
-        true
     }
 
     /// Full ring: `drop` counts the record and returns false; `block` waits
@@ -618,6 +620,16 @@ pub struct RelayReceiverOptions {
     /// dropped (stats slot 13, foreign). Empty or absent accepts every
     /// sender, which only a loopback `bind` may do.
     pub allow: Option<Vec<String>>,
+    /// Widest spread accepted, basis points of the mid. Default 50.
+    pub max_spread_bps: Option<f64>,
+    /// Furthest a send (or exchange) stamp may be from this host's
+    /// CLOCK_REALTIME, either way, in ms. Default 1000.
+    pub max_skew_ms: Option<u32>,
+    /// Environment variable holding the hex MAC key (read here, never
+    /// passed through JS). Absent: no key, sealed frames are refused.
+    pub mac_key_env: Option<String>,
+    /// Refuse every datagram without a valid MAC (legacy packets included).
+    pub require_mac: Option<bool>,
 }
 
 /// A running receive thread. Call stop() to end it; dropping the object
@@ -640,7 +652,7 @@ impl RelayReceiver {
     /// Binds the socket, attaches to the ring as its producer and starts the
     /// thread; returns once the thread is pinned and receiving. `ring` views
     /// the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
-    /// has at least 16 slots over a SharedArrayBuffer; `wake` runs
+    /// has at least 24 slots over a SharedArrayBuffer; `wake` runs
     /// Atomics.notify on the ring's consumer-parked word.
     #[napi(constructor)]
     pub fn new(options: RelayReceiverOptions, ring: Uint8Array, stats: Float64Array, wake: Option<ThreadsafeFunction<(), (), (), Status, false>>) -> Result<Self> {
@@ -665,6 +677,23 @@ impl RelayReceiver {
                 "allow: empty, and bind {addr} is not a loopback address: any host that can reach it could inject prices"
             )));
         }
+        let max_spread_bps = options.max_spread_bps.unwrap_or(DEFAULT_MAX_SPREAD_BPS);
+        if !(max_spread_bps.is_finite() && max_spread_bps >= 0.0) {
+            return Err(invalid(format!("maxSpreadBps: must be a finite number >= 0, got {max_spread_bps}")));
+        }
+        let max_skew_ms = options.max_skew_ms.unwrap_or(DEFAULT_MAX_SKEW_MS);
+        if max_skew_ms == 0 {
+            return Err(invalid("maxSkewMs: must be at least 1".into()));
+        }
+        let key = match &options.mac_key_env {
+            Some(var) => Some(MacKey::from_env(var).map_err(|e| invalid(format!("macKeyEnv: {e}")))?),
+            None => None,
+        };
+        let require_mac = options.require_mac.unwrap_or(false);
+        if require_mac && key.is_none() {
+            return Err(invalid("requireMac: needs macKeyEnv, the variable holding the key".into()));
+        }
+        let params = GateParams { max_spread_bps, max_skew_ns: max_skew_ms as u64 * 1_000_000, require_mac };
         let ring_ptr = ring.as_ptr() as *mut u8;
         let writer = RingWriter::attach(ring_ptr, ring.len()).map_err(invalid)?;
         let fail = |w: &RingWriter, m: String| {
@@ -704,8 +733,7 @@ impl RelayReceiver {
             allow,
             stop: stop.clone(),
             wake,
-            last_seq: vec![0; 1 << 16],
-            seen: vec![false; 1 << 16],
+            admission: Admission::new(params, key),
         };
         let (tx, rx) = mpsc::channel::<std::result::Result<u32, String>>();
         let cpu = options.cpu;

@@ -9,9 +9,10 @@ use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
+use crate::mac::MacKey;
 use crate::packet::{
-    encode_extended, encode_legacy, from_fields, EXTENDED_LEN, FIELD_COUNT, FORMAT_EXTENDED, FORMAT_LEGACY, F_LEN, F_SEND_TS_NS,
-    ERR_BAD_VALUE,
+    encode_extended, encode_legacy, from_fields, EXTENDED_LEN, EXTENDED_MAC_LEN, FIELD_COUNT, FORMAT_EXTENDED, FORMAT_LEGACY, F_LEN,
+    F_SEND_TS_NS, ERR_BAD_VALUE,
 };
 use crate::sys::realtime_ns;
 
@@ -24,6 +25,7 @@ pub struct RelaySender {
     local: String,
     fields: Float64Array,
     packet: Uint8Array,
+    key: Option<MacKey>,
 }
 
 #[napi]
@@ -31,10 +33,13 @@ impl RelaySender {
     /// Connects a UDP socket to `target` ("HOST:PORT", numeric address) from
     /// `bind` (default 0.0.0.0:0 or [::]:0 to match the target) and binds
     /// `fields` (at least 11 slots, packet.rs numbering) and `packet` (at
-    /// least 72 bytes) as this sender's scratch. Do not transfer or detach
-    /// their buffers while the sender lives.
+    /// least 72 bytes; 88 with a MAC key) as this sender's scratch. Do not
+    /// transfer or detach their buffers while the sender lives. With
+    /// `mac_key_env`, the name of an environment variable holding a hex key
+    /// (read here; the key never reaches JS), every extended frame is sealed
+    /// with its MAC (mac.rs) and legacy packets are refused.
     #[napi(constructor)]
-    pub fn new(target: String, fields: Float64Array, packet: Uint8Array, bind: Option<String>) -> Result<Self> {
+    pub fn new(target: String, fields: Float64Array, packet: Uint8Array, bind: Option<String>, mac_key_env: Option<String>) -> Result<Self> {
         let invalid = |m: String| Error::new(Status::InvalidArg, m);
         let to: SocketAddr = target.parse().map_err(|_| invalid(format!("target: {target:?} is not ADDR:PORT")))?;
         let from: SocketAddr = match bind {
@@ -45,19 +50,24 @@ impl RelaySender {
         if fields.len() < FIELD_COUNT {
             return Err(invalid(format!("fields: needs at least {FIELD_COUNT} slots")));
         }
-        if packet.len() < EXTENDED_LEN {
-            return Err(invalid(format!("packet: needs at least {EXTENDED_LEN} bytes")));
+        let key = match &mac_key_env {
+            Some(var) => Some(MacKey::from_env(var).map_err(|e| invalid(format!("macKeyEnv: {e}")))?),
+            None => None,
+        };
+        let need = if key.is_some() { EXTENDED_MAC_LEN } else { EXTENDED_LEN };
+        if packet.len() < need {
+            return Err(invalid(format!("packet: needs at least {need} bytes")));
         }
         let fail = |what: &str, e: std::io::Error| Error::new(Status::GenericFailure, format!("{what}: {e}"));
         let sock = UdpSocket::bind(from).map_err(|e| fail(&format!("bind {from}"), e))?;
         sock.connect(to).map_err(|e| fail(&format!("connect {to}"), e))?;
         let local = sock.local_addr().map(|a| a.to_string()).unwrap_or_default();
-        Ok(RelaySender { sock: Some(sock), local, fields, packet })
+        Ok(RelaySender { sock: Some(sock), local, fields, packet, key })
     }
 
     /// Stamps fields[5] with CLOCK_REALTIME, encodes the fields as `format`
     /// (1 legacy, 2 extended) into the packet array, sets fields[10] to the
-    /// length and sends. Returns the bytes sent; a codec error (-1..-7); or
+    /// length and sends (88 bytes, sealed, with a MAC key). Returns the bytes sent; a codec error (-1..-7); or
     /// SEND_ERROR_BASE - errno when the socket refused. Never throws.
     #[napi]
     pub fn send(&mut self, format: i32) -> i32 {
@@ -68,9 +78,11 @@ impl RelaySender {
             Err(code) => return code,
         };
         p.send_ts_ns = realtime_ns();
-        let encoded = match format {
-            FORMAT_LEGACY => encode_legacy(&p, packet),
-            FORMAT_EXTENDED => encode_extended(&p, packet),
+        let encoded = match (format, &self.key) {
+            (FORMAT_LEGACY, None) => encode_legacy(&p, packet),
+            (FORMAT_EXTENDED, None) => encode_extended(&p, packet),
+            (FORMAT_EXTENDED, Some(k)) => encode_extended(&p, packet).and_then(|_| k.seal(packet)),
+            // A legacy packet has no room for a MAC: sending it unsealed would defeat the key.
             _ => Err(ERR_BAD_VALUE),
         };
         let n = match encoded {
