@@ -255,7 +255,7 @@ test('each gate refuses with its own reason; sealed frames pass only with the ri
     plain(3, { bid: 97_001 }), // crossed
     plain(3, { bid: 96_800, ask: 97_000 }), // spread: ~21 bps > 10
     plain(3, { sendTsNs: Date.now() * 1e6 + 5e9 }), // skew: 5 s ahead
-    plain(3, { exchangeTsNs: 1_000_000 }), // skew: a venue stamp from 1970
+    plain(3, { sendTsNs: Date.now() * 1e6 - 5e9, exchangeTsNs: 1_000_000 }), // skew: 5 s behind (the 1970 venue stamp is passed on, not judged)
     plain(3, {}), // accepted, unsealed (the MAC is optional here)
     plain(4, { sendTsNs: sentNs - 1e6 }), // backwards: older than seq 3's stamp
     plain(3, {}), // late: seq 3 again

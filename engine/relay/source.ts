@@ -71,7 +71,7 @@ export const RelayStat = {
   crossed: 15,
   /** Rejected: spread wider than maxSpreadBps of the mid. */
   spread: 16,
-  /** Rejected: send or exchange stamp further than maxSkewMs from this host's clock. */
+  /** Rejected: send stamp further than maxSkewMs from this host's clock (the exchange stamp is passed on, not judged). */
   skew: 17,
   /** Rejected: send stamp older than the last accepted one of its stream. */
   backwards: 18,
