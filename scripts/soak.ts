@@ -16,7 +16,7 @@
 // and every control request got a 2xx, 1 otherwise, 2 on bad usage.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { PolyedgeError } from '../engine/errors.js';
 const MAIN = fileURLToPath(new URL('../engine/cli/main.js', import.meta.url));
 const ROUTES = ['/health', '/metrics', '/state/positions', '/state/markets', '/state/pnl', '/state/orders'] as const;
 const USAGE =
-  'usage: node dist/scripts/soak.js [--minutes N] [--fault-rate P] [--rate GET_PER_S] [--sample-ms MS] [--warmup-minutes M] [--seed N] [--speed X] [--config FILE] [--json FILE]';
+  'usage: node dist/scripts/soak.js [--minutes N] [--fault-rate P] [--rate GET_PER_S] [--sample-ms MS] [--warmup-minutes M] [--seed N] [--speed X] [--config FILE] [--json FILE] [--engine-log FILE] [--node-arg=FLAG ...]';
 
 export interface SoakOptions {
   minutes: number;
@@ -42,6 +42,10 @@ export interface SoakOptions {
   speed: number;
   config: string | undefined;
   jsonPath: string;
+  /** Engine stdout and stderr go to this file instead of our stderr (diagnosis: NODE_OPTIONS=--trace-gc lands here). */
+  engineLog: string | undefined;
+  /** Node flags for the engine process (diagnosis: --trace-gc, --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs: string[];
 }
 
 export interface MemorySample {
@@ -89,6 +93,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
         speed: { type: 'string' },
         config: { type: 'string' },
         json: { type: 'string' },
+        'engine-log': { type: 'string' },
+        'node-arg': { type: 'string', multiple: true },
       },
       strict: true,
     });
@@ -117,6 +123,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
     speed: num('speed', 1, 0.01, 1000),
     config: v.config,
     jsonPath: v.json ?? 'soak.json',
+    engineLog: v['engine-log'],
+    nodeArgs: v['node-arg'] ?? [],
   };
 }
 
@@ -175,8 +183,10 @@ function http(): Http {
 
 /** Starts `polyedge run` and resolves with the control plane's and the simulator's base URLs, read from its log. */
 function startEngine(o: SoakOptions, journal: string, log: (line: string) => void): { child: ChildProcess; urls: Promise<{ control: string; sim: string }> } {
-  const args = [MAIN, 'run', '--port', '0', '--journal', journal, '--seed', String(o.seed), '--speed', String(o.speed), ...(o.config ? ['--config', o.config] : [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [...o.nodeArgs, MAIN, 'run', '--port', '0', '--journal', journal, '--seed', String(o.seed), '--speed', String(o.speed), ...(o.config ? ['--config', o.config] : [])];
+  const out = o.engineLog === undefined ? 'ignore' : openSync(o.engineLog, 'w');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', out, 'pipe'] });
+  if (typeof out === 'number') closeSync(out);
   const urls = new Promise<{ control: string; sim: string }>((resolve, reject) => {
     let control: string | undefined;
     let sim: string | undefined;
@@ -185,7 +195,8 @@ function startEngine(o: SoakOptions, journal: string, log: (line: string) => voi
       const lines = (partial + d.toString()).split('\n');
       partial = lines.pop()!;
       for (const line of lines) {
-        log(line);
+        if (o.engineLog === undefined) log(line);
+        else appendFileSync(o.engineLog, `${line}\n`);
         control ??= /control plane on (http:\/\/[^\s]+)/.exec(line)?.[1];
         // The simulator serves /_sim/* on every venue port: the polymarket one will do.
         sim ??= /polymarket ws:\/\/([^/\s]+)\//.exec(line)?.[1];
@@ -264,6 +275,8 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void = () =
       await sleep(Math.min(o.sampleMs, endAt - Date.now()));
     }
     if (traffic) clearInterval(traffic);
+    // Requests still on the wire are answered (or time out) before the counts are read.
+    for (const deadline = Date.now() + 15_000; inFlight > 0 && Date.now() < deadline; ) await sleep(20);
     const stats = JSON.parse((await client.get(`${sim}/_sim/stats`)).body) as { totalFaults: number; faults: Record<string, Record<string, number>> };
     const byVenue: Record<string, Record<string, number>> = {};
     for (const [venue, kinds] of Object.entries(stats.faults)) {
