@@ -15,7 +15,7 @@ test('arguments: defaults and usage errors', () => {
   const d = parseSoakArgs([]);
   assert.deepEqual(
     { minutes: d.minutes, faultRate: d.faultRate, rate: d.rate, warmupMinutes: d.warmupMinutes, jsonPath: d.jsonPath },
-    { minutes: 5, faultRate: 0.002, rate: 20, warmupMinutes: 1, jsonPath: 'soak.json' },
+    { minutes: 5, faultRate: 0.02, rate: 20, warmupMinutes: 1, jsonPath: 'soak.json' },
   );
   assert.equal(parseSoakArgs(['--minutes', '30']).warmupMinutes, 2);
   for (const argv of [['--minutes', '0'], ['--minutes', 'x'], ['--fault-rate', '2'], ['--sample-ms', '1.5'], ['--warmup-minutes', '9'], ['--nope', '1']]) {

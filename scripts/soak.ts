@@ -10,7 +10,7 @@
 // served. Loopback only; stops the engine and itself after the run (the
 // engine is killed if it does not stop within 30 s).
 //
-//   node dist/scripts/soak.js --minutes 30 [--fault-rate 0.002] [--rate 20] [--json soak.json]
+//   node dist/scripts/soak.js --minutes 30 [--fault-rate 0.02] [--rate 20] [--json soak.json]
 //
 // Prints a summary and the JSON on stdout; exits 0 when the run completed
 // and every control request got a 2xx, 1 otherwise, 2 on bad usage.
@@ -56,6 +56,9 @@ export interface MemorySample {
   heapTotalMb: number;
   externalMb: number;
   arrayBuffersMb: number;
+  /** The engine's last closed 10 s lag window at this sample, ms. */
+  lagP99Ms: number;
+  lagMaxMs: number;
 }
 
 export interface SoakReport {
@@ -68,6 +71,8 @@ export interface SoakReport {
   end: MemorySample;
   /** MB per minute, least squares over the samples after the warm-up. */
   slopeMbPerMin: { rss: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** RSS slope (MB/min) per consecutive segment of the run after the warm-up (up to 6): growth that flattens shows here. */
+  rssSlopeBySegment: { fromMin: number; toMin: number; mbPerMin: number }[];
   /** Seconds. Windows are the engine's 10 s lag windows (polyedge_event_loop_lag_seconds). */
   eventLoopLag: { windows: number; p99MedianS: number; p99WorstS: number; maxS: number };
   gc: { minor: number; major: number; pauseS: number };
@@ -114,7 +119,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
   const minutes = num('minutes', 5, 0.05, 24 * 60);
   return {
     minutes,
-    faultRate: num('fault-rate', 0.002, 0, 1),
+    faultRate: num('fault-rate', 0.02, 0, 1),
     rate: num('rate', 20, 0, 1000),
     sampleMs: num('sample-ms', 5000, 200, 600_000, true),
     // Allocator and JIT warm-up: a fifth of the run, at most 2 minutes.
@@ -220,7 +225,14 @@ async function stopEngine(child: ChildProcess): Promise<void> {
   }
 }
 
-export async function runSoak(o: SoakOptions, log: (line: string) => void = () => {}): Promise<SoakReport> {
+/** `stop` ends the run early (SIGINT/SIGTERM on the CLI): the report covers what was sampled, and the engine is stopped. */
+export async function runSoak(o: SoakOptions, log: (line: string) => void = () => {}, stop?: Promise<void>): Promise<SoakReport> {
+  let stopped = false;
+  let wake: () => void = () => {};
+  void stop?.then(() => {
+    stopped = true;
+    wake();
+  });
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-soak-'));
   const { child, urls } = startEngine(o, join(dir, 'journal.log'), log);
   const client = http();
@@ -266,13 +278,21 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void = () =
         heapTotalMb: mb(last.get('polyedge_process_heap_total_bytes')),
         externalMb: mb(last.get('polyedge_process_external_memory_bytes')),
         arrayBuffersMb: mb(last.get('polyedge_process_array_buffers_bytes')),
+        lagP99Ms: round((last.get('polyedge_event_loop_lag_seconds{stat="p99"}') ?? NaN) * 1e3, 2),
+        lagMaxMs: round((last.get('polyedge_event_loop_lag_seconds{stat="max"}') ?? NaN) * 1e3, 2),
       });
       const w = last.get('polyedge_event_loop_lag_windows_total') ?? 0;
       const p99 = last.get('polyedge_event_loop_lag_seconds{stat="p99"}');
       if (w > 0 && p99 !== undefined && Number.isFinite(p99)) lagWindows.set(w, p99);
       if (child.exitCode !== null) throw new PolyedgeError('PE_INTERNAL', `soak: the engine exited (code ${child.exitCode}) during the run`);
-      if (Date.now() >= endAt) break;
-      await sleep(Math.min(o.sampleMs, endAt - Date.now()));
+      if (Date.now() >= endAt || stopped) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(o.sampleMs, endAt - Date.now()));
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
     if (traffic) clearInterval(traffic);
     // Requests still on the wire are answered (or time out) before the counts are read.
@@ -290,17 +310,25 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void = () =
     }
     const warm = series.filter((s) => s.tMin >= o.warmupMinutes);
     const fit = (f: (s: MemorySample) => number) => round(slope(warm.map((s) => s.tMin), warm.map(f)), 3);
+    const segments = Math.min(6, Math.max(1, Math.floor(warm.length / 10)));
+    const span = (series[series.length - 1]!.tMin - o.warmupMinutes) / segments;
+    const rssSlopeBySegment = Array.from({ length: segments }, (_, i) => {
+      const from = o.warmupMinutes + i * span;
+      const part = warm.filter((s) => s.tMin >= from && (i === segments - 1 || s.tMin < from + span));
+      return { fromMin: round(from, 2), toMin: round(from + span, 2), mbPerMin: round(slope(part.map((s) => s.tMin), part.map((s) => s.rssMb)), 3) };
+    });
     const p99s = [...lagWindows.values()].sort((a, b) => a - b);
     const g = (k: string) => last.get(k) ?? 0;
     return {
       command: `node dist/scripts/soak.js --minutes ${o.minutes} --fault-rate ${o.faultRate} --rate ${o.rate} --seed ${o.seed}`,
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version },
-      minutes: o.minutes,
+      minutes: round(series[series.length - 1]!.tMin, 2),
       warmupMinutes: o.warmupMinutes,
       samples: series.length,
       start: series[0]!,
       end: series[series.length - 1]!,
       slopeMbPerMin: { rss: fit((s) => s.rssMb), heapUsed: fit((s) => s.heapUsedMb), external: fit((s) => s.externalMb), arrayBuffers: fit((s) => s.arrayBuffersMb) },
+      rssSlopeBySegment,
       eventLoopLag: {
         windows: p99s.length,
         p99MedianS: p99s.length ? round(p99s[Math.floor(p99s.length / 2)]!, 6) : NaN,
@@ -330,6 +358,7 @@ export function formatReport(r: SoakReport): string {
   return [
     `soak: ${r.minutes} min, ${r.samples} samples, warm-up ${r.warmupMinutes} min; ${r.machine.cpus} cores (${r.machine.model}), node ${r.machine.node}`,
     `RSS          ${r.start.rssMb} -> ${r.end.rssMb} MB, slope ${r.slopeMbPerMin.rss} MB/min`,
+    `RSS slope by segment  ${r.rssSlopeBySegment.map((g) => `${g.fromMin}-${g.toMin} min: ${g.mbPerMin}`).join(', ')} MB/min`,
     `heap used    ${r.start.heapUsedMb} -> ${r.end.heapUsedMb} MB, slope ${r.slopeMbPerMin.heapUsed} MB/min (heap total ${r.start.heapTotalMb} -> ${r.end.heapTotalMb} MB)`,
     `external     ${r.start.externalMb} -> ${r.end.externalMb} MB, slope ${r.slopeMbPerMin.external} MB/min (array buffers ${r.start.arrayBuffersMb} -> ${r.end.arrayBuffersMb} MB)`,
     `loop lag     p99 median ${s(r.eventLoopLag.p99MedianS)}, worst ${s(r.eventLoopLag.p99WorstS)} over ${r.eventLoopLag.windows} windows of 10 s; max ${s(r.eventLoopLag.maxS)}`,
@@ -342,7 +371,11 @@ export function formatReport(r: SoakReport): string {
 async function main(): Promise<number> {
   try {
     const o = parseSoakArgs(process.argv.slice(2));
-    const report = await runSoak(o, (line) => void process.stderr.write(`engine: ${line}\n`));
+    const stop = new Promise<void>((r) => {
+      process.once('SIGINT', () => r());
+      process.once('SIGTERM', () => r());
+    });
+    const report = await runSoak(o, (line) => void process.stderr.write(`engine: ${line}\n`), stop);
     const json = `${JSON.stringify(report, null, 2)}\n`;
     writeFileSync(o.jsonPath, json);
     process.stdout.write(`${formatReport(report)}\n\n${json}JSON: ${o.jsonPath}\n`);
