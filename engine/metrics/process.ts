@@ -1,6 +1,6 @@
 // Process figures for /metrics: memory, main-thread event-loop lag, GC and
 // uptime. Nothing here runs per market event: memory is read when scraped;
-// the lag histogram is filled by libuv's own timer (no JavaScript); GC
+// the lag histograms are filled by libuv timers (no JavaScript); GC
 // entries reach a PerformanceObserver callback in batches, after the
 // collection; the lag window closes on an unref'd 10 s timer.
 //
@@ -33,20 +33,39 @@ export interface LagWindow {
   max: number;
 }
 
+/** Lag figures of a monitorEventLoopDelay histogram, in seconds; NaN while it has no sample. */
+function lagOf(h: IntervalHistogram, out: LagWindow): LagWindow {
+  const lag = (ns: number): number => Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1e3);
+  const empty = h.count === 0;
+  out.p50 = empty ? NaN : lag(h.percentile(50));
+  out.p99 = empty ? NaN : lag(h.percentile(99));
+  out.max = empty ? NaN : lag(h.max);
+  return out;
+}
+
 export class ProcessCollector {
-  private readonly eld: IntervalHistogram;
+  /**
+   * Two monitors, because reset() also forgets the monitor's previous tick:
+   * the delay that spans a reset is never recorded. The windowed one is reset
+   * every window (a stall across a window boundary is missing there); the
+   * lifetime one never is, so its max is exact.
+   */
+  private readonly windowEld: IntervalHistogram;
+  private readonly lifetimeEld: IntervalHistogram;
   private readonly gc: PerformanceObserver;
   private readonly timer: NodeJS.Timeout;
-  /** The last closed window; NaN until one closes. */
+  /** The last closed window; NaN until one closes with samples. */
   readonly lastWindow: LagWindow = { p50: NaN, p99: NaN, max: NaN };
-  lagMaxS = NaN;
+  private readonly lifetimeLag: LagWindow = { p50: NaN, p99: NaN, max: NaN };
   windows = 0;
   readonly gcCounts: Record<GcKind, number> = { minor: 0, major: 0, incremental: 0, weakcb: 0 };
   readonly gcPauseS: Record<GcKind, number> = { minor: 0, major: 0, incremental: 0, weakcb: 0 };
 
   constructor(windowMs = LAG_WINDOW_MS) {
-    this.eld = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-    this.eld.enable();
+    this.windowEld = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.lifetimeEld = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.windowEld.enable();
+    this.lifetimeEld.enable();
     this.timer = setInterval(() => this.closeWindow(), windowMs);
     this.timer.unref();
     this.gc = new PerformanceObserver((list) => {
@@ -60,23 +79,23 @@ export class ProcessCollector {
     this.gc.observe({ entryTypes: ['gc'] });
   }
 
-  /** Closes the current lag window: its figures become `lastWindow`, the histogram starts again. */
+  /** Lag since the collector started, read now. */
+  get lifetime(): LagWindow {
+    return lagOf(this.lifetimeEld, this.lifetimeLag);
+  }
+
+  /** Closes the current lag window: its figures become `lastWindow`, the windowed histogram starts again. */
   closeWindow(): void {
-    const lag = (ns: number): number => Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1e3);
-    // An empty window (the loop was blocked the whole time) has no samples; its lag shows in the next one.
-    if (this.eld.count > 0) {
-      this.lastWindow.p50 = lag(this.eld.percentile(50));
-      this.lastWindow.p99 = lag(this.eld.percentile(99));
-      this.lastWindow.max = lag(this.eld.max);
-      this.lagMaxS = Number.isNaN(this.lagMaxS) ? this.lastWindow.max : Math.max(this.lagMaxS, this.lastWindow.max);
-    }
+    // A window without samples (the loop blocked throughout) keeps the previous figures; the lifetime ones show the block.
+    if (this.windowEld.count > 0) lagOf(this.windowEld, this.lastWindow);
     this.windows++;
-    this.eld.reset();
+    this.windowEld.reset();
   }
 
   stop(): void {
     clearInterval(this.timer);
-    this.eld.disable();
+    this.windowEld.disable();
+    this.lifetimeEld.disable();
     this.gc.disconnect();
   }
 }
@@ -102,7 +121,7 @@ export function registerProcessMetrics(r: MetricsRegistry, c: ProcessCollector =
   r.register('polyedge_event_loop_lag_seconds', { stat: 'p50' }, () => c.lastWindow.p50);
   r.register('polyedge_event_loop_lag_seconds', { stat: 'p99' }, () => c.lastWindow.p99);
   r.register('polyedge_event_loop_lag_seconds', { stat: 'max' }, () => c.lastWindow.max);
-  r.register('polyedge_event_loop_lag_max_seconds', {}, () => c.lagMaxS);
+  for (const stat of ['p50', 'p99', 'max'] as const) r.register('polyedge_event_loop_lag_lifetime_seconds', { stat }, () => c.lifetime[stat]);
   r.register('polyedge_event_loop_lag_windows_total', {}, () => c.windows);
   for (const kind of GC_KINDS) {
     r.register('polyedge_gc_total', { kind }, () => c.gcCounts[kind]);
