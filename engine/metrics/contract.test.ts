@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { METRICS, type MetricDecl } from './catalog.js';
 import { LatencyHistogram } from './latency.js';
+import { ProcessCollector, registerProcessMetrics } from './process.js';
 import { MetricsRegistry } from './registry.js';
 
 const DOC = fileURLToPath(new URL('../../../engine/metrics/METRICS.md', import.meta.url));
@@ -117,4 +118,49 @@ test('a fully wired registry renders only documented metrics, each sample well-f
     sampled.add(family);
   }
   assert.deepEqual([...sampled].sort(), METRICS.map((d) => d.name).sort());
+});
+
+test('the process metrics are wired with sane values: memory, event-loop lag, GC counts and pauses, uptime', async () => {
+  const collector = new ProcessCollector(50);
+  try {
+    const registry = new MetricsRegistry();
+    registerProcessMetrics(registry, collector);
+    // Short-lived garbage forces scavenges; blocking the loop gives the lag window something to see.
+    let keep = 0;
+    for (let i = 0; i < 200_000; i++) keep += new Array(8).fill(i).length;
+    assert.ok(keep > 0);
+    const windowsPast = async (n: number): Promise<void> => {
+      for (let deadline = Date.now() + 10_000; collector.windows < n && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    };
+    // The monitor's timer must be running before a block can count as its lateness.
+    await windowsPast(2);
+    const t = Date.now();
+    while (Date.now() - t < 40);
+    await windowsPast(collector.windows + 2);
+    const text = registry.renderPrometheus();
+    const value = (name: string, labels = ''): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+      assert.ok(line, `${name}{${labels}} has no sample`);
+      return Number(line.split(' ')[1]);
+    };
+    const rss = value('polyedge_process_resident_memory_bytes');
+    const used = value('polyedge_process_heap_used_bytes');
+    const total = value('polyedge_process_heap_total_bytes');
+    assert.ok(rss > used && used > 0 && used <= total, `rss ${rss}, heap used ${used} of ${total}`);
+    assert.ok(value('polyedge_process_external_memory_bytes') >= value('polyedge_process_array_buffers_bytes'));
+    assert.ok(value('polyedge_process_uptime_seconds') > 0);
+    assert.ok(value('polyedge_event_loop_lag_windows_total') >= 2);
+    const max = value('polyedge_event_loop_lag_lifetime_seconds', 'stat="max"');
+    // The lifetime histogram is never reset: the 40 ms block is in its max, whichever window it fell in.
+    assert.ok(max >= 0.03 && max < 60, `lag max ${max}`);
+    const p99 = value('polyedge_event_loop_lag_lifetime_seconds', 'stat="p99"');
+    assert.ok(p99 >= 0 && p99 <= max, `lifetime p99 ${p99}, max ${max}`);
+    for (const stat of ['p50', 'p99', 'max']) assert.ok(value('polyedge_event_loop_lag_seconds', `stat="${stat}"`) >= 0);
+    assert.ok(value('polyedge_gc_total', 'kind="minor"') >= 1);
+    assert.ok(value('polyedge_gc_pause_seconds_total', 'kind="minor"') > 0);
+    const processNames = METRICS.map((d) => d.name).filter((n) => /^polyedge_(process|event_loop|gc)_/.test(n));
+    for (const n of processNames) assert.match(text, new RegExp(`^${n}(\\{[^}]*\\})? `, 'm'), `${n} has no sample`);
+  } finally {
+    collector.stop();
+  }
 });

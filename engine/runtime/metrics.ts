@@ -4,6 +4,7 @@
 import { COUNTER } from '../../workers/counters.js';
 import type { RequestCount } from '../control/server.js';
 import type { MarketDataHub } from '../data/hub.js';
+import { registerProcessMetrics } from '../metrics/process.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
@@ -95,6 +96,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);
   r.register('polyedge_journal_fsyncs_total', {}, () => engine.journal.stats.fsyncs);
   r.register('polyedge_journal_fsync_errors_total', {}, () => engine.journal.stats.fsyncErrors);
+  registerProcessMetrics(r);
 }
 
 /** One series of `name` per `result` label, each reading its field of `counts` at scrape time. */
