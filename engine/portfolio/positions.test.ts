@@ -276,7 +276,7 @@ test('retiring a settled market moves its accounts into per-strategy totals; tot
   assert.equal(p.total(m).cash, total.cash);
 });
 
-test('snapshot version 3 carries retired totals, settle ids and resolution ids; a version 1 snapshot still restores', () => {
+test('snapshot version 4 carries retired totals, settle ids, resolution ids and the markets of the fill ids; a version 1 snapshot still restores', () => {
   const p = new Portfolio(tokens, markets);
   p.applyFill(fill({ strategy: 'a', token: 0, side: Side.Buy, price: 4000, size: 10 * S, fee: 7 }));
   p.applyFill(fill({ strategy: 'b', token: 2, side: Side.Buy, price: 6000, size: 3 * S }));
@@ -284,7 +284,7 @@ test('snapshot version 3 carries retired totals, settle ids and resolution ids; 
   p.retireMarket(0);
   p.applyFill(fill({ strategy: 'a', token: 1, side: Side.Buy, price: 1000, size: 5 * S }));
   const snap = p.snapshot();
-  assert.equal(snap.version, 3);
+  assert.equal(snap.version, 4);
   assert.deepEqual(snap.retired, [{ strategy: 'a', realised: 6_000_000, fees: 7, cash: 6_000_000 - 7, bought: 10 * S, sold: 10 * S, fills: 1 }]);
   assert.deepEqual(snap.settleIds, ['cond-0']);
 
@@ -299,7 +299,7 @@ test('snapshot version 3 carries retired totals, settle ids and resolution ids; 
 
   assert.throws(() => q.restore({ ...snap, retired: [{ ...snap.retired[0]!, fills: -1 }] }), /retired\[0\]\.fills: must be >= 0/);
   assert.throws(() => q.restore({ ...snap, retired: [snap.retired[0]!, snap.retired[0]!] }), /retired\[1\]: second entry for a/);
-  assert.throws(() => q.restore({ ...snap, version: 4 }), /version: must be <= 3/);
+  assert.throws(() => q.restore({ ...snap, version: 5 }), /version: must be <= 4/);
 
   // What a version 1 writer stored: no retired totals, no settle ids.
   const v1 = new Portfolio(tokens, markets);
@@ -390,4 +390,31 @@ test('a correction after the market was retired moves the retired totals, exactl
   assert.equal(solo.correct(resolutionOf(held, 1), false), true);
   assert.deepEqual(solo.retiredTotals('z'), { realised: 7_000_000 - 700_000, fees: 0, cash: 7_000_000 - 700_000, bought: 7 * S, sold: 7 * S, fills: 1 });
   assert.equal(solo.snapshot().retired.some((r) => r.strategy === 'w'), false);
+});
+
+test('a retired market takes its fill ids along: snapshots stay the size of the live markets, a duplicate of a live fill still counts once', () => {
+  const p = new Portfolio(tokens, markets);
+  const a = fill({ side: Side.Buy, price: 4000, size: 10 * S, token: 0 });
+  const b = fill({ side: Side.Sell, price: 4000, size: 10 * S, token: 0 });
+  const c = fill({ side: Side.Buy, price: 3000, size: 5 * S, token: 2 });
+  for (const f of [a, b, c]) assert.equal(p.applyFill(f), true);
+  assert.deepEqual(p.snapshot().fillIds, [a.fillId, b.fillId, c.fillId]);
+  assert.equal(p.retireMarket(0), true);
+  const s = p.snapshot();
+  assert.deepEqual([s.fillIds, s.fillIdMarkets], [[c.fillId], [1]]);
+  assert.equal(p.applyFill({ ...c }), false, 'the live market still refuses its duplicate');
+  // Restored from that snapshot: the same ids, still with their market, so the next retirement drops them too.
+  const q = new Portfolio(tokens, markets);
+  q.restore(JSON.parse(JSON.stringify(s)));
+  assert.equal(q.applyFill({ ...c }), false);
+  assert.equal(q.applyFill(fill({ side: Side.Sell, price: 3000, size: 5 * S, token: 2 })), true);
+  assert.equal(q.retireMarket(1), true);
+  assert.deepEqual(q.snapshot().fillIds, []);
+  // A version 3 snapshot did not say which market a fill was of: those ids are kept, as they always were.
+  const old = { ...JSON.parse(JSON.stringify(s)), version: 3 } as Record<string, unknown>;
+  delete old.fillIdMarkets;
+  const r = new Portfolio(tokens, markets);
+  r.restore(old);
+  assert.deepEqual(r.snapshot().fillIdMarkets, [-1]);
+  assert.equal(r.applyFill({ ...c }), false);
 });

@@ -110,7 +110,10 @@ export interface PositionSnapshotEntry extends RetiredTotals {
   cost: number;
 }
 
-/** Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`; version 2 no `resolutionIds`. */
+/**
+ * Plain JSON: what the journal stores. Version 1 had no `retired` and no `settleIds`; version 2 no
+ * `resolutionIds`; version 3 no `fillIdMarkets` (and kept the id of every fill ever booked).
+ */
 export interface PortfolioSnapshot {
   version: number;
   /** Start of the day dailyPnl() counts from; 0 = the session start. */
@@ -119,13 +122,15 @@ export interface PortfolioSnapshot {
   dayBaseline: { strategy: string; net: number }[];
   entries: PositionSnapshotEntry[];
   fillIds: string[];
+  /** The market slot of each of `fillIds`, index for index; -1 where a version 3 snapshot did not say. */
+  fillIdMarkets: number[];
   mergeIds: string[];
   retired: ({ strategy: string } & RetiredTotals)[];
   settleIds: string[];
   resolutionIds: string[];
 }
 
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 const int = () => number({ integer: true });
 const count = () => number({ integer: true, min: 0 });
 /** The RetiredTotals fields, as a position entry and a retired total both store them. */
@@ -144,6 +149,8 @@ const snapshotSchema = object({
     }),
   ),
   fillIds: array(string()),
+  // Absent before version 4.
+  fillIdMarkets: array(number({ integer: true, min: -1 }), { default: [] }),
   mergeIds: array(string()),
   // Absent from version 1 snapshots.
   retired: array(object({ strategy: string(), ...totals() }), { default: [] }),
@@ -158,7 +165,12 @@ export class Portfolio {
   private readonly tokens: readonly TokenInfo[];
   private readonly markets: readonly MarketInfo[];
   private readonly byStrategyToken = new Map<string, Map<number, PositionEntry>>();
-  private readonly fillIds = new Set<string>();
+  /**
+   * Ids of the fills booked, with their market slot, so a fill delivered twice counts once. A market's ids
+   * leave when it retires: every fill of it came before its settlement, and keeping them all made each
+   * snapshot (and memory) grow with every fill of the journal's life.
+   */
+  private readonly fillIds = new Map<string, number>();
   private readonly mergeIds = new Set<string>();
   private readonly settleIds = new Set<string>();
   private readonly resolutionIds = new Set<string>();
@@ -178,7 +190,7 @@ export class Portfolio {
       return false;
     }
     if (this.fillIds.has(fill.fillId)) return false;
-    this.fillIds.add(fill.fillId);
+    this.fillIds.set(fill.fillId, this.tokens[fill.token]!.market);
     const e = this.entryFor(fill.strategy, fill.token);
     const notional = notionalMicros(fill.price, fill.size);
     const dir = fill.side === Side.Buy ? 1 : -1;
@@ -307,6 +319,7 @@ export class Portfolio {
         byToken.delete(t);
       }
     }
+    for (const [id, m] of this.fillIds) if (m === market) this.fillIds.delete(id);
     return true;
   }
 
@@ -413,7 +426,8 @@ export class Portfolio {
         sold: e.sold,
         fills: e.fills,
       })),
-      fillIds: [...this.fillIds],
+      fillIds: [...this.fillIds.keys()],
+      fillIdMarkets: [...this.fillIds.values()],
       mergeIds: [...this.mergeIds],
       retired: [...this.retired].map(([strategy, r]) => ({ strategy, ...r })),
       settleIds: [...this.settleIds],
@@ -449,7 +463,8 @@ export class Portfolio {
     this.resolutionIds.clear();
     for (const id of s.resolutionIds) this.resolutionIds.add(id);
     this.fillIds.clear();
-    for (const id of s.fillIds) this.fillIds.add(id);
+    const known = s.fillIdMarkets.length === s.fillIds.length;
+    s.fillIds.forEach((id, i) => this.fillIds.set(id, known ? s.fillIdMarkets[i]! : -1));
     this.mergeIds.clear();
     for (const id of s.mergeIds) this.mergeIds.add(id);
     this.dayStartMs = s.dayStartMs;
