@@ -15,6 +15,7 @@ import { PolymarketCore } from '../../workers/feeds/polymarket-core.js';
 import { RtdsCore } from '../../workers/feeds/rtds-core.js';
 import { decodeSlotOp, readRecording, slotOpsSource, type RecordedFrame, type RecordingHeader } from '../../workers/record/recording.js';
 import { PolyedgeError } from '../errors.js';
+import { isRecord } from '../../workers/guards.js';
 
 /** One top-of-book change, with prices and sizes as decimal strings. */
 export interface TopLine {
@@ -56,8 +57,8 @@ interface ReplayCore {
 }
 
 function isFeedSpec(v: unknown): v is FeedSpec {
-  if (typeof v !== 'object' || v === null) return false;
-  const f = (v as { feed?: unknown }).feed;
+  if (!isRecord(v)) return false;
+  const f = v.feed;
   return f === 'polymarket' || f === 'binance' || f === 'rtds' || f === 'deribit';
 }
 

@@ -5,6 +5,7 @@
 import { fieldError, PolyedgeError } from '../errors.js';
 import type { OrderSigner, OrderV1Fields, OrderV2Fields, SignedDigest } from '../native.js';
 import { exchangeDomain, POLYGON, type OrderVersion } from './exchanges.js';
+import { isRecord } from '../../workers/guards.js';
 
 export interface OrderToSign {
   version: OrderVersion;
@@ -21,10 +22,6 @@ const V2_KEYS = new Set([...COMMON_KEYS, 'timestamp', 'metadata', 'builder', 'ex
 const V1_KEYS = new Set([...COMMON_KEYS, 'taker', 'expiration', 'nonce', 'feeRateBps']);
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** uint256 given as a decimal string or a JSON number that is a safe integer. */
 function uintText(o: Json, key: string, required: boolean): string | undefined {
@@ -68,7 +65,7 @@ function smallInt(o: Json, key: string, allowed: readonly number[], fallback?: n
 }
 
 export function parseOrderJson(value: unknown, defaultChainId = POLYGON): OrderToSign {
-  if (!isObject(value)) throw new PolyedgeError('PE_ORDER_FIELD', 'order: must be a JSON object', 'order');
+  if (!isRecord(value)) throw new PolyedgeError('PE_ORDER_FIELD', 'order: must be a JSON object', 'order');
   const version = smallInt(value, 'version', [1, 2, 3], 2) as OrderVersion;
   const allowed = version === 1 ? V1_KEYS : V2_KEYS;
   for (const key of Object.keys(value)) {

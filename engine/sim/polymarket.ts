@@ -10,6 +10,7 @@ import type { SimConnection, VenueFaultHook } from './connection.js';
 import type { FaultKind, FaultOptions, Parsed } from './faults.js';
 import { readJsonBody, sendJson } from './http.js';
 import { clobMarketObject, gammaMarketObject, type GammaListing } from './gamma.js';
+import { isRecord } from '../../workers/guards.js';
 
 export interface PolymarketOptions {
   /** Number of generated markets, or explicit markets (ids, start price, price path). Default 2. */
@@ -75,9 +76,6 @@ const flip = (side: Side): Side => (side === 'BUY' ? 'SELL' : 'BUY');
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 interface SubscribeRequest {
   readonly operation: 'initial' | 'subscribe' | 'unsubscribe';

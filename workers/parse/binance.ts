@@ -28,6 +28,7 @@ import {
   valueType,
   worse,
 } from './json.js';
+import { isRecord } from '../guards.js';
 
 /** Book sides; also the aggressor side of a trade (BID = aggressive buy). */
 export const BID = 0;
@@ -675,7 +676,7 @@ export class BinanceParser {
       return;
     }
     const o = ev.o;
-    if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.s !== 'string') {
+    if (!isRecord(o) || typeof o.s !== 'string') {
       this.oKind[n] = E_BAD;
       return;
     }
