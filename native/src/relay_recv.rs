@@ -110,6 +110,59 @@ const OFF_PRICE2: usize = 60;
 const KIND_EXTERNAL_PRICE: u8 = 7;
 const FLAG_LAST_IN_MESSAGE: u8 = 4;
 
+/// Every ring and event constant above, by the name workers/ring.ts
+/// (RING_LAYOUT) and workers/event-layout.ts give it (event fields as byte
+/// offsets): engine/relay/ring-layout.test.ts compares the compiled values
+/// with the TypeScript ones, so a layout change on either side that the other
+/// does not follow fails a test instead of corrupting the ring. Add each new
+/// constant here.
+const LAYOUT: &[(&str, i64)] = &[
+    ("RING_MAGIC", RING_MAGIC as i64),
+    ("RING_VERSION", RING_VERSION as i64),
+    ("H_MAGIC", H_MAGIC as i64),
+    ("H_VERSION", H_VERSION as i64),
+    ("H_CAPACITY", H_CAPACITY as i64),
+    ("H_RECORD_BYTES", H_RECORD_BYTES as i64),
+    ("H_POLICY", H_POLICY as i64),
+    ("H_PRODUCER_ROLE", H_PRODUCER_ROLE as i64),
+    ("H_STAMP_BYTE", H_STAMP_BYTE as i64),
+    ("H_WRITE", H_WRITE as i64),
+    ("H_DROPS", H_DROPS as i64),
+    ("H_READ", H_READ as i64),
+    ("H_CONSUMER_PARKED", H_CONSUMER_PARKED as i64),
+    ("H_CLOSED", H_CLOSED as i64),
+    ("LO", LO as i64),
+    ("HI", HI as i64),
+    ("EPOCH", EPOCH as i64),
+    ("HEADER_BYTES", HEADER_BYTES as i64),
+    ("LEAD_BYTES", LEAD_BYTES as i64),
+    ("POLICY_DROP", POLICY_DROP as i64),
+    ("MAX_RUN", MAX_RUN as i64),
+    ("EVENT_BYTES", EVENT_BYTES as i64),
+    ("OFF_RECV_NS", OFF_RECV_NS as i64),
+    ("OFF_EXCH_TS_MS", OFF_EXCH_TS_MS as i64),
+    ("OFF_SEQ", OFF_SEQ as i64),
+    ("OFF_SIZE", OFF_SIZE as i64),
+    ("OFF_AUX0", OFF_AUX0 as i64),
+    ("OFF_AUX1", OFF_AUX1 as i64),
+    ("OFF_KIND", OFF_KIND as i64),
+    ("OFF_FLAGS", OFF_FLAGS as i64),
+    ("OFF_SOURCE", OFF_SOURCE as i64),
+    ("OFF_STAMP", OFF_STAMP as i64),
+    ("OFF_TOKEN", OFF_TOKEN as i64),
+    ("OFF_PRICE", OFF_PRICE as i64),
+    ("OFF_PRICE2", OFF_PRICE2 as i64),
+    ("KIND_EXTERNAL_PRICE", KIND_EXTERNAL_PRICE as i64),
+    ("FLAG_LAST_IN_MESSAGE", FLAG_LAST_IN_MESSAGE as i64),
+];
+
+/// The ring and event constants this build writes with, as [name, value]
+/// pairs (see LAYOUT).
+#[napi]
+pub fn relay_ring_layout() -> Vec<(String, i64)> {
+    LAYOUT.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+}
+
 /// Counter slots of the stats Float64Array (engine/relay/source.ts mirrors
 /// them). Single writer: this thread, once per received batch. Every
 /// datagram lands in exactly one of packets, garbage, late, foreign, value,
