@@ -6,6 +6,7 @@ import { fieldError, PolyedgeError } from '../errors.js';
 import type { OrderSigner, OrderV1Fields, OrderV2Fields, SignedDigest } from '../native.js';
 import { exchangeDomain, POLYGON, type OrderVersion } from './exchanges.js';
 import { isRecord } from '../../workers/guards.js';
+import { Side } from '../trading/types.js';
 
 export interface OrderToSign {
   version: OrderVersion;
@@ -50,9 +51,9 @@ function hexText(o: Json, key: string, required: boolean): string | undefined {
   return v;
 }
 
-function sideNumber(v: unknown): number {
-  if (v === 'BUY' || v === 0) return 0;
-  if (v === 'SELL' || v === 1) return 1;
+function sideNumber(v: unknown): Side {
+  if (v === 'BUY' || v === Side.Buy) return Side.Buy;
+  if (v === 'SELL' || v === Side.Sell) return Side.Sell;
   throw fieldError('PE_ORDER_FIELD', 'side', `must be "BUY", "SELL", 0 or 1, got ${JSON.stringify(v)}`);
 }
 

@@ -20,7 +20,7 @@
 
 import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { PolyedgeError } from '../errors.js';
-import { PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
+import { isGridTickSize, PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
 import { isRecord } from '../../workers/guards.js';
 
 /** A series name, `{asset}-updown-{5m|15m}`. Flag-free, so config.ts can publish it as JSON Schema. */
@@ -52,7 +52,7 @@ function gridTick(v: unknown): number | undefined {
   if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
   const scaled = v * PRICE_SCALE;
   const t = Math.round(scaled);
-  return t >= 1 && Math.abs(scaled - t) < 1e-6 && PRICE_SCALE % t === 0 ? t : undefined;
+  return Math.abs(scaled - t) < 1e-6 && isGridTickSize(t) ? t : undefined;
 }
 
 /** An optional boolean field: undefined when absent, an error naming it when it is anything but a boolean. */

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { Pacer, type Pacing, type Timeline } from './pacer.js';
-import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState, type Side } from './scenario.js';
+import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState } from './scenario.js';
+import type { WireSide } from '../trading/types.js';
 import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection, VenueFaultHook } from './connection.js';
 import type { FaultKind, FaultOptions, Parsed } from './faults.js';
@@ -72,7 +73,7 @@ function trimDecimal(s: string): string {
 export const fmtPmPrice = (milli: number): string => trimDecimal((milli / ONE).toFixed(3));
 export const fmtPmSize = (hundredths: number): string => trimDecimal((hundredths / 100).toFixed(2));
 const fmtTick = (milli: number): string => (milli / ONE).toFixed(milli >= 10 ? 2 : 3);
-const flip = (side: Side): Side => (side === 'BUY' ? 'SELL' : 'BUY');
+const flip = (side: WireSide): WireSide => (side === 'BUY' ? 'SELL' : 'BUY');
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 

@@ -12,7 +12,7 @@ import type { RtdsMessage } from './rtds-types.js';
 // units of 0.01 shares. The YES book is the state; the NO book is its mirror
 // (YES bid at p ⇔ NO ask at 1−p), so the pair can never disagree.
 
-export type Side = 'BUY' | 'SELL';
+import type { WireSide } from '../trading/types.js';
 
 export interface PmMarketSpec {
   readonly conditionId?: string;
@@ -35,7 +35,7 @@ export interface PmScenarioOptions {
 
 export interface PmLevelChange {
   /** YES-token perspective. */
-  readonly side: Side;
+  readonly side: WireSide;
   readonly price: number;
   /** New aggregate size; 0 removes the level. */
   readonly size: number;
@@ -48,7 +48,7 @@ export type PmEvent =
   | { readonly type: 'tick'; readonly market: number; readonly oldTick: number; readonly newTick: number }
   | { readonly type: 'levels'; readonly market: number; readonly changes: readonly PmLevelChange[] }
   /** Taker side and price on the YES token; the book already reflects it. */
-  | { readonly type: 'trade'; readonly market: number; readonly side: Side; readonly price: number; readonly size: number };
+  | { readonly type: 'trade'; readonly market: number; readonly side: WireSide; readonly price: number; readonly size: number };
 
 export interface PmMarketState {
   readonly conditionId: string;
@@ -58,7 +58,7 @@ export interface PmMarketState {
   readonly bids: Map<number, number>;
   readonly asks: Map<number, number>;
   lastTradePrice: number;
-  lastTradeSide: Side;
+  lastTradeSide: WireSide;
 }
 
 interface MarketWalk {
@@ -225,16 +225,16 @@ export class PolymarketBookModel {
     const newBid = Math.max(...bidPrices);
     const newAsk = Math.min(...asksPrices);
     const changes: PmLevelChange[] = [];
-    const apply = (side: Side, price: number, size: number): void => {
+    const apply = (side: WireSide, price: number, size: number): void => {
       const book = side === 'BUY' ? s.bids : s.asks;
       if (size === 0) book.delete(price);
       else book.set(price, size);
       const b = bestOf(s);
       changes.push({ side, price, size, bestBid: b.bestBid, bestAsk: b.bestAsk });
     };
-    const deferred: Array<[Side, number, number]> = [];
+    const deferred: Array<[WireSide, number, number]> = [];
     for (const [key, size] of target) {
-      const side: Side = key[0] === 'B' ? 'BUY' : 'SELL';
+      const side: WireSide = key[0] === 'B' ? 'BUY' : 'SELL';
       const price = Number(key.slice(1));
       const book = side === 'BUY' ? s.bids : s.asks;
       if (book.get(price) === size) continue;
@@ -254,7 +254,7 @@ export class PolymarketBookModel {
 
   private trade(w: MarketWalk, index: number, out: PmEvent[]): void {
     const s = w.state;
-    const side: Side = this.rng.chance(0.5) ? 'BUY' : 'SELL';
+    const side: WireSide = this.rng.chance(0.5) ? 'BUY' : 'SELL';
     const book = side === 'BUY' ? s.asks : s.bids;
     const { bestBid, bestAsk } = bestOf(s);
     const price = side === 'BUY' ? bestAsk : bestBid;
