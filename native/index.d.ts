@@ -231,6 +231,12 @@ export interface RelayReceiverOptions {
   requireMac?: boolean
 }
 
+/**
+ * The ring and event constants this build writes with, as [name, value]
+ * pairs (see LAYOUT).
+ */
+export declare function relayRingLayout(): Array<[string, number]>
+
 export interface SignedDigest {
   /** The EIP-712 digest of the order (the order hash the exchange uses). */
   hash: string

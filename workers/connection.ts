@@ -14,6 +14,7 @@
 import WebSocket from 'ws';
 import { native } from '../engine/native.js';
 import { COUNTER } from './counters.js';
+import { backoffDelayMs } from './backoff.js';
 
 export interface ConnectionOptions {
   url: string;
@@ -81,13 +82,6 @@ export class FeedConnection {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  /** Next reconnect delay: full jitter over an exponentially growing cap. */
-  backoffMs(attempt: number): number {
-    const base = this.opts.backoffBaseMs ?? 250;
-    const cap = Math.min(this.opts.backoffMaxMs ?? 10_000, base * 2 ** Math.min(attempt, 20));
-    return Math.floor(this.random() * cap);
-  }
-
   private connect(): void {
     if (this.stopped) return;
     const ws = new WebSocket(this.opts.url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
@@ -152,7 +146,7 @@ export class FeedConnection {
     if (this.stopped) return;
     this.opts.onDown?.(reason);
     this.opts.counters[COUNTER.reconnects]!++;
-    const delay = this.backoffMs(this.attempts++);
+    const delay = backoffDelayMs(this.attempts++, { baseMs: this.opts.backoffBaseMs ?? 250, maxMs: this.opts.backoffMaxMs ?? 10_000 }, this.random);
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 }

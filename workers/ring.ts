@@ -120,6 +120,39 @@ const TWO32 = 4294967296;
 const MAX_CAPACITY = 2 ** 30;
 const POLICY_CODE: Record<FullPolicy, number> = { block: 0, drop: 1 };
 
+/**
+ * The header layout a producer outside this file must follow (the native
+ * relay receiver mirrors it in native/src/relay_recv.rs); the relay layout
+ * test compares the compiled addon's constants with these, name by name.
+ */
+export const RING_LAYOUT = {
+  RING_MAGIC: MAGIC,
+  RING_VERSION: VERSION,
+  H_MAGIC,
+  H_VERSION,
+  H_CAPACITY,
+  H_RECORD_BYTES,
+  H_POLICY,
+  H_PRODUCER_ROLE,
+  H_CONSUMER_ROLE,
+  H_STAMP_BYTE,
+  H_WRITE,
+  H_DROPS,
+  H_READ,
+  H_READ_READY,
+  H_CONSUMER_PARKED,
+  H_CLOSED,
+  H_PRODUCER_PARKED,
+  LO,
+  HI,
+  EPOCH,
+  MAX_RUN,
+  HEADER_BYTES,
+  LEAD_BYTES,
+  POLICY_BLOCK: POLICY_CODE.block,
+  POLICY_DROP: POLICY_CODE.drop,
+} as const;
+
 /** Longest single Atomics.wait; waits loop, so a lost wake-up costs at most this. */
 const WAIT_SLICE_MS = 50;
 const DEFAULT_SPINS = 10_000;

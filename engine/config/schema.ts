@@ -8,6 +8,7 @@
 // object's description and checked by `validate()` alone.
 
 import { fieldError } from '../errors.js';
+import { isRecord } from '../../workers/guards.js';
 
 export type Violation = { path: string; message: string };
 
@@ -238,7 +239,7 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
     },
     description,
     validate(value, path, out, vopts) {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (!isRecord(value)) {
         out.push({ path: where(path), message: `must be a table/object, got ${describe(value)}` });
         return undefined;
       }

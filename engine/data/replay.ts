@@ -15,6 +15,8 @@ import { PolymarketCore } from '../../workers/feeds/polymarket-core.js';
 import { RtdsCore } from '../../workers/feeds/rtds-core.js';
 import { decodeSlotOp, readRecording, slotOpsSource, type RecordedFrame, type RecordingHeader } from '../../workers/record/recording.js';
 import { PolyedgeError } from '../errors.js';
+import { isRecord } from '../../workers/guards.js';
+import { PRICE_SCALE } from '../trading/types.js';
 
 /** One top-of-book change, with prices and sizes as decimal strings. */
 export interface TopLine {
@@ -56,14 +58,14 @@ interface ReplayCore {
 }
 
 function isFeedSpec(v: unknown): v is FeedSpec {
-  if (typeof v !== 'object' || v === null) return false;
-  const f = (v as { feed?: unknown }).feed;
+  if (!isRecord(v)) return false;
+  const f = v.feed;
   return f === 'polymarket' || f === 'binance' || f === 'rtds' || f === 'deribit';
 }
 
 /** Polymarket prices on the 1e-4 grid, printed with the decimals of the tick in force. */
 function polyPrice(ticks: number): string {
-  return ticks < 0 ? '' : (ticks / 10_000).toFixed(ticks % 100 === 0 ? 2 : ticks % 10 === 0 ? 3 : 4);
+  return ticks < 0 ? '' : (ticks / PRICE_SCALE).toFixed(ticks % 100 === 0 ? 2 : ticks % 10 === 0 ? 3 : 4);
 }
 
 /**

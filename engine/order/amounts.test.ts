@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PolyedgeError } from '../errors.js';
-import { limitOrderAmounts, marketOrderAmounts, parseTick, TICK_SIZES, type Side, type TickSize } from './amounts.js';
+import { limitOrderAmounts, marketOrderAmounts, parseTick, TICK_SIZES, type TickSize } from './amounts.js';
+import type { WireSide as Side } from '../trading/types.js';
 import { ceilTo, decimalsOf, divCeilTo, floorTo, formatDec, parseDec, roundHalfUpTo, type Dec } from './decimal.js';
 
 const d = (s: string): Dec => {

@@ -19,8 +19,8 @@ import {
   toUnits,
   type Dec,
 } from './decimal.js';
+import type { WireSide } from '../trading/types.js';
 
-export type Side = 'BUY' | 'SELL';
 export type TickSize = '0.1' | '0.01' | '0.005' | '0.0025' | '0.001' | '0.0001';
 
 interface Rounding {
@@ -101,7 +101,7 @@ function checkMinimum(shares: Dec, minSize: Dec, field: string): void {
 }
 
 /** Limit order: `size` in shares. */
-export function limitOrderAmounts(side: Side, price: Dec, size: Dec, tick: TickSize, minSize: Dec): RawAmounts {
+export function limitOrderAmounts(side: WireSide, price: Dec, size: Dec, tick: TickSize, minSize: Dec): RawAmounts {
   const r = ROUNDING[tick];
   checkPrice(price, tick);
   const p = price;
@@ -119,7 +119,7 @@ export function limitOrderAmounts(side: Side, price: Dec, size: Dec, tick: TickS
  * Market (FOK/FAK) order at a worst acceptable price: BUY `amount` is
  * collateral in dollars, SELL `amount` is shares.
  */
-export function marketOrderAmounts(side: Side, price: Dec, amount: Dec, tick: TickSize, minSize: Dec): RawAmounts {
+export function marketOrderAmounts(side: WireSide, price: Dec, amount: Dec, tick: TickSize, minSize: Dec): RawAmounts {
   const r = ROUNDING[tick];
   checkPrice(price, tick);
   const p = price;
@@ -143,7 +143,7 @@ export function marketOrderAmounts(side: Side, price: Dec, amount: Dec, tick: Ti
   };
 }
 
-export function parseSide(text: string): Side {
+export function parseSide(text: string): WireSide {
   const s = text.toUpperCase();
   if (s !== 'BUY' && s !== 'SELL') throw fieldError('PE_ORDER_FIELD', 'side', `must be BUY or SELL, got ${JSON.stringify(text)}`);
   return s;

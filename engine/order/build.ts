@@ -4,7 +4,8 @@
 import { randomInt } from 'node:crypto';
 import { fieldError } from '../errors.js';
 import type { OrderSigner, OrderV2Fields } from '../native.js';
-import { limitOrderAmounts, marketOrderAmounts, type Side, type TickSize } from './amounts.js';
+import { limitOrderAmounts, marketOrderAmounts, type TickSize } from './amounts.js';
+import { sideOfWire, type WireSide } from '../trading/types.js';
 import type { Dec } from './decimal.js';
 import { signOrder } from './sign.js';
 
@@ -16,7 +17,7 @@ export const GTD_MIN_LEAD_SECONDS = 60;
 
 export interface OrderIntent {
   tokenId: string;
-  side: Side;
+  side: WireSide;
   /** Limit price, or worst acceptable price for FOK/FAK. */
   price: Dec;
   /** Shares: limit orders and market SELLs. */
@@ -51,7 +52,7 @@ export interface PostOrderBody {
     tokenId: string;
     makerAmount: string;
     takerAmount: string;
-    side: Side;
+    side: WireSide;
     signatureType: number;
     timestamp: string;
     expiration: string;
@@ -118,7 +119,7 @@ export function buildSignedOrder(signer: OrderSigner, intent: OrderIntent, nowMs
     tokenId: intent.tokenId,
     makerAmount: makerAmount.toString(),
     takerAmount: takerAmount.toString(),
-    side: intent.side === 'BUY' ? 0 : 1,
+    side: sideOfWire(intent.side),
     signatureType: intent.signatureType,
     timestamp: String(intent.timestampMs ?? nowMs),
     metadata: intent.metadata ?? ZERO32,

@@ -5,6 +5,8 @@
 import { fieldError, PolyedgeError } from '../errors.js';
 import type { OrderSigner, OrderV1Fields, OrderV2Fields, SignedDigest } from '../native.js';
 import { exchangeDomain, POLYGON, type OrderVersion } from './exchanges.js';
+import { isRecord } from '../../workers/guards.js';
+import { Side } from '../trading/types.js';
 
 export interface OrderToSign {
   version: OrderVersion;
@@ -21,10 +23,6 @@ const V2_KEYS = new Set([...COMMON_KEYS, 'timestamp', 'metadata', 'builder', 'ex
 const V1_KEYS = new Set([...COMMON_KEYS, 'taker', 'expiration', 'nonce', 'feeRateBps']);
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** uint256 given as a decimal string or a JSON number that is a safe integer. */
 function uintText(o: Json, key: string, required: boolean): string | undefined {
@@ -53,9 +51,9 @@ function hexText(o: Json, key: string, required: boolean): string | undefined {
   return v;
 }
 
-function sideNumber(v: unknown): number {
-  if (v === 'BUY' || v === 0) return 0;
-  if (v === 'SELL' || v === 1) return 1;
+function sideNumber(v: unknown): Side {
+  if (v === 'BUY' || v === Side.Buy) return Side.Buy;
+  if (v === 'SELL' || v === Side.Sell) return Side.Sell;
   throw fieldError('PE_ORDER_FIELD', 'side', `must be "BUY", "SELL", 0 or 1, got ${JSON.stringify(v)}`);
 }
 
@@ -68,7 +66,7 @@ function smallInt(o: Json, key: string, allowed: readonly number[], fallback?: n
 }
 
 export function parseOrderJson(value: unknown, defaultChainId = POLYGON): OrderToSign {
-  if (!isObject(value)) throw new PolyedgeError('PE_ORDER_FIELD', 'order: must be a JSON object', 'order');
+  if (!isRecord(value)) throw new PolyedgeError('PE_ORDER_FIELD', 'order: must be a JSON object', 'order');
   const version = smallInt(value, 'version', [1, 2, 3], 2) as OrderVersion;
   const allowed = version === 1 ? V1_KEYS : V2_KEYS;
   for (const key of Object.keys(value)) {

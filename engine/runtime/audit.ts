@@ -24,7 +24,8 @@
 import { PolyedgeError } from '../errors.js';
 import { auditDeadlineMs } from '../journal/restore.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
-import { fetchJson, isRecord, jsonArrayOfStrings, PollLoop } from './discovery.js';
+import { isRecord } from '../../workers/guards.js';
+import { fetchJson, jsonArrayOfStrings, PollLoop } from './discovery.js';
 
 /** What Gamma says of a settled market: not resolved yet, or resolved with the winner as an index into the engine's tokenIds. */
 export type GammaResolution = { resolved: false; why: string } | { resolved: true; winner: 0 | 1 };

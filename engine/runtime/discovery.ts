@@ -20,7 +20,8 @@
 
 import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { PolyedgeError } from '../errors.js';
-import { PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
+import { isGridTickSize, PRICE_SCALE, UNIT, type MarketDescriptor } from '../trading/types.js';
+import { isRecord } from '../../workers/guards.js';
 
 /** A series name, `{asset}-updown-{5m|15m}`. Flag-free, so config.ts can publish it as JSON Schema. */
 export const SERIES_NAME = /^([a-z0-9]+)-updown-(5m|15m)$/;
@@ -32,9 +33,6 @@ export function seriesOf(series: string): { underlying: string; windowMs: number
   return { underlying: m[1]!, windowMs: m[2] === '5m' ? 300_000 : 900_000 };
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** A Gamma field holding a JSON-encoded array of strings (outcomes, clobTokenIds, outcomePrices), or an error naming it. */
 export function jsonArrayOfStrings(v: unknown, field: string): string[] {
@@ -54,7 +52,7 @@ function gridTick(v: unknown): number | undefined {
   if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
   const scaled = v * PRICE_SCALE;
   const t = Math.round(scaled);
-  return t >= 1 && Math.abs(scaled - t) < 1e-6 && PRICE_SCALE % t === 0 ? t : undefined;
+  return Math.abs(scaled - t) < 1e-6 && isGridTickSize(t) ? t : undefined;
 }
 
 /** An optional boolean field: undefined when absent, an error naming it when it is anything but a boolean. */

@@ -1,5 +1,7 @@
 // Binance USD-M wire shapes (protocols.md §9) as the simulator emits them.
 
+import type { WireSide } from '../trading/types.js';
+
 export type PriceLevel = [price: string, qty: string];
 
 export interface DepthUpdate {
@@ -57,7 +59,7 @@ export interface ForceOrder {
   readonly E: number;
   readonly o: {
     readonly s: string;
-    readonly S: 'BUY' | 'SELL';
+    readonly S: WireSide;
     readonly o: 'LIMIT';
     readonly f: 'IOC';
     readonly q: string;

@@ -8,6 +8,7 @@ import type { SimConnection } from './connection.js';
 import type { BinanceEvent, DepthSnapshot, DepthUpdate } from './binance-types.js';
 import { AggTradeBuilder, DepthAggregator, PriceBook, parseStreamList, streamRoute, type StreamSpec } from './binance-streams.js';
 import { sendJson } from './http.js';
+import { isRecord } from '../../workers/guards.js';
 
 export interface BinanceOptions {
   /**
@@ -41,9 +42,6 @@ interface BinanceError {
   readonly msg: string;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export class BinanceVenue extends VenueServer<BnConnState> {
   private readonly pacer: Pacer<BinanceEvent>;

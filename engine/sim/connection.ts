@@ -1,7 +1,7 @@
 // One client connection as the simulator sees it, and the place every
 // per-connection fault is applied: all outgoing frames pass through here.
 import type { WebSocket } from './uws.js';
-import { Prng } from './prng.js';
+import { Prng } from '../../workers/prng.js';
 import { DEFAULT_STALL_MS, type FaultKind, type FaultLedger, type RandomFaultConfig, type Venue } from './faults.js';
 
 export interface FrameMeta {

@@ -4,6 +4,7 @@ import { Pacer, type Pacing } from './pacer.js';
 import { DvolWalk, type DvolTick } from './scenario.js';
 import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection } from './connection.js';
+import { isRecord } from '../../workers/guards.js';
 
 export interface DeribitOptions {
   /** DVOL level the generator reverts to. Default: the recorded sample (129.36). */
@@ -45,9 +46,6 @@ class RpcFailure extends Error {
 const invalidParams = (reason: string, param?: string): RpcFailure =>
   new RpcFailure({ code: -32602, message: 'Invalid params', data: { reason, ...(param ? { param } : {}) } });
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function channelList(params: Record<string, unknown>): string[] {
   const channels = params['channels'];

@@ -1,6 +1,8 @@
 // Fault vocabulary, validation of fault requests (API and HTTP control
 // endpoint share it), and the ledger that counts what was injected.
 
+import { isRecord } from '../../workers/guards.js';
+
 export const VENUES = ['polymarket', 'binance', 'rtds', 'deribit'] as const;
 export type Venue = (typeof VENUES)[number];
 
@@ -63,9 +65,6 @@ export type ControlRequest =
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isVenue(v: unknown): v is Venue {
   return typeof v === 'string' && (VENUES as readonly string[]).includes(v);

@@ -4,12 +4,14 @@
 import { createHash } from 'node:crypto';
 import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { Pacer, type Pacing, type Timeline } from './pacer.js';
-import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState, type Side } from './scenario.js';
+import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState } from './scenario.js';
+import type { WireSide } from '../trading/types.js';
 import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection, VenueFaultHook } from './connection.js';
 import type { FaultKind, FaultOptions, Parsed } from './faults.js';
 import { readJsonBody, sendJson } from './http.js';
 import { clobMarketObject, gammaMarketObject, type GammaListing } from './gamma.js';
+import { isRecord } from '../../workers/guards.js';
 
 export interface PolymarketOptions {
   /** Number of generated markets, or explicit markets (ids, start price, price path). Default 2. */
@@ -71,13 +73,10 @@ function trimDecimal(s: string): string {
 export const fmtPmPrice = (milli: number): string => trimDecimal((milli / ONE).toFixed(3));
 export const fmtPmSize = (hundredths: number): string => trimDecimal((hundredths / 100).toFixed(2));
 const fmtTick = (milli: number): string => (milli / ONE).toFixed(milli >= 10 ? 2 : 3);
-const flip = (side: Side): Side => (side === 'BUY' ? 'SELL' : 'BUY');
+const flip = (side: WireSide): WireSide => (side === 'BUY' ? 'SELL' : 'BUY');
 
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 interface SubscribeRequest {
   readonly operation: 'initial' | 'subscribe' | 'unsubscribe';

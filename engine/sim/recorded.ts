@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Timeline } from './pacer.js';
 import type { BinanceEvent, DepthSnapshot, PriceLevel } from './binance-types.js';
 import { RTDS_TOPICS, type RtdsMessage } from './rtds-types.js';
+import { isRecord } from '../../workers/guards.js';
 
 /** `shared/data` beside the repository, or $POLYEDGE_SHARED_DATA (this file runs as dist/engine/sim/recorded.js). */
 export const DEFAULT_DATA_DIR = process.env.POLYEDGE_SHARED_DATA ?? fileURLToPath(new URL('../../../../shared/data', import.meta.url));
@@ -37,9 +38,6 @@ class CaptureError extends Error {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isLevels(v: unknown): v is PriceLevel[] {
   return Array.isArray(v) && v.every((l) => Array.isArray(l) && l.length === 2 && typeof l[0] === 'string' && typeof l[1] === 'string');

@@ -6,6 +6,7 @@ import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection } from './connection.js';
 import type { Parsed } from './faults.js';
 import { RTDS_TOPICS, type RtdsMessage, type RtdsTopic } from './rtds-types.js';
+import { isRecord } from '../../workers/guards.js';
 
 interface Subscription {
   readonly topic: RtdsTopic;
@@ -25,9 +26,6 @@ interface SubscribeAction {
   readonly subscriptions: readonly Subscription[];
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * The venue's filter format is inconsistent across official sources (comma

@@ -23,13 +23,15 @@ import { isTokenId } from '../../workers/feeds/polymarket-core.js';
 import { FAULT_KINDS, VENUES, validateRandomConfig, type FaultKind, type RandomFaultConfig, type Venue } from './faults.js';
 import type { PmMarketSpec } from './scenario.js';
 import type { VenueSimulatorOptions } from './simulator.js';
+import { isRecord } from '../../workers/guards.js';
 
 export class ScenarioFileError extends Error {}
 
 type Table = Record<string, unknown>;
 
 function isTable(v: unknown): v is Table {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+  // smol-toml parses datetimes to Date objects, which are not tables.
+  return isRecord(v) && !(v instanceof Date);
 }
 
 class Reader {

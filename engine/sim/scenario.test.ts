@@ -1,32 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Prng } from './prng.js';
 import { Pacer, type Timeline } from './pacer.js';
 import { BinanceBookWalk, DvolWalk, DVOL_RECORDED_SAMPLE, LiquidationGenerator, PolymarketBookModel, bestOf, type PmEvent } from './scenario.js';
 import { PriceBook } from './binance-streams.js';
 import type { BinanceEvent, DepthUpdate } from './binance-types.js';
 import { delay } from './testkit.js';
-
-test('Prng: reproducible, labelled sub-streams independent, bounds inclusive', () => {
-  const a = new Prng(7);
-  const b = new Prng(7);
-  const seqA = Array.from({ length: 100 }, () => a.nextU32());
-  assert.deepEqual(Array.from({ length: 100 }, () => b.nextU32()), seqA);
-  assert.notDeepEqual(Array.from({ length: 100 }, () => new Prng(8).nextU32()), seqA);
-  const x = Prng.derive(7, 'faults', 'polymarket', 1);
-  const y = Prng.derive(7, 'faults', 'polymarket', 2);
-  assert.notEqual(x.nextU32(), y.nextU32());
-  const r = new Prng(1);
-  const seen = new Set<number>();
-  for (let i = 0; i < 2000; i++) {
-    const v = r.int(3, 6);
-    assert.ok(v >= 3 && v <= 6);
-    seen.add(v);
-  }
-  assert.deepEqual([...seen].sort(), [3, 4, 5, 6]);
-  assert.throws(() => r.pick([]), RangeError);
-  assert.match(r.decimalDigits(77), /^[1-9]\d{76}$/);
-});
 
 test('Polymarket model: every intermediate state uncrossed with both sides quoted, on the tick grid; replaying the changes rebuilds the book', () => {
   const model = new PolymarketBookModel({

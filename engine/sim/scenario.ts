@@ -2,7 +2,7 @@
 // USD-M book with diff-depth sequencing, RTDS reference prices and DVOL.
 // Every generator is a pure function of its seed and the number of steps
 // taken; wall-clock time only stamps the messages.
-import { Prng } from './prng.js';
+import { Prng } from '../../workers/prng.js';
 import type { Timeline } from './pacer.js';
 import type { BinanceEvent, DepthSnapshot, DepthUpdate, BookTicker, TradeEvent, ForceOrder } from './binance-types.js';
 import type { RtdsMessage } from './rtds-types.js';
@@ -12,7 +12,7 @@ import type { RtdsMessage } from './rtds-types.js';
 // units of 0.01 shares. The YES book is the state; the NO book is its mirror
 // (YES bid at p ⇔ NO ask at 1−p), so the pair can never disagree.
 
-export type Side = 'BUY' | 'SELL';
+import type { WireSide } from '../trading/types.js';
 
 export interface PmMarketSpec {
   readonly conditionId?: string;
@@ -35,7 +35,7 @@ export interface PmScenarioOptions {
 
 export interface PmLevelChange {
   /** YES-token perspective. */
-  readonly side: Side;
+  readonly side: WireSide;
   readonly price: number;
   /** New aggregate size; 0 removes the level. */
   readonly size: number;
@@ -48,7 +48,7 @@ export type PmEvent =
   | { readonly type: 'tick'; readonly market: number; readonly oldTick: number; readonly newTick: number }
   | { readonly type: 'levels'; readonly market: number; readonly changes: readonly PmLevelChange[] }
   /** Taker side and price on the YES token; the book already reflects it. */
-  | { readonly type: 'trade'; readonly market: number; readonly side: Side; readonly price: number; readonly size: number };
+  | { readonly type: 'trade'; readonly market: number; readonly side: WireSide; readonly price: number; readonly size: number };
 
 export interface PmMarketState {
   readonly conditionId: string;
@@ -58,7 +58,7 @@ export interface PmMarketState {
   readonly bids: Map<number, number>;
   readonly asks: Map<number, number>;
   lastTradePrice: number;
-  lastTradeSide: Side;
+  lastTradeSide: WireSide;
 }
 
 interface MarketWalk {
@@ -180,7 +180,7 @@ export class PolymarketBookModel {
   private stepMarket(w: MarketWalk, index: number, out: PmEvent[]): void {
     const s = w.state;
     const t = s.tick;
-    if (this.rng.chance(0.1)) w.spreadTicks = this.rng.int(1, 3);
+    if (this.rng.chance(0.1)) w.spreadTicks = this.rng.range(1, 3);
     let target: number;
     if (w.path && w.path.length > 0) {
       const p = w.path[Math.min(w.pathIndex, w.path.length - 1)] as number;
@@ -225,16 +225,16 @@ export class PolymarketBookModel {
     const newBid = Math.max(...bidPrices);
     const newAsk = Math.min(...asksPrices);
     const changes: PmLevelChange[] = [];
-    const apply = (side: Side, price: number, size: number): void => {
+    const apply = (side: WireSide, price: number, size: number): void => {
       const book = side === 'BUY' ? s.bids : s.asks;
       if (size === 0) book.delete(price);
       else book.set(price, size);
       const b = bestOf(s);
       changes.push({ side, price, size, bestBid: b.bestBid, bestAsk: b.bestAsk });
     };
-    const deferred: Array<[Side, number, number]> = [];
+    const deferred: Array<[WireSide, number, number]> = [];
     for (const [key, size] of target) {
-      const side: Side = key[0] === 'B' ? 'BUY' : 'SELL';
+      const side: WireSide = key[0] === 'B' ? 'BUY' : 'SELL';
       const price = Number(key.slice(1));
       const book = side === 'BUY' ? s.bids : s.asks;
       if (book.get(price) === size) continue;
@@ -254,7 +254,7 @@ export class PolymarketBookModel {
 
   private trade(w: MarketWalk, index: number, out: PmEvent[]): void {
     const s = w.state;
-    const side: Side = this.rng.chance(0.5) ? 'BUY' : 'SELL';
+    const side: WireSide = this.rng.chance(0.5) ? 'BUY' : 'SELL';
     const book = side === 'BUY' ? s.asks : s.bids;
     const { bestBid, bestAsk } = bestOf(s);
     const price = side === 'BUY' ? bestAsk : bestBid;
@@ -263,7 +263,7 @@ export class PolymarketBookModel {
     // Never empty a side: a trade against the last level only partially fills it.
     const maxFill = book.size > 1 ? resting : resting - 1;
     if (maxFill < 1) return;
-    const size = this.rng.int(1, maxFill);
+    const size = this.rng.range(1, maxFill);
     if (size === resting) book.delete(price);
     else book.set(price, resting - size);
     s.lastTradePrice = price;
@@ -312,8 +312,8 @@ export class BinanceBookWalk implements Timeline<BinanceEvent> {
       this.bids.set(this.bestBid - i, this.randomQty());
       this.asks.set(this.bestBid + 1 + i, this.randomQty());
     }
-    this.lastU = 5_000_000_000_000 + this.rng.int(0, 1_000_000);
-    this.tradeId = 5_000_000_000 + this.rng.int(0, 1_000_000);
+    this.lastU = 5_000_000_000_000 + this.rng.range(0, 1_000_000);
+    this.tradeId = 5_000_000_000 + this.rng.range(0, 1_000_000);
   }
 
   /** The book before the first diff, as `GET /fapi/v1/depth` would return it. */
@@ -377,9 +377,9 @@ export class BinanceBookWalk implements Timeline<BinanceEvent> {
         a.set(farAsk, 0);
       }
     }
-    const touches = this.rng.int(1, 6);
+    const touches = this.rng.range(1, 6);
     for (let i = 0; i < touches; i++) {
-      const depth = this.rng.int(0, Math.min(19, this.levels - 1));
+      const depth = this.rng.range(0, Math.min(19, this.levels - 1));
       const q = this.randomQty();
       if (this.rng.chance(0.5)) {
         this.bids.set(this.bestBid - depth, q);
@@ -390,8 +390,8 @@ export class BinanceBookWalk implements Timeline<BinanceEvent> {
       }
     }
     const pu = this.lastU;
-    const U = pu + 1 + this.rng.int(0, 3);
-    const u = U + b.size + a.size + this.rng.int(0, 20);
+    const U = pu + 1 + this.rng.range(0, 3);
+    const u = U + b.size + a.size + this.rng.range(0, 20);
     this.lastU = u;
     const bids = [...b.entries()].map(([p, q]): [string, string] => [fmtPrice(p), fmtQty(q)]);
     const asks = [...a.entries()].map(([p, q]): [string, string] => [fmtPrice(p), fmtQty(q)]);
@@ -408,12 +408,12 @@ export class BinanceBookWalk implements Timeline<BinanceEvent> {
       return { kind: 'bookTicker', data };
     });
     if (this.rng.chance(0.5)) {
-      const n = this.rng.int(1, 3);
+      const n = this.rng.range(1, 3);
       const buyerIsMaker = this.rng.chance(0.5);
       const price = fmtPrice(buyerIsMaker ? bb : bb + 1);
       for (let i = 0; i < n; i++) {
         const t = ++this.tradeId;
-        const q = fmtQty(this.rng.int(1, 500));
+        const q = fmtQty(this.rng.range(1, 500));
         this.queue.push((E) => {
           const data: TradeEvent = { e: 'trade', E, T: E - 1, s: symbol, t, p: price, q, X: 'MARKET', m: buyerIsMaker };
           return { kind: 'trade', data };
@@ -448,7 +448,7 @@ export class LiquidationGenerator {
     // A long is sold below the market; a short is bought above it.
     const slip = (longLiquidated ? -1 : 1) * (0.0005 + this.rng.next() * 0.002);
     const price = refPrice * (1 + slip);
-    const qty = fmtQty(this.rng.int(1, 2000));
+    const qty = fmtQty(this.rng.range(1, 2000));
     return {
       e: 'forceOrder',
       E: eventTimeMs,

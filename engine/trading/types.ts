@@ -19,8 +19,27 @@ export const UNIT = 1_000_000;
 /** Smallest order size step: 0.01 share in micro-shares. */
 export const SIZE_LOT = 10_000;
 
+/** A tick size in grid ticks the venue can use: a whole number of ticks dividing 1.0 (1000, 100, 10, 1, ...). */
+export function isGridTickSize(ticks: number): boolean {
+  return Number.isInteger(ticks) && ticks >= 1 && PRICE_SCALE % ticks === 0;
+}
+
+/** The side of an order or fill; the values are also the side field of a signed CTF order (0 BUY, 1 SELL). */
 export const Side = { Buy: 0, Sell: 1 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
+
+/** A side as Polymarket spells it on the wire: order bodies, the market channel, REST books. */
+export type WireSide = 'BUY' | 'SELL';
+
+/** Wire spelling of a side. */
+export function wireSide(side: Side): WireSide {
+  return side === Side.Buy ? 'BUY' : 'SELL';
+}
+
+/** Side of a wire spelling. */
+export function sideOfWire(side: WireSide): Side {
+  return side === 'BUY' ? Side.Buy : Side.Sell;
+}
 
 export type OrderType = 'GTC' | 'GTD' | 'FOK' | 'FAK';
 

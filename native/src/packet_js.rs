@@ -14,6 +14,12 @@ use crate::packet::{decode, encode_extended, encode_legacy, from_fields, to_fiel
 /// (legacy) or 2 (extended), or a negative error code; never throws.
 #[napi]
 pub fn decode_packet(packet: Uint8ArraySlice, mut fields: Float64ArraySlice) -> i32 {
+    // SAFETY: the slice borrows JS memory for this synchronous call only: no
+    // JS runs until we return, and the arrays are the caller's per-thread
+    // scratch (never a SharedArrayBuffer another thread writes), so this
+    // mutable slice is the only access to its bytes. The callers
+    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // does not overlap the other argument.
     let out = unsafe { fields.as_mut() };
     match decode(&packet).and_then(|p| to_fields(&p, out).map(|_| p.format)) {
         Ok(format) => format,
@@ -25,6 +31,12 @@ pub fn decode_packet(packet: Uint8ArraySlice, mut fields: Float64ArraySlice) -> 
 /// count or a negative error code.
 #[napi]
 pub fn encode_legacy_packet(fields: Float64ArraySlice, mut out: Uint8ArraySlice) -> i32 {
+    // SAFETY: the slice borrows JS memory for this synchronous call only: no
+    // JS runs until we return, and the arrays are the caller's per-thread
+    // scratch (never a SharedArrayBuffer another thread writes), so this
+    // mutable slice is the only access to its bytes. The callers
+    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // does not overlap the other argument.
     let out = unsafe { out.as_mut() };
     match from_fields(&fields).and_then(|p| encode_legacy(&p, out)) {
         Ok(n) => n as i32,
@@ -36,6 +48,12 @@ pub fn encode_legacy_packet(fields: Float64ArraySlice, mut out: Uint8ArraySlice)
 /// count or a negative error code.
 #[napi]
 pub fn encode_extended_packet(fields: Float64ArraySlice, mut out: Uint8ArraySlice) -> i32 {
+    // SAFETY: the slice borrows JS memory for this synchronous call only: no
+    // JS runs until we return, and the arrays are the caller's per-thread
+    // scratch (never a SharedArrayBuffer another thread writes), so this
+    // mutable slice is the only access to its bytes. The callers
+    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // does not overlap the other argument.
     let out = unsafe { out.as_mut() };
     match from_fields(&fields).and_then(|p| encode_extended(&p, out)) {
         Ok(n) => n as i32,
@@ -91,6 +109,13 @@ fn with_scratch(f: impl FnOnce(&mut [f64], &mut [u8]) -> i32) -> i32 {
     SCRATCH.with(|cell| match cell.borrow_mut().as_mut() {
         Some(s) => {
             let s: &mut Scratch = s;
+            // SAFETY: the napi references in Scratch keep both arrays alive,
+            // and bind_packet_scratch's contract (no transfer or detach while
+            // bound) keeps their backing stores in place. This runs
+            // synchronously on the thread that bound them, so no JS touches
+            // them while the slices live. The two slices must not overlap:
+            // callers bind two separately allocated arrays (bench/packet.ts,
+            // packet.test.ts).
             let fields = unsafe { s.fields.as_mut() };
             let packet = unsafe { s.packet.as_mut() };
             f(fields, packet)

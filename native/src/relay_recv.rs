@@ -110,6 +110,59 @@ const OFF_PRICE2: usize = 60;
 const KIND_EXTERNAL_PRICE: u8 = 7;
 const FLAG_LAST_IN_MESSAGE: u8 = 4;
 
+/// Every ring and event constant above, by the name workers/ring.ts
+/// (RING_LAYOUT) and workers/event-layout.ts give it (event fields as byte
+/// offsets): engine/relay/ring-layout.test.ts compares the compiled values
+/// with the TypeScript ones, so a layout change on either side that the other
+/// does not follow fails a test instead of corrupting the ring. Add each new
+/// constant here.
+const LAYOUT: &[(&str, i64)] = &[
+    ("RING_MAGIC", RING_MAGIC as i64),
+    ("RING_VERSION", RING_VERSION as i64),
+    ("H_MAGIC", H_MAGIC as i64),
+    ("H_VERSION", H_VERSION as i64),
+    ("H_CAPACITY", H_CAPACITY as i64),
+    ("H_RECORD_BYTES", H_RECORD_BYTES as i64),
+    ("H_POLICY", H_POLICY as i64),
+    ("H_PRODUCER_ROLE", H_PRODUCER_ROLE as i64),
+    ("H_STAMP_BYTE", H_STAMP_BYTE as i64),
+    ("H_WRITE", H_WRITE as i64),
+    ("H_DROPS", H_DROPS as i64),
+    ("H_READ", H_READ as i64),
+    ("H_CONSUMER_PARKED", H_CONSUMER_PARKED as i64),
+    ("H_CLOSED", H_CLOSED as i64),
+    ("LO", LO as i64),
+    ("HI", HI as i64),
+    ("EPOCH", EPOCH as i64),
+    ("HEADER_BYTES", HEADER_BYTES as i64),
+    ("LEAD_BYTES", LEAD_BYTES as i64),
+    ("POLICY_DROP", POLICY_DROP as i64),
+    ("MAX_RUN", MAX_RUN as i64),
+    ("EVENT_BYTES", EVENT_BYTES as i64),
+    ("OFF_RECV_NS", OFF_RECV_NS as i64),
+    ("OFF_EXCH_TS_MS", OFF_EXCH_TS_MS as i64),
+    ("OFF_SEQ", OFF_SEQ as i64),
+    ("OFF_SIZE", OFF_SIZE as i64),
+    ("OFF_AUX0", OFF_AUX0 as i64),
+    ("OFF_AUX1", OFF_AUX1 as i64),
+    ("OFF_KIND", OFF_KIND as i64),
+    ("OFF_FLAGS", OFF_FLAGS as i64),
+    ("OFF_SOURCE", OFF_SOURCE as i64),
+    ("OFF_STAMP", OFF_STAMP as i64),
+    ("OFF_TOKEN", OFF_TOKEN as i64),
+    ("OFF_PRICE", OFF_PRICE as i64),
+    ("OFF_PRICE2", OFF_PRICE2 as i64),
+    ("KIND_EXTERNAL_PRICE", KIND_EXTERNAL_PRICE as i64),
+    ("FLAG_LAST_IN_MESSAGE", FLAG_LAST_IN_MESSAGE as i64),
+];
+
+/// The ring and event constants this build writes with, as [name, value]
+/// pairs (see LAYOUT).
+#[napi]
+pub fn relay_ring_layout() -> Vec<(String, i64)> {
+    LAYOUT.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+}
+
 /// Counter slots of the stats Float64Array (engine/relay/source.ts mirrors
 /// them). Single writer: this thread, once per received batch. Every
 /// datagram lands in exactly one of packets, garbage, late, foreign, value,
@@ -174,8 +227,12 @@ struct RingWriter {
     drops: u64,
 }
 
-// The SAB outlives the thread: RelayReceiver holds a reference to it and
-// joins the thread before releasing that reference.
+// SAFETY: `base` points into a SharedArrayBuffer that outlives the thread:
+// RelayReceiver holds a napi reference to it (`_ring`) and joins the thread
+// before releasing that reference. The memory is shared with JS by design;
+// every word other threads read or write is accessed through atomics, and
+// slot bytes are written only while unpublished (owned by the producer,
+// which this struct is the only one of: attach() claims the producer role).
 unsafe impl Send for RingWriter {}
 
 impl RingWriter {
@@ -183,13 +240,17 @@ impl RingWriter {
         if len < LEAD_BYTES + HEADER_BYTES || (buffer as usize) % 8 != 0 {
             return Err(format!("ring: a {len} B buffer cannot hold a ring header"));
         }
-        // In bounds (len checked) and 4-aligned (buffer is 8-aligned).
+        // SAFETY: word 0 is in bounds (len >= LEAD_BYTES + HEADER_BYTES was
+        // checked) and 4-aligned (buffer is 8-aligned, checked); the memory
+        // is a live SAB that JS may write concurrently, hence an atomic load.
         let header_at = unsafe { &*(buffer as *const AtomicI32) }.load(Ordering::SeqCst);
         if !(8..=LEAD_BYTES as i32).contains(&header_at) || header_at % 8 != 0 {
             return Err("ring: buffer is not a ring (bad header offset)".into());
         }
         let header_at = header_at as usize;
         // From here on `base` is the header: word i at base + 4i, slot s at base + HEADER_BYTES + 64s.
+        // SAFETY: header_at <= LEAD_BYTES < len (checked above), so the
+        // offset pointer stays inside the buffer.
         let base = unsafe { buffer.add(header_at) };
         let probe = RingWriter { base, capacity: 0, mask: 0, lap_shift: 0, dropping: false, write_seq: 0, read_seq: 0, drops: 0 };
         if probe.word(H_MAGIC).load(Ordering::SeqCst) != RING_MAGIC {
@@ -229,7 +290,11 @@ impl RingWriter {
     }
 
     fn word(&self, i: usize) -> &AtomicI32 {
-        // In bounds (i < 128 words of the 512-byte header) and 4-aligned.
+        // SAFETY: every caller passes a header word index (the H_* consts,
+        // plus LO/HI/EPOCH) below 128, so the word lies in the 512-byte
+        // header that attach() checked fits the buffer; base is 8-aligned
+        // (header_at % 8 == 0 on an 8-aligned buffer), so base + 4i is
+        // 4-aligned for AtomicI32; the SAB outlives self (see Send above).
         unsafe { &*(self.base.add(i * 4) as *const AtomicI32) }
     }
 
@@ -268,6 +333,8 @@ impl RingWriter {
     /// Start of the i-th unpublished slot.
     fn slot(&self, i: u64) -> *mut u8 {
         let s = (self.write_seq + i) & self.mask;
+        // SAFETY: s <= mask < capacity, and attach() checked the buffer holds
+        // the header plus capacity 64-byte slots, so the pointer stays inside.
         unsafe { self.base.add(HEADER_BYTES + s as usize * EVENT_BYTES) }
     }
 
@@ -280,7 +347,10 @@ impl RingWriter {
         let mut left = n;
         while left > 0 {
             let run = left.min(MAX_RUN);
-            // In bounds (slots of the checked buffer); u8 needs no alignment.
+            // SAFETY (both stamp stores below): stamp_at masks the sequence
+            // to a slot below capacity, and the slot's stamp byte lies in the
+            // buffer attach() checked; AtomicU8 needs no alignment; the
+            // consumer reads stamps concurrently, hence atomic stores.
             for i in 1..run {
                 unsafe { &*(self.base.add(stamp_at(first + i)) as *const AtomicU8) }.store(0, Ordering::Relaxed);
             }
@@ -362,11 +432,14 @@ impl AllowList {
         let len = len as usize;
         match name.ss_family as i32 {
             libc::AF_INET if len >= std::mem::size_of::<libc::sockaddr_in>() => {
-                // sockaddr_storage is aligned for every sockaddr type.
+                // SAFETY: sockaddr_storage is large enough and aligned for
+                // every sockaddr type, the family says the kernel wrote a
+                // sockaddr_in, and len covers it (matched above).
                 let sin = unsafe { &*(name as *const libc::sockaddr_storage as *const libc::sockaddr_in) };
                 self.v4.contains(&sin.sin_addr.s_addr)
             }
             libc::AF_INET6 if len >= std::mem::size_of::<libc::sockaddr_in6>() => {
+                // SAFETY: as for AF_INET, with sockaddr_in6.
                 let sin6 = unsafe { &*(name as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
                 let b = &sin6.sin6_addr.s6_addr;
                 if b[..10] == [0u8; 10] && b[10] == 0xff && b[11] == 0xff {
@@ -387,11 +460,18 @@ fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
+/// # Safety
+/// `p + off .. p + off + 8` must be writable memory no other thread accesses
+/// meanwhile (an unpublished ring slot). No alignment is required.
 unsafe fn put_f64(p: *mut u8, off: usize, v: f64) {
+    // SAFETY: the caller's contract above.
     std::ptr::write_unaligned(p.add(off) as *mut f64, v);
 }
 
+/// # Safety
+/// As put_f64, for 4 bytes.
 unsafe fn put_i32(p: *mut u8, off: usize, v: i32) {
+    // SAFETY: the caller's contract above.
     std::ptr::write_unaligned(p.add(off) as *mut i32, v);
 }
 
@@ -401,6 +481,9 @@ struct Counters {
     stats: *mut u8,
 }
 
+// SAFETY: `stats` points into a SharedArrayBuffer that RelayReceiver keeps
+// alive (`_stats`) until after it joins the thread; the thread is the only
+// writer, and JS readers only load whole 64-bit values (see flush()).
 unsafe impl Send for Counters {}
 
 impl Counters {
@@ -410,7 +493,11 @@ impl Counters {
 
     fn flush(&self) {
         for (i, v) in self.slots.iter().enumerate() {
-            // Relaxed 64-bit stores: readers see whole values, possibly one batch old.
+            // SAFETY: i < STATS_SLOTS and the constructor checked the array
+            // has at least STATS_SLOTS f64 slots, so the 8 bytes are in
+            // bounds; a Float64Array's data is 8-aligned, as AtomicU64
+            // needs. Relaxed stores: readers see whole values, possibly one
+            // batch old.
             unsafe { (*(self.stats.add(i * 8) as *const AtomicU64)).store(v.to_bits(), Ordering::Relaxed) };
         }
     }
@@ -436,7 +523,10 @@ impl Loop {
             .iter_mut()
             .map(|b| libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: DGRAM_BUF })
             .collect();
+        // SAFETY: sockaddr_storage and mmsghdr are plain C structs for which
+        // all-zero bytes are valid (null pointers, zero lengths).
         let mut names: Vec<libc::sockaddr_storage> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
+        // SAFETY: as above.
         let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { std::mem::zeroed() }).collect();
         for ((m, iov), name) in msgs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
             m.msg_hdr.msg_iov = iov;
@@ -462,6 +552,12 @@ impl Loop {
             for m in msgs.iter_mut().take(vlen) {
                 m.msg_hdr.msg_namelen = NAME_LEN;
             }
+            // SAFETY: msgs holds BATCH headers and vlen <= BATCH; each
+            // points at its own iovec (one DGRAM_BUF buffer in `bufs`) and
+            // its own sockaddr_storage in `names`, with namelen reset just
+            // above; bufs, iovs and names are neither moved nor resized while
+            // the loop runs, so every pointer the kernel writes through is
+            // valid; fd is the open socket `self.sock` owns.
             let n = unsafe { libc::recvmmsg(fd, msgs.as_mut_ptr(), vlen as u32, flags, std::ptr::null_mut()) };
             if n <= 0 {
                 busy = false;
@@ -483,7 +579,9 @@ impl Loop {
             for (m, b) in msgs.iter().zip(bufs.iter()).take(n as usize) {
                 let len = (m.msg_len as usize).min(DGRAM_BUF);
                 self.counters.add(S_BYTES, len as f64);
-                // msg_name points into `names`, which the kernel just filled.
+                // SAFETY: msg_name was set to this header's element of
+                // `names` (aligned, initialised, alive for the loop); the
+                // kernel just filled it and nothing else writes it now.
                 let name = unsafe { &*(m.msg_hdr.msg_name as *const libc::sockaddr_storage) };
                 if !self.allow.admits(name, m.msg_hdr.msg_namelen) {
                     self.counters.add(S_FOREIGN, 1.0);
@@ -515,6 +613,10 @@ impl Loop {
                 }
                 let slot = self.ring.slot(pending);
                 let latency = (wall as i128 - p.send_ts_ns as i128) as f64;
+                // SAFETY: `slot` is the start of an in-bounds 64-byte slot
+                // (RingWriter::slot) that has_room() proved free and that is
+                // not yet published, so the consumer does not read it; every
+                // offset + width written is <= 64.
                 unsafe {
                     put_f64(slot, OFF_RECV_NS, mono as f64);
                     put_f64(slot, OFF_EXCH_TS_MS, if extended && p.exchange_ts_ns != 0 { p.exchange_ts_ns as f64 / 1e6 } else { f64::NAN });
@@ -585,6 +687,8 @@ impl Loop {
 }
 
 fn setsockopt_int(fd: i32, level: i32, name: i32, v: i32) -> bool {
+    // SAFETY: the kernel reads exactly size_of::<i32>() bytes from `&v`,
+    // which is valid for the call; a bad fd or option only returns an error.
     unsafe {
         libc::setsockopt(fd, level, name, &v as *const i32 as *const libc::c_void, std::mem::size_of::<i32>() as libc::socklen_t) == 0
     }
@@ -593,6 +697,8 @@ fn setsockopt_int(fd: i32, level: i32, name: i32, v: i32) -> bool {
 fn getsockopt_int(fd: i32, level: i32, name: i32) -> i32 {
     let mut v: i32 = 0;
     let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid and writable for the call, and len
+    // tells the kernel it may write at most size_of::<i32>() bytes into v.
     let ok = unsafe { libc::getsockopt(fd, level, name, &mut v as *mut i32 as *mut libc::c_void, &mut len) == 0 };
     if ok {
         v
@@ -662,6 +768,7 @@ impl RelayReceiver {
             return Err(invalid(format!("stats: needs at least {STATS_SLOTS} slots")));
         }
         if let Some(cpu) = options.cpu {
+            // SAFETY: sysconf reads a system value; no memory is passed.
             let ncpu = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) };
             if cpu as i64 >= ncpu.max(1) as i64 {
                 return Err(invalid(format!("cpu: {cpu} is not a CPU of this machine (it has {ncpu})")));
@@ -747,6 +854,7 @@ impl RelayReceiver {
                         return;
                     }
                 }
+                // SAFETY: gettid takes no arguments, touches no memory and cannot fail.
                 let _ = tx.send(Ok(unsafe { libc::syscall(libc::SYS_gettid) as u32 }));
                 lp.run();
             })

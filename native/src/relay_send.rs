@@ -71,6 +71,12 @@ impl RelaySender {
     /// SEND_ERROR_BASE - errno when the socket refused. Never throws.
     #[napi]
     pub fn send(&mut self, format: i32) -> i32 {
+        // SAFETY: the sender holds napi references to both arrays, so they
+        // live as long as it does, and the constructor's contract (no
+        // transfer or detach while the sender lives) keeps their backing
+        // stores in place. send() runs synchronously on the JS thread that
+        // owns them, so no JS touches them while the slices live; the two are
+        // separately allocated (engine/relay/sender.ts), so they do not overlap.
         let fields = unsafe { self.fields.as_mut() };
         let packet = unsafe { self.packet.as_mut() };
         let mut p = match from_fields(fields) {

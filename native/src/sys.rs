@@ -5,7 +5,9 @@ use napi_derive::napi;
 
 fn clock_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // clock_gettime cannot fail for these two clock ids on Linux.
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    // clock_gettime cannot fail for these two clock ids on Linux, so the
+    // result needs no check.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
@@ -34,14 +36,19 @@ pub fn wall_ns() -> BigInt {
 /// Kernel thread id (what `taskset -cp` takes) of the calling OS thread.
 #[napi]
 pub fn current_thread_id() -> u32 {
+    // SAFETY: gettid takes no arguments, touches no memory and cannot fail.
     unsafe { libc::syscall(libc::SYS_gettid) as u32 }
 }
 
 pub fn pin_thread(cpu: u32) -> std::result::Result<(), String> {
+    // SAFETY: sysconf reads a system value; no memory is passed.
     let ncpu = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_CONF) };
     if cpu as i64 >= ncpu.max(1) as i64 || cpu as usize >= libc::CPU_SETSIZE as usize {
         return Err(format!("cpu: {cpu} is not a CPU of this machine (it has {ncpu})"));
     }
+    // SAFETY: cpu_set_t is plain bits, so all-zero is a valid (empty) set;
+    // CPU_SET stays inside it because cpu < CPU_SETSIZE was checked above;
+    // sched_setaffinity only reads `set`, whose size we pass.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu as usize, &mut set);
@@ -64,6 +71,9 @@ pub fn pin_current_thread(cpu: u32) -> Result<u32> {
 /// CPUs the calling thread may run on.
 #[napi]
 pub fn current_thread_affinity() -> Result<Vec<u32>> {
+    // SAFETY: cpu_set_t is plain bits, so all-zero is valid; the kernel
+    // writes at most the size we pass into `set`; CPU_ISSET reads only
+    // indices below CPU_SETSIZE.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {

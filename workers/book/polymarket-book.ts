@@ -5,13 +5,14 @@
 // Memory: 160 KB per token (2 sides x 10 001 x 8 B).
 import { LadderWriter } from './ladder-writer.js';
 import { B_TICK_SIZE, B_WIN_HI, B_WIN_LO, BF_TICK_VALUE, BookSet, Venue } from './layout.js';
+import { isGridTickSize, PRICE_SCALE } from '../../engine/trading/types.js';
 
-/** Grid ticks per 1.0 of price. */
-export const POLY_TICKS_PER_UNIT = 10_000;
-export const POLY_LEVELS = POLY_TICKS_PER_UNIT + 1;
-export const POLY_TICK_VALUE = 1 / POLY_TICKS_PER_UNIT;
+// The grid is the trading domain's price unit (PRICE_SCALE ticks per 1.0),
+// defined once in engine/trading/types.ts: book ticks are order prices.
+export const POLY_LEVELS = PRICE_SCALE + 1;
+export const POLY_TICK_VALUE = 1 / PRICE_SCALE;
 /** 0.01, Polymarket's default tick size, in grid ticks. */
-export const POLY_DEFAULT_TICK_SIZE = 100;
+export const POLY_DEFAULT_TICK_SIZE = PRICE_SCALE / 100;
 
 /** One book per token; book index = the token's index in the caller's token table. */
 export function createPolymarketBooks(tokens: number): BookSet {
@@ -19,7 +20,7 @@ export function createPolymarketBooks(tokens: number): BookSet {
   for (let b = 0; b < tokens; b++) {
     const hb = set.i32Base(b);
     set.i32[hb + B_WIN_LO] = 0;
-    set.i32[hb + B_WIN_HI] = POLY_TICKS_PER_UNIT;
+    set.i32[hb + B_WIN_HI] = PRICE_SCALE;
     set.i32[hb + B_TICK_SIZE] = POLY_DEFAULT_TICK_SIZE;
     set.f64[set.f64Base(b) + BF_TICK_VALUE] = POLY_TICK_VALUE;
   }
@@ -32,7 +33,7 @@ export function attachPolymarketBooks(sab: SharedArrayBuffer): BookSet {
 
 /** Nearest grid tick of a decimal price (for parsers; the book itself only sees ticks). */
 export function polyTick(price: number): number {
-  return Math.round(price * POLY_TICKS_PER_UNIT);
+  return Math.round(price * PRICE_SCALE);
 }
 
 export class PolymarketBookWriter extends LadderWriter {
@@ -43,7 +44,7 @@ export class PolymarketBookWriter extends LadderWriter {
 
   /** Polymarket tick sizes (0.1, 0.01, 0.001, 0.0001) are 1000, 100, 10, 1 grid ticks. */
   override setTickSize(book: number, gridTicks: number): void {
-    if (!Number.isInteger(gridTicks) || gridTicks < 1 || POLY_TICKS_PER_UNIT % gridTicks !== 0) {
+    if (!isGridTickSize(gridTicks)) {
       throw new RangeError(`setTickSize: ${gridTicks} grid ticks does not divide 1.0 on the 1e-4 grid`);
     }
     super.setTickSize(book, gridTicks);

@@ -34,7 +34,8 @@
 // says, so no book ever shows another token's levels.
 
 import { B_BEST_ASK, B_BEST_BID, B_STATUS, B_TICK_SIZE, BF_LEVELS, BookFlag, NO_TICK, Side } from '../book/layout.js';
-import { POLY_TICKS_PER_UNIT, type PolymarketBookWriter } from '../book/polymarket-book.js';
+import type { PolymarketBookWriter } from '../book/polymarket-book.js';
+import { isGridTickSize, PRICE_SCALE } from '../../engine/trading/types.js';
 import { COUNTER, COUNTER_NAMES } from '../counters.js';
 import { EventKind, Flag, newEventRecord, ResyncReason, type EventRecord } from '../event-layout.js';
 import { Status } from '../parse/json.js';
@@ -138,11 +139,6 @@ class KeptLevels {
     this.tick = tick;
     this.size = size;
   }
-}
-
-/** Tick sizes a Polymarket book can take: a whole number of grid ticks dividing 1.0. */
-function validTick(t: number): boolean {
-  return Number.isInteger(t) && t >= 1 && POLY_TICKS_PER_UNIT % t === 0;
 }
 
 export class PolymarketCore implements PolymarketSink {
@@ -401,7 +397,7 @@ export class PolymarketCore implements PolymarketSink {
   onBookBegin(token: number, tsMs: number): void {
     this.applyChanges();
     const tick = this.parser.bookTickTicks;
-    if (this.mode !== MODE_FRAME && tick === tick && !validTick(tick)) this.mode = MODE_SNAPSHOT_REJECTED;
+    if (this.mode !== MODE_FRAME && tick === tick && !isGridTickSize(tick)) this.mode = MODE_SNAPSHOT_REJECTED;
     if (this.mode >= MODE_SNAPSHOT_CHECK) return;
     this.openBook(token);
     const books = this.books;
@@ -414,8 +410,8 @@ export class PolymarketCore implements PolymarketSink {
       // A book event is the venue's whole book, in order with the stream:
       // whatever was kept for a resync is older than it.
       if (this.resyncing[token] === 1) this.endResync(token);
-      if (validTick(tick)) books.setTickSize(token, tick);
-    } else if (this.tickAnnounced[token] === 0 && validTick(tick)) {
+      if (isGridTickSize(tick)) books.setTickSize(token, tick);
+    } else if (this.tickAnnounced[token] === 0 && isGridTickSize(tick)) {
       books.setTickSize(token, tick);
     }
     const e = this.record(EventKind.BookSnapshotBegin, 0, token, 0);
@@ -480,7 +476,7 @@ export class PolymarketCore implements PolymarketSink {
     // The stream is live: the resync below may ask for a snapshot.
     this.awaitingStream[token] = 0;
     this.openBook(token);
-    const valid = validTick(newTickTicks);
+    const valid = isGridTickSize(newTickTicks);
     if (valid) {
       const set = this.books.set;
       const prev = set.i32[set.i32Base(token) + B_TICK_SIZE]!;
@@ -628,7 +624,7 @@ export class PolymarketCore implements PolymarketSink {
     const vb = this.venueBid[token]!;
     const va = this.venueAsk[token]!;
     if (vb === vb && vb !== (bid === NO_TICK ? 0 : bid)) return true;
-    return va === va && va !== (ask === NO_TICK ? POLY_TICKS_PER_UNIT : ask);
+    return va === va && va !== (ask === NO_TICK ? PRICE_SCALE : ask);
   }
 
   /** BestBidAsk (and onTopChange) when a live token's top moved. Batch closed. */

@@ -12,12 +12,15 @@
 
 import { COUNTER } from '../counters.js';
 import { native } from '../../engine/native.js';
+import { backoffDelayMs } from '../backoff.js';
 
 export interface SnapshotFetcherOptions {
   counters: Float64Array;
   timeoutMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Uniform [0, 1) source of the retry jitter (a seeded Prng's next in tests); Math.random otherwise. */
+  random?: () => number;
   /** Body bytes and receive time; returns false when the core rejected the body (retried). */
   deliver(key: number, body: Uint8Array, recvNs: number): boolean;
   /** Raw bodies for the recorder, before the core sees them. */
@@ -125,8 +128,7 @@ export class SnapshotFetcher {
         return;
       }
     }
-    const base = this.opts.backoffBaseMs ?? 200;
-    const cap = Math.min(this.opts.backoffMaxMs ?? 5_000, base * 2 ** Math.min(n, 16));
-    r.retry = setTimeout(() => void this.attempt(r, n + 1), Math.floor(Math.random() * cap));
+    const delay = backoffDelayMs(n, { baseMs: this.opts.backoffBaseMs ?? 200, maxMs: this.opts.backoffMaxMs ?? 5_000 }, this.opts.random);
+    r.retry = setTimeout(() => void this.attempt(r, n + 1), delay);
   }
 }

@@ -28,10 +28,12 @@ import {
   valueType,
   worse,
 } from './json.js';
+import { isRecord } from '../guards.js';
+import { Side as BookSide } from '../book/layout.js';
 
-/** Book sides; also the aggressor side of a trade (BID = aggressive buy). */
-export const BID = 0;
-export const ASK = 1;
+/** Book sides (workers/book/layout.ts Side); also the aggressor side of a trade (BID = aggressive buy). */
+export const BID = BookSide.Bid;
+export const ASK = BookSide.Ask;
 
 /** How a depth event applies to the local book. */
 export const DepthKind = {
@@ -675,7 +677,7 @@ export class BinanceParser {
       return;
     }
     const o = ev.o;
-    if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof o.s !== 'string') {
+    if (!isRecord(o) || typeof o.s !== 'string') {
       this.oKind[n] = E_BAD;
       return;
     }

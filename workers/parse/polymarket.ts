@@ -27,15 +27,17 @@ import {
   valueType,
   worse,
 } from './json.js';
+import { Side as BookSide } from '../book/layout.js';
+import { PRICE_SCALE } from '../../engine/trading/types.js';
 
 /** Prices leave the parser as integer ticks on the 10^-PRICE_EXP grid: 0.55 → 5500. */
 export const PRICE_EXP = 4;
-/** Price 1.0 in ticks; prices outside [0, MAX_PRICE_TICKS] are rejected. */
-export const MAX_PRICE_TICKS = 10_000;
+/** Price 1.0 in ticks (the trading grid, 10^PRICE_EXP); prices outside [0, MAX_PRICE_TICKS] are rejected. */
+export const MAX_PRICE_TICKS = PRICE_SCALE;
 
-/** Book side codes: BUY levels are bids, SELL levels are asks. */
-export const BID = 0;
-export const ASK = 1;
+/** Book side codes (workers/book/layout.ts Side): BUY levels are bids, SELL levels are asks. */
+export const BID = BookSide.Bid;
+export const ASK = BookSide.Ask;
 /** Trade side when the venue omitted it. */
 export const NO_SIDE = -1;
 

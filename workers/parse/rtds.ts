@@ -21,6 +21,7 @@ import {
   forEachObject,
   worse,
 } from './json.js';
+import { isRecord } from '../guards.js';
 
 export const RtdsTopic = {
   /** `crypto_prices`: Binance-sourced, symbols like "btcusdt". */
@@ -207,8 +208,8 @@ export class RtdsParser {
     if (!Array.isArray(data)) return O_BAD;
     const points: number[] = [];
     for (const p of data as unknown[]) {
-      if (typeof p !== 'object' || p === null || Array.isArray(p)) return O_BAD;
-      const { timestamp, value } = p as { timestamp?: unknown; value?: unknown };
+      if (!isRecord(p)) return O_BAD;
+      const { timestamp, value } = p;
       if (typeof timestamp !== 'number' || typeof value !== 'number') return O_BAD;
       if (!Number.isFinite(value) || safeMs(timestamp) !== timestamp) return O_BAD;
       points.push(value, timestamp);

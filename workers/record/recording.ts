@@ -24,6 +24,7 @@
 import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr, Unpackr } from 'msgpackr';
+import { isRecord } from '../guards.js';
 
 export const RECORDING_FORMAT = 'polyedge-recording';
 export const RECORDING_VERSION = 1;
@@ -48,8 +49,8 @@ export function decodeSlotOp(payload: Uint8Array): SlotOp | string {
   } catch {
     return 'slot op is not JSON';
   }
-  if (typeof v !== 'object' || v === null) return 'slot op is not an object';
-  const { op, slot, tokenId } = v as Record<string, unknown>;
+  if (!isRecord(v)) return 'slot op is not an object';
+  const { op, slot, tokenId } = v;
   if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0) return `slot op: slot must be a non-negative integer, got ${JSON.stringify(slot)}`;
   if (op === 'release') return { op, slot };
   if (op !== 'assign') return `slot op: op must be "assign" or "release", got ${JSON.stringify(op)}`;
@@ -148,8 +149,8 @@ export interface ReadResult {
 }
 
 function isHeader(v: unknown): v is RecordingHeader {
-  if (typeof v !== 'object' || v === null) return false;
-  const h = v as Record<string, unknown>;
+  if (!isRecord(v)) return false;
+  const h = v;
   return h.format === RECORDING_FORMAT && typeof h.version === 'number' && Array.isArray(h.sources) && typeof h.startedWallMs === 'number';
 }
 
