@@ -34,8 +34,7 @@ import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
 import type { BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
 import type { Config } from '../config/config.js';
-import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
-import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from './perf.js';
+import type { EngineFault, FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
 import { PolyedgeError } from '../errors.js';
 import { PaperExecutor } from '../execution/paper.js';
@@ -69,6 +68,7 @@ import {
   type TokenInfo,
 } from '../trading/types.js';
 import { ReferenceFusion, type SourceSeries } from './fusion.js';
+import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 import { PriceHistory, RESOLUTION_SOURCE, WindowPrices } from './settlement.js';
 
 /**
@@ -112,16 +112,6 @@ export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
 /** FaultSite → the `where` label of polyedge_engine_faults_total. */
 export const FAULT_SITE_NAMES = ['drain', 'mark', 'executor', 'decide', 'checkpoint', 'loop'] as const;
 
-/** The last fault, as /health reports it. */
-export interface EngineFault {
-  where: (typeof FAULT_SITE_NAMES)[number];
-  /** The unit, e.g. `decide(market 2, strategy maker)`. */
-  site: string;
-  message: string;
-  /** Engine clock, Unix ms. */
-  atMs: number;
-}
-
 export interface EngineOptions {
   cfg: Config;
   /** Market slots (the hub's Polymarket book set holds two books per slot). */
@@ -135,25 +125,6 @@ export interface EngineOptions {
   journalPath: string;
   log: (line: string) => void;
 }
-
-export const allocatorParamsSchema = object({
-  maker: object({ enabled: boolean({ default: true }) }),
-  complete_set: object({ enabled: boolean({ default: true }) }),
-  directional: object({ enabled: boolean({ default: true }) }),
-});
-export type AllocatorParams = Infer<typeof allocatorParamsSchema>;
-
-export const exitParamsSchema = object({
-  cancel_before_end_ms: number({ integer: true, min: 0, max: 3_600_000, default: 3_000, description: 'stop quoting and cancel this long before a market window ends; at most 1 hour' }),
-});
-export type ExitParams = Infer<typeof exitParamsSchema>;
-
-export const perfParamsSchema = object({
-  wait: oneOf(['async', 'spin'] as const, { default: 'async', description: 'sleep on the rings between passes, or busy-poll' }),
-  status_interval_ms: STATUS_INTERVAL_MS,
-  metrics_window_ms: METRICS_WINDOW_MS,
-});
-export type PerfParams = Infer<typeof perfParamsSchema>;
 
 interface LiveOrder {
   order: Order;
@@ -668,7 +639,7 @@ export class Engine {
   }
 
   /** Faults since start and the last one, for /health. */
-  faultReport(): { faults: number; lastFault: EngineFault | null } {
+  faultReport(): FaultReport {
     let faults = 0;
     for (let i = 0; i < this.faultCounts.length; i++) faults += this.faultCounts[i]!;
     return { faults, lastFault: this.lastFault === undefined ? null : { ...this.lastFault } };
@@ -1129,7 +1100,7 @@ export class Engine {
   }
 
   /** The slot table, for /state/markets. */
-  marketSlots(): Array<{ slot: number; phase: string; slug: string; conditionId: string; startMs: number; endMs: number; tokenIds: [string, string]; settlement: Settlement | undefined }> {
+  marketSlots(): MarketSlotView[] {
     return this.markets.map((m, slot) => ({
       slot,
       phase: SLOT_PHASE_NAMES[this.slotPhase[slot]!]!,
