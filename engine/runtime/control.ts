@@ -13,7 +13,7 @@ export function engineView(engine: Engine): EngineView {
     stateName: () => engine.state.name,
     killSwitchLatched: () => engine.state.killSwitchLatched,
     counts: () => ({ ...engine.counts }),
-    ordersByOutcome: () => Object.fromEntries(engine.ordersByOutcome),
+    ordersByOutcome: () => Object.fromEntries(engine.orders.ordersByOutcome),
     faultReport: () => engine.faultReport(),
     pnl: () => engine.portfolio.total(engine.marks),
     dailyPnl: () => engine.portfolio.dailyPnl(engine.marks),

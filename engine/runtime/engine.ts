@@ -37,7 +37,9 @@ import type { Config } from '../config/config.js';
 import type { EngineFault, FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
 import { PolyedgeError } from '../errors.js';
+import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
+import type { ExecutionVenue } from '../execution/venue.js';
 import { Journal } from '../journal/journal.js';
 import type { BookProvenance, JournalInput, Merge } from '../journal/records.js';
 import { JournalState, restore } from '../journal/restore.js';
@@ -62,7 +64,6 @@ import {
   type MarketDescriptor,
   type MarketInfo,
   type Order,
-  type RejectReason,
   type Resolution,
   type Settlement,
   type TokenInfo,
@@ -124,14 +125,8 @@ export interface EngineOptions {
   volatilities: readonly VolatilityInput[];
   journalPath: string;
   log: (line: string) => void;
-}
-
-interface LiveOrder {
-  order: Order;
-  strategy: number;
-  cancelSent: boolean;
-  /** Monotonic ns when the decision sent it: the start of decision_to_ack. */
-  sentNs: number;
+  /** The venue orders go to, reporting to `listener`; the paper venue on the hub's Polymarket books by default. */
+  venue?: ((listener: ExecutionListener) => ExecutionVenue) | undefined;
 }
 
 interface BookReference {
@@ -157,15 +152,6 @@ function eventKindName(kind: number): string {
   return `kind ${kind}`;
 }
 
-/** Index of the desired order that keeps `o` unchanged, or -1 (a loop, not a closure: it runs per decision). */
-function matchingDesired(desired: readonly DesiredOrder[], o: Order): number {
-  for (let k = 0; k < desired.length; k++) {
-    const d = desired[k]!;
-    if (d.token === o.token && d.side === o.side && d.price === o.price && d.size === o.size && d.type === o.type && d.postOnly === o.postOnly) return k;
-  }
-  return -1;
-}
-
 export class Engine {
   readonly cfg: Config;
   readonly markets: MarketInfo[];
@@ -177,7 +163,7 @@ export class Engine {
   readonly portfolio: Portfolio;
   readonly markouts: MarkoutTracker;
   readonly fusion: ReferenceFusion;
-  readonly executor: PaperExecutor;
+  readonly orders: OrderManager;
   readonly strategies: Strategy<unknown>[];
   readonly journal: Journal;
   readonly journalState: JournalState;
@@ -194,14 +180,11 @@ export class Engine {
   readonly tickToDecisionWindow = new LatencyWindow();
   /** tick_to_decision by the hub source of the triggering event (the relay: relay receive → decision). */
   readonly sourceToDecision: LatencyHistogram[];
-  /** Decision (order sent to the paper venue) → its ack processed by the engine, monotonic ns. */
-  readonly decisionToAck = new LatencyHistogram();
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
   /** SlotPhase per market slot. */
   readonly slotPhase: Uint8Array;
-  readonly ordersByOutcome = new Map<string, number>();
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
   /** Faults caught per FaultSite. */
   readonly faultCounts = new Float64Array(FAULT_SITE_NAMES.length);
@@ -216,13 +199,10 @@ export class Engine {
   perf: PerfParams;
 
   private readonly polySource: number;
-  private readonly live = new Map<string, LiveOrder>();
   /** Orders the journal held open at start, not back on the venue yet (copies: the journal's stay its own). */
   private readonly restoring: Order[] = [];
   /** Wall ms after which a restored order still waiting is cancelled. */
   private restoreDeadline = 0;
-  /** [strategy][token] → live orders, for StrategyContext.openOrders. */
-  private readonly liveBy: Order[][][];
   private readonly refBySourceToken = new Map<number, SourceSeries>();
   private readonly bookRefBySourceToken = new Map<number, BookReference>();
   private windowEndMs = 0;
@@ -247,7 +227,6 @@ export class Engine {
   private readonly ctx: StrategyContext & { strategy: number };
   private readonly riskView: RiskView;
   private readonly sessionTag = Date.now().toString(36);
-  private orderSeq = 0;
   private clockOffsetMs = 0;
   private riskCheckedFills = -1;
   private riskCheckedLimit = NaN;
@@ -265,8 +244,6 @@ export class Engine {
   private decidingStrategy = -1;
   private lastFault: EngineFault | undefined;
   private readonly faultsLogged = new Set<string>();
-  /** Orders whose cancel a failing report delivery may have kept from being sent: sent again next pass. */
-  private readonly cancelRetries: LiveOrder[] = [];
   /** Journal records (stats.records) before which a failed checkpoint is not tried again. */
   private checkpointRetryAt = 0;
 
@@ -311,7 +288,6 @@ export class Engine {
     this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
     for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
-    this.liveBy = this.strategies.map(() => this.tokens.map(() => []));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
     this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
@@ -320,18 +296,20 @@ export class Engine {
     this.dirtySource = new Int32Array(this.markets.length);
     this.dirtyToken = new Uint8Array(this.tokens.length);
 
-    const listener: ExecutionListener = {
-      onAck: (o) => {
-        const l = this.live.get(o.id);
-        if (l) this.decisionToAck.recordNs(Number(native.nowNs()) - l.sentNs);
-        this.record({ type: 'ack', tsMs: this.nowMs(), orderId: o.id, ackMs: o.ackMs, venueId: '' });
+    this.orders = new OrderManager({
+      venue: opts.venue ?? ((listener) => new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener })),
+      strategies: this.strategies.map((x) => x.name),
+      tokens: this.tokens.length,
+      sessionTag: this.sessionTag,
+      nowMs: () => this.nowMs(),
+      record: (rec) => this.record(rec),
+      knownFill: (id) => this.journalState.fillIds.has(id),
+      onFill: (f) => this.markouts.onFill(f),
+      onCancelError: (err) => {
+        if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
       },
-      onReject: (o, reason) => this.onTerminal(o, { type: 'reject', tsMs: this.nowMs(), orderId: o.id, reason }, reason),
-      onFill: (f) => this.onFill(f),
-      onCancel: (o) => this.onTerminal(o, { type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'cancelled' }),
-      onExpire: (o) => this.onTerminal(o, { type: 'expire', tsMs: this.nowMs(), orderId: o.id }),
-    };
-    this.executor = new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener });
+      counts: this.counts,
+    });
 
     const engine = this;
     this.ctx = {
@@ -346,7 +324,7 @@ export class Engine {
       windowOpenPrice: (m) => this.windowOpen[m]!,
       volatility: (u) => this.vols.get(u)?.value ?? NaN,
       position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
-      openOrders: (t) => this.liveBy[this.ctx.strategy]![t]!,
+      openOrders: (t) => this.orders.openOrders(this.ctx.strategy, t),
       toxicity: (m) => this.markouts.toxicity(m),
     };
     this.riskView = {
@@ -476,10 +454,10 @@ export class Engine {
     this.dropRestoring('shutdown');
     // Cancels travel with latency: let the paper venue deliver them.
     const deadline = Date.now() + 2_000;
-    while (this.live.size > 0 && Date.now() < deadline) {
-      this.executor.advance(this.nowMs());
-      if (this.live.size === 0) break;
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.executor.nextDueMs() - this.nowMs()))));
+    while (this.orders.liveCount > 0 && Date.now() < deadline) {
+      this.orders.venue.advance(this.nowMs());
+      if (this.orders.liveCount === 0) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
     }
     this.checkpoint();
     if (this.sessionStarted) this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
@@ -500,7 +478,7 @@ export class Engine {
           await new Promise<void>((r) => setImmediate(r));
           continue;
         }
-        const due = this.executor.nextDueMs() - this.nowMs();
+        const due = this.orders.venue.nextDueMs() - this.nowMs();
         await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
       } catch (err) {
         // pass() guards its units; this is everything else (the kill-switch check, the window rotation, the waits) or a bug in a guard.
@@ -520,7 +498,7 @@ export class Engine {
    * not ask.
    */
   pass(): number {
-    if (this.cancelRetries.length > 0) this.retryCancels();
+    this.orders.retryCancels();
     let n = 0;
     try {
       n = this.hub.drain(this.onEvent);
@@ -534,7 +512,7 @@ export class Engine {
       if (this.dirtyToken[t] === 0) continue;
       try {
         this.updateMark(t, now);
-        this.executor.onBook(t, now);
+        this.orders.venue.onBook(t, now);
       } catch (err) {
         if (this.deferBusy(err)) continue;
         this.fault(FaultSite.Mark, `mark(token ${t})`, err);
@@ -542,7 +520,7 @@ export class Engine {
       this.dirtyToken[t] = 0;
     }
     try {
-      this.executor.advance(now);
+      this.orders.venue.advance(now);
     } catch (err) {
       // The paper venue pops each report before delivering it: the one that failed is not delivered again.
       if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.advance', err);
@@ -689,7 +667,7 @@ export class Engine {
       if (e.kind === EventKind.Trade) {
         // Trades before the book change that shows them: the queue model reads a drop without a trade as cancels.
         const size = Math.round(e.size * UNIT);
-        if (size > 0) this.executor.onTrade(t, e.price, size, (e.flags & Flag.Ask) !== 0 ? Side.Sell : Side.Buy, this.nowMs());
+        if (size > 0) this.orders.venue.onTrade(t, e.price, size, (e.flags & Flag.Ask) !== 0 ? Side.Sell : Side.Buy, this.nowMs());
       } else if (e.kind === EventKind.TickSizeChange) {
         if (e.price > 0) this.markets[m]!.tickSize = e.price;
       } else if (e.kind !== EventKind.LevelUpdate && e.kind !== EventKind.BestBidAsk && e.kind !== EventKind.Resync) {
@@ -793,8 +771,10 @@ export class Engine {
       // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
       const switchName = this.allocated[s];
       const enabled = switchName === undefined || this.allocator[switchName].enabled;
-      if (enabled && !(market.endMs - now < this.exit.cancel_before_end_ms)) this.strategies[s]!.decide(this.ctx, m, out);
-      this.reconcile(s, market, out);
+      const ending = market.endMs - now < this.exit.cancel_before_end_ms;
+      if (enabled && !ending) this.strategies[s]!.decide(this.ctx, m, out);
+      this.orders.reconcile(s, market.tokens, out, !enabled ? 'allocator_off' : ending ? 'window_end' : 'requote');
+      for (let i = 0; i < out.length; i++) this.send(s, out[i]!);
       const t1 = Number(native.nowNs());
       this.decisionCompute.recordNs(t1 - t0);
       if (Number.isFinite(sinceNs)) {
@@ -809,87 +789,18 @@ export class Engine {
     }
   }
 
-  /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
-  private reconcile(s: number, market: MarketInfo, desired: DesiredOrder[]): void {
-    for (let side = 0; side < 2; side++) {
-      const orders = this.liveBy[s]![market.tokens[side]!]!;
-      for (let i = 0; i < orders.length; i++) {
-        const o = orders[i]!;
-        const k = matchingDesired(desired, o);
-        if (k >= 0) desired.splice(k, 1);
-        else this.cancel(o, 'replaced');
-      }
-    }
-    for (let i = 0; i < desired.length; i++) this.send(s, desired[i]!);
-  }
-
   private send(s: number, d: DesiredOrder): void {
     const reason = this.risk.check(d, this.riskView);
     if (reason !== RiskReason.Pass) {
       this.riskRejections[reason]!++;
       return;
     }
-    this.submit(s, d, this.risk.lastTop);
+    this.orders.submit(s, d, this.risk.lastTop);
   }
 
-  /** `book`: the order token's book as the decision read it, journaled with the order (records.ts BookProvenance). */
-  private submit(s: number, d: DesiredOrder, book: Readonly<TopOfBook>): void {
-    const strategy = this.strategies[s]!.name;
-    const now = this.nowMs();
-    const order: Order = {
-      id: `${this.sessionTag}-${++this.orderSeq}`,
-      strategy,
-      token: d.token,
-      side: d.side,
-      price: d.price,
-      size: d.size,
-      filled: 0,
-      type: d.type,
-      postOnly: d.postOnly,
-      expiresMs: d.expiresMs,
-      reason: d.reason,
-      status: 'pending',
-      createdMs: now,
-      ackMs: NaN,
-    };
-    this.record({ type: 'order', tsMs: now, order: { ...order }, bookSeq: book.version, bookFlags: book.flags, bookTsMs: book.exchTsMs });
-    this.live.set(order.id, { order, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
-    this.liveBy[s]![order.token]!.push(order);
-    this.counts.ordersSent++;
-    this.executor.submit(order, now);
-  }
-
-  private cancel(o: Order, _why: string): void {
-    const l = this.live.get(o.id);
-    if (!l || l.cancelSent) return;
-    this.executor.cancel(o.id, this.nowMs());
-    // Marked only once the venue took it: executor.cancel first delivers due reports, and one that throws there may leave it unsent.
-    l.cancelSent = true;
-    this.counts.cancelsSent++;
-  }
-
-  /** Cancels every live order; one whose cancel fails is retried next pass, so a fault cannot leave an order resting. Never throws. */
+  /** Cancels every live order and every order still waiting to be restored, journaling `why`. Never throws. */
   cancelAll(why: string): number {
-    let n = 0;
-    for (const l of this.live.values()) {
-      if (l.cancelSent) continue;
-      n++;
-      this.cancelGuarded(l, why);
-    }
-    return n + this.dropRestoring(why);
-  }
-
-  private cancelGuarded(l: LiveOrder, why: string): void {
-    try {
-      this.cancel(l.order, why);
-    } catch (err) {
-      if (!l.cancelSent && !this.cancelRetries.includes(l)) this.cancelRetries.push(l);
-      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
-    }
-  }
-
-  private retryCancels(): void {
-    for (const l of this.cancelRetries.splice(0)) if (this.live.get(l.order.id) === l) this.cancelGuarded(l, 'retry');
+    return this.orders.cancelAll(why) + this.dropRestoring(why);
   }
 
   // ---- restart ----------------------------------------------------------------
@@ -926,7 +837,7 @@ export class Engine {
         wait = this.reinstateOne(o, now, clockKnown, expired);
       } catch (err) {
         // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
-        if (this.deferBusy(err)) wait = this.live.get(o.id)?.order !== o;
+        if (this.deferBusy(err)) wait = !this.orders.isLive(o);
         // Left open in the journal, so the next restart takes it up again.
         else this.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
       }
@@ -953,16 +864,12 @@ export class Engine {
     }
     const remaining = o.size - o.filled;
     // Reports already due land first: a busy book among them throws here, before the order is journaled back.
-    this.executor.advance(now);
+    this.orders.venue.advance(now);
     this.ctx.strategy = s;
     const reason = this.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.riskView);
     if (reason === RiskReason.Pass) {
-      const top = this.risk.lastTop;
-      this.record({ type: 'restored', tsMs: now, orderId: o.id, remaining, bookSeq: top.version, bookFlags: top.flags, bookTsMs: top.exchTsMs });
-      this.live.set(o.id, { order: o, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
-      this.liveBy[s]![o.token]!.push(o);
+      this.orders.reinstate(o, s, remaining, this.risk.lastTop, now);
       this.restoreOutcome.reinstated++;
-      this.executor.reinstate(o, now, this.sessionTag);
       return false;
     }
     if (!RESTORE_TRANSIENT.has(reason)) return this.endRestored(o, `restart:risk_${RISK_REASON_NAMES[reason]}`);
@@ -989,43 +896,12 @@ export class Engine {
     return n;
   }
 
-  // ---- venue reports --------------------------------------------------------
-
-  private onFill(f: Fill): void {
-    const fresh = !this.journalState.fillIds.has(f.fillId);
-    this.record({ type: 'fill', tsMs: this.nowMs(), fill: { ...f } });
-    if (!fresh) return;
-    this.counts.fills++;
-    this.markouts.onFill(f);
-    const l = this.live.get(f.orderId);
-    if (l && l.order.filled >= l.order.size) this.forget(l);
-  }
-
-  private onTerminal(o: Order, rec: JournalInput, rejectReason?: RejectReason): void {
-    this.record(rec);
-    const key = `${o.strategy}:${rec.type === 'reject' ? `reject:${rejectReason}` : rec.type}`;
-    this.ordersByOutcome.set(key, (this.ordersByOutcome.get(key) ?? 0) + 1);
-    if (rec.type === 'reject') this.counts.rejects++;
-    const l = this.live.get(o.id);
-    if (l) this.forget(l);
-  }
-
-  private forget(l: LiveOrder): void {
-    this.live.delete(l.order.id);
-    const arr = this.liveBy[l.strategy]![l.order.token]!;
-    const i = arr.indexOf(l.order);
-    if (i >= 0) arr.splice(i, 1);
-  }
-
   /** Paper merge of complete sets a complete-set strategy holds: 1 Up + 1 Down → 1 pUSD. */
   private mergeSets(s: number, m: number): void {
     this.ctx.strategy = s;
     const n = mergeableSets(this.ctx, m);
     if (!(n > 0)) return;
-    const market = this.markets[m]!;
-    const merge: Merge = { mergeId: `${this.sessionTag}-merge-${++this.orderSeq}`, strategy: this.strategies[s]!.name, market: m, tokens: [market.tokens[0], market.tokens[1]], size: n };
-    this.record({ type: 'merge', tsMs: this.nowMs(), merge });
-    this.counts.merges++;
+    this.orders.merge(s, m, this.markets[m]!.tokens, n);
   }
 
   // ---- journal ----------------------------------------------------------------
@@ -1091,7 +967,7 @@ export class Engine {
       const r = flattenOrders(this.riskView, positions);
       for (const o of r.orders) {
         // The exit path bypasses the book gate by design; its orders journal the book as it is, whatever it shows.
-        this.submit(s, o, this.books.top(o.token, this.top));
+        this.orders.submit(s, o, this.books.top(o.token, this.top));
         orders++;
       }
       for (const b of r.blocked) blocked.push({ token: b.token, reason: RISK_REASON_NAMES[b.reason] ?? String(b.reason) });
@@ -1115,7 +991,7 @@ export class Engine {
 
   /** Orders the engine believes live, for /state/orders. */
   liveOrders(): Order[] {
-    return [...this.live.values()].map((l) => ({ ...l.order }));
+    return this.orders.liveOrders();
   }
 
   /** Marks every market dirty, so parameter changes show on the next pass even in a quiet market. */
@@ -1144,8 +1020,8 @@ export class Engine {
       const s = this.journalState.settlementOf(slot);
       const [a, b] = previous.tokens;
       this.markouts.retireMarket(slot, s ? (s.winner === 0 ? [PRICE_SCALE, 0] : [0, PRICE_SCALE]) : [NaN, NaN], this.nowMs());
-      this.executor.resetToken(a);
-      this.executor.resetToken(b);
+      this.orders.resetToken(a, 'market_replaced');
+      this.orders.resetToken(b, 'market_replaced');
     }
     // Journal first: the record retires the old occupant's money in the portfolio (restore does the same).
     this.record({ type: 'market', tsMs: this.nowMs(), slot, market: d });
@@ -1227,8 +1103,8 @@ export class Engine {
     const market = this.markets[m]!;
     const [a, b] = market.tokens;
     // Cancelled at once, not after the paper venue's cancel latency: a fill landing after the settle record would reopen a position in a resolved market.
-    this.executor.resetToken(a);
-    this.executor.resetToken(b);
+    this.orders.resetToken(a, 'settled');
+    this.orders.resetToken(b, 'settled');
     const winner = this.windows.winner(m);
     const exact = this.windows.isExact(m);
     const settlement: Settlement = {

@@ -15,7 +15,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
   r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow.closed);
   r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.tickToDecisionWindow.closes);
-  r.register('polyedge_decision_to_ack_seconds', {}, engine.decisionToAck);
+  r.register('polyedge_decision_to_ack_seconds', {}, engine.orders.decisionToAck);
   r.register('polyedge_decision_compute_seconds', {}, engine.decisionCompute);
   r.register('polyedge_decision_queue_wait_seconds', {}, engine.decisionQueueWait);
   for (let s = 0; s < hub.sourceCount; s++) {
@@ -34,7 +34,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_feed_gaps_total', { source }, counter('gaps'));
   }
   r.collect('polyedge_orders_total', (emit) => {
-    for (const [key, n] of engine.ordersByOutcome) {
+    for (const [key, n] of engine.orders.ordersByOutcome) {
       const i = key.indexOf(':');
       emit({ strategy: key.slice(0, i), outcome: key.slice(i + 1) }, n);
     }
