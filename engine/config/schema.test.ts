@@ -7,7 +7,7 @@ import { PolyedgeError } from '../errors.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
 import { allocatorParamsSchema, exitParamsSchema, perfParamsSchema } from '../runtime/params.js';
-import { fusionParamsSchema } from '../runtime/fusion.js';
+import { fusionParamsSchema } from '../references/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
 import { makerParamsSchema } from '../strategy/maker.js';

@@ -5,7 +5,7 @@
 import type { Schema } from '../config/schema.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
-import { fusionParamsSchema } from '../runtime/fusion.js';
+import { fusionParamsSchema } from '../references/fusion.js';
 import { allocatorParamsSchema, exitParamsSchema, perfParamsSchema } from '../runtime/params.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';

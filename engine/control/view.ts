@@ -10,7 +10,7 @@
 import type { MarkoutParams, ToxicityReport } from '../portfolio/markouts.js';
 import type { PositionEntry, PnlSummary } from '../portfolio/positions.js';
 import type { RiskParams } from '../risk/gates.js';
-import type { FusionParams } from '../runtime/fusion.js';
+import type { FusionParams } from '../references/fusion.js';
 import type { AllocatorParams, ExitParams, PerfParams } from '../runtime/params.js';
 import type { Order, Settlement } from '../trading/types.js';
 

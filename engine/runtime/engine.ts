@@ -36,12 +36,11 @@ import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js
 import type { Config } from '../config/config.js';
 import type { EngineFault, FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
-import { PolyedgeError } from '../errors.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
 import type { ExecutionVenue } from '../execution/venue.js';
 import { Journal } from '../journal/journal.js';
-import type { BookProvenance, JournalInput, Merge } from '../journal/records.js';
+import type { JournalInput, Merge } from '../journal/records.js';
 import { JournalState, restore } from '../journal/restore.js';
 import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
@@ -52,12 +51,8 @@ import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
 import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/types.js';
 import {
-  isVacant,
-  marketInSlot,
-  PRICE_SCALE,
   Side,
   UNIT,
-  vacantSlot,
   type DesiredOrder,
   type ExecutionListener,
   type Fill,
@@ -68,9 +63,10 @@ import {
   type Settlement,
   type TokenInfo,
 } from '../trading/types.js';
-import { ReferenceFusion, type SourceSeries } from './fusion.js';
+import { ReferenceFusion, type SourceSeries } from '../references/fusion.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
-import { PriceHistory, RESOLUTION_SOURCE, WindowPrices } from './settlement.js';
+import { RESOLUTION_SOURCE } from '../markets/settlement.js';
+import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
 
 /**
  * A hub price series that feeds fusion: (source, token) → named reference of
@@ -92,20 +88,6 @@ export interface VolatilityInput {
   token: number;
   underlying: string;
 }
-
-/** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them; and of the settlement audit: check a settlement against the venue. */
-export interface SlotHooks {
-  assign(slot: number, market: MarketDescriptor): void;
-  release(slot: number): void;
-  /** `market` settled as `s` (also called at start for each settled occupant the venue has not corrected). */
-  settled?(market: MarketDescriptor, s: Readonly<Settlement>): void;
-}
-
-/** Where a market slot is in its life. */
-export const SlotPhase = { Vacant: 0, Active: 1, Settled: 2 } as const;
-export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
-/** SlotPhase → its name in /state/markets and the polyedge_market_slots label. */
-export const SLOT_PHASE_NAMES = ['vacant', 'active', 'settled'] as const;
 
 /** The unit of the loop a fault was caught in. */
 export const FaultSite = { Drain: 0, Mark: 1, Executor: 2, Decide: 3, Checkpoint: 4, Loop: 5 } as const;
@@ -183,7 +165,8 @@ export class Engine {
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
-  /** SlotPhase per market slot. */
+  readonly slots: MarketSlots;
+  /** SlotPhase per market slot (the slots' own array). */
   readonly slotPhase: Uint8Array;
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
   /** Faults caught per FaultSite. */
@@ -207,15 +190,9 @@ export class Engine {
   private readonly bookRefBySourceToken = new Map<number, BookReference>();
   private windowEndMs = 0;
   private readonly volBySourceToken = new Map<number, { underlying: string }>();
-  private readonly windows: WindowPrices;
   /** The series whose prices settle windows: the resolution source per underlying, or every series of an underlying that has none. */
   private readonly resolutionSeries = new Set<SourceSeries>();
-  private readonly resolutionHistory = new Map<string, PriceHistory>();
-  /** When each settled slot settled (engine ms): the longest-settled slot is reused first. */
-  private readonly settledAtMs: Float64Array;
-  private readonly hooks: SlotHooks | undefined;
   private readonly vols = new Map<string, { value: number; recvMs: number }>();
-  private readonly windowOpen: Float64Array;
   private readonly dirtyMarket: Uint8Array;
   /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
   private readonly dirtySinceNs: Float64Array;
@@ -250,18 +227,8 @@ export class Engine {
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
     this.cfg = cfg;
-    // Shared by reference with portfolio, markouts, executor and strategies: slots are replaced in place.
-    this.markets = [];
-    this.tokens = [];
-    for (let m = 0; m < opts.slots; m++) {
-      const v = vacantSlot(m);
-      this.markets.push(v.info);
-      this.tokens.push(...v.tokens);
-    }
-    this.slotPhase = new Uint8Array(opts.slots);
-    this.settledAtMs = new Float64Array(opts.slots);
-    this.windows = new WindowPrices(opts.slots);
-    this.hooks = opts.hooks;
+    // Shared by reference with portfolio, markouts, the venue and strategies: slots are replaced in place.
+    ({ markets: this.markets, tokens: this.tokens } = vacantSlots(opts.slots));
     this.hub = opts.hub;
     this.log = opts.log;
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
@@ -290,7 +257,6 @@ export class Engine {
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
-    this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
     this.dirtyMarket = new Uint8Array(this.markets.length);
     this.dirtySinceNs = new Float64Array(this.markets.length).fill(Infinity);
     this.dirtySource = new Int32Array(this.markets.length);
@@ -321,7 +287,7 @@ export class Engine {
       tokens: this.tokens,
       books: this.books,
       referencePrice: (u) => this.referencePrice(u),
-      windowOpenPrice: (m) => this.windowOpen[m]!,
+      windowOpenPrice: (m) => this.slots.windowOpen[m]!,
       volatility: (u) => this.vols.get(u)?.value ?? NaN,
       position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
       openOrders: (t) => this.orders.openOrders(this.ctx.strategy, t),
@@ -371,24 +337,29 @@ export class Engine {
     if (restored.state.expiredAudits > 0) {
       this.log(`journal: ${restored.state.expiredAudits} settlements past their audit deadline (markets.audit_timeout_ms) are no longer checked against the venue`);
     }
-    // The markets the journal says occupy the slots; settled ones stay listed (their money is in the reports) until reused.
-    for (const [slot, d] of this.journalState.slots) {
-      if (slot >= opts.slots) throw new PolyedgeError('PE_CONFIG_INVALID', `the journal holds market slot ${slot} (${d.slug}) but markets.slots is ${opts.slots}`, 'markets.slots');
-      this.occupy(slot, d);
-      const open = this.journalState.opens.get(slot);
-      if (open) this.windows.observe(slot, d.startMs, d.endMs, open.open, open.openTsMs);
-      const settled = this.journalState.settlementOf(slot);
-      if (settled) {
-        this.slotPhase[slot] = SlotPhase.Settled;
-        this.markSettled(slot, settled.winner);
-      }
-    }
-    // Money on a slot no market record names would be traded over by the next market to take that slot.
-    for (const e of this.portfolio.entries()) {
-      if (e.position !== 0 && this.slotPhase[e.market] === SlotPhase.Vacant) {
-        throw new PolyedgeError('PE_JOURNAL_UNSLOTTED', `${opts.journalPath}: ${e.strategy} holds ${e.position} micro-shares of token ${e.token}, which no market record names; start a new journal (--journal)`, 'journal');
-      }
-    }
+    this.slots = new MarketSlots({
+      markets: this.markets,
+      tokens: this.tokens,
+      marks: this.marks,
+      ledger: this.journalState,
+      portfolio: this.portfolio,
+      markouts: this.markouts,
+      orders: this.orders,
+      hooks: opts.hooks,
+      counts: this.counts,
+      nowMs: () => this.nowMs(),
+      record: (rec) => this.record(rec),
+      onSettled: (m) => {
+        // Dirty no more: only active slots are (markDirty).
+        this.clean(m);
+        const [a, b] = this.markets[m]!.tokens;
+        this.dirtyToken[a] = 0;
+        this.dirtyToken[b] = 0;
+      },
+      log: this.log,
+    });
+    this.slotPhase = this.slots.phase;
+    this.slots.restore(opts.journalPath);
     this.restoredFrom = {
       records: opened.replay.records.length,
       tornTailBytes: opened.replay.tornTailBytes,
@@ -415,29 +386,17 @@ export class Engine {
     this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
   }
 
-  /**
-   * A restart resumes the audit of every settlement the venue has not ruled
-   * on, those of markets whose slot was reused since included.
-   */
-  private resumeAudits(): void {
-    for (const a of this.journalState.pendingAudits()) this.hooks?.settled?.(a.descriptor, a.settlement);
-  }
-
   /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
   start(): void {
     // On the feed clock the session starts at its first price: stamped now, on the wall (over a year past a
     // replayed capture), the record would age every pending audit of the journal past its deadline at restore.
     if (!this.feedClock) this.recordSessionStart();
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
-    for (let m = 0; m < this.markets.length; m++) {
-      const d = this.journalState.slots.get(m);
-      if (d === undefined) continue;
-      if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, d);
-    }
+    this.slots.subscribeActive();
     // On the feed clock the engine's time is the wall's until the first price: an audit handed over now would
     // time out against it (a recording is months old). Those audits wait for the clock (onReference).
     this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
-    if (!this.auditsAwaitClock) this.resumeAudits();
+    if (!this.auditsAwaitClock) this.slots.resumeAudits();
     // The paper venue died with the process: the orders it held wait for their books (reinstate()).
     for (const o of this.journalState.openOrders.values()) this.restoring.push({ ...o });
     this.restoreDeadline = Date.now() + this.restoreWaitMs;
@@ -687,7 +646,7 @@ export class Engine {
       if (!series) return;
       if ((e.flags & Flag.Snapshot) !== 0) {
         // The recent history a subscription replays: too old to price on, but each point is a stamped price a window may have opened or closed at.
-        if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
+        if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
         return;
       }
       this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
@@ -713,11 +672,11 @@ export class Engine {
       if (!this.sessionStarted) this.recordSessionStart();
       if (this.auditsAwaitClock) {
         this.auditsAwaitClock = false;
-        this.resumeAudits();
+        this.slots.resumeAudits();
       }
     }
     const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
-    if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, price, e.exchTsMs);
+    if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
     if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
       for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
     }
@@ -758,9 +717,9 @@ export class Engine {
     const now = this.nowMs();
     this.decidingStrategy = -1;
     // The window's opening price is the fused reference at its start (or the first we saw after it).
-    if (Number.isNaN(this.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
+    if (Number.isNaN(this.slots.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
       const ref = this.referencePrice(market.underlying);
-      if (ref) this.windowOpen[m] = ref.price;
+      if (ref) this.slots.windowOpen[m] = ref.price;
     }
     for (let s = 0; s < this.strategies.length; s++) {
       const t0 = Number(native.nowNs());
@@ -977,16 +936,7 @@ export class Engine {
 
   /** The slot table, for /state/markets. */
   marketSlots(): MarketSlotView[] {
-    return this.markets.map((m, slot) => ({
-      slot,
-      phase: SLOT_PHASE_NAMES[this.slotPhase[slot]!]!,
-      slug: m.slug,
-      conditionId: m.conditionId,
-      startMs: m.startMs,
-      endMs: m.endMs,
-      tokenIds: [this.tokens[m.tokens[0]]!.tokenId, this.tokens[m.tokens[1]]!.tokenId],
-      settlement: this.slotPhase[slot] === SlotPhase.Settled ? this.journalState.settlementOf(slot) : undefined,
-    }));
+    return this.slots.view();
   }
 
   /** Orders the engine believes live, for /state/orders. */
@@ -1001,195 +951,24 @@ export class Engine {
 
   // ---- market slots -----------------------------------------------------------
 
-  /**
-   * Gives a discovered market a slot: the first vacant one, else the one
-   * settled longest ago that no order still references. Returns true when the
-   * market trades here now or already did (known or settled), false when no
-   * slot is free (the caller offers it again later).
-   */
+  /** A discovered market (MarketSlots.addMarket). */
   addMarket(d: MarketDescriptor): boolean {
-    if (this.journalState.isSettled(d.conditionId)) return true;
-    for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.conditionId === d.conditionId) return true;
-    const slot = this.freeSlot();
-    if (slot < 0) {
-      this.counts.noFreeSlot++;
-      return false;
-    }
-    const previous = this.markets[slot]!;
-    if (!isVacant(previous)) {
-      const s = this.journalState.settlementOf(slot);
-      const [a, b] = previous.tokens;
-      this.markouts.retireMarket(slot, s ? (s.winner === 0 ? [PRICE_SCALE, 0] : [0, PRICE_SCALE]) : [NaN, NaN], this.nowMs());
-      this.orders.resetToken(a, 'market_replaced');
-      this.orders.resetToken(b, 'market_replaced');
-    }
-    // Journal first: the record retires the old occupant's money in the portfolio (restore does the same).
-    this.record({ type: 'market', tsMs: this.nowMs(), slot, market: d });
-    this.occupy(slot, d);
-    this.counts.marketsAdded++;
-    this.log(`market ${d.slug} (${d.conditionId.slice(0, 10)}…) in slot ${slot}: ${new Date(d.startMs).toISOString()} → ${new Date(d.endMs).toISOString()}`);
-    this.hooks?.assign(slot, d);
-    // A window already under way takes its opening price from what the session saw before it found the market.
-    let settled = false;
-    this.resolutionHistory.get(d.underlying)?.forEach((tsMs, price) => {
-      if (!settled) settled = this.windows.observe(slot, d.startMs, d.endMs, price, tsMs);
-    });
-    if (settled) this.settle(slot);
-    return true;
-  }
-
-  /** By the journal's own rule (isSlotFree), which flags a market record on a slot that is not free as unsafe. */
-  private freeSlot(): number {
-    let best = -1;
-    for (let m = 0; m < this.markets.length; m++) {
-      if (!this.journalState.isSlotFree(m)) continue;
-      if (this.slotPhase[m] === SlotPhase.Vacant) return m;
-      if (best < 0 || this.settledAtMs[m]! < this.settledAtMs[best]!) best = m;
-    }
-    return best;
-  }
-
-  /** Puts `d` in slot `m` of the shared arrays and starts its window afresh. */
-  private occupy(m: number, d: MarketDescriptor): void {
-    const { info, tokens } = marketInSlot(m, d);
-    this.markets[m] = info;
-    this.tokens[2 * m] = tokens[0];
-    this.tokens[2 * m + 1] = tokens[1];
-    this.slotPhase[m] = SlotPhase.Active;
-    this.windows.reset(m);
-    this.windowOpen[m] = NaN;
-    this.marks[2 * m] = NaN;
-    this.marks[2 * m + 1] = NaN;
-  }
-
-  /** A settled market's marks are what its tokens redeem for. */
-  private markSettled(m: number, winner: 0 | 1): void {
-    this.marks[2 * m + winner] = PRICE_SCALE;
-    this.marks[2 * m + 1 - winner] = 0;
+    return this.slots.addMarket(d);
   }
 
   /** Market slots in `phase`. */
   slotsIn(phase: SlotPhase): number {
-    let n = 0;
-    for (let m = 0; m < this.slotPhase.length; m++) if (this.slotPhase[m] === phase) n++;
-    return n;
+    return this.slots.count(phase);
   }
 
-  /** A resolution price: every active window of the underlying it reaches past the end of settles. */
-  private observeResolution(underlying: string, price: number, tsMs: number): void {
-    let history = this.resolutionHistory.get(underlying);
-    if (history === undefined) this.resolutionHistory.set(underlying, (history = new PriceHistory()));
-    history.push(tsMs, price);
-    for (let m = 0; m < this.markets.length; m++) {
-      if (this.slotPhase[m] !== SlotPhase.Active) continue;
-      const market = this.markets[m]!;
-      if (market.underlying !== underlying || !Number.isFinite(market.endMs)) continue;
-      if (this.windows.observe(m, market.startMs, market.endMs, price, tsMs)) this.settle(m);
-      else if (tsMs > market.startMs && this.windows.isOpenExact(m) && !this.journalState.opens.has(m)) this.journalOpen(m);
-    }
-  }
-
-  /** The window's opening price is final: journaled (journalState.opens then holds it), so a restart inside the window settles on it. */
-  private journalOpen(m: number): void {
-    this.record({ type: 'window', tsMs: this.nowMs(), slot: m, conditionId: this.markets[m]!.conditionId, open: this.windows.open[m]!, openTsMs: this.windows.openTsMs(m) });
-  }
-
-  /**
-   * Resolves slot m's market: its orders are cancelled, the winner's
-   * positions redeem at 1 pUSD a share and the loser's at 0 (journaled, so a
-   * restart settles nothing twice), its books are released.
-   */
-  private settle(m: number): void {
-    const market = this.markets[m]!;
-    const [a, b] = market.tokens;
-    // Cancelled at once, not after the paper venue's cancel latency: a fill landing after the settle record would reopen a position in a resolved market.
-    this.orders.resetToken(a, 'settled');
-    this.orders.resetToken(b, 'settled');
-    const winner = this.windows.winner(m);
-    const exact = this.windows.isExact(m);
-    const settlement: Settlement = {
-      settleId: market.conditionId,
-      conditionId: market.conditionId,
-      market: m,
-      tokens: [a, b],
-      winner,
-      open: this.windows.open[m]!,
-      close: this.windows.close[m]!,
-      exact,
-      // What a correction to the venue's verdict would move, as it stands before the settle record closes it.
-      holdings: this.portfolio.holdings([a, b]),
-    };
-    this.record({ type: 'settle', tsMs: this.nowMs(), settlement });
-    this.slotPhase[m] = SlotPhase.Settled;
-    // Dirty no more: only active slots are (markDirty).
-    this.clean(m);
-    this.dirtyToken[a] = 0;
-    this.dirtyToken[b] = 0;
-    this.settledAtMs[m] = this.nowMs();
-    const winTok = market.tokens[winner];
-    this.markSettled(m, winner);
-    this.markouts.settleMarket(m, winner, market.endMs);
-    this.counts.settlements++;
-    if (!exact) this.counts.inexactSettlements++;
-    const tokens = this.tokens;
-    this.log(
-      `settled ${market.slug}: ${tokens[winTok]!.outcome} wins (open ${settlement.open}, close ${settlement.close}${exact ? '' : ', not exact: the session did not see a price at both ends'})`,
-    );
-    this.hooks?.release(m);
-    this.hooks?.settled?.(this.journalState.slots.get(m)!, settlement);
-  }
-
-  /**
-   * The venue resolved `market`, which this engine settled as `s`, to the
-   * other token (`winner`, an index into s.tokens): journals the correction,
-   * which moves every strategy's money to the venue's winner, and marks the
-   * market by the venue's verdict while it still holds its slot. False when
-   * there is nothing to correct (the same winner, a market not settled here,
-   * or one already corrected).
-   */
+  /** The venue resolved `market` the other way (MarketSlots.resolve). */
   resolve(market: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1): boolean {
-    if (winner === s.winner || !this.journalResolution(s, winner)) return false;
-    const m = s.market;
-    const holdings = s.holdings ?? [];
-    const current = this.slotPhase[m] === SlotPhase.Settled && this.markets[m]!.conditionId === s.conditionId;
-    if (current) this.markSettled(m, winner);
-    // Markouts resolved on the engine's settlement values, here or on the retired market, move to the venue's.
-    const remarked = this.markouts.correctSettlement(m, s.conditionId, winner);
-    this.counts.corrections++;
-    let moved = 0;
-    for (const h of holdings) moved += h.positions[winner] - h.positions[s.winner];
-    this.log(
-      `SETTLEMENT CORRECTED ${market.slug}: the venue resolved it "${market.outcomes[winner]}", the engine had settled "${market.outcomes[s.winner]}" ` +
-        `(open ${s.open}, close ${s.close}${s.exact ? '' : ', not exact'}); paper PnL moves by ${(moved / 1e6).toFixed(6)} pUSD ` +
-        `${current ? 'on the market' : 'on the retired totals (its slot was reused)'}${s.holdings === undefined ? '; the settlement predates holdings, so no money moved' : ''}; ${remarked} markouts re-marked`,
-    );
-    return true;
+    return this.slots.resolve(market, s, winner);
   }
 
-  /**
-   * The venue resolved `s`'s market as the engine settled it: journaled as a
-   * resolution naming the same winner (no money moves), so a restart does not
-   * ask the venue again. False when the market is not settled here or the
-   * venue's verdict is already journaled.
-   */
+  /** The venue resolved `s`'s market as the engine settled it (MarketSlots.confirm). */
   confirm(s: Readonly<Settlement>): boolean {
-    return this.journalResolution(s, s.winner);
-  }
-
-  /** Journals the venue's verdict `winner` on `s`'s market; false when the market is not settled here or a verdict is already journaled. */
-  private journalResolution(s: Readonly<Settlement>, winner: 0 | 1): boolean {
-    if (!this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
-    const resolution: Resolution = {
-      resolutionId: s.conditionId,
-      conditionId: s.conditionId,
-      market: s.market,
-      tokens: [s.tokens[0], s.tokens[1]],
-      winner,
-      engineWinner: s.winner,
-      holdings: (s.holdings ?? []).map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
-    };
-    this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
-    return true;
+    return this.slots.confirm(s);
   }
 
   /** Closes the status line's window and returns it (valid until the next call). */

@@ -9,7 +9,8 @@ import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/sour
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
-import { FAULT_SITE_NAMES, SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
+import { SLOT_PHASE_NAMES, type SlotPhase } from '../markets/slots.js';
+import { FAULT_SITE_NAMES, type Engine } from './engine.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller, auditor?: SettlementAuditor): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);

@@ -21,7 +21,7 @@ import { JournalState, restore } from '../journal/restore.js';
 import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
 import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/types.js';
-import { SlotPhase } from './engine.js';
+import { SlotPhase } from '../markets/slots.js';
 import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);

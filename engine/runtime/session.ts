@@ -27,7 +27,8 @@ import { startSimThread, type SimThread } from '../sim/sim-thread.js';
 import { SettlementAuditor } from './audit.js';
 import { MarketRoller } from './discovery.js';
 import { engineCommands, engineView } from './control.js';
-import { Engine, SlotPhase, type ReferenceInput, type SlotHooks, type VolatilityInput } from './engine.js';
+import { Engine, type ReferenceInput, type VolatilityInput } from './engine.js';
+import { SlotPhase, type SlotHooks } from '../markets/slots.js';
 import { RelaySource, RelayStat } from '../relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
 
