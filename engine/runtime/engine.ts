@@ -34,7 +34,7 @@ import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
 import type { BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
 import type { Config } from '../config/config.js';
-import type { EngineFault, FaultReport, MarketSlotView } from '../control/view.js';
+import type { FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
@@ -64,6 +64,7 @@ import {
   type TokenInfo,
 } from '../trading/types.js';
 import { ReferenceFusion, type SourceSeries } from '../references/fusion.js';
+import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 import { RESOLUTION_SOURCE } from '../markets/settlement.js';
 import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
@@ -88,12 +89,6 @@ export interface VolatilityInput {
   token: number;
   underlying: string;
 }
-
-/** The unit of the loop a fault was caught in. */
-export const FaultSite = { Drain: 0, Mark: 1, Executor: 2, Decide: 3, Checkpoint: 4, Loop: 5 } as const;
-export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
-/** FaultSite → the `where` label of polyedge_engine_faults_total. */
-export const FAULT_SITE_NAMES = ['drain', 'mark', 'executor', 'decide', 'checkpoint', 'loop'] as const;
 
 export interface EngineOptions {
   cfg: Config;
@@ -123,17 +118,6 @@ export const RESTORE_WAIT_MS = 30_000;
 const RESTORE_TRANSIENT: ReadonlySet<RiskReason> = new Set([RiskReason.BookStale, RiskReason.BookCrossed, RiskReason.RateLimit, RiskReason.Paused]);
 /** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
 const LOOP_FAULT_BACKOFF_MS = 100;
-/** Distinct (site, message) pairs logged with their stack; later new ones are only counted, so messages that embed varying values cannot log per event. */
-const MAX_LOGGED_FAULTS = 64;
-/** A plugin may throw anything: the kill-switch reason, the log and /health carry at most this much of its message. */
-const MAX_FAULT_MESSAGE = 500;
-
-/** EventKind's name of `kind`, for a fault's site (the fault path only: it searches the table). */
-function eventKindName(kind: number): string {
-  for (const [name, k] of Object.entries(EventKind)) if (k === kind) return name;
-  return `kind ${kind}`;
-}
-
 export class Engine {
   readonly cfg: Config;
   readonly markets: MarketInfo[];
@@ -169,8 +153,9 @@ export class Engine {
   /** SlotPhase per market slot (the slots' own array). */
   readonly slotPhase: Uint8Array;
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
-  /** Faults caught per FaultSite. */
-  readonly faultCounts = new Float64Array(FAULT_SITE_NAMES.length);
+  readonly faults: Faults;
+  /** Faults caught per FaultSite (the fault handler's own array). */
+  readonly faultCounts: Float64Array;
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
   /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see reinstate()). */
   readonly restoreOutcome = { reinstated: 0, cancelled: 0, expired: 0 };
@@ -219,8 +204,6 @@ export class Engine {
   private readonly allocated: (keyof AllocatorParams | undefined)[];
   /** The strategy the latest market decision ran last, for the fault's site; -1 before its strategies. */
   private decidingStrategy = -1;
-  private lastFault: EngineFault | undefined;
-  private readonly faultsLogged = new Set<string>();
   /** Journal records (stats.records) before which a failed checkpoint is not tried again. */
   private checkpointRetryAt = 0;
 
@@ -237,6 +220,8 @@ export class Engine {
     this.feedClock = cfg.engine.clock === 'feed';
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
+    this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
+    this.faultCounts = this.faults.counts;
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.fusion = new ReferenceFusion(cfg.fusion);
@@ -272,7 +257,7 @@ export class Engine {
       knownFill: (id) => this.journalState.fillIds.has(id),
       onFill: (f) => this.markouts.onFill(f),
       onCancelError: (err) => {
-        if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
+        if (!this.faults.deferBusy(err)) this.faults.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
       },
       counts: this.counts,
     });
@@ -441,7 +426,7 @@ export class Engine {
         await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
       } catch (err) {
         // pass() guards its units; this is everything else (the kill-switch check, the window rotation, the waits) or a bug in a guard.
-        this.fault(FaultSite.Loop, 'the decision loop', err);
+        this.faults.fault(FaultSite.Loop, 'the decision loop', err);
         await new Promise<void>((r) => setTimeout(r, LOOP_FAULT_BACKOFF_MS));
       }
     }
@@ -463,7 +448,7 @@ export class Engine {
       n = this.hub.drain(this.onEvent);
     } catch (err) {
       // Each event's handling is guarded in onEvent: this is the hub itself.
-      this.fault(FaultSite.Drain, 'hub.drain', err);
+      this.faults.fault(FaultSite.Drain, 'hub.drain', err);
     }
     this.counts.events += n;
     const now = this.nowMs();
@@ -473,8 +458,8 @@ export class Engine {
         this.updateMark(t, now);
         this.orders.venue.onBook(t, now);
       } catch (err) {
-        if (this.deferBusy(err)) continue;
-        this.fault(FaultSite.Mark, `mark(token ${t})`, err);
+        if (this.faults.deferBusy(err)) continue;
+        this.faults.fault(FaultSite.Mark, `mark(token ${t})`, err);
       }
       this.dirtyToken[t] = 0;
     }
@@ -482,12 +467,12 @@ export class Engine {
       this.orders.venue.advance(now);
     } catch (err) {
       // The paper venue pops each report before delivering it: the one that failed is not delivered again.
-      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.advance', err);
+      if (!this.faults.deferBusy(err)) this.faults.fault(FaultSite.Executor, 'executor.advance', err);
     }
     try {
       this.markouts.advance(now);
     } catch (err) {
-      this.fault(FaultSite.Mark, 'markouts.advance', err);
+      this.faults.fault(FaultSite.Mark, 'markouts.advance', err);
     }
     // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
     if (this.restoring.length > 0) this.reinstate(now);
@@ -496,9 +481,9 @@ export class Engine {
       try {
         this.decide(m, this.dirtySinceNs[m]!, this.dirtySource[m]!);
       } catch (err) {
-        if (this.deferBusy(err)) continue;
+        if (this.faults.deferBusy(err)) continue;
         const s = this.decidingStrategy;
-        this.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
+        this.faults.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
       }
       this.clean(m);
     }
@@ -518,68 +503,15 @@ export class Engine {
       } catch (err) {
         // snapshotDue stays true after a failure: trying on every pass would rewrite a whole snapshot per event into a failing disk.
         this.checkpointRetryAt = this.journal.stats.records + this.cfg.journal.snapshot_every;
-        this.fault(FaultSite.Checkpoint, 'checkpoint', err);
+        this.faults.fault(FaultSite.Checkpoint, 'checkpoint', err);
       }
     }
     return n;
   }
 
-  /** Counts a BookBusyError (its work is retried next pass) and answers true; false for anything else, which is a fault. */
-  private deferBusy(err: unknown): boolean {
-    if (!(err instanceof BookBusyError)) return false;
-    this.counts.busyBookDeferrals++;
-    return true;
-  }
-
-  /**
-   * An engine fault in `site`: counted, kept for /health, and, unless the
-   * kill switch is already latched, the switch trips (HALTED) and every
-   * order is cancelled, as on the daily loss limit. Logged with its stack
-   * the first time a (site, message) pair is seen. Never throws: the loop's
-   * last line of defence calls it.
-   */
-  private fault(where: FaultSite, site: string, err: unknown): void {
-    this.faultCounts[where]!++;
-    let message: string;
-    let stack: string | undefined;
-    try {
-      message = String(err instanceof Error ? err.message : err);
-      stack = err instanceof Error ? err.stack : undefined;
-    } catch {
-      message = 'an error that cannot be printed';
-    }
-    if (message.length > MAX_FAULT_MESSAGE) message = `${message.slice(0, MAX_FAULT_MESSAGE)}…`;
-    const atMs = this.nowMs();
-    this.lastFault = { where: FAULT_SITE_NAMES[where], site, message, atMs };
-    const trip = !this.state.killSwitchLatched;
-    if (trip) {
-      try {
-        this.state.tripKillSwitch(`fault in ${site}: ${message}`, atMs);
-      } catch {
-        // A state listener threw: tripKillSwitch latches and enters HALTED before it notifies, so the halt stands.
-      }
-    }
-    const key = `${site}\n${message}`;
-    let logStack = false;
-    if (!this.faultsLogged.has(key) && this.faultsLogged.size < MAX_LOGGED_FAULTS) {
-      this.faultsLogged.add(key);
-      logStack = true;
-    }
-    try {
-      if (logStack) this.log(`fault in ${site}: ${stack ?? message}${this.faultsLogged.size === MAX_LOGGED_FAULTS ? ` (${MAX_LOGGED_FAULTS} distinct faults logged; further ones are only counted)` : ''}`);
-      if (trip) this.log(`kill switch: fault in ${site}; HALTED, cancelling every order; POST /control/resume twice (HALTED → PAUSED → RUNNING) to trade again`);
-    } catch {
-      // A log sink that throws must not stop the loop; the fault is counted and in /health.
-    }
-    // Each cancel is guarded (cancelGuarded): a fault in one re-enters here, finds the switch latched and only counts and logs.
-    if (trip) this.cancelAll('fault');
-  }
-
   /** Faults since start and the last one, for /health. */
   faultReport(): FaultReport {
-    let faults = 0;
-    for (let i = 0; i < this.faultCounts.length; i++) faults += this.faultCounts[i]!;
-    return { faults, lastFault: this.lastFault === undefined ? null : { ...this.lastFault } };
+    return this.faults.report();
   }
 
   /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
@@ -612,7 +544,7 @@ export class Engine {
     } catch (err) {
       // The hub counts a BookBusyError and skips the event's decision.
       if (err instanceof BookBusyError) throw err;
-      this.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
+      this.faults.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
     }
   };
 
@@ -796,9 +728,9 @@ export class Engine {
         wait = this.reinstateOne(o, now, clockKnown, expired);
       } catch (err) {
         // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
-        if (this.deferBusy(err)) wait = !this.orders.isLive(o);
+        if (this.faults.deferBusy(err)) wait = !this.orders.isLive(o);
         // Left open in the journal, so the next restart takes it up again.
-        else this.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
+        else this.faults.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
       }
       if (wait) this.restoring.push(o);
     }

@@ -10,7 +10,8 @@ import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
 import { SLOT_PHASE_NAMES, type SlotPhase } from '../markets/slots.js';
-import { FAULT_SITE_NAMES, type Engine } from './engine.js';
+import type { Engine } from './engine.js';
+import { FAULT_SITE_NAMES } from './faults.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller, auditor?: SettlementAuditor): void {
   r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
