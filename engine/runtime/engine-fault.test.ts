@@ -24,7 +24,8 @@ import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../w
 import { Side } from '../../workers/book/layout.js';
 import { Ring } from '../../workers/ring.js';
 import { native } from '../native.js';
-import { Engine, type ReferenceInput } from './engine.js';
+import { Engine } from './engine.js';
+import type { ReferenceInput } from '../references/references.js';
 import { FaultSite } from './faults.js';
 import { registerEngineMetrics } from './metrics.js';
 import { sample, until } from './session.fixture.js';

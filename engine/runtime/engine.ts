@@ -63,32 +63,11 @@ import {
   type Settlement,
   type TokenInfo,
 } from '../trading/types.js';
-import { ReferenceFusion, type SourceSeries } from '../references/fusion.js';
+import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
+import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
-import { RESOLUTION_SOURCE } from '../markets/settlement.js';
 import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
-
-/**
- * A hub price series that feeds fusion: (source, token) → named reference of
- * an underlying. ExternalPrice events by default; with `tickSize`, the
- * source's BestBidAsk events (a venue book: mid of price/price2 ticks × tickSize).
- */
-export interface ReferenceInput {
-  source: number;
-  token: number;
-  name: string;
-  underlying: string;
-  tickSize?: number;
-  /** Its prices must lie within this many basis points of the other references (fusion.ts vouching). */
-  bandBps?: number;
-}
-
-export interface VolatilityInput {
-  source: number;
-  token: number;
-  underlying: string;
-}
 
 export interface EngineOptions {
   cfg: Config;
@@ -104,11 +83,6 @@ export interface EngineOptions {
   log: (line: string) => void;
   /** The venue orders go to, reporting to `listener`; the paper venue on the hub's Polymarket books by default. */
   venue?: ((listener: ExecutionListener) => ExecutionVenue) | undefined;
-}
-
-interface BookReference {
-  series: SourceSeries;
-  tickSize: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -128,6 +102,7 @@ export class Engine {
   readonly risk: RiskGate;
   readonly portfolio: Portfolio;
   readonly markouts: MarkoutTracker;
+  readonly references: References;
   readonly fusion: ReferenceFusion;
   readonly orders: OrderManager;
   readonly strategies: Strategy<unknown>[];
@@ -171,13 +146,7 @@ export class Engine {
   private readonly restoring: Order[] = [];
   /** Wall ms after which a restored order still waiting is cancelled. */
   private restoreDeadline = 0;
-  private readonly refBySourceToken = new Map<number, SourceSeries>();
-  private readonly bookRefBySourceToken = new Map<number, BookReference>();
   private windowEndMs = 0;
-  private readonly volBySourceToken = new Map<number, { underlying: string }>();
-  /** The series whose prices settle windows: the resolution source per underlying, or every series of an underlying that has none. */
-  private readonly resolutionSeries = new Set<SourceSeries>();
-  private readonly vols = new Map<string, { value: number; recvMs: number }>();
   private readonly dirtyMarket: Uint8Array;
   /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
   private readonly dirtySinceNs: Float64Array;
@@ -224,21 +193,9 @@ export class Engine {
     this.faultCounts = this.faults.counts;
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
-    this.fusion = new ReferenceFusion(cfg.fusion);
-    for (const r of opts.references) {
-      const series = this.fusion.addSource(r.name, r.underlying, r.bandBps);
-      const key = r.source * 65_536 + r.token;
-      if (r.tickSize !== undefined) this.bookRefBySourceToken.set(key, { series, tickSize: r.tickSize });
-      else this.refBySourceToken.set(key, series);
-    }
-    for (const u of new Set(this.fusion.sources.map((x) => x.underlying))) {
-      const of = this.fusion.sources.filter((x) => x.underlying === u);
-      const chosen = of.filter((x) => x.name === RESOLUTION_SOURCE);
-      for (const x of chosen.length > 0 ? chosen : of) this.resolutionSeries.add(x);
-      if (chosen.length === 0) this.log(`settlement: no ${RESOLUTION_SOURCE} reference for ${u}; its windows settle on ${of.map((x) => x.name).join(', ')}, not the venue's resolution source`);
-    }
+    this.references = new References(cfg.fusion, opts.references, opts.volatilities, this.log);
+    this.fusion = this.references.fusion;
     this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
-    for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
@@ -273,7 +230,7 @@ export class Engine {
       books: this.books,
       referencePrice: (u) => this.referencePrice(u),
       windowOpenPrice: (m) => this.slots.windowOpen[m]!,
-      volatility: (u) => this.vols.get(u)?.value ?? NaN,
+      volatility: (u) => this.references.volatility(u),
       position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
       openOrders: (t) => this.orders.openOrders(this.ctx.strategy, t),
       toxicity: (m) => this.markouts.toxicity(m),
@@ -569,24 +526,23 @@ export class Engine {
       return;
     }
     if (e.kind === EventKind.BestBidAsk) {
-      const ref = this.bookRefBySourceToken.get(source * 65_536 + e.token);
+      const ref = this.references.bookSeries(source, e.token);
       if (ref && e.price > 0 && e.price2 > e.price) this.onReference(ref.series, ((e.price + e.price2) / 2) * ref.tickSize, e, source);
       return;
     }
     if (e.kind === EventKind.ExternalPrice) {
-      const series = this.refBySourceToken.get(source * 65_536 + e.token);
+      const series = this.references.priceSeries(source, e.token);
       if (!series) return;
       if ((e.flags & Flag.Snapshot) !== 0) {
         // The recent history a subscription replays: too old to price on, but each point is a stamped price a window may have opened or closed at.
-        if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
+        if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
         return;
       }
       this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
       return;
     }
     if (e.kind === EventKind.Volatility) {
-      const v = this.volBySourceToken.get(source * 65_536 + e.token);
-      if (v) this.vols.set(v.underlying, { value: e.aux0, recvMs: this.nowMs() });
+      this.references.onVolatility(source, e.token, e.aux0, this.nowMs());
     }
   }
 
@@ -608,7 +564,7 @@ export class Engine {
       }
     }
     const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
-    if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
+    if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
     if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
       for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
     }
