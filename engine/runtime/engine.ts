@@ -39,9 +39,9 @@ import type { MarketDataHub } from '../data/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
 import type { ExecutionVenue } from '../execution/venue.js';
-import { Journal } from '../journal/journal.js';
-import type { JournalInput, Merge } from '../journal/records.js';
-import { JournalState, restore } from '../journal/restore.js';
+import type { Journal } from '../journal/journal.js';
+import type { JournalState } from '../journal/restore.js';
+import { JournalWriter } from '../journal/writer.js';
 import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
@@ -55,11 +55,9 @@ import {
   UNIT,
   type DesiredOrder,
   type ExecutionListener,
-  type Fill,
   type MarketDescriptor,
   type MarketInfo,
   type Order,
-  type Resolution,
   type Settlement,
   type TokenInfo,
 } from '../trading/types.js';
@@ -106,6 +104,7 @@ export class Engine {
   readonly fusion: ReferenceFusion;
   readonly orders: OrderManager;
   readonly strategies: Strategy<unknown>[];
+  readonly writer: JournalWriter;
   readonly journal: Journal;
   readonly journalState: JournalState;
   readonly tickToDecision = new LatencyHistogram();
@@ -173,8 +172,6 @@ export class Engine {
   private readonly allocated: (keyof AllocatorParams | undefined)[];
   /** The strategy the latest market decision ran last, for the fault's site; -1 before its strategies. */
   private decidingStrategy = -1;
-  /** Journal records (stats.records) before which a failed checkpoint is not tried again. */
-  private checkpointRetryAt = 0;
 
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
@@ -210,7 +207,7 @@ export class Engine {
       tokens: this.tokens.length,
       sessionTag: this.sessionTag,
       nowMs: () => this.nowMs(),
-      record: (rec) => this.record(rec),
+      record: (rec) => this.writer.record(rec),
       knownFill: (id) => this.journalState.fillIds.has(id),
       onFill: (f) => this.markouts.onFill(f),
       onCancelError: (err) => {
@@ -256,29 +253,10 @@ export class Engine {
     };
 
     // Restore: positions and open orders exactly as journaled before a crash or stop.
-    const opened = Journal.open(opts.journalPath, {
-      fsync: cfg.journal.fsync,
-      fsyncIntervalMs: cfg.journal.fsync_interval_ms,
-      snapshotEvery: cfg.journal.snapshot_every,
-      compact: cfg.journal.compact,
-      allowCorruption: cfg.journal.allow_corruption,
-    });
-    this.journal = opened.journal;
-    const applier = {
-      applyFill: (f: Fill) => this.portfolio.applyFill(f),
-      applyMerge: (m: Merge) => this.portfolio.merge(m.strategy ?? '', m.market, m.size, m.mergeId),
-      restore: (s: unknown) => this.portfolio.restore(s),
-      settle: (x: Settlement) => this.portfolio.settle(x),
-      correct: (x: Resolution, current: boolean) => this.portfolio.correct(x, current),
-      retireMarket: (m: number) => {
-        this.portfolio.retireMarket(m);
-      },
-    };
-    const restored = restore(opened.replay.records, applier, { auditTimeoutMs: cfg.markets.audit_timeout_ms });
-    this.journalState = restored.state;
-    if (restored.state.expiredAudits > 0) {
-      this.log(`journal: ${restored.state.expiredAudits} settlements past their audit deadline (markets.audit_timeout_ms) are no longer checked against the venue`);
-    }
+    this.writer = JournalWriter.open(opts.journalPath, cfg.journal, cfg.markets.audit_timeout_ms, this.portfolio, this.log);
+    this.journal = this.writer.journal;
+    this.journalState = this.writer.ledger;
+    this.restoredFrom = this.writer.restoredFrom;
     this.slots = new MarketSlots({
       markets: this.markets,
       tokens: this.tokens,
@@ -290,7 +268,7 @@ export class Engine {
       hooks: opts.hooks,
       counts: this.counts,
       nowMs: () => this.nowMs(),
-      record: (rec) => this.record(rec),
+      record: (rec) => this.writer.record(rec),
       onSettled: (m) => {
         // Dirty no more: only active slots are (markDirty).
         this.clean(m);
@@ -302,13 +280,6 @@ export class Engine {
     });
     this.slotPhase = this.slots.phase;
     this.slots.restore(opts.journalPath);
-    this.restoredFrom = {
-      records: opened.replay.records.length,
-      tornTailBytes: opened.replay.tornTailBytes,
-      openOrders: this.journalState.openOrders.size,
-      warning: opened.replay.warning,
-    };
-    if (opened.replay.warning) this.log(`journal: ${opened.replay.warning}`);
   }
 
   // ---- clock ------------------------------------------------------------
@@ -325,7 +296,7 @@ export class Engine {
 
   private recordSessionStart(): void {
     this.sessionStarted = true;
-    this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+    this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
   }
 
   /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
@@ -360,8 +331,8 @@ export class Engine {
       if (this.orders.liveCount === 0) break;
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
     }
-    this.checkpoint();
-    if (this.sessionStarted) this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
+    this.writer.checkpoint(this.nowMs());
+    if (this.sessionStarted) this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
     this.journal.close();
   }
 
@@ -454,14 +425,10 @@ export class Engine {
       this.log(`kill switch: daily loss beyond ${this.risk.params().daily_loss_limit} pUSD (the limit in force); HALTED, cancelling every order`);
       this.cancelAll('kill_switch');
     }
-    if (this.journal.snapshotDue && this.journal.stats.records >= this.checkpointRetryAt) {
-      try {
-        this.checkpoint();
-      } catch (err) {
-        // snapshotDue stays true after a failure: trying on every pass would rewrite a whole snapshot per event into a failing disk.
-        this.checkpointRetryAt = this.journal.stats.records + this.cfg.journal.snapshot_every;
-        this.faults.fault(FaultSite.Checkpoint, 'checkpoint', err);
-      }
+    try {
+      this.writer.checkpointIfDue(now);
+    } catch (err) {
+      this.faults.fault(FaultSite.Checkpoint, 'checkpoint', err);
     }
     return n;
   }
@@ -705,7 +672,7 @@ export class Engine {
     if (!clockKnown) return expired ? this.endRestored(o, 'restart:not_live:no_clock') : true;
     if (this.markets[m]!.endMs - now < this.exit.cancel_before_end_ms) return this.endRestored(o, 'restart:window_ended');
     if (o.type === 'GTD' && o.expiresMs <= now) {
-      this.record({ type: 'expire', tsMs: now, orderId: o.id });
+      this.writer.record({ type: 'expire', tsMs: now, orderId: o.id });
       this.restoreOutcome.expired++;
       return false;
     }
@@ -724,7 +691,7 @@ export class Engine {
   }
 
   private endRestored(o: Order, reason: string): false {
-    this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason });
+    this.writer.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason });
     this.restoreOutcome.cancelled++;
     return false;
   }
@@ -749,36 +716,6 @@ export class Engine {
     const n = mergeableSets(this.ctx, m);
     if (!(n > 0)) return;
     this.orders.merge(s, m, this.markets[m]!.tokens, n);
-  }
-
-  // ---- journal ----------------------------------------------------------------
-
-  /**
-   * Appends a record, then applies it to state: the live path and the
-   * restore path are the same code.
-   *
-   * A journal that cannot write (disk full, EIO) throws here, and that is a
-   * fault like any other: HALT and cancel. Deliberately so: Journal.append
-   * throws with nothing appended (a half-written frame is truncated away; if
-   * even that fails the journal refuses every later append) and state is
-   * applied only after the append returned, so memory never runs ahead of the
-   * journal; every order is journaled before it is sent, so a dead journal
-   * also stops every new order by itself. A cancel needs no record to be
-   * sent (only the venue's confirmation is journaled), so cancelling still
-   * works and is the one step that shrinks exposure; the confirmations that
-   * cannot be written leave those orders open in the journal and in
-   * /state/orders (a restart treats them as open, as after any crash), and
-   * a fill reported meanwhile is lost to the books of account, which is why
-   * only an operator resumes. Dying instead, as before, left orders resting
-   * with nobody watching.
-   */
-  private record(rec: JournalInput): void {
-    this.journal.append(rec);
-    this.journalState.apply(rec);
-  }
-
-  private checkpoint(): void {
-    this.journal.checkpoint(this.journalState.snapshot(this.portfolio.snapshot(), this.nowMs()));
   }
 
   // ---- control ----------------------------------------------------------------
