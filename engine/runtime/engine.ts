@@ -65,6 +65,7 @@ import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
 import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
+import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
 import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
 
 export interface EngineOptions {
@@ -84,10 +85,6 @@ export interface EngineOptions {
 }
 
 const DAY_MS = 86_400_000;
-/** Wall time a restart gives each order it restores to find its book live and pass the risk gate before it is cancelled. */
-export const RESTORE_WAIT_MS = 30_000;
-/** Risk refusals a restored order waits out (the book or the rate may come right); any other cancels it. */
-const RESTORE_TRANSIENT: ReadonlySet<RiskReason> = new Set([RiskReason.BookStale, RiskReason.BookCrossed, RiskReason.RateLimit, RiskReason.Paused]);
 /** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
 const LOOP_FAULT_BACKOFF_MS = 100;
 export class Engine {
@@ -131,8 +128,9 @@ export class Engine {
   /** Faults caught per FaultSite (the fault handler's own array). */
   readonly faultCounts: Float64Array;
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
-  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see reinstate()). */
-  readonly restoreOutcome = { reinstated: 0, cancelled: 0, expired: 0 };
+  readonly restart: Reinstatement;
+  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see Reinstatement). */
+  readonly restoreOutcome: Reinstatement['outcome'];
   /** Wall time a restored order may wait for its book (RESTORE_WAIT_MS). */
   restoreWaitMs = RESTORE_WAIT_MS;
 
@@ -141,10 +139,6 @@ export class Engine {
   perf: PerfParams;
 
   private readonly polySource: number;
-  /** Orders the journal held open at start, not back on the venue yet (copies: the journal's stay its own). */
-  private readonly restoring: Order[] = [];
-  /** Wall ms after which a restored order still waiting is cancelled. */
-  private restoreDeadline = 0;
   private windowEndMs = 0;
   private readonly dirtyMarket: Uint8Array;
   /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
@@ -279,6 +273,22 @@ export class Engine {
       log: this.log,
     });
     this.slotPhase = this.slots.phase;
+    this.restart = new Reinstatement({
+      orders: this.orders,
+      risk: this.risk,
+      riskView: this.riskView,
+      forStrategy: (s) => (this.ctx.strategy = s),
+      strategies: this.strategies,
+      tokens: this.tokens,
+      markets: this.markets,
+      phase: this.slotPhase,
+      exit: () => this.exit,
+      faults: this.faults,
+      record: (rec) => this.writer.record(rec),
+      nowMs: () => this.nowMs(),
+      log: this.log,
+    });
+    this.restoreOutcome = this.restart.outcome;
     this.slots.restore(opts.journalPath);
   }
 
@@ -310,9 +320,8 @@ export class Engine {
     // time out against it (a recording is months old). Those audits wait for the clock (onReference).
     this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
     if (!this.auditsAwaitClock) this.slots.resumeAudits();
-    // The paper venue died with the process: the orders it held wait for their books (reinstate()).
-    for (const o of this.journalState.openOrders.values()) this.restoring.push({ ...o });
-    this.restoreDeadline = Date.now() + this.restoreWaitMs;
+    // The paper venue died with the process: the orders it held wait for their books.
+    this.restart.begin(this.journalState.openOrders.values(), Date.now() + this.restoreWaitMs);
     this.running = true;
     this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
     this.loopDone = this.loop();
@@ -323,7 +332,7 @@ export class Engine {
     this.running = false;
     await this.loopDone;
     this.cancelAll('shutdown');
-    this.dropRestoring('shutdown');
+    this.restart.drop('shutdown');
     // Cancels travel with latency: let the paper venue deliver them.
     const deadline = Date.now() + 2_000;
     while (this.orders.liveCount > 0 && Date.now() < deadline) {
@@ -403,7 +412,7 @@ export class Engine {
       this.faults.fault(FaultSite.Mark, 'markouts.advance', err);
     }
     // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
-    if (this.restoring.length > 0) this.reinstate(now);
+    if (this.restart.waiting > 0) this.restart.pass(now, !this.feedClock || this.clockSource >= 0);
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
       try {
@@ -614,100 +623,7 @@ export class Engine {
 
   /** Cancels every live order and every order still waiting to be restored, journaling `why`. Never throws. */
   cancelAll(why: string): number {
-    return this.orders.cancelAll(why) + this.dropRestoring(why);
-  }
-
-  // ---- restart ----------------------------------------------------------------
-
-  /**
-   * The orders a restart found open in the journal. The paper venue died with
-   * the previous process, so each goes back under its own id, price and
-   * remaining size, once the engine can judge it, in this order:
-   *   strategy no longer running              → cancelled, restart:strategy_not_running
-   *   market settled or its slot released     → cancelled, restart:market_closed
-   *   engine time not known yet (feed clock   → waits
-   *     before its first price)
-   *   window over, or within                  → cancelled, restart:window_ended
-   *     exit.cancel_before_end_ms of its end
-   *   GTD past its expiry                     → expired
-   *   the risk gate on the remaining size, as any order:
-   *     pass                                  → back on the venue ('restored' record with the book it
-   *                                             passed on), at the back of its level like a fresh order
-   *     book stale, resyncing or crossed,     → waits for a later pass
-   *       rate limit, PAUSED
-   *     any other refusal (HALTED, limits,    → cancelled, restart:risk_<reason>
-   *       size, price)
-   *   still waiting restoreWaitMs after start → cancelled, restart:not_live:<last refusal>
-   * Positions and money are the journal's and are not touched: only fills
-   * after the order is back move them.
-   */
-  private reinstate(now: number): void {
-    const clockKnown = !this.feedClock || this.clockSource >= 0;
-    const expired = Date.now() >= this.restoreDeadline;
-    // A fault below may cancel every order (dropRestoring) while this walks its own copy.
-    for (const o of this.restoring.splice(0)) {
-      let wait = false;
-      try {
-        wait = this.reinstateOne(o, now, clockKnown, expired);
-      } catch (err) {
-        // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
-        if (this.faults.deferBusy(err)) wait = !this.orders.isLive(o);
-        // Left open in the journal, so the next restart takes it up again.
-        else this.faults.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
-      }
-      if (wait) this.restoring.push(o);
-    }
-    if (this.restoring.length === 0) {
-      const r = this.restoreOutcome;
-      this.log(`restart: ${r.reinstated} open orders back on the paper venue, ${r.cancelled} cancelled (journaled reasons restart:*), ${r.expired} expired`);
-    }
-  }
-
-  /** True: the order waits for a later pass. */
-  private reinstateOne(o: Order, now: number, clockKnown: boolean, expired: boolean): boolean {
-    const s = this.strategies.findIndex((x) => x.name === o.strategy);
-    const m = this.tokens[o.token]?.market ?? -1;
-    if (s < 0) return this.endRestored(o, 'restart:strategy_not_running');
-    if (m < 0 || this.slotPhase[m] !== SlotPhase.Active) return this.endRestored(o, 'restart:market_closed');
-    if (!clockKnown) return expired ? this.endRestored(o, 'restart:not_live:no_clock') : true;
-    if (this.markets[m]!.endMs - now < this.exit.cancel_before_end_ms) return this.endRestored(o, 'restart:window_ended');
-    if (o.type === 'GTD' && o.expiresMs <= now) {
-      this.writer.record({ type: 'expire', tsMs: now, orderId: o.id });
-      this.restoreOutcome.expired++;
-      return false;
-    }
-    const remaining = o.size - o.filled;
-    // Reports already due land first: a busy book among them throws here, before the order is journaled back.
-    this.orders.venue.advance(now);
-    this.ctx.strategy = s;
-    const reason = this.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.riskView);
-    if (reason === RiskReason.Pass) {
-      this.orders.reinstate(o, s, remaining, this.risk.lastTop, now);
-      this.restoreOutcome.reinstated++;
-      return false;
-    }
-    if (!RESTORE_TRANSIENT.has(reason)) return this.endRestored(o, `restart:risk_${RISK_REASON_NAMES[reason]}`);
-    return expired ? this.endRestored(o, `restart:not_live:${RISK_REASON_NAMES[reason]}`) : true;
-  }
-
-  private endRestored(o: Order, reason: string): false {
-    this.writer.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason });
-    this.restoreOutcome.cancelled++;
-    return false;
-  }
-
-  /** Journals every order still waiting to be restored as cancelled (restart:`why`). Never throws: one the journal refuses stays open there, for the next restart. */
-  private dropRestoring(why: string): number {
-    let n = 0;
-    for (const o of this.restoring.splice(0)) {
-      try {
-        this.endRestored(o, `restart:${why}`);
-        n++;
-      } catch {
-        // The journal is failing (fault() already knows): nothing more to do here.
-      }
-    }
-    return n;
+    return this.orders.cancelAll(why) + this.restart.drop(why);
   }
 
   /** Paper merge of complete sets a complete-set strategy holds: 1 Up + 1 Down → 1 pUSD. */
