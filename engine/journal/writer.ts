@@ -6,7 +6,7 @@ import type { Portfolio } from '../portfolio/positions.js';
 import type { Fill, Resolution, Settlement } from '../trading/types.js';
 import { Journal, type JournalConfig } from './journal.js';
 import type { JournalInput, Merge } from './records.js';
-import { restore, type JournalState } from './restore.js';
+import { restore, type JournalLedger } from './ledger.js';
 
 export interface RestoredFrom {
   records: number;
@@ -22,7 +22,7 @@ export class JournalWriter {
   private constructor(
     readonly journal: Journal,
     /** The state the records add up to (orders, slots, settlements, audits). */
-    readonly ledger: JournalState,
+    readonly ledger: JournalLedger,
     readonly restoredFrom: RestoredFrom,
     private readonly portfolio: Portfolio,
     private readonly snapshotEvery: number,

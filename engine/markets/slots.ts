@@ -9,7 +9,7 @@
 
 import { PolyedgeError } from '../errors.js';
 import type { OrderManager } from '../execution/order-manager.js';
-import type { JournalState } from '../journal/restore.js';
+import type { JournalLedger } from '../journal/ledger.js';
 import type { JournalInput } from '../journal/records.js';
 import type { MarkoutTracker } from '../portfolio/markouts.js';
 import type { Portfolio } from '../portfolio/positions.js';
@@ -57,7 +57,7 @@ export interface MarketSlotsOptions {
   tokens: TokenInfo[];
   /** Mid per token in ticks, the engine's: a settled market is marked at what it redeems for. */
   marks: Float64Array;
-  ledger: JournalState;
+  ledger: JournalLedger;
   portfolio: Portfolio;
   markouts: MarkoutTracker;
   orders: OrderManager;

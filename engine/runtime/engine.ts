@@ -25,7 +25,7 @@
 // RUNNING), lets strategies trade again.
 //
 // Every change to orders or money is journaled first and applied to state
-// from the journal record (JournalState), so a restart replays exactly the
+// from the journal record (JournalLedger), so a restart replays exactly the
 // path the live engine took.
 
 import { native } from '../native.js';
@@ -40,7 +40,7 @@ import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
 import type { ExecutionVenue } from '../execution/venue.js';
 import type { Journal } from '../journal/journal.js';
-import type { JournalState } from '../journal/restore.js';
+import type { JournalLedger } from '../journal/ledger.js';
 import { JournalWriter } from '../journal/writer.js';
 import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
@@ -103,7 +103,7 @@ export class Engine {
   readonly strategies: Strategy<unknown>[];
   readonly writer: JournalWriter;
   readonly journal: Journal;
-  readonly journalState: JournalState;
+  readonly journalState: JournalLedger;
   readonly tickToDecision = new LatencyHistogram();
   readonly decisionCompute = new LatencyHistogram();
   readonly decisionQueueWait = new LatencyHistogram();

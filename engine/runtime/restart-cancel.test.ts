@@ -18,7 +18,7 @@ import { loadConfig } from '../config/load.js';
 import { polymarketHub, type PolymarketHubRig } from '../data/hub.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, JournalRecord } from '../journal/records.js';
-import { restore } from '../journal/restore.js';
+import { restore } from '../journal/ledger.js';
 import { native } from '../native.js';
 import { updownMarket } from '../trading/markets.fixture.js';
 import { Side, UNIT, type MarketDescriptor, type Order } from '../trading/types.js';
