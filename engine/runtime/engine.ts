@@ -42,7 +42,6 @@ import type { ExecutionVenue } from '../execution/venue.js';
 import type { Journal } from '../journal/journal.js';
 import type { JournalLedger } from '../journal/ledger.js';
 import { JournalWriter } from '../journal/writer.js';
-import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
 import { flattenOrders, RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
@@ -63,6 +62,7 @@ import {
 } from '../trading/types.js';
 import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
 import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
+import { DecisionLatency } from './decision-latency.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
@@ -104,21 +104,9 @@ export class Engine {
   readonly writer: JournalWriter;
   readonly journal: Journal;
   readonly journalState: JournalLedger;
-  readonly tickToDecision = new LatencyHistogram();
-  readonly decisionCompute = new LatencyHistogram();
-  readonly decisionQueueWait = new LatencyHistogram();
-  /** tick_to_decision since the last status line (closed by rotateRecent()). */
-  private readonly statusWindow = new LatencyWindow();
-  /**
-   * tick_to_decision per window of perf.metrics_window_ms (what /metrics
-   * publishes beside the lifetime one, so a storm or a reload is compared
-   * with the window before rather than diluted in the whole run).
-   */
-  readonly tickToDecisionWindow = new LatencyWindow();
-  /** tick_to_decision by the hub source of the triggering event (the relay: relay receive → decision). */
-  readonly sourceToDecision: LatencyHistogram[];
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
+  readonly latency: DecisionLatency;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
   readonly slots: MarketSlots;
   /** SlotPhase per market slot (the slots' own array). */
@@ -139,7 +127,6 @@ export class Engine {
   perf: PerfParams;
 
   private readonly polySource: number;
-  private windowEndMs = 0;
   private readonly dirtyMarket: Uint8Array;
   /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
   private readonly dirtySinceNs: Float64Array;
@@ -186,7 +173,7 @@ export class Engine {
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.references = new References(cfg.fusion, opts.references, opts.volatilities, this.log);
     this.fusion = this.references.fusion;
-    this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
+    this.latency = new DecisionLatency(opts.hub.sourceCount);
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
@@ -323,7 +310,7 @@ export class Engine {
     // The paper venue died with the process: the orders it held wait for their books.
     this.restart.begin(this.journalState.openOrders.values(), Date.now() + this.restoreWaitMs);
     this.running = true;
-    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
+    this.latency.startWindow(Date.now(), this.perf.metrics_window_ms);
     this.loopDone = this.loop();
   }
 
@@ -351,7 +338,7 @@ export class Engine {
     while (this.running) {
       try {
         const n = this.pass();
-        if (Date.now() >= this.windowEndMs) this.closeWindow();
+        this.latency.rotateIfDue(Date.now(), this.perf.metrics_window_ms);
         if (n > 0 && ++sinceYield < 64) continue;
         sinceYield = 0;
         if (this.perf.wait === 'spin' || n > 0) {
@@ -450,18 +437,7 @@ export class Engine {
   /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
   setPerf(p: PerfParams): void {
     this.perf = p;
-    this.windowEndMs = Math.min(this.windowEndMs, Date.now() + p.metrics_window_ms);
-  }
-
-  /** Wall-clock ms at which the current tick_to_decision window closes. */
-  get metricsWindowEndMs(): number {
-    return this.windowEndMs;
-  }
-
-  /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */
-  private closeWindow(): void {
-    this.tickToDecisionWindow.close();
-    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
+    this.latency.setWindowMs(Date.now(), p.metrics_window_ms);
   }
 
   // ---- events ---------------------------------------------------------------
@@ -599,14 +575,7 @@ export class Engine {
       this.orders.reconcile(s, market.tokens, out, !enabled ? 'allocator_off' : ending ? 'window_end' : 'requote');
       for (let i = 0; i < out.length; i++) this.send(s, out[i]!);
       const t1 = Number(native.nowNs());
-      this.decisionCompute.recordNs(t1 - t0);
-      if (Number.isFinite(sinceNs)) {
-        this.decisionQueueWait.recordNs(t0 - sinceNs);
-        this.tickToDecision.recordNs(t1 - sinceNs);
-        this.statusWindow.recordNs(t1 - sinceNs);
-        this.tickToDecisionWindow.recordNs(t1 - sinceNs);
-        this.sourceToDecision[source]?.recordNs(t1 - sinceNs);
-      }
+      this.latency.record(t0, t1, sinceNs, source);
       this.counts.decisions++;
       if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
     }
@@ -710,10 +679,5 @@ export class Engine {
   /** The venue resolved `s`'s market as the engine settled it (MarketSlots.confirm). */
   confirm(s: Readonly<Settlement>): boolean {
     return this.slots.confirm(s);
-  }
-
-  /** Closes the status line's window and returns it (valid until the next call). */
-  rotateRecent(): LatencyHistogram {
-    return this.statusWindow.close();
   }
 }

@@ -292,7 +292,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
         const rate = ((c.events - lastEvents) * 1000) / Math.max(1, now - lastAt);
         lastEvents = c.events;
         lastAt = now;
-        const t = engine.rotateRecent().summary();
+        const t = engine.latency.rotateRecent().summary();
         const pnl = engine.portfolio.total(engine.marks);
         const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
         const active = engine.slotsIn(SlotPhase.Active);
