@@ -31,6 +31,8 @@ export interface ReinstatementOptions {
   faults: Faults;
   record: (rec: JournalInput) => void;
   nowMs: () => number;
+  /** Real time for the deadline (the clock's wallMs). */
+  wallMs: () => number;
   log: (line: string) => void;
 }
 
@@ -77,7 +79,7 @@ export class Reinstatement {
    * after the order is back move them.
    */
   pass(now: number, clockKnown: boolean): void {
-    const expired = Date.now() >= this.deadline;
+    const expired = this.o.wallMs() >= this.deadline;
     // A fault below may cancel every order (drop) while this walks its own copy.
     for (const o of this.pending.splice(0)) {
       let wait = false;

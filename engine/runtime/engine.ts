@@ -33,6 +33,7 @@ import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
 import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
 import type { BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
+import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import type { FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
@@ -82,6 +83,8 @@ export interface EngineOptions {
   log: (line: string) => void;
   /** The venue orders go to, reporting to `listener`; the paper venue on the hub's Polymarket books by default. */
   venue?: ((listener: ExecutionListener) => ExecutionVenue) | undefined;
+  /** Engine time; by default the wall, or the reference feed's clock with [engine] clock = "feed". */
+  clock?: Clock | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -137,13 +140,10 @@ export class Engine {
   private readonly top = new TopOfBook();
   private readonly ctx: StrategyContext & { strategy: number };
   private readonly riskView: RiskView;
-  private readonly sessionTag = Date.now().toString(36);
-  private clockOffsetMs = 0;
+  private readonly sessionTag: string;
   private riskCheckedFills = -1;
   private riskCheckedLimit = NaN;
-  /** Hub source whose stamps drive the feed clock; -1 until the first price. */
-  private clockSource = -1;
-  private readonly feedClock: boolean;
+  readonly clock: Clock;
   /** Restored audits not handed to the auditor yet: the feed clock has no price so far (see start()). */
   private auditsAwaitClock = false;
   private running = false;
@@ -164,7 +164,8 @@ export class Engine {
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
     this.books = opts.hub.polymarket;
     this.polySource = opts.polySource;
-    this.feedClock = cfg.engine.clock === 'feed';
+    this.clock = opts.clock ?? (cfg.engine.clock === 'feed' ? new FeedClock() : new WallClock());
+    this.sessionTag = this.clock.wallMs().toString(36);
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
     this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
@@ -273,6 +274,7 @@ export class Engine {
       faults: this.faults,
       record: (rec) => this.writer.record(rec),
       nowMs: () => this.nowMs(),
+      wallMs: () => this.clock.wallMs(),
       log: this.log,
     });
     this.restoreOutcome = this.restart.outcome;
@@ -281,9 +283,9 @@ export class Engine {
 
   // ---- clock ------------------------------------------------------------
 
-  /** Engine time, Unix ms: wall, or the reference feed's venue clock (see [engine] clock). */
+  /** Engine time, Unix ms (the injected Clock). */
   nowMs(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.clock.nowMs();
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -300,17 +302,17 @@ export class Engine {
   start(): void {
     // On the feed clock the session starts at its first price: stamped now, on the wall (over a year past a
     // replayed capture), the record would age every pending audit of the journal past its deadline at restore.
-    if (!this.feedClock) this.recordSessionStart();
+    if (this.clock.known) this.recordSessionStart();
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
     this.slots.subscribeActive();
     // On the feed clock the engine's time is the wall's until the first price: an audit handed over now would
     // time out against it (a recording is months old). Those audits wait for the clock (onReference).
-    this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
+    this.auditsAwaitClock = !this.clock.known;
     if (!this.auditsAwaitClock) this.slots.resumeAudits();
     // The paper venue died with the process: the orders it held wait for their books.
-    this.restart.begin(this.journalState.openOrders.values(), Date.now() + this.restoreWaitMs);
+    this.restart.begin(this.journalState.openOrders.values(), this.clock.wallMs() + this.restoreWaitMs);
     this.running = true;
-    this.latency.startWindow(Date.now(), this.perf.metrics_window_ms);
+    this.latency.startWindow(this.clock.wallMs(), this.perf.metrics_window_ms);
     this.loopDone = this.loop();
   }
 
@@ -321,8 +323,8 @@ export class Engine {
     this.cancelAll('shutdown');
     this.restart.drop('shutdown');
     // Cancels travel with latency: let the paper venue deliver them.
-    const deadline = Date.now() + 2_000;
-    while (this.orders.liveCount > 0 && Date.now() < deadline) {
+    const deadline = this.clock.wallMs() + 2_000;
+    while (this.orders.liveCount > 0 && this.clock.wallMs() < deadline) {
       this.orders.venue.advance(this.nowMs());
       if (this.orders.liveCount === 0) break;
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
@@ -338,7 +340,7 @@ export class Engine {
     while (this.running) {
       try {
         const n = this.pass();
-        this.latency.rotateIfDue(Date.now(), this.perf.metrics_window_ms);
+        this.latency.rotateIfDue(this.clock.wallMs(), this.perf.metrics_window_ms);
         if (n > 0 && ++sinceYield < 64) continue;
         sinceYield = 0;
         if (this.perf.wait === 'spin' || n > 0) {
@@ -399,7 +401,7 @@ export class Engine {
       this.faults.fault(FaultSite.Mark, 'markouts.advance', err);
     }
     // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
-    if (this.restart.waiting > 0) this.restart.pass(now, !this.feedClock || this.clockSource >= 0);
+    if (this.restart.waiting > 0) this.restart.pass(now, this.clock.known);
     for (let m = 0; m < this.markets.length; m++) {
       if (this.dirtyMarket[m] === 0) continue;
       try {
@@ -437,7 +439,7 @@ export class Engine {
   /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
   setPerf(p: PerfParams): void {
     this.perf = p;
-    this.latency.setWindowMs(Date.now(), p.metrics_window_ms);
+    this.latency.setWindowMs(this.clock.wallMs(), p.metrics_window_ms);
   }
 
   // ---- events ---------------------------------------------------------------
@@ -499,23 +501,15 @@ export class Engine {
   }
 
   private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
-    if (this.feedClock && e.exchTsMs > 0 && (this.clockSource < 0 || source === this.clockSource)) {
-      // Feed clock: engine time is the newest stamp of the feed that delivered the first price, running on
-      // with the wall in between. It never goes back, and a session replayed faster than real time
-      // (--speed) carries it along. One feed only: another on a different clock (a relay stamping the
-      // wall beside a recorded session) must not drag it.
-      const offset = e.exchTsMs - Date.now();
-      if (this.clockSource < 0 || offset > this.clockOffsetMs) {
-        this.clockOffsetMs = offset;
-        this.clockSource = source;
-      }
+    // On the feed clock the first price starts the session and hands over the audits that waited for the clock.
+    if (this.clock.observe(source, e.exchTsMs)) {
       if (!this.sessionStarted) this.recordSessionStart();
       if (this.auditsAwaitClock) {
         this.auditsAwaitClock = false;
         this.slots.resumeAudits();
       }
     }
-    const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
+    const recvMs = this.clock.fromWall(this.hub.recvWallMs(e.recvNs));
     if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
     if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
       for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
