@@ -24,6 +24,7 @@ import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../w
 import { Side } from '../../workers/book/layout.js';
 import { Ring } from '../../workers/ring.js';
 import { native } from '../native.js';
+import { engineCommands as commands } from './control.js';
 import { Engine } from './engine.js';
 import type { ReferenceInput } from '../references/references.js';
 import { FaultSite } from './faults.js';
@@ -173,12 +174,12 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     // The operator fixes the cause, then resumes twice: the first only unlatches into PAUSED, where nothing is sent.
     assert.equal(reloadParams(faulty, { throw_from_call: 0 }).ok, true);
     const faults = engine.faultCounts[FaultSite.Decide];
-    assert.deepEqual(engine.resume(), { state: 'PAUSED', killSwitchLatched: false });
+    assert.deepEqual(commands(engine).resume(), { state: 'PAUSED', killSwitchLatched: false });
     const calls = faulty.calls;
     engine.touchAll();
     await until('a decision while PAUSED', () => (faulty.calls > calls ? true : undefined));
     assert.equal(engine.counts.ordersSent, sentBefore, 'PAUSED sends nothing');
-    assert.deepEqual(engine.resume(), { state: 'RUNNING', killSwitchLatched: false });
+    assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
     engine.touchAll();
     await until('quoting again', () => (openOrders(engine).length === 2 ? true : undefined));
     assert.equal(engine.faultCounts[FaultSite.Decide], faults, 'no fault since the fix');
@@ -204,9 +205,9 @@ test('each cancel journals why the engine sent it: allocator switch off, flatten
     engine.allocator = { ...engine.allocator, maker: { enabled: true } };
     engine.touchAll();
     const flattenQuotes = await quoting('quoting again');
-    assert.equal(engine.flatten().cancelled, 2);
+    assert.equal(commands(engine).flatten().cancelled, 2);
     await noneLive('flattened');
-    assert.deepEqual(engine.resume(), { state: 'RUNNING', killSwitchLatched: false });
+    assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
     engine.touchAll();
     const stopQuotes = await quoting('quoting after the flatten');
     await engine.stop();

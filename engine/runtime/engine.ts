@@ -45,11 +45,11 @@ import type { JournalLedger } from '../journal/ledger.js';
 import { JournalWriter } from '../journal/writer.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
-import { flattenOrders, RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
-import { EngineState, EngineStateMachine } from '../risk/state.js';
+import { RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
+import { EngineStateMachine } from '../risk/state.js';
 import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
-import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/types.js';
+import type { Strategy, StrategyContext } from '../strategy/types.js';
 import {
   Side,
   UNIT,
@@ -64,6 +64,8 @@ import {
 import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
 import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
 import { DecisionLatency } from './decision-latency.js';
+import { decisionViews } from './context.js';
+import { DirtySet } from './dirty.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
@@ -130,16 +132,12 @@ export class Engine {
   perf: PerfParams;
 
   private readonly polySource: number;
-  private readonly dirtyMarket: Uint8Array;
-  /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
-  private readonly dirtySinceNs: Float64Array;
-  /** Hub source of that oldest event. */
-  private readonly dirtySource: Int32Array;
-  private readonly dirtyToken: Uint8Array;
+  private readonly dirty: DirtySet;
   private readonly desired: DesiredOrder[] = [];
+  /** The strategy context and the risk gate's view (ctx.strategy selects the strategy both read). */
+  readonly ctx: StrategyContext & { strategy: number };
+  readonly riskView: RiskView;
   private readonly top = new TopOfBook();
-  private readonly ctx: StrategyContext & { strategy: number };
-  private readonly riskView: RiskView;
   private readonly sessionTag: string;
   private riskCheckedFills = -1;
   private riskCheckedLimit = NaN;
@@ -178,10 +176,6 @@ export class Engine {
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
-    this.dirtyMarket = new Uint8Array(this.markets.length);
-    this.dirtySinceNs = new Float64Array(this.markets.length).fill(Infinity);
-    this.dirtySource = new Int32Array(this.markets.length);
-    this.dirtyToken = new Uint8Array(this.tokens.length);
 
     this.orders = new OrderManager({
       venue: opts.venue ?? ((listener) => new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener })),
@@ -197,42 +191,6 @@ export class Engine {
       },
       counts: this.counts,
     });
-
-    const engine = this;
-    this.ctx = {
-      strategy: 0,
-      get nowMs() {
-        return engine.nowMs();
-      },
-      markets: this.markets,
-      tokens: this.tokens,
-      books: this.books,
-      referencePrice: (u) => this.referencePrice(u),
-      windowOpenPrice: (m) => this.slots.windowOpen[m]!,
-      volatility: (u) => this.references.volatility(u),
-      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
-      openOrders: (t) => this.orders.openOrders(this.ctx.strategy, t),
-      toxicity: (m) => this.markouts.toxicity(m),
-    };
-    this.riskView = {
-      get nowMs() {
-        return engine.nowMs();
-      },
-      get engineState() {
-        return engine.state.state;
-      },
-      books: this.books,
-      tokens: this.tokens,
-      markets: this.markets,
-      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
-      marketPosition: (m) => {
-        const name = this.strategies[this.ctx.strategy]!.name;
-        const [a, b] = this.markets[m]!.tokens;
-        return this.portfolio.position(name, a) + this.portfolio.position(name, b);
-      },
-      grossExposure: () => this.portfolio.grossExposure(this.marks),
-      dailyPnl: () => this.portfolio.dailyPnl(this.marks),
-    };
 
     // Restore: positions and open orders exactly as journaled before a crash or stop.
     this.writer = JournalWriter.open(opts.journalPath, cfg.journal, cfg.markets.audit_timeout_ms, this.portfolio, this.log);
@@ -251,16 +209,26 @@ export class Engine {
       counts: this.counts,
       nowMs: () => this.nowMs(),
       record: (rec) => this.writer.record(rec),
-      onSettled: (m) => {
-        // Dirty no more: only active slots are (markDirty).
-        this.clean(m);
-        const [a, b] = this.markets[m]!.tokens;
-        this.dirtyToken[a] = 0;
-        this.dirtyToken[b] = 0;
-      },
+      // Dirty no more: only active slots are.
+      onSettled: (m) => this.dirty.close(m),
       log: this.log,
     });
     this.slotPhase = this.slots.phase;
+    this.dirty = new DirtySet(this.slotPhase);
+    ({ ctx: this.ctx, risk: this.riskView } = decisionViews({
+      markets: this.markets,
+      tokens: this.tokens,
+      books: this.books,
+      marks: this.marks,
+      windowOpen: this.slots.windowOpen,
+      portfolio: this.portfolio,
+      strategies: this.strategies,
+      orders: this.orders,
+      markouts: this.markouts,
+      references: this.references,
+      state: this.state,
+      nowMs: () => this.nowMs(),
+    }));
     this.restart = new Reinstatement({
       orders: this.orders,
       risk: this.risk,
@@ -364,7 +332,7 @@ export class Engine {
    * defers only the work that read it: the token or market stays dirty and
    * the next pass reads the book again. Any other error in a unit is a fault
    * (see fault()): the unit's dirty flag is cleared and the pass goes on.
-   * Only an active slot is ever dirty (markDirty, settle), so the loops need
+   * Only an active slot is ever dirty (DirtySet), so the loops need
    * not ask.
    */
   pass(): number {
@@ -378,8 +346,9 @@ export class Engine {
     }
     this.counts.events += n;
     const now = this.nowMs();
-    for (let t = 0; t < this.dirtyToken.length; t++) {
-      if (this.dirtyToken[t] === 0) continue;
+    const dirty = this.dirty;
+    for (let t = 0; t < dirty.token.length; t++) {
+      if (dirty.token[t] === 0) continue;
       try {
         this.updateMark(t, now);
         this.orders.venue.onBook(t, now);
@@ -387,7 +356,7 @@ export class Engine {
         if (this.faults.deferBusy(err)) continue;
         this.faults.fault(FaultSite.Mark, `mark(token ${t})`, err);
       }
-      this.dirtyToken[t] = 0;
+      dirty.token[t] = 0;
     }
     try {
       this.orders.venue.advance(now);
@@ -403,15 +372,15 @@ export class Engine {
     // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
     if (this.restart.waiting > 0) this.restart.pass(now, this.clock.known);
     for (let m = 0; m < this.markets.length; m++) {
-      if (this.dirtyMarket[m] === 0) continue;
+      if (dirty.market[m] === 0) continue;
       try {
-        this.decide(m, this.dirtySinceNs[m]!, this.dirtySource[m]!);
+        this.decide(m, dirty.sinceNs[m]!, dirty.source[m]!);
       } catch (err) {
         if (this.faults.deferBusy(err)) continue;
         const s = this.decidingStrategy;
         this.faults.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
       }
-      this.clean(m);
+      dirty.clean(m);
     }
     // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
     const limit = this.risk.dailyLossLimitMicros;
@@ -475,8 +444,8 @@ export class Engine {
       } else if (e.kind !== EventKind.LevelUpdate && e.kind !== EventKind.BestBidAsk && e.kind !== EventKind.Resync) {
         return;
       }
-      this.dirtyToken[t] = 1;
-      this.markDirty(m, e.recvNs, source);
+      this.dirty.token[t] = 1;
+      this.dirty.markMarket(m, e.recvNs, source);
       return;
     }
     if (e.kind === EventKind.BestBidAsk) {
@@ -512,23 +481,8 @@ export class Engine {
     const recvMs = this.clock.fromWall(this.hub.recvWallMs(e.recvNs));
     if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
     if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
-      for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
+      for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.dirty.markMarket(m, e.recvNs, source);
     }
-  }
-
-  private markDirty(m: number, recvNs: number, source: number): void {
-    if (this.slotPhase[m] !== SlotPhase.Active) return;
-    this.dirtyMarket[m] = 1;
-    if (recvNs < this.dirtySinceNs[m]!) {
-      this.dirtySinceNs[m] = recvNs;
-      this.dirtySource[m] = source;
-    }
-  }
-
-  /** Market m has nothing left to decide. */
-  private clean(m: number): void {
-    this.dirtyMarket[m] = 0;
-    this.dirtySinceNs[m] = Infinity;
   }
 
   private updateMark(t: number, now: number): void {
@@ -540,10 +494,6 @@ export class Engine {
     if (ok) this.markouts.onMid(t, mid, now);
   }
 
-  private referencePrice(underlying: string): ReferencePrice | undefined {
-    return this.fusion.price(underlying, this.nowMs());
-  }
-
   // ---- decisions ------------------------------------------------------------
 
   private decide(m: number, sinceNs: number, source: number): void {
@@ -552,7 +502,7 @@ export class Engine {
     this.decidingStrategy = -1;
     // The window's opening price is the fused reference at its start (or the first we saw after it).
     if (Number.isNaN(this.slots.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
-      const ref = this.referencePrice(market.underlying);
+      const ref = this.fusion.price(market.underlying, now);
       if (ref) this.slots.windowOpen[m] = ref.price;
     }
     for (let s = 0; s < this.strategies.length; s++) {
@@ -599,45 +549,6 @@ export class Engine {
 
   // ---- control ----------------------------------------------------------------
 
-  pause(): { state: string } {
-    this.state.transition(EngineState.Paused, 'control', this.nowMs());
-    return { state: this.state.name };
-  }
-
-  /**
-   * Out of HALTED in two deliberate steps (state.ts): the first resume
-   * unlatches the kill switch and moves to PAUSED, the second to RUNNING.
-   */
-  resume(): { state: string; killSwitchLatched: boolean } {
-    if (this.state.state === EngineState.Halted) {
-      this.state.resetKillSwitch();
-      this.state.transition(EngineState.Paused, 'control: resume out of HALTED (step 1 of 2)', this.nowMs());
-    } else {
-      this.state.transition(EngineState.Running, 'control', this.nowMs());
-    }
-    return { state: this.state.name, killSwitchLatched: this.state.killSwitchLatched };
-  }
-
-  /** Cancels every order and sells every position at the best bid (FAK); leaves the engine PAUSED. */
-  flatten(): { cancelled: number; orders: number; blocked: Array<{ token: number; reason: string }> } {
-    this.state.transition(EngineState.Paused, 'flatten', this.nowMs());
-    const cancelled = this.cancelAll('flatten');
-    let orders = 0;
-    const blocked: Array<{ token: number; reason: string }> = [];
-    for (let s = 0; s < this.strategies.length; s++) {
-      this.ctx.strategy = s;
-      const positions = this.tokens.map((t) => this.portfolio.position(this.strategies[s]!.name, t.index));
-      const r = flattenOrders(this.riskView, positions);
-      for (const o of r.orders) {
-        // The exit path bypasses the book gate by design; its orders journal the book as it is, whatever it shows.
-        this.orders.submit(s, o, this.books.top(o.token, this.top));
-        orders++;
-      }
-      for (const b of r.blocked) blocked.push({ token: b.token, reason: RISK_REASON_NAMES[b.reason] ?? String(b.reason) });
-    }
-    return { cancelled, orders, blocked };
-  }
-
   /** The slot table, for /state/markets. */
   marketSlots(): MarketSlotView[] {
     return this.slots.view();
@@ -650,7 +561,7 @@ export class Engine {
 
   /** Marks every market dirty, so parameter changes show on the next pass even in a quiet market. */
   touchAll(): void {
-    for (let m = 0; m < this.markets.length; m++) if (this.slotPhase[m] === SlotPhase.Active) this.dirtyMarket[m] = 1;
+    this.dirty.touchAll();
   }
 
   // ---- market slots -----------------------------------------------------------
