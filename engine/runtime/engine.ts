@@ -1,37 +1,37 @@
 // The decision loop on the main thread. One pass:
 //
-//   drain every ring ──▶ apply events: trades and books to the paper venue,
+//   drain every ring ──▶ apply events: trades and books to the venue,
 //        │               reference prices to fusion, marks, dirty markets
 //        ▼
-//   paper venue advance (acks, fills, cancels land: journal → positions)
+//   venue advance (acks, fills, cancels land: journal → positions)
 //        ▼
 //   for each dirty market, each strategy: decide ─▶ reconcile ─▶ risk ─▶ submit/cancel
 //        ▼
 //   kill switch check; journal checkpoint when due
 //
 // Nothing in a pass blocks: the loop awaits only between passes (on the
-// rings, or a timer for the next paper-venue event), which is where the
-// control plane's requests run. A reload therefore always lands between two
-// events, never inside one.
+// rings, or a timer for the next venue event), which is where the control
+// plane's requests run. A reload therefore always lands between two events,
+// never inside one.
 //
-// A fault (an error other than BookBusyError) in a unit of the pass (one
-// event's handling, one token's mark, the paper venue's due reports, one
-// market's decision, the checkpoint) never ends the loop: it trips the kill
-// switch (HALTED, latched), cancels every order, is counted and logged once
-// per site and message, and the loop goes on, so books, marks, cancels and
-// the control plane stay live while an operator looks. The unit is not
-// redone: its event is consumed, its dirty flag cleared, and the next event
-// tries again. Only the operator's resume, twice (HALTED → PAUSED →
-// RUNNING), lets strategies trade again.
+// A fault in a unit of the pass (one event's handling, one token's mark, the
+// venue's due reports, one market's decision, the checkpoint) never ends the
+// loop: it trips the kill switch and the loop goes on (faults.ts). The unit
+// is not redone: its event is consumed, its dirty flag cleared, and the next
+// event tries again.
 //
 // Every change to orders or money is journaled first and applied to state
-// from the journal record (JournalLedger), so a restart replays exactly the
-// path the live engine took.
+// from the journal record (journal/writer.ts, JournalLedger), so a restart
+// replays exactly the path the live engine took.
+//
+// The engine keeps the loop, the pass and the wiring; each concept is its
+// own part: orders (execution/order-manager.ts, over an ExecutionVenue),
+// restart reinstatement (execution/restart.ts), market slots and settlement
+// (markets/), reference prices (references/), engine time (clock/), faults,
+// dirty tracking, decision latency and the strategy's view (runtime/).
 
-import { native } from '../native.js';
 import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
-import type { BookReader } from '../../workers/book/reader.js';
+import { BookBusyError, TopOfBook, type BookReader } from '../../workers/book/reader.js';
 import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
 import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
@@ -39,37 +39,28 @@ import type { FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
+import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
 import type { ExecutionVenue } from '../execution/venue.js';
 import type { Journal } from '../journal/journal.js';
 import type { JournalLedger } from '../journal/ledger.js';
 import { JournalWriter } from '../journal/writer.js';
+import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
+import { native } from '../native.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
+import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
+import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
 import { RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
 import { EngineStateMachine } from '../risk/state.js';
 import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
 import type { Strategy, StrategyContext } from '../strategy/types.js';
-import {
-  Side,
-  UNIT,
-  type DesiredOrder,
-  type ExecutionListener,
-  type MarketDescriptor,
-  type MarketInfo,
-  type Order,
-  type Settlement,
-  type TokenInfo,
-} from '../trading/types.js';
-import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
-import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
-import { DecisionLatency } from './decision-latency.js';
+import { Side, UNIT, type DesiredOrder, type ExecutionListener, type MarketDescriptor, type MarketInfo, type Order, type Settlement, type TokenInfo } from '../trading/types.js';
 import { decisionViews } from './context.js';
+import { DecisionLatency } from './decision-latency.js';
 import { DirtySet } from './dirty.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
-import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
-import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
 
 export interface EngineOptions {
   cfg: Config;
@@ -92,6 +83,7 @@ export interface EngineOptions {
 const DAY_MS = 86_400_000;
 /** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
 const LOOP_FAULT_BACKOFF_MS = 100;
+
 export class Engine {
   readonly cfg: Config;
   readonly markets: MarketInfo[];
