@@ -32,7 +32,7 @@
 
 import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
 import { BookBusyError, TopOfBook, type BookReader } from '../../workers/book/reader.js';
-import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
+import type { EventRecord } from '../../workers/event-layout.js';
 import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import type { FaultReport, MarketSlotView } from '../control/view.js';
@@ -48,17 +48,18 @@ import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/
 import { native } from '../native.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
-import type { ReferenceFusion, SourceSeries } from '../references/fusion.js';
+import type { ReferenceFusion } from '../references/fusion.js';
 import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
 import { RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
 import { EngineStateMachine } from '../risk/state.js';
 import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
 import type { Strategy, StrategyContext } from '../strategy/types.js';
-import { Side, UNIT, type DesiredOrder, type ExecutionListener, type MarketDescriptor, type MarketInfo, type Order, type Settlement, type TokenInfo } from '../trading/types.js';
+import type { DesiredOrder, ExecutionListener, MarketDescriptor, MarketInfo, Order, Settlement, TokenInfo } from '../trading/types.js';
 import { decisionViews } from './context.js';
 import { DecisionLatency } from './decision-latency.js';
 import { DirtySet } from './dirty.js';
+import { EventRouter } from './events.js';
 import { eventKindName, Faults, FaultSite } from './faults.js';
 import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 
@@ -123,8 +124,8 @@ export class Engine {
   exit: ExitParams = { cancel_before_end_ms: 3_000 };
   perf: PerfParams;
 
-  private readonly polySource: number;
   private readonly dirty: DirtySet;
+  private readonly events: EventRouter;
   private readonly desired: DesiredOrder[] = [];
   /** The strategy context and the risk gate's view (ctx.strategy selects the strategy both read). */
   readonly ctx: StrategyContext & { strategy: number };
@@ -153,7 +154,6 @@ export class Engine {
     this.log = opts.log;
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
     this.books = opts.hub.polymarket;
-    this.polySource = opts.polySource;
     this.clock = opts.clock ?? (cfg.engine.clock === 'feed' ? new FeedClock() : new WallClock());
     this.sessionTag = this.clock.wallMs().toString(36);
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
@@ -207,6 +207,19 @@ export class Engine {
     });
     this.slotPhase = this.slots.phase;
     this.dirty = new DirtySet(this.slotPhase);
+    this.events = new EventRouter({
+      polySource: opts.polySource,
+      tokens: this.tokens,
+      markets: this.markets,
+      phase: this.slotPhase,
+      venue: this.orders.venue,
+      dirty: this.dirty,
+      references: this.references,
+      slots: this.slots,
+      clock: this.clock,
+      hub: this.hub,
+      onClockSource: () => this.onClockSource(),
+    });
     ({ ctx: this.ctx, risk: this.riskView } = decisionViews({
       markets: this.markets,
       tokens: this.tokens,
@@ -253,6 +266,15 @@ export class Engine {
   /** Whether this run's session start record is in the journal (on the feed clock, from its first price). */
   private sessionStarted = false;
 
+  /** On the feed clock the first price starts the session and hands over the audits that waited for the clock. */
+  private onClockSource(): void {
+    if (!this.sessionStarted) this.recordSessionStart();
+    if (this.auditsAwaitClock) {
+      this.auditsAwaitClock = false;
+      this.slots.resumeAudits();
+    }
+  }
+
   private recordSessionStart(): void {
     this.sessionStarted = true;
     this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
@@ -266,7 +288,7 @@ export class Engine {
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
     this.slots.subscribeActive();
     // On the feed clock the engine's time is the wall's until the first price: an audit handed over now would
-    // time out against it (a recording is months old). Those audits wait for the clock (onReference).
+    // time out against it (a recording is months old). Those audits wait for the clock (onClockSource).
     this.auditsAwaitClock = !this.clock.known;
     if (!this.auditsAwaitClock) this.slots.resumeAudits();
     // The paper venue died with the process: the orders it held wait for their books.
@@ -412,70 +434,13 @@ export class Engine {
    */
   private readonly onEvent = (e: EventRecord, source: number): void => {
     try {
-      this.applyEvent(e, source);
+      this.events.apply(e, source);
     } catch (err) {
       // The hub counts a BookBusyError and skips the event's decision.
       if (err instanceof BookBusyError) throw err;
       this.faults.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
     }
   };
-
-  private applyEvent(e: EventRecord, source: number): void {
-    if (source === this.polySource) {
-      const t = e.token;
-      const info = this.tokens[t];
-      // A settled market's marks are its settlement; a vacant slot has nothing to mark.
-      if (!info || this.slotPhase[info.market] !== SlotPhase.Active) return;
-      const m = info.market;
-      if (e.kind === EventKind.Trade) {
-        // Trades before the book change that shows them: the queue model reads a drop without a trade as cancels.
-        const size = Math.round(e.size * UNIT);
-        if (size > 0) this.orders.venue.onTrade(t, e.price, size, (e.flags & Flag.Ask) !== 0 ? Side.Sell : Side.Buy, this.nowMs());
-      } else if (e.kind === EventKind.TickSizeChange) {
-        if (e.price > 0) this.markets[m]!.tickSize = e.price;
-      } else if (e.kind !== EventKind.LevelUpdate && e.kind !== EventKind.BestBidAsk && e.kind !== EventKind.Resync) {
-        return;
-      }
-      this.dirty.token[t] = 1;
-      this.dirty.markMarket(m, e.recvNs, source);
-      return;
-    }
-    if (e.kind === EventKind.BestBidAsk) {
-      const ref = this.references.bookSeries(source, e.token);
-      if (ref && e.price > 0 && e.price2 > e.price) this.onReference(ref.series, ((e.price + e.price2) / 2) * ref.tickSize, e, source);
-      return;
-    }
-    if (e.kind === EventKind.ExternalPrice) {
-      const series = this.references.priceSeries(source, e.token);
-      if (!series) return;
-      if ((e.flags & Flag.Snapshot) !== 0) {
-        // The recent history a subscription replays: too old to price on, but each point is a stamped price a window may have opened or closed at.
-        if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
-        return;
-      }
-      this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
-      return;
-    }
-    if (e.kind === EventKind.Volatility) {
-      this.references.onVolatility(source, e.token, e.aux0, this.nowMs());
-    }
-  }
-
-  private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
-    // On the feed clock the first price starts the session and hands over the audits that waited for the clock.
-    if (this.clock.observe(source, e.exchTsMs)) {
-      if (!this.sessionStarted) this.recordSessionStart();
-      if (this.auditsAwaitClock) {
-        this.auditsAwaitClock = false;
-        this.slots.resumeAudits();
-      }
-    }
-    const recvMs = this.clock.fromWall(this.hub.recvWallMs(e.recvNs));
-    if (this.references.settlesWindows(series) && e.exchTsMs > 0) this.slots.observeResolution(series.underlying, price, e.exchTsMs);
-    if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
-      for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.dirty.markMarket(m, e.recvNs, source);
-    }
-  }
 
   private updateMark(t: number, now: number): void {
     this.books.top(t, this.top);
