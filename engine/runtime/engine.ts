@@ -124,17 +124,18 @@ export class Engine {
   exit: ExitParams = { cancel_before_end_ms: 3_000 };
   perf: PerfParams;
 
-  private readonly dirty: DirtySet;
-  private readonly events: EventRouter;
-  private readonly desired: DesiredOrder[] = [];
+  readonly clock: Clock;
   /** The strategy context and the risk gate's view (ctx.strategy selects the strategy both read). */
   readonly ctx: StrategyContext & { strategy: number };
   readonly riskView: RiskView;
+
+  private readonly dirty: DirtySet;
+  private readonly events: EventRouter;
+  private readonly desired: DesiredOrder[] = [];
   private readonly top = new TopOfBook();
   private readonly sessionTag: string;
   private riskCheckedFills = -1;
   private riskCheckedLimit = NaN;
-  readonly clock: Clock;
   /** Restored audits not handed to the auditor yet: the feed clock has no price so far (see start()). */
   private auditsAwaitClock = false;
   private running = false;
