@@ -192,7 +192,7 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
   }
 });
 
-test('each cancel journals why the engine sent it: allocator switch off, flatten, shutdown', async () => {
+test('each cancel journals why the engine sent it: allocator switch off, requote, flatten, shutdown', async () => {
   // Uncompacted: the records of every cancel stay in the journal after the final snapshot.
   const { dir, keepAlive, engine } = startEngine(['maker'], () => [], (cfg) => ({ ...cfg, journal: { ...cfg.journal, compact: false } }));
   try {
@@ -204,7 +204,14 @@ test('each cancel journals why the engine sent it: allocator switch off, flatten
     await noneLive('the switched-off maker cancelled');
     engine.allocator = { ...engine.allocator, maker: { enabled: true } };
     engine.touchAll();
-    const flattenQuotes = await quoting('quoting again');
+    const requoted = await quoting('quoting again');
+    const maker = engine.strategies[0]!;
+    assert.equal(reloadParams(maker, { ...(maker.params() as object), half_spread: 0.05, min_requote_ticks: 1 }).ok, true);
+    engine.touchAll();
+    const flattenQuotes = await until('quoting at the wider spread', () => {
+      const now = openOrders(engine);
+      return now.length === 2 && now.every((o) => !requoted.some((q) => q.id === o.id)) ? now : undefined;
+    });
     assert.equal(commands(engine).flatten().cancelled, 2);
     await noneLive('flattened');
     assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
@@ -215,9 +222,10 @@ test('each cancel journals why the engine sent it: allocator switch off, flatten
     const reasons = new Map<string, string>();
     for (const r of Journal.replay(join(dir, 'j')).records) if (r.type === 'cancel') reasons.set(r.orderId, r.reason);
     for (const o of offQuotes) assert.equal(reasons.get(o.id), 'allocator_off', o.id);
+    for (const o of requoted) assert.equal(reasons.get(o.id), 'requote', o.id);
     for (const o of flattenQuotes) assert.equal(reasons.get(o.id), 'flatten', o.id);
     for (const o of stopQuotes) assert.equal(reasons.get(o.id), 'shutdown', o.id);
-    assert.equal(reasons.size, 6, 'one cancel per order, none another reason');
+    assert.equal(reasons.size, 8, 'one cancel per order, none another reason');
     assert.deepEqual(unhandled, []);
   } finally {
     clearInterval(keepAlive);
