@@ -118,7 +118,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eReport> {
     // hub's exchange→receive of the relay source: each packet's venue-time field is set to the
     // wall clock right before sendto, and the native thread stamps the receipt.
     const relaySource = engine.hub.sourceIndex('relay');
-    const hists: LatencyHistogram[] = [engine.tickToDecision, engine.decisionToAck, ...engine.sourceToDecision, engine.hub.latency(relaySource).exchangeToReceive];
+    const hists: LatencyHistogram[] = [engine.latency.tickToDecision, engine.orders.decisionToAck, ...engine.latency.sourceToDecision, engine.hub.latency(relaySource).exchangeToReceive];
     for (const h of hists) h.reset();
 
     const sender = new PacketSender(relay.address, 'extended');
@@ -145,12 +145,12 @@ export async function runE2e(o: E2eOptions): Promise<E2eReport> {
     sender.close();
 
     const c = relay.counters();
-    const rows: E2eRow[] = [row('tick → decision (all sources)', engine.tickToDecision.summary())];
+    const rows: E2eRow[] = [row('tick → decision (all sources)', engine.latency.tickToDecision.summary())];
     for (let s = 0; s < engine.hub.sourceCount; s++) {
-      const sum = engine.sourceToDecision[s]!.summary();
+      const sum = engine.latency.sourceToDecision[s]!.summary();
       if (sum.count > 0) rows.push(row(`tick → decision, ${engine.hub.sourceName(s)}${engine.hub.sourceName(s) === 'relay' ? ' (relay receive → decision)' : ''}`, sum));
     }
-    rows.push(row('decision → paper ack', engine.decisionToAck.summary()));
+    rows.push(row('decision → paper ack', engine.orders.decisionToAck.summary()));
     rows.push(row('relay send → receive (wall clocks, loopback)', engine.hub.latency(relaySource).exchangeToReceive.summary()));
     return {
       ticks: o.ticks,

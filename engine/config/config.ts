@@ -8,7 +8,7 @@ import { riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../relay/allow.js';
 import { SERIES_NAME } from '../runtime/discovery.js';
 import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from '../runtime/perf.js';
-import { fusionParamsSchema } from '../runtime/fusion.js';
+import { fusionParamsSchema } from '../references/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
 import { directionalParamsSchema } from '../strategy/directional.js';
 import { makerParamsSchema } from '../strategy/maker.js';

@@ -1,6 +1,6 @@
-// An in-memory implementation of ControlHandlers for tests: the engine that
-// will implement it does not exist yet, so this one keeps just enough state
-// (paused flag, parameters per reload) to show what the server did.
+// An in-memory implementation of ControlHandlers for the server's own tests
+// (the engine's are in handlers.ts): it keeps just enough state (paused
+// flag, parameters per reload) to show what the server did.
 
 import { fieldError } from '../errors.js';
 import { boolean, number, object, oneOf, type Schema } from '../config/schema.js';

@@ -84,6 +84,7 @@ import {
   type RejectReason,
   type TokenInfo,
 } from '../trading/types.js';
+import type { ExecutionVenue } from './venue.js';
 
 function delaySchema(what: string, meanMs: number, jitterMs: number) {
   return object(
@@ -244,7 +245,7 @@ export interface PaperExecutorOptions {
   listener: ExecutionListener;
 }
 
-export class PaperExecutor {
+export class PaperExecutor implements ExecutionVenue {
   /** Public trades dropped for a bad token, price, size or side. */
   droppedTrades = 0;
   /** Book notifications dropped for a bad token. */

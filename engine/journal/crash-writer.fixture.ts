@@ -15,7 +15,7 @@ import { Prng } from '../../workers/prng.js';
 import { SIZE_LOT, type Fill, type Order, type Side } from '../trading/types.js';
 import { Journal } from './journal.js';
 import type { JournalInput, JournalRecord, Merge } from './records.js';
-import { restore } from './restore.js';
+import { restore } from './ledger.js';
 import { SumPortfolio } from './sum-portfolio.fixture.js';
 
 /** Event i happens at T0 + i ms: a record's tsMs names the script step that wrote it. */

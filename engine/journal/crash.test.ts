@@ -12,7 +12,7 @@ import { notionalMicros, Side, type Fill, type Order } from '../trading/types.js
 import { CrashScript, T0, type Action } from './crash-writer.fixture.js';
 import { Journal } from './journal.js';
 import type { JournalRecord, Merge } from './records.js';
-import { restore } from './restore.js';
+import { restore } from './ledger.js';
 import { SumPortfolio } from './sum-portfolio.fixture.js';
 
 const WRITER = fileURLToPath(new URL('./crash-writer.fixture.js', import.meta.url));

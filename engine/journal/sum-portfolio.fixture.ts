@@ -4,7 +4,7 @@
 
 import { notionalMicros, Side, type Fill } from '../trading/types.js';
 import type { Merge } from './records.js';
-import type { PositionApplier } from './restore.js';
+import type { PositionApplier } from './ledger.js';
 
 export interface SumSnapshot {
   positions: [number, number][];

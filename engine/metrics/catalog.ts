@@ -177,7 +177,7 @@ export const METRICS = [
     unit: 'slots',
     labels: ['phase'],
     help: 'Market slots by phase: vacant, active (trading or waiting to settle), settled (free for the next market).',
-    formula: 'count of market slots per SlotPhase (engine/runtime/engine.ts)',
+    formula: 'count of market slots per SlotPhase (engine/markets/slots.ts)',
   },
   {
     name: 'polyedge_markets_added_total',
@@ -305,7 +305,7 @@ export const METRICS = [
     unit: 'updates',
     labels: ['source'],
     help: 'Prices this source delivered into fusion (a relay price refused by its band never gets here).',
-    formula: 'SourceSeries.updates (engine/runtime/fusion.ts)',
+    formula: 'SourceSeries.updates (engine/references/fusion.ts)',
   },
   {
     name: 'polyedge_fusion_price_usd',
@@ -361,7 +361,7 @@ export const METRICS = [
     unit: 'datagrams',
     labels: ['reason'],
     help: 'Relay datagrams refused, by reason: malformed, foreign, mac, value, crossed, spread, skew, late, backwards (receive thread); band, unvouched (fusion).',
-    formula: 'RelaySource.stats slot of the reason (garbage for malformed); band and unvouched: the relay SourceSeries.rejectedBand, rejectedUnvouched (engine/runtime/fusion.ts)',
+    formula: 'RelaySource.stats slot of the reason (garbage for malformed); band and unvouched: the relay SourceSeries.rejectedBand, rejectedUnvouched (engine/references/fusion.ts)',
   },
   {
     name: 'polyedge_journal_records_total',

@@ -2,7 +2,7 @@
 // a real Portfolio over vacant market slots, as the engine builds it, and
 // the PositionApplier that feeds it.
 
-import type { PositionApplier } from '../journal/restore.js';
+import type { PositionApplier } from '../journal/ledger.js';
 import { vacantSlot, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { Portfolio } from './positions.js';
 

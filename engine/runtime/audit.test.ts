@@ -13,7 +13,7 @@ import { parseConfigText } from '../config/load.js';
 import { fieldOf } from '../errors.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalRecord, ResolutionRecord } from '../journal/records.js';
-import { restore } from '../journal/restore.js';
+import { restore } from '../journal/ledger.js';
 import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession, STEP_MS } from '../session/updown.js';
 import type { GammaListing } from '../sim/gamma.js';

@@ -22,7 +22,7 @@
 // not a promise.
 
 import { PolyedgeError } from '../errors.js';
-import { auditDeadlineMs } from '../journal/restore.js';
+import { auditDeadlineMs } from '../journal/ledger.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
 import { isRecord } from '../../workers/guards.js';
 import { fetchJson, jsonArrayOfStrings, PollLoop } from './discovery.js';

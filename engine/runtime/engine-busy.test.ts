@@ -13,7 +13,8 @@ import { updownMarket } from '../trading/markets.fixture.js';
 import { EventKind } from '../../workers/event-layout.js';
 import { Side } from '../../workers/book/layout.js';
 import { native } from '../native.js';
-import { Engine, SlotPhase } from './engine.js';
+import { SlotPhase } from '../markets/slots.js';
+import { Engine } from './engine.js';
 
 test('a book held inside a write batch defers the pass work that reads it; the engine goes on and catches up once the batch ends', () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-busy-'));

@@ -24,7 +24,10 @@ import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../w
 import { Side } from '../../workers/book/layout.js';
 import { Ring } from '../../workers/ring.js';
 import { native } from '../native.js';
-import { Engine, FaultSite, type ReferenceInput } from './engine.js';
+import { engineCommands as commands } from './control.js';
+import { Engine } from './engine.js';
+import type { ReferenceInput } from '../references/references.js';
+import { FaultSite } from './faults.js';
 import { registerEngineMetrics } from './metrics.js';
 import { sample, until } from './session.fixture.js';
 
@@ -104,12 +107,12 @@ interface Rig {
   startMs: number;
 }
 
-/** An engine on one market slot, quoting books, started. `references` may add sources to the hub first. */
-function startEngine(strategies: string[], references: (rig: PolymarketHubRig) => ReferenceInput[] = () => []): Rig {
+/** An engine on one market slot, quoting books, started. `references` may add sources to the hub first; `adjust` changes the config. */
+function startEngine(strategies: string[], references: (rig: PolymarketHubRig) => ReferenceInput[] = () => [], adjust: (cfg: Config) => Config = (cfg) => cfg): Rig {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-fault-'));
   const rig = polymarketHub(2, 1024);
   const logs: string[] = [];
-  const engine = new Engine({ cfg: running(strategies), slots: 1, hub: rig.hub, polySource: rig.source, references: references(rig), volatilities: [], journalPath: join(dir, 'j'), log: (l) => logs.push(l) });
+  const engine = new Engine({ cfg: adjust(running(strategies)), slots: 1, hub: rig.hub, polySource: rig.source, references: references(rig), volatilities: [], journalPath: join(dir, 'j'), log: (l) => logs.push(l) });
   const changes: StateChange[] = [];
   engine.state.onChange((c) => changes.push(c));
   // A window under way with minutes left, so quoting is not stopped by exit.cancel_before_end_ms.
@@ -150,7 +153,7 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     await until('every open order cancelled', () => (engine.liveOrders().length === 0 ? true : undefined));
     const cancels = new Map<string, string>();
     for (const r of Journal.replay(join(dir, 'j')).records) if (r.type === 'cancel') cancels.set(r.orderId, r.reason);
-    for (const o of quotes) assert.equal(cancels.get(o.id), 'cancelled', `${o.id}: the cancel is journaled as the venue confirms it`);
+    for (const o of quotes) assert.equal(cancels.get(o.id), 'fault', `${o.id}: the cancel is journaled, with its reason, as the venue confirms it`);
 
     // Still draining: each new event reaches the faulty decide again, which is counted, not logged again, and does not re-trip the switch.
     const events = engine.counts.events;
@@ -171,17 +174,58 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     // The operator fixes the cause, then resumes twice: the first only unlatches into PAUSED, where nothing is sent.
     assert.equal(reloadParams(faulty, { throw_from_call: 0 }).ok, true);
     const faults = engine.faultCounts[FaultSite.Decide];
-    assert.deepEqual(engine.resume(), { state: 'PAUSED', killSwitchLatched: false });
+    assert.deepEqual(commands(engine).resume(), { state: 'PAUSED', killSwitchLatched: false });
     const calls = faulty.calls;
     engine.touchAll();
     await until('a decision while PAUSED', () => (faulty.calls > calls ? true : undefined));
     assert.equal(engine.counts.ordersSent, sentBefore, 'PAUSED sends nothing');
-    assert.deepEqual(engine.resume(), { state: 'RUNNING', killSwitchLatched: false });
+    assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
     engine.touchAll();
     await until('quoting again', () => (openOrders(engine).length === 2 ? true : undefined));
     assert.equal(engine.faultCounts[FaultSite.Decide], faults, 'no fault since the fix');
     assert.equal(engine.state.state, EngineState.Running);
     await engine.stop();
+    assert.deepEqual(unhandled, []);
+  } finally {
+    clearInterval(keepAlive);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('each cancel journals why the engine sent it: allocator switch off, requote, flatten, shutdown', async () => {
+  // Uncompacted: the records of every cancel stay in the journal after the final snapshot.
+  const { dir, keepAlive, engine } = startEngine(['maker'], () => [], (cfg) => ({ ...cfg, journal: { ...cfg.journal, compact: false } }));
+  try {
+    const quoting = (what: string) => until(what, () => (openOrders(engine).length === 2 ? openOrders(engine) : undefined));
+    const noneLive = (what: string) => until(what, () => (engine.liveOrders().length === 0 ? true : undefined));
+    const offQuotes = await quoting('the maker quotes both sides');
+    engine.allocator = { ...engine.allocator, maker: { enabled: false } };
+    engine.touchAll();
+    await noneLive('the switched-off maker cancelled');
+    engine.allocator = { ...engine.allocator, maker: { enabled: true } };
+    engine.touchAll();
+    const requoted = await quoting('quoting again');
+    const maker = engine.strategies[0]!;
+    assert.equal(reloadParams(maker, { ...(maker.params() as object), half_spread: 0.05, min_requote_ticks: 1 }).ok, true);
+    engine.touchAll();
+    const flattenQuotes = await until('quoting at the wider spread', () => {
+      const now = openOrders(engine);
+      return now.length === 2 && now.every((o) => !requoted.some((q) => q.id === o.id)) ? now : undefined;
+    });
+    assert.equal(commands(engine).flatten().cancelled, 2);
+    await noneLive('flattened');
+    assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
+    engine.touchAll();
+    const stopQuotes = await quoting('quoting after the flatten');
+    await engine.stop();
+
+    const reasons = new Map<string, string>();
+    for (const r of Journal.replay(join(dir, 'j')).records) if (r.type === 'cancel') reasons.set(r.orderId, r.reason);
+    for (const o of offQuotes) assert.equal(reasons.get(o.id), 'allocator_off', o.id);
+    for (const o of requoted) assert.equal(reasons.get(o.id), 'requote', o.id);
+    for (const o of flattenQuotes) assert.equal(reasons.get(o.id), 'flatten', o.id);
+    for (const o of stopQuotes) assert.equal(reasons.get(o.id), 'shutdown', o.id);
+    assert.equal(reasons.size, 8, 'one cancel per order, none another reason');
     assert.deepEqual(unhandled, []);
   } finally {
     clearInterval(keepAlive);
@@ -232,7 +276,7 @@ test('a journal that cannot write faults in the event handler: HALTED, the cance
     assert.equal(engine.faultCounts[FaultSite.Drain], 1);
 
     // The cancels need no record to be sent: the venue takes every order off its book.
-    await until('no order resting at the venue', () => (quotes.every((o) => Number.isNaN(engine.executor.queueAhead(o.id))) ? true : undefined));
+    await until('no order resting at the venue', () => (quotes.every((o) => Number.isNaN(engine.orders.venue.queueAhead(o.id))) ? true : undefined));
     // Their confirmations cannot be journaled: the orders stay open in the journal and in /state/orders (the conservative side).
     await until('the confirmations met the journal', () => (engine.faultCounts[FaultSite.Executor]! >= 1 ? true : undefined));
     assert.deepEqual(engine.liveOrders().map((o) => o.id).sort(), quotes.map((o) => o.id).sort());

@@ -1,126 +1,67 @@
 // The decision loop on the main thread. One pass:
 //
-//   drain every ring ──▶ apply events: trades and books to the paper venue,
+//   drain every ring ──▶ apply events: trades and books to the venue,
 //        │               reference prices to fusion, marks, dirty markets
 //        ▼
-//   paper venue advance (acks, fills, cancels land: journal → positions)
+//   venue advance (acks, fills, cancels land: journal → positions)
 //        ▼
 //   for each dirty market, each strategy: decide ─▶ reconcile ─▶ risk ─▶ submit/cancel
 //        ▼
 //   kill switch check; journal checkpoint when due
 //
 // Nothing in a pass blocks: the loop awaits only between passes (on the
-// rings, or a timer for the next paper-venue event), which is where the
-// control plane's requests run. A reload therefore always lands between two
-// events, never inside one.
+// rings, or a timer for the next venue event), which is where the control
+// plane's requests run. A reload therefore always lands between two events,
+// never inside one.
 //
-// A fault (an error other than BookBusyError) in a unit of the pass (one
-// event's handling, one token's mark, the paper venue's due reports, one
-// market's decision, the checkpoint) never ends the loop: it trips the kill
-// switch (HALTED, latched), cancels every order, is counted and logged once
-// per site and message, and the loop goes on, so books, marks, cancels and
-// the control plane stay live while an operator looks. The unit is not
-// redone: its event is consumed, its dirty flag cleared, and the next event
-// tries again. Only the operator's resume, twice (HALTED → PAUSED →
-// RUNNING), lets strategies trade again.
+// A fault in a unit of the pass (one event's handling, one token's mark, the
+// venue's due reports, one market's decision, the checkpoint) never ends the
+// loop: it trips the kill switch and the loop goes on (faults.ts). The unit
+// is not redone: its event is consumed, its dirty flag cleared, and the next
+// event tries again.
 //
 // Every change to orders or money is journaled first and applied to state
-// from the journal record (JournalState), so a restart replays exactly the
-// path the live engine took.
+// from the journal record (journal/writer.ts, JournalLedger), so a restart
+// replays exactly the path the live engine took.
+//
+// The engine keeps the loop, the pass and the wiring; each concept is its
+// own part: orders (execution/order-manager.ts, over an ExecutionVenue),
+// restart reinstatement (execution/restart.ts), market slots and settlement
+// (markets/), reference prices (references/), engine time (clock/), faults,
+// dirty tracking, decision latency and the strategy's view (runtime/).
 
-import { native } from '../native.js';
 import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
-import type { BookReader } from '../../workers/book/reader.js';
-import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
+import { BookBusyError, TopOfBook, type BookReader } from '../../workers/book/reader.js';
+import type { EventRecord } from '../../workers/event-layout.js';
+import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
-import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
-import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from './perf.js';
+import type { FaultReport, MarketSlotView } from '../control/view.js';
 import type { MarketDataHub } from '../data/hub.js';
-import { PolyedgeError } from '../errors.js';
+import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
-import { Journal } from '../journal/journal.js';
-import type { BookProvenance, JournalInput, Merge } from '../journal/records.js';
-import { JournalState, restore } from '../journal/restore.js';
-import { LatencyHistogram, LatencyWindow } from '../metrics/latency.js';
+import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
+import type { ExecutionVenue } from '../execution/venue.js';
+import type { Journal } from '../journal/journal.js';
+import type { JournalLedger } from '../journal/ledger.js';
+import { JournalWriter } from '../journal/writer.js';
+import { MarketSlots, SlotPhase, vacantSlots, type SlotHooks } from '../markets/slots.js';
+import { native } from '../native.js';
 import { MarkoutTracker } from '../portfolio/markouts.js';
 import { Portfolio } from '../portfolio/positions.js';
-import { flattenOrders, RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
-import { EngineState, EngineStateMachine } from '../risk/state.js';
+import type { ReferenceFusion } from '../references/fusion.js';
+import { References, type ReferenceInput, type VolatilityInput } from '../references/references.js';
+import { RiskGate, RiskReason, RISK_REASON_NAMES, type RiskView } from '../risk/gates.js';
+import { EngineStateMachine } from '../risk/state.js';
 import { completeSetFactory, mergeableSets } from '../strategy/complete-set.js';
 import { createStrategy } from '../strategy/registry.js';
-import type { ReferencePrice, Strategy, StrategyContext } from '../strategy/types.js';
-import {
-  isVacant,
-  marketInSlot,
-  PRICE_SCALE,
-  Side,
-  UNIT,
-  vacantSlot,
-  type DesiredOrder,
-  type ExecutionListener,
-  type Fill,
-  type MarketDescriptor,
-  type MarketInfo,
-  type Order,
-  type RejectReason,
-  type Resolution,
-  type Settlement,
-  type TokenInfo,
-} from '../trading/types.js';
-import { ReferenceFusion, type SourceSeries } from './fusion.js';
-import { PriceHistory, RESOLUTION_SOURCE, WindowPrices } from './settlement.js';
-
-/**
- * A hub price series that feeds fusion: (source, token) → named reference of
- * an underlying. ExternalPrice events by default; with `tickSize`, the
- * source's BestBidAsk events (a venue book: mid of price/price2 ticks × tickSize).
- */
-export interface ReferenceInput {
-  source: number;
-  token: number;
-  name: string;
-  underlying: string;
-  tickSize?: number;
-  /** Its prices must lie within this many basis points of the other references (fusion.ts vouching). */
-  bandBps?: number;
-}
-
-export interface VolatilityInput {
-  source: number;
-  token: number;
-  underlying: string;
-}
-
-/** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them; and of the settlement audit: check a settlement against the venue. */
-export interface SlotHooks {
-  assign(slot: number, market: MarketDescriptor): void;
-  release(slot: number): void;
-  /** `market` settled as `s` (also called at start for each settled occupant the venue has not corrected). */
-  settled?(market: MarketDescriptor, s: Readonly<Settlement>): void;
-}
-
-/** Where a market slot is in its life. */
-export const SlotPhase = { Vacant: 0, Active: 1, Settled: 2 } as const;
-export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
-/** SlotPhase → its name in /state/markets and the polyedge_market_slots label. */
-export const SLOT_PHASE_NAMES = ['vacant', 'active', 'settled'] as const;
-
-/** The unit of the loop a fault was caught in. */
-export const FaultSite = { Drain: 0, Mark: 1, Executor: 2, Decide: 3, Checkpoint: 4, Loop: 5 } as const;
-export type FaultSite = (typeof FaultSite)[keyof typeof FaultSite];
-/** FaultSite → the `where` label of polyedge_engine_faults_total. */
-export const FAULT_SITE_NAMES = ['drain', 'mark', 'executor', 'decide', 'checkpoint', 'loop'] as const;
-
-/** The last fault, as /health reports it. */
-export interface EngineFault {
-  where: (typeof FAULT_SITE_NAMES)[number];
-  /** The unit, e.g. `decide(market 2, strategy maker)`. */
-  site: string;
-  message: string;
-  /** Engine clock, Unix ms. */
-  atMs: number;
-}
+import type { Strategy, StrategyContext } from '../strategy/types.js';
+import type { DesiredOrder, ExecutionListener, MarketDescriptor, MarketInfo, Order, Settlement, TokenInfo } from '../trading/types.js';
+import { decisionViews } from './context.js';
+import { DecisionLatency } from './decision-latency.js';
+import { DirtySet } from './dirty.js';
+import { EventRouter } from './events.js';
+import { eventKindName, Faults, FaultSite } from './faults.js';
+import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
 
 export interface EngineOptions {
   cfg: Config;
@@ -134,66 +75,15 @@ export interface EngineOptions {
   volatilities: readonly VolatilityInput[];
   journalPath: string;
   log: (line: string) => void;
-}
-
-export const allocatorParamsSchema = object({
-  maker: object({ enabled: boolean({ default: true }) }),
-  complete_set: object({ enabled: boolean({ default: true }) }),
-  directional: object({ enabled: boolean({ default: true }) }),
-});
-export type AllocatorParams = Infer<typeof allocatorParamsSchema>;
-
-export const exitParamsSchema = object({
-  cancel_before_end_ms: number({ integer: true, min: 0, max: 3_600_000, default: 3_000, description: 'stop quoting and cancel this long before a market window ends; at most 1 hour' }),
-});
-export type ExitParams = Infer<typeof exitParamsSchema>;
-
-export const perfParamsSchema = object({
-  wait: oneOf(['async', 'spin'] as const, { default: 'async', description: 'sleep on the rings between passes, or busy-poll' }),
-  status_interval_ms: STATUS_INTERVAL_MS,
-  metrics_window_ms: METRICS_WINDOW_MS,
-});
-export type PerfParams = Infer<typeof perfParamsSchema>;
-
-interface LiveOrder {
-  order: Order;
-  strategy: number;
-  cancelSent: boolean;
-  /** Monotonic ns when the decision sent it: the start of decision_to_ack. */
-  sentNs: number;
-}
-
-interface BookReference {
-  series: SourceSeries;
-  tickSize: number;
+  /** The venue orders go to, reporting to `listener`; the paper venue on the hub's Polymarket books by default. */
+  venue?: ((listener: ExecutionListener) => ExecutionVenue) | undefined;
+  /** Engine time; by default the wall, or the reference feed's clock with [engine] clock = "feed". */
+  clock?: Clock | undefined;
 }
 
 const DAY_MS = 86_400_000;
-/** Wall time a restart gives each order it restores to find its book live and pass the risk gate before it is cancelled. */
-export const RESTORE_WAIT_MS = 30_000;
-/** Risk refusals a restored order waits out (the book or the rate may come right); any other cancels it. */
-const RESTORE_TRANSIENT: ReadonlySet<RiskReason> = new Set([RiskReason.BookStale, RiskReason.BookCrossed, RiskReason.RateLimit, RiskReason.Paused]);
 /** A fault outside the pass's guarded units waits this long before the next turn, so one that repeats every turn does not spin. */
 const LOOP_FAULT_BACKOFF_MS = 100;
-/** Distinct (site, message) pairs logged with their stack; later new ones are only counted, so messages that embed varying values cannot log per event. */
-const MAX_LOGGED_FAULTS = 64;
-/** A plugin may throw anything: the kill-switch reason, the log and /health carry at most this much of its message. */
-const MAX_FAULT_MESSAGE = 500;
-
-/** EventKind's name of `kind`, for a fault's site (the fault path only: it searches the table). */
-function eventKindName(kind: number): string {
-  for (const [name, k] of Object.entries(EventKind)) if (k === kind) return name;
-  return `kind ${kind}`;
-}
-
-/** Index of the desired order that keeps `o` unchanged, or -1 (a loop, not a closure: it runs per decision). */
-function matchingDesired(desired: readonly DesiredOrder[], o: Order): number {
-  for (let k = 0; k < desired.length; k++) {
-    const d = desired[k]!;
-    if (d.token === o.token && d.side === o.side && d.price === o.price && d.size === o.size && d.type === o.type && d.postOnly === o.postOnly) return k;
-  }
-  return -1;
-}
 
 export class Engine {
   readonly cfg: Config;
@@ -205,38 +95,28 @@ export class Engine {
   readonly risk: RiskGate;
   readonly portfolio: Portfolio;
   readonly markouts: MarkoutTracker;
+  readonly references: References;
   readonly fusion: ReferenceFusion;
-  readonly executor: PaperExecutor;
+  readonly orders: OrderManager;
   readonly strategies: Strategy<unknown>[];
+  readonly writer: JournalWriter;
   readonly journal: Journal;
-  readonly journalState: JournalState;
-  readonly tickToDecision = new LatencyHistogram();
-  readonly decisionCompute = new LatencyHistogram();
-  readonly decisionQueueWait = new LatencyHistogram();
-  /** tick_to_decision since the last status line (closed by rotateRecent()). */
-  private readonly statusWindow = new LatencyWindow();
-  /**
-   * tick_to_decision per window of perf.metrics_window_ms (what /metrics
-   * publishes beside the lifetime one, so a storm or a reload is compared
-   * with the window before rather than diluted in the whole run).
-   */
-  readonly tickToDecisionWindow = new LatencyWindow();
-  /** tick_to_decision by the hub source of the triggering event (the relay: relay receive → decision). */
-  readonly sourceToDecision: LatencyHistogram[];
-  /** Decision (order sent to the paper venue) → its ack processed by the engine, monotonic ns. */
-  readonly decisionToAck = new LatencyHistogram();
+  readonly journalState: JournalLedger;
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
+  readonly latency: DecisionLatency;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
-  /** SlotPhase per market slot. */
+  readonly slots: MarketSlots;
+  /** SlotPhase per market slot (the slots' own array). */
   readonly slotPhase: Uint8Array;
-  readonly ordersByOutcome = new Map<string, number>();
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
-  /** Faults caught per FaultSite. */
-  readonly faultCounts = new Float64Array(FAULT_SITE_NAMES.length);
+  readonly faults: Faults;
+  /** Faults caught per FaultSite (the fault handler's own array). */
+  readonly faultCounts: Float64Array;
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
-  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see reinstate()). */
-  readonly restoreOutcome = { reinstated: 0, cancelled: 0, expired: 0 };
+  readonly restart: Reinstatement;
+  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see Reinstatement). */
+  readonly restoreOutcome: Reinstatement['outcome'];
   /** Wall time a restored order may wait for its book (RESTORE_WAIT_MS). */
   restoreWaitMs = RESTORE_WAIT_MS;
 
@@ -244,45 +124,18 @@ export class Engine {
   exit: ExitParams = { cancel_before_end_ms: 3_000 };
   perf: PerfParams;
 
-  private readonly polySource: number;
-  private readonly live = new Map<string, LiveOrder>();
-  /** Orders the journal held open at start, not back on the venue yet (copies: the journal's stay its own). */
-  private readonly restoring: Order[] = [];
-  /** Wall ms after which a restored order still waiting is cancelled. */
-  private restoreDeadline = 0;
-  /** [strategy][token] → live orders, for StrategyContext.openOrders. */
-  private readonly liveBy: Order[][][];
-  private readonly refBySourceToken = new Map<number, SourceSeries>();
-  private readonly bookRefBySourceToken = new Map<number, BookReference>();
-  private windowEndMs = 0;
-  private readonly volBySourceToken = new Map<number, { underlying: string }>();
-  private readonly windows: WindowPrices;
-  /** The series whose prices settle windows: the resolution source per underlying, or every series of an underlying that has none. */
-  private readonly resolutionSeries = new Set<SourceSeries>();
-  private readonly resolutionHistory = new Map<string, PriceHistory>();
-  /** When each settled slot settled (engine ms): the longest-settled slot is reused first. */
-  private readonly settledAtMs: Float64Array;
-  private readonly hooks: SlotHooks | undefined;
-  private readonly vols = new Map<string, { value: number; recvMs: number }>();
-  private readonly windowOpen: Float64Array;
-  private readonly dirtyMarket: Uint8Array;
-  /** Oldest receive stamp (monotonic ns) of the events that made each market dirty. */
-  private readonly dirtySinceNs: Float64Array;
-  /** Hub source of that oldest event. */
-  private readonly dirtySource: Int32Array;
-  private readonly dirtyToken: Uint8Array;
+  readonly clock: Clock;
+  /** The strategy context and the risk gate's view (ctx.strategy selects the strategy both read). */
+  readonly ctx: StrategyContext & { strategy: number };
+  readonly riskView: RiskView;
+
+  private readonly dirty: DirtySet;
+  private readonly events: EventRouter;
   private readonly desired: DesiredOrder[] = [];
   private readonly top = new TopOfBook();
-  private readonly ctx: StrategyContext & { strategy: number };
-  private readonly riskView: RiskView;
-  private readonly sessionTag = Date.now().toString(36);
-  private orderSeq = 0;
-  private clockOffsetMs = 0;
+  private readonly sessionTag: string;
   private riskCheckedFills = -1;
   private riskCheckedLimit = NaN;
-  /** Hub source whose stamps drive the feed clock; -1 until the first price. */
-  private clockSource = -1;
-  private readonly feedClock: boolean;
   /** Restored audits not handed to the auditor yet: the feed clock has no price so far (see start()). */
   private auditsAwaitClock = false;
   private running = false;
@@ -292,168 +145,121 @@ export class Engine {
   private readonly allocated: (keyof AllocatorParams | undefined)[];
   /** The strategy the latest market decision ran last, for the fault's site; -1 before its strategies. */
   private decidingStrategy = -1;
-  private lastFault: EngineFault | undefined;
-  private readonly faultsLogged = new Set<string>();
-  /** Orders whose cancel a failing report delivery may have kept from being sent: sent again next pass. */
-  private readonly cancelRetries: LiveOrder[] = [];
-  /** Journal records (stats.records) before which a failed checkpoint is not tried again. */
-  private checkpointRetryAt = 0;
 
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
     this.cfg = cfg;
-    // Shared by reference with portfolio, markouts, executor and strategies: slots are replaced in place.
-    this.markets = [];
-    this.tokens = [];
-    for (let m = 0; m < opts.slots; m++) {
-      const v = vacantSlot(m);
-      this.markets.push(v.info);
-      this.tokens.push(...v.tokens);
-    }
-    this.slotPhase = new Uint8Array(opts.slots);
-    this.settledAtMs = new Float64Array(opts.slots);
-    this.windows = new WindowPrices(opts.slots);
-    this.hooks = opts.hooks;
+    // Shared by reference with portfolio, markouts, the venue and strategies: slots are replaced in place.
+    ({ markets: this.markets, tokens: this.tokens } = vacantSlots(opts.slots));
     this.hub = opts.hub;
     this.log = opts.log;
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
     this.books = opts.hub.polymarket;
-    this.polySource = opts.polySource;
-    this.feedClock = cfg.engine.clock === 'feed';
+    this.clock = opts.clock ?? (cfg.engine.clock === 'feed' ? new FeedClock() : new WallClock());
+    this.sessionTag = this.clock.wallMs().toString(36);
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
+    this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
+    this.faultCounts = this.faults.counts;
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
-    this.fusion = new ReferenceFusion(cfg.fusion);
-    for (const r of opts.references) {
-      const series = this.fusion.addSource(r.name, r.underlying, r.bandBps);
-      const key = r.source * 65_536 + r.token;
-      if (r.tickSize !== undefined) this.bookRefBySourceToken.set(key, { series, tickSize: r.tickSize });
-      else this.refBySourceToken.set(key, series);
-    }
-    for (const u of new Set(this.fusion.sources.map((x) => x.underlying))) {
-      const of = this.fusion.sources.filter((x) => x.underlying === u);
-      const chosen = of.filter((x) => x.name === RESOLUTION_SOURCE);
-      for (const x of chosen.length > 0 ? chosen : of) this.resolutionSeries.add(x);
-      if (chosen.length === 0) this.log(`settlement: no ${RESOLUTION_SOURCE} reference for ${u}; its windows settle on ${of.map((x) => x.name).join(', ')}, not the venue's resolution source`);
-    }
-    this.sourceToDecision = Array.from({ length: opts.hub.sourceCount }, () => new LatencyHistogram());
-    for (const v of opts.volatilities) this.volBySourceToken.set(v.source * 65_536 + v.token, { underlying: v.underlying });
+    this.references = new References(cfg.fusion, opts.references, opts.volatilities, this.log);
+    this.fusion = this.references.fusion;
+    this.latency = new DecisionLatency(opts.hub.sourceCount);
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
-    this.liveBy = this.strategies.map(() => this.tokens.map(() => []));
     this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
-    this.windowOpen = new Float64Array(this.markets.length).fill(NaN);
-    this.dirtyMarket = new Uint8Array(this.markets.length);
-    this.dirtySinceNs = new Float64Array(this.markets.length).fill(Infinity);
-    this.dirtySource = new Int32Array(this.markets.length);
-    this.dirtyToken = new Uint8Array(this.tokens.length);
 
-    const listener: ExecutionListener = {
-      onAck: (o) => {
-        const l = this.live.get(o.id);
-        if (l) this.decisionToAck.recordNs(Number(native.nowNs()) - l.sentNs);
-        this.record({ type: 'ack', tsMs: this.nowMs(), orderId: o.id, ackMs: o.ackMs, venueId: '' });
+    this.orders = new OrderManager({
+      venue: opts.venue ?? ((listener) => new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener })),
+      strategies: this.strategies.map((x) => x.name),
+      tokens: this.tokens.length,
+      sessionTag: this.sessionTag,
+      nowMs: () => this.nowMs(),
+      record: (rec) => this.writer.record(rec),
+      knownFill: (id) => this.journalState.fillIds.has(id),
+      onFill: (f) => this.markouts.onFill(f),
+      onCancelError: (err) => {
+        if (!this.faults.deferBusy(err)) this.faults.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
       },
-      onReject: (o, reason) => this.onTerminal(o, { type: 'reject', tsMs: this.nowMs(), orderId: o.id, reason }, reason),
-      onFill: (f) => this.onFill(f),
-      onCancel: (o) => this.onTerminal(o, { type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason: 'cancelled' }),
-      onExpire: (o) => this.onTerminal(o, { type: 'expire', tsMs: this.nowMs(), orderId: o.id }),
-    };
-    this.executor = new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener });
-
-    const engine = this;
-    this.ctx = {
-      strategy: 0,
-      get nowMs() {
-        return engine.nowMs();
-      },
-      markets: this.markets,
-      tokens: this.tokens,
-      books: this.books,
-      referencePrice: (u) => this.referencePrice(u),
-      windowOpenPrice: (m) => this.windowOpen[m]!,
-      volatility: (u) => this.vols.get(u)?.value ?? NaN,
-      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
-      openOrders: (t) => this.liveBy[this.ctx.strategy]![t]!,
-      toxicity: (m) => this.markouts.toxicity(m),
-    };
-    this.riskView = {
-      get nowMs() {
-        return engine.nowMs();
-      },
-      get engineState() {
-        return engine.state.state;
-      },
-      books: this.books,
-      tokens: this.tokens,
-      markets: this.markets,
-      position: (t) => this.portfolio.position(this.strategies[this.ctx.strategy]!.name, t),
-      marketPosition: (m) => {
-        const name = this.strategies[this.ctx.strategy]!.name;
-        const [a, b] = this.markets[m]!.tokens;
-        return this.portfolio.position(name, a) + this.portfolio.position(name, b);
-      },
-      grossExposure: () => this.portfolio.grossExposure(this.marks),
-      dailyPnl: () => this.portfolio.dailyPnl(this.marks),
-    };
+      counts: this.counts,
+    });
 
     // Restore: positions and open orders exactly as journaled before a crash or stop.
-    const opened = Journal.open(opts.journalPath, {
-      fsync: cfg.journal.fsync,
-      fsyncIntervalMs: cfg.journal.fsync_interval_ms,
-      snapshotEvery: cfg.journal.snapshot_every,
-      compact: cfg.journal.compact,
-      allowCorruption: cfg.journal.allow_corruption,
+    this.writer = JournalWriter.open(opts.journalPath, cfg.journal, cfg.markets.audit_timeout_ms, this.portfolio, this.log);
+    this.journal = this.writer.journal;
+    this.journalState = this.writer.ledger;
+    this.restoredFrom = this.writer.restoredFrom;
+    this.slots = new MarketSlots({
+      markets: this.markets,
+      tokens: this.tokens,
+      marks: this.marks,
+      ledger: this.journalState,
+      portfolio: this.portfolio,
+      markouts: this.markouts,
+      orders: this.orders,
+      hooks: opts.hooks,
+      counts: this.counts,
+      nowMs: () => this.nowMs(),
+      record: (rec) => this.writer.record(rec),
+      // Dirty no more: only active slots are.
+      onSettled: (m) => this.dirty.close(m),
+      log: this.log,
     });
-    this.journal = opened.journal;
-    const applier = {
-      applyFill: (f: Fill) => this.portfolio.applyFill(f),
-      applyMerge: (m: Merge) => this.portfolio.merge(m.strategy ?? '', m.market, m.size, m.mergeId),
-      restore: (s: unknown) => this.portfolio.restore(s),
-      settle: (x: Settlement) => this.portfolio.settle(x),
-      correct: (x: Resolution, current: boolean) => this.portfolio.correct(x, current),
-      retireMarket: (m: number) => {
-        this.portfolio.retireMarket(m);
-      },
-    };
-    const restored = restore(opened.replay.records, applier, { auditTimeoutMs: cfg.markets.audit_timeout_ms });
-    this.journalState = restored.state;
-    if (restored.state.expiredAudits > 0) {
-      this.log(`journal: ${restored.state.expiredAudits} settlements past their audit deadline (markets.audit_timeout_ms) are no longer checked against the venue`);
-    }
-    // The markets the journal says occupy the slots; settled ones stay listed (their money is in the reports) until reused.
-    for (const [slot, d] of this.journalState.slots) {
-      if (slot >= opts.slots) throw new PolyedgeError('PE_CONFIG_INVALID', `the journal holds market slot ${slot} (${d.slug}) but markets.slots is ${opts.slots}`, 'markets.slots');
-      this.occupy(slot, d);
-      const open = this.journalState.opens.get(slot);
-      if (open) this.windows.observe(slot, d.startMs, d.endMs, open.open, open.openTsMs);
-      const settled = this.journalState.settlementOf(slot);
-      if (settled) {
-        this.slotPhase[slot] = SlotPhase.Settled;
-        this.markSettled(slot, settled.winner);
-      }
-    }
-    // Money on a slot no market record names would be traded over by the next market to take that slot.
-    for (const e of this.portfolio.entries()) {
-      if (e.position !== 0 && this.slotPhase[e.market] === SlotPhase.Vacant) {
-        throw new PolyedgeError('PE_JOURNAL_UNSLOTTED', `${opts.journalPath}: ${e.strategy} holds ${e.position} micro-shares of token ${e.token}, which no market record names; start a new journal (--journal)`, 'journal');
-      }
-    }
-    this.restoredFrom = {
-      records: opened.replay.records.length,
-      tornTailBytes: opened.replay.tornTailBytes,
-      openOrders: this.journalState.openOrders.size,
-      warning: opened.replay.warning,
-    };
-    if (opened.replay.warning) this.log(`journal: ${opened.replay.warning}`);
+    this.slotPhase = this.slots.phase;
+    this.dirty = new DirtySet(this.slotPhase);
+    this.events = new EventRouter({
+      polySource: opts.polySource,
+      tokens: this.tokens,
+      markets: this.markets,
+      phase: this.slotPhase,
+      venue: this.orders.venue,
+      dirty: this.dirty,
+      references: this.references,
+      slots: this.slots,
+      clock: this.clock,
+      hub: this.hub,
+      onClockSource: () => this.onClockSource(),
+    });
+    ({ ctx: this.ctx, risk: this.riskView } = decisionViews({
+      markets: this.markets,
+      tokens: this.tokens,
+      books: this.books,
+      marks: this.marks,
+      windowOpen: this.slots.windowOpen,
+      portfolio: this.portfolio,
+      strategies: this.strategies,
+      orders: this.orders,
+      markouts: this.markouts,
+      references: this.references,
+      state: this.state,
+      nowMs: () => this.nowMs(),
+    }));
+    this.restart = new Reinstatement({
+      orders: this.orders,
+      risk: this.risk,
+      riskView: this.riskView,
+      forStrategy: (s) => (this.ctx.strategy = s),
+      strategies: this.strategies,
+      tokens: this.tokens,
+      markets: this.markets,
+      phase: this.slotPhase,
+      exit: () => this.exit,
+      faults: this.faults,
+      record: (rec) => this.writer.record(rec),
+      nowMs: () => this.nowMs(),
+      wallMs: () => this.clock.wallMs(),
+      log: this.log,
+    });
+    this.restoreOutcome = this.restart.outcome;
+    this.slots.restore(opts.journalPath);
   }
 
   // ---- clock ------------------------------------------------------------
 
-  /** Engine time, Unix ms: wall, or the reference feed's venue clock (see [engine] clock). */
+  /** Engine time, Unix ms (the injected Clock). */
   nowMs(): number {
-    return Date.now() + this.clockOffsetMs;
+    return this.clock.nowMs();
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -461,39 +267,35 @@ export class Engine {
   /** Whether this run's session start record is in the journal (on the feed clock, from its first price). */
   private sessionStarted = false;
 
-  private recordSessionStart(): void {
-    this.sessionStarted = true;
-    this.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+  /** On the feed clock the first price starts the session and hands over the audits that waited for the clock. */
+  private onClockSource(): void {
+    if (!this.sessionStarted) this.recordSessionStart();
+    if (this.auditsAwaitClock) {
+      this.auditsAwaitClock = false;
+      this.slots.resumeAudits();
+    }
   }
 
-  /**
-   * A restart resumes the audit of every settlement the venue has not ruled
-   * on, those of markets whose slot was reused since included.
-   */
-  private resumeAudits(): void {
-    for (const a of this.journalState.pendingAudits()) this.hooks?.settled?.(a.descriptor, a.settlement);
+  private recordSessionStart(): void {
+    this.sessionStarted = true;
+    this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
   }
 
   /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
   start(): void {
     // On the feed clock the session starts at its first price: stamped now, on the wall (over a year past a
     // replayed capture), the record would age every pending audit of the journal past its deadline at restore.
-    if (!this.feedClock) this.recordSessionStart();
+    if (this.clock.known) this.recordSessionStart();
     this.portfolio.startDay(this.marks, Math.floor(this.nowMs() / DAY_MS) * DAY_MS);
-    for (let m = 0; m < this.markets.length; m++) {
-      const d = this.journalState.slots.get(m);
-      if (d === undefined) continue;
-      if (this.slotPhase[m] === SlotPhase.Active) this.hooks?.assign(m, d);
-    }
+    this.slots.subscribeActive();
     // On the feed clock the engine's time is the wall's until the first price: an audit handed over now would
-    // time out against it (a recording is months old). Those audits wait for the clock (onReference).
-    this.auditsAwaitClock = this.feedClock && this.clockSource < 0;
-    if (!this.auditsAwaitClock) this.resumeAudits();
-    // The paper venue died with the process: the orders it held wait for their books (reinstate()).
-    for (const o of this.journalState.openOrders.values()) this.restoring.push({ ...o });
-    this.restoreDeadline = Date.now() + this.restoreWaitMs;
+    // time out against it (a recording is months old). Those audits wait for the clock (onClockSource).
+    this.auditsAwaitClock = !this.clock.known;
+    if (!this.auditsAwaitClock) this.slots.resumeAudits();
+    // The paper venue died with the process: the orders it held wait for their books.
+    this.restart.begin(this.journalState.openOrders.values(), this.clock.wallMs() + this.restoreWaitMs);
     this.running = true;
-    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
+    this.latency.startWindow(this.clock.wallMs(), this.perf.metrics_window_ms);
     this.loopDone = this.loop();
   }
 
@@ -502,16 +304,16 @@ export class Engine {
     this.running = false;
     await this.loopDone;
     this.cancelAll('shutdown');
-    this.dropRestoring('shutdown');
+    this.restart.drop('shutdown');
     // Cancels travel with latency: let the paper venue deliver them.
-    const deadline = Date.now() + 2_000;
-    while (this.live.size > 0 && Date.now() < deadline) {
-      this.executor.advance(this.nowMs());
-      if (this.live.size === 0) break;
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.executor.nextDueMs() - this.nowMs()))));
+    const deadline = this.clock.wallMs() + 2_000;
+    while (this.orders.liveCount > 0 && this.clock.wallMs() < deadline) {
+      this.orders.venue.advance(this.nowMs());
+      if (this.orders.liveCount === 0) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
     }
-    this.checkpoint();
-    if (this.sessionStarted) this.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
+    this.writer.checkpoint(this.nowMs());
+    if (this.sessionStarted) this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
     this.journal.close();
   }
 
@@ -521,7 +323,7 @@ export class Engine {
     while (this.running) {
       try {
         const n = this.pass();
-        if (Date.now() >= this.windowEndMs) this.closeWindow();
+        this.latency.rotateIfDue(this.clock.wallMs(), this.perf.metrics_window_ms);
         if (n > 0 && ++sinceYield < 64) continue;
         sinceYield = 0;
         if (this.perf.wait === 'spin' || n > 0) {
@@ -529,11 +331,11 @@ export class Engine {
           await new Promise<void>((r) => setImmediate(r));
           continue;
         }
-        const due = this.executor.nextDueMs() - this.nowMs();
+        const due = this.orders.venue.nextDueMs() - this.nowMs();
         await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
       } catch (err) {
         // pass() guards its units; this is everything else (the kill-switch check, the window rotation, the waits) or a bug in a guard.
-        this.fault(FaultSite.Loop, 'the decision loop', err);
+        this.faults.fault(FaultSite.Loop, 'the decision loop', err);
         await new Promise<void>((r) => setTimeout(r, LOOP_FAULT_BACKOFF_MS));
       }
     }
@@ -545,54 +347,55 @@ export class Engine {
    * defers only the work that read it: the token or market stays dirty and
    * the next pass reads the book again. Any other error in a unit is a fault
    * (see fault()): the unit's dirty flag is cleared and the pass goes on.
-   * Only an active slot is ever dirty (markDirty, settle), so the loops need
+   * Only an active slot is ever dirty (DirtySet), so the loops need
    * not ask.
    */
   pass(): number {
-    if (this.cancelRetries.length > 0) this.retryCancels();
+    this.orders.retryCancels();
     let n = 0;
     try {
       n = this.hub.drain(this.onEvent);
     } catch (err) {
       // Each event's handling is guarded in onEvent: this is the hub itself.
-      this.fault(FaultSite.Drain, 'hub.drain', err);
+      this.faults.fault(FaultSite.Drain, 'hub.drain', err);
     }
     this.counts.events += n;
     const now = this.nowMs();
-    for (let t = 0; t < this.dirtyToken.length; t++) {
-      if (this.dirtyToken[t] === 0) continue;
+    const dirty = this.dirty;
+    for (let t = 0; t < dirty.token.length; t++) {
+      if (dirty.token[t] === 0) continue;
       try {
         this.updateMark(t, now);
-        this.executor.onBook(t, now);
+        this.orders.venue.onBook(t, now);
       } catch (err) {
-        if (this.deferBusy(err)) continue;
-        this.fault(FaultSite.Mark, `mark(token ${t})`, err);
+        if (this.faults.deferBusy(err)) continue;
+        this.faults.fault(FaultSite.Mark, `mark(token ${t})`, err);
       }
-      this.dirtyToken[t] = 0;
+      dirty.token[t] = 0;
     }
     try {
-      this.executor.advance(now);
+      this.orders.venue.advance(now);
     } catch (err) {
       // The paper venue pops each report before delivering it: the one that failed is not delivered again.
-      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.advance', err);
+      if (!this.faults.deferBusy(err)) this.faults.fault(FaultSite.Executor, 'executor.advance', err);
     }
     try {
       this.markouts.advance(now);
     } catch (err) {
-      this.fault(FaultSite.Mark, 'markouts.advance', err);
+      this.faults.fault(FaultSite.Mark, 'markouts.advance', err);
     }
     // Before the decisions: a restored order is live (and the strategy sees it) before its market decides again.
-    if (this.restoring.length > 0) this.reinstate(now);
+    if (this.restart.waiting > 0) this.restart.pass(now, this.clock.known);
     for (let m = 0; m < this.markets.length; m++) {
-      if (this.dirtyMarket[m] === 0) continue;
+      if (dirty.market[m] === 0) continue;
       try {
-        this.decide(m, this.dirtySinceNs[m]!, this.dirtySource[m]!);
+        this.decide(m, dirty.sinceNs[m]!, dirty.source[m]!);
       } catch (err) {
-        if (this.deferBusy(err)) continue;
+        if (this.faults.deferBusy(err)) continue;
         const s = this.decidingStrategy;
-        this.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
+        this.faults.fault(FaultSite.Decide, `decide(market ${m}, ${s < 0 ? 'before its strategies' : `strategy ${this.strategies[s]!.name}`})`, err);
       }
-      this.clean(m);
+      dirty.clean(m);
     }
     // PnL moves only with marks (events) and fills; a spinning loop's empty passes skip the sum over every position (5 % of the main thread, profiled).
     const limit = this.risk.dailyLossLimitMicros;
@@ -604,91 +407,23 @@ export class Engine {
       this.log(`kill switch: daily loss beyond ${this.risk.params().daily_loss_limit} pUSD (the limit in force); HALTED, cancelling every order`);
       this.cancelAll('kill_switch');
     }
-    if (this.journal.snapshotDue && this.journal.stats.records >= this.checkpointRetryAt) {
-      try {
-        this.checkpoint();
-      } catch (err) {
-        // snapshotDue stays true after a failure: trying on every pass would rewrite a whole snapshot per event into a failing disk.
-        this.checkpointRetryAt = this.journal.stats.records + this.cfg.journal.snapshot_every;
-        this.fault(FaultSite.Checkpoint, 'checkpoint', err);
-      }
+    try {
+      this.writer.checkpointIfDue(now);
+    } catch (err) {
+      this.faults.fault(FaultSite.Checkpoint, 'checkpoint', err);
     }
     return n;
   }
 
-  /** Counts a BookBusyError (its work is retried next pass) and answers true; false for anything else, which is a fault. */
-  private deferBusy(err: unknown): boolean {
-    if (!(err instanceof BookBusyError)) return false;
-    this.counts.busyBookDeferrals++;
-    return true;
-  }
-
-  /**
-   * An engine fault in `site`: counted, kept for /health, and, unless the
-   * kill switch is already latched, the switch trips (HALTED) and every
-   * order is cancelled, as on the daily loss limit. Logged with its stack
-   * the first time a (site, message) pair is seen. Never throws: the loop's
-   * last line of defence calls it.
-   */
-  private fault(where: FaultSite, site: string, err: unknown): void {
-    this.faultCounts[where]!++;
-    let message: string;
-    let stack: string | undefined;
-    try {
-      message = String(err instanceof Error ? err.message : err);
-      stack = err instanceof Error ? err.stack : undefined;
-    } catch {
-      message = 'an error that cannot be printed';
-    }
-    if (message.length > MAX_FAULT_MESSAGE) message = `${message.slice(0, MAX_FAULT_MESSAGE)}…`;
-    const atMs = this.nowMs();
-    this.lastFault = { where: FAULT_SITE_NAMES[where], site, message, atMs };
-    const trip = !this.state.killSwitchLatched;
-    if (trip) {
-      try {
-        this.state.tripKillSwitch(`fault in ${site}: ${message}`, atMs);
-      } catch {
-        // A state listener threw: tripKillSwitch latches and enters HALTED before it notifies, so the halt stands.
-      }
-    }
-    const key = `${site}\n${message}`;
-    let logStack = false;
-    if (!this.faultsLogged.has(key) && this.faultsLogged.size < MAX_LOGGED_FAULTS) {
-      this.faultsLogged.add(key);
-      logStack = true;
-    }
-    try {
-      if (logStack) this.log(`fault in ${site}: ${stack ?? message}${this.faultsLogged.size === MAX_LOGGED_FAULTS ? ` (${MAX_LOGGED_FAULTS} distinct faults logged; further ones are only counted)` : ''}`);
-      if (trip) this.log(`kill switch: fault in ${site}; HALTED, cancelling every order; POST /control/resume twice (HALTED → PAUSED → RUNNING) to trade again`);
-    } catch {
-      // A log sink that throws must not stop the loop; the fault is counted and in /health.
-    }
-    // Each cancel is guarded (cancelGuarded): a fault in one re-enters here, finds the switch latched and only counts and logs.
-    if (trip) this.cancelAll('fault');
-  }
-
   /** Faults since start and the last one, for /health. */
-  faultReport(): { faults: number; lastFault: EngineFault | null } {
-    let faults = 0;
-    for (let i = 0; i < this.faultCounts.length; i++) faults += this.faultCounts[i]!;
-    return { faults, lastFault: this.lastFault === undefined ? null : { ...this.lastFault } };
+  faultReport(): FaultReport {
+    return this.faults.report();
   }
 
   /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
   setPerf(p: PerfParams): void {
     this.perf = p;
-    this.windowEndMs = Math.min(this.windowEndMs, Date.now() + p.metrics_window_ms);
-  }
-
-  /** Wall-clock ms at which the current tick_to_decision window closes. */
-  get metricsWindowEndMs(): number {
-    return this.windowEndMs;
-  }
-
-  /** Publishes the current tick_to_decision window and starts the next; O(1) plus one histogram reset. */
-  private closeWindow(): void {
-    this.tickToDecisionWindow.close();
-    this.windowEndMs = Date.now() + this.perf.metrics_window_ms;
+    this.latency.setWindowMs(this.clock.wallMs(), p.metrics_window_ms);
   }
 
   // ---- events ---------------------------------------------------------------
@@ -700,94 +435,13 @@ export class Engine {
    */
   private readonly onEvent = (e: EventRecord, source: number): void => {
     try {
-      this.applyEvent(e, source);
+      this.events.apply(e, source);
     } catch (err) {
       // The hub counts a BookBusyError and skips the event's decision.
       if (err instanceof BookBusyError) throw err;
-      this.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
+      this.faults.fault(FaultSite.Drain, `event handler (source ${this.hub.sourceName(source)}, ${eventKindName(e.kind)} event)`, err);
     }
   };
-
-  private applyEvent(e: EventRecord, source: number): void {
-    if (source === this.polySource) {
-      const t = e.token;
-      const info = this.tokens[t];
-      // A settled market's marks are its settlement; a vacant slot has nothing to mark.
-      if (!info || this.slotPhase[info.market] !== SlotPhase.Active) return;
-      const m = info.market;
-      if (e.kind === EventKind.Trade) {
-        // Trades before the book change that shows them: the queue model reads a drop without a trade as cancels.
-        const size = Math.round(e.size * UNIT);
-        if (size > 0) this.executor.onTrade(t, e.price, size, (e.flags & Flag.Ask) !== 0 ? Side.Sell : Side.Buy, this.nowMs());
-      } else if (e.kind === EventKind.TickSizeChange) {
-        if (e.price > 0) this.markets[m]!.tickSize = e.price;
-      } else if (e.kind !== EventKind.LevelUpdate && e.kind !== EventKind.BestBidAsk && e.kind !== EventKind.Resync) {
-        return;
-      }
-      this.dirtyToken[t] = 1;
-      this.markDirty(m, e.recvNs, source);
-      return;
-    }
-    if (e.kind === EventKind.BestBidAsk) {
-      const ref = this.bookRefBySourceToken.get(source * 65_536 + e.token);
-      if (ref && e.price > 0 && e.price2 > e.price) this.onReference(ref.series, ((e.price + e.price2) / 2) * ref.tickSize, e, source);
-      return;
-    }
-    if (e.kind === EventKind.ExternalPrice) {
-      const series = this.refBySourceToken.get(source * 65_536 + e.token);
-      if (!series) return;
-      if ((e.flags & Flag.Snapshot) !== 0) {
-        // The recent history a subscription replays: too old to price on, but each point is a stamped price a window may have opened or closed at.
-        if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, (e.aux0 + e.aux1) / 2, e.exchTsMs);
-        return;
-      }
-      this.onReference(series, (e.aux0 + e.aux1) / 2, e, source);
-      return;
-    }
-    if (e.kind === EventKind.Volatility) {
-      const v = this.volBySourceToken.get(source * 65_536 + e.token);
-      if (v) this.vols.set(v.underlying, { value: e.aux0, recvMs: this.nowMs() });
-    }
-  }
-
-  private onReference(series: SourceSeries, price: number, e: EventRecord, source: number): void {
-    if (this.feedClock && e.exchTsMs > 0 && (this.clockSource < 0 || source === this.clockSource)) {
-      // Feed clock: engine time is the newest stamp of the feed that delivered the first price, running on
-      // with the wall in between. It never goes back, and a session replayed faster than real time
-      // (--speed) carries it along. One feed only: another on a different clock (a relay stamping the
-      // wall beside a recorded session) must not drag it.
-      const offset = e.exchTsMs - Date.now();
-      if (this.clockSource < 0 || offset > this.clockOffsetMs) {
-        this.clockOffsetMs = offset;
-        this.clockSource = source;
-      }
-      if (!this.sessionStarted) this.recordSessionStart();
-      if (this.auditsAwaitClock) {
-        this.auditsAwaitClock = false;
-        this.resumeAudits();
-      }
-    }
-    const recvMs = this.hub.recvWallMs(e.recvNs) + this.clockOffsetMs;
-    if (this.resolutionSeries.has(series) && e.exchTsMs > 0) this.observeResolution(series.underlying, price, e.exchTsMs);
-    if (this.fusion.update(series, price, e.exchTsMs, recvMs)) {
-      for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.underlying === series.underlying) this.markDirty(m, e.recvNs, source);
-    }
-  }
-
-  private markDirty(m: number, recvNs: number, source: number): void {
-    if (this.slotPhase[m] !== SlotPhase.Active) return;
-    this.dirtyMarket[m] = 1;
-    if (recvNs < this.dirtySinceNs[m]!) {
-      this.dirtySinceNs[m] = recvNs;
-      this.dirtySource[m] = source;
-    }
-  }
-
-  /** Market m has nothing left to decide. */
-  private clean(m: number): void {
-    this.dirtyMarket[m] = 0;
-    this.dirtySinceNs[m] = Infinity;
-  }
 
   private updateMark(t: number, now: number): void {
     this.books.top(t, this.top);
@@ -798,10 +452,6 @@ export class Engine {
     if (ok) this.markouts.onMid(t, mid, now);
   }
 
-  private referencePrice(underlying: string): ReferencePrice | undefined {
-    return this.fusion.price(underlying, this.nowMs());
-  }
-
   // ---- decisions ------------------------------------------------------------
 
   private decide(m: number, sinceNs: number, source: number): void {
@@ -809,9 +459,9 @@ export class Engine {
     const now = this.nowMs();
     this.decidingStrategy = -1;
     // The window's opening price is the fused reference at its start (or the first we saw after it).
-    if (Number.isNaN(this.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
-      const ref = this.referencePrice(market.underlying);
-      if (ref) this.windowOpen[m] = ref.price;
+    if (Number.isNaN(this.slots.windowOpen[m]!) && market.underlying !== '' && now >= market.startMs) {
+      const ref = this.fusion.price(market.underlying, now);
+      if (ref) this.slots.windowOpen[m] = ref.price;
     }
     for (let s = 0; s < this.strategies.length; s++) {
       const t0 = Number(native.nowNs());
@@ -822,34 +472,15 @@ export class Engine {
       // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
       const switchName = this.allocated[s];
       const enabled = switchName === undefined || this.allocator[switchName].enabled;
-      if (enabled && !(market.endMs - now < this.exit.cancel_before_end_ms)) this.strategies[s]!.decide(this.ctx, m, out);
-      this.reconcile(s, market, out);
+      const ending = market.endMs - now < this.exit.cancel_before_end_ms;
+      if (enabled && !ending) this.strategies[s]!.decide(this.ctx, m, out);
+      this.orders.reconcile(s, market.tokens, out, !enabled ? 'allocator_off' : ending ? 'window_end' : 'requote');
+      for (let i = 0; i < out.length; i++) this.send(s, out[i]!);
       const t1 = Number(native.nowNs());
-      this.decisionCompute.recordNs(t1 - t0);
-      if (Number.isFinite(sinceNs)) {
-        this.decisionQueueWait.recordNs(t0 - sinceNs);
-        this.tickToDecision.recordNs(t1 - sinceNs);
-        this.statusWindow.recordNs(t1 - sinceNs);
-        this.tickToDecisionWindow.recordNs(t1 - sinceNs);
-        this.sourceToDecision[source]?.recordNs(t1 - sinceNs);
-      }
+      this.latency.record(t0, t1, sinceNs, source);
       this.counts.decisions++;
       if (this.strategies[s]!.name === completeSetFactory.name) this.mergeSets(s, m);
     }
-  }
-
-  /** Keeps live orders the strategy re-emitted, cancels the rest, sends the new ones through risk. */
-  private reconcile(s: number, market: MarketInfo, desired: DesiredOrder[]): void {
-    for (let side = 0; side < 2; side++) {
-      const orders = this.liveBy[s]![market.tokens[side]!]!;
-      for (let i = 0; i < orders.length; i++) {
-        const o = orders[i]!;
-        const k = matchingDesired(desired, o);
-        if (k >= 0) desired.splice(k, 1);
-        else this.cancel(o, 'replaced');
-      }
-    }
-    for (let i = 0; i < desired.length; i++) this.send(s, desired[i]!);
   }
 
   private send(s: number, d: DesiredOrder): void {
@@ -858,192 +489,12 @@ export class Engine {
       this.riskRejections[reason]!++;
       return;
     }
-    this.submit(s, d, this.risk.lastTop);
+    this.orders.submit(s, d, this.risk.lastTop);
   }
 
-  /** `book`: the order token's book as the decision read it, journaled with the order (records.ts BookProvenance). */
-  private submit(s: number, d: DesiredOrder, book: Readonly<TopOfBook>): void {
-    const strategy = this.strategies[s]!.name;
-    const now = this.nowMs();
-    const order: Order = {
-      id: `${this.sessionTag}-${++this.orderSeq}`,
-      strategy,
-      token: d.token,
-      side: d.side,
-      price: d.price,
-      size: d.size,
-      filled: 0,
-      type: d.type,
-      postOnly: d.postOnly,
-      expiresMs: d.expiresMs,
-      reason: d.reason,
-      status: 'pending',
-      createdMs: now,
-      ackMs: NaN,
-    };
-    this.record({ type: 'order', tsMs: now, order: { ...order }, bookSeq: book.version, bookFlags: book.flags, bookTsMs: book.exchTsMs });
-    this.live.set(order.id, { order, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
-    this.liveBy[s]![order.token]!.push(order);
-    this.counts.ordersSent++;
-    this.executor.submit(order, now);
-  }
-
-  private cancel(o: Order, _why: string): void {
-    const l = this.live.get(o.id);
-    if (!l || l.cancelSent) return;
-    this.executor.cancel(o.id, this.nowMs());
-    // Marked only once the venue took it: executor.cancel first delivers due reports, and one that throws there may leave it unsent.
-    l.cancelSent = true;
-    this.counts.cancelsSent++;
-  }
-
-  /** Cancels every live order; one whose cancel fails is retried next pass, so a fault cannot leave an order resting. Never throws. */
+  /** Cancels every live order and every order still waiting to be restored, journaling `why`. Never throws. */
   cancelAll(why: string): number {
-    let n = 0;
-    for (const l of this.live.values()) {
-      if (l.cancelSent) continue;
-      n++;
-      this.cancelGuarded(l, why);
-    }
-    return n + this.dropRestoring(why);
-  }
-
-  private cancelGuarded(l: LiveOrder, why: string): void {
-    try {
-      this.cancel(l.order, why);
-    } catch (err) {
-      if (!l.cancelSent && !this.cancelRetries.includes(l)) this.cancelRetries.push(l);
-      if (!this.deferBusy(err)) this.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
-    }
-  }
-
-  private retryCancels(): void {
-    for (const l of this.cancelRetries.splice(0)) if (this.live.get(l.order.id) === l) this.cancelGuarded(l, 'retry');
-  }
-
-  // ---- restart ----------------------------------------------------------------
-
-  /**
-   * The orders a restart found open in the journal. The paper venue died with
-   * the previous process, so each goes back under its own id, price and
-   * remaining size, once the engine can judge it, in this order:
-   *   strategy no longer running              → cancelled, restart:strategy_not_running
-   *   market settled or its slot released     → cancelled, restart:market_closed
-   *   engine time not known yet (feed clock   → waits
-   *     before its first price)
-   *   window over, or within                  → cancelled, restart:window_ended
-   *     exit.cancel_before_end_ms of its end
-   *   GTD past its expiry                     → expired
-   *   the risk gate on the remaining size, as any order:
-   *     pass                                  → back on the venue ('restored' record with the book it
-   *                                             passed on), at the back of its level like a fresh order
-   *     book stale, resyncing or crossed,     → waits for a later pass
-   *       rate limit, PAUSED
-   *     any other refusal (HALTED, limits,    → cancelled, restart:risk_<reason>
-   *       size, price)
-   *   still waiting restoreWaitMs after start → cancelled, restart:not_live:<last refusal>
-   * Positions and money are the journal's and are not touched: only fills
-   * after the order is back move them.
-   */
-  private reinstate(now: number): void {
-    const clockKnown = !this.feedClock || this.clockSource >= 0;
-    const expired = Date.now() >= this.restoreDeadline;
-    // A fault below may cancel every order (dropRestoring) while this walks its own copy.
-    for (const o of this.restoring.splice(0)) {
-      let wait = false;
-      try {
-        wait = this.reinstateOne(o, now, clockKnown, expired);
-      } catch (err) {
-        // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
-        if (this.deferBusy(err)) wait = this.live.get(o.id)?.order !== o;
-        // Left open in the journal, so the next restart takes it up again.
-        else this.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
-      }
-      if (wait) this.restoring.push(o);
-    }
-    if (this.restoring.length === 0) {
-      const r = this.restoreOutcome;
-      this.log(`restart: ${r.reinstated} open orders back on the paper venue, ${r.cancelled} cancelled (journaled reasons restart:*), ${r.expired} expired`);
-    }
-  }
-
-  /** True: the order waits for a later pass. */
-  private reinstateOne(o: Order, now: number, clockKnown: boolean, expired: boolean): boolean {
-    const s = this.strategies.findIndex((x) => x.name === o.strategy);
-    const m = this.tokens[o.token]?.market ?? -1;
-    if (s < 0) return this.endRestored(o, 'restart:strategy_not_running');
-    if (m < 0 || this.slotPhase[m] !== SlotPhase.Active) return this.endRestored(o, 'restart:market_closed');
-    if (!clockKnown) return expired ? this.endRestored(o, 'restart:not_live:no_clock') : true;
-    if (this.markets[m]!.endMs - now < this.exit.cancel_before_end_ms) return this.endRestored(o, 'restart:window_ended');
-    if (o.type === 'GTD' && o.expiresMs <= now) {
-      this.record({ type: 'expire', tsMs: now, orderId: o.id });
-      this.restoreOutcome.expired++;
-      return false;
-    }
-    const remaining = o.size - o.filled;
-    // Reports already due land first: a busy book among them throws here, before the order is journaled back.
-    this.executor.advance(now);
-    this.ctx.strategy = s;
-    const reason = this.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.riskView);
-    if (reason === RiskReason.Pass) {
-      const top = this.risk.lastTop;
-      this.record({ type: 'restored', tsMs: now, orderId: o.id, remaining, bookSeq: top.version, bookFlags: top.flags, bookTsMs: top.exchTsMs });
-      this.live.set(o.id, { order: o, strategy: s, cancelSent: false, sentNs: Number(native.nowNs()) });
-      this.liveBy[s]![o.token]!.push(o);
-      this.restoreOutcome.reinstated++;
-      this.executor.reinstate(o, now, this.sessionTag);
-      return false;
-    }
-    if (!RESTORE_TRANSIENT.has(reason)) return this.endRestored(o, `restart:risk_${RISK_REASON_NAMES[reason]}`);
-    return expired ? this.endRestored(o, `restart:not_live:${RISK_REASON_NAMES[reason]}`) : true;
-  }
-
-  private endRestored(o: Order, reason: string): false {
-    this.record({ type: 'cancel', tsMs: this.nowMs(), orderId: o.id, reason });
-    this.restoreOutcome.cancelled++;
-    return false;
-  }
-
-  /** Journals every order still waiting to be restored as cancelled (restart:`why`). Never throws: one the journal refuses stays open there, for the next restart. */
-  private dropRestoring(why: string): number {
-    let n = 0;
-    for (const o of this.restoring.splice(0)) {
-      try {
-        this.endRestored(o, `restart:${why}`);
-        n++;
-      } catch {
-        // The journal is failing (fault() already knows): nothing more to do here.
-      }
-    }
-    return n;
-  }
-
-  // ---- venue reports --------------------------------------------------------
-
-  private onFill(f: Fill): void {
-    const fresh = !this.journalState.fillIds.has(f.fillId);
-    this.record({ type: 'fill', tsMs: this.nowMs(), fill: { ...f } });
-    if (!fresh) return;
-    this.counts.fills++;
-    this.markouts.onFill(f);
-    const l = this.live.get(f.orderId);
-    if (l && l.order.filled >= l.order.size) this.forget(l);
-  }
-
-  private onTerminal(o: Order, rec: JournalInput, rejectReason?: RejectReason): void {
-    this.record(rec);
-    const key = `${o.strategy}:${rec.type === 'reject' ? `reject:${rejectReason}` : rec.type}`;
-    this.ordersByOutcome.set(key, (this.ordersByOutcome.get(key) ?? 0) + 1);
-    if (rec.type === 'reject') this.counts.rejects++;
-    const l = this.live.get(o.id);
-    if (l) this.forget(l);
-  }
-
-  private forget(l: LiveOrder): void {
-    this.live.delete(l.order.id);
-    const arr = this.liveBy[l.strategy]![l.order.token]!;
-    const i = arr.indexOf(l.order);
-    if (i >= 0) arr.splice(i, 1);
+    return this.orders.cancelAll(why) + this.restart.drop(why);
   }
 
   /** Paper merge of complete sets a complete-set strategy holds: 1 Up + 1 Down → 1 pUSD. */
@@ -1051,302 +502,45 @@ export class Engine {
     this.ctx.strategy = s;
     const n = mergeableSets(this.ctx, m);
     if (!(n > 0)) return;
-    const market = this.markets[m]!;
-    const merge: Merge = { mergeId: `${this.sessionTag}-merge-${++this.orderSeq}`, strategy: this.strategies[s]!.name, market: m, tokens: [market.tokens[0], market.tokens[1]], size: n };
-    this.record({ type: 'merge', tsMs: this.nowMs(), merge });
-    this.counts.merges++;
-  }
-
-  // ---- journal ----------------------------------------------------------------
-
-  /**
-   * Appends a record, then applies it to state: the live path and the
-   * restore path are the same code.
-   *
-   * A journal that cannot write (disk full, EIO) throws here, and that is a
-   * fault like any other: HALT and cancel. Deliberately so: Journal.append
-   * throws with nothing appended (a half-written frame is truncated away; if
-   * even that fails the journal refuses every later append) and state is
-   * applied only after the append returned, so memory never runs ahead of the
-   * journal; every order is journaled before it is sent, so a dead journal
-   * also stops every new order by itself. A cancel needs no record to be
-   * sent (only the venue's confirmation is journaled), so cancelling still
-   * works and is the one step that shrinks exposure; the confirmations that
-   * cannot be written leave those orders open in the journal and in
-   * /state/orders (a restart treats them as open, as after any crash), and
-   * a fill reported meanwhile is lost to the books of account, which is why
-   * only an operator resumes. Dying instead, as before, left orders resting
-   * with nobody watching.
-   */
-  private record(rec: JournalInput): void {
-    this.journal.append(rec);
-    this.journalState.apply(rec);
-  }
-
-  private checkpoint(): void {
-    this.journal.checkpoint(this.journalState.snapshot(this.portfolio.snapshot(), this.nowMs()));
+    this.orders.merge(s, m, this.markets[m]!.tokens, n);
   }
 
   // ---- control ----------------------------------------------------------------
 
-  pause(): { state: string } {
-    this.state.transition(EngineState.Paused, 'control', this.nowMs());
-    return { state: this.state.name };
-  }
-
-  /**
-   * Out of HALTED in two deliberate steps (state.ts): the first resume
-   * unlatches the kill switch and moves to PAUSED, the second to RUNNING.
-   */
-  resume(): { state: string; killSwitchLatched: boolean } {
-    if (this.state.state === EngineState.Halted) {
-      this.state.resetKillSwitch();
-      this.state.transition(EngineState.Paused, 'control: resume out of HALTED (step 1 of 2)', this.nowMs());
-    } else {
-      this.state.transition(EngineState.Running, 'control', this.nowMs());
-    }
-    return { state: this.state.name, killSwitchLatched: this.state.killSwitchLatched };
-  }
-
-  /** Cancels every order and sells every position at the best bid (FAK); leaves the engine PAUSED. */
-  flatten(): { cancelled: number; orders: number; blocked: Array<{ token: number; reason: string }> } {
-    this.state.transition(EngineState.Paused, 'flatten', this.nowMs());
-    const cancelled = this.cancelAll('flatten');
-    let orders = 0;
-    const blocked: Array<{ token: number; reason: string }> = [];
-    for (let s = 0; s < this.strategies.length; s++) {
-      this.ctx.strategy = s;
-      const positions = this.tokens.map((t) => this.portfolio.position(this.strategies[s]!.name, t.index));
-      const r = flattenOrders(this.riskView, positions);
-      for (const o of r.orders) {
-        // The exit path bypasses the book gate by design; its orders journal the book as it is, whatever it shows.
-        this.submit(s, o, this.books.top(o.token, this.top));
-        orders++;
-      }
-      for (const b of r.blocked) blocked.push({ token: b.token, reason: RISK_REASON_NAMES[b.reason] ?? String(b.reason) });
-    }
-    return { cancelled, orders, blocked };
-  }
-
   /** The slot table, for /state/markets. */
-  marketSlots(): Array<{ slot: number; phase: string; slug: string; conditionId: string; startMs: number; endMs: number; tokenIds: [string, string]; settlement: Settlement | undefined }> {
-    return this.markets.map((m, slot) => ({
-      slot,
-      phase: SLOT_PHASE_NAMES[this.slotPhase[slot]!]!,
-      slug: m.slug,
-      conditionId: m.conditionId,
-      startMs: m.startMs,
-      endMs: m.endMs,
-      tokenIds: [this.tokens[m.tokens[0]]!.tokenId, this.tokens[m.tokens[1]]!.tokenId],
-      settlement: this.slotPhase[slot] === SlotPhase.Settled ? this.journalState.settlementOf(slot) : undefined,
-    }));
+  marketSlots(): MarketSlotView[] {
+    return this.slots.view();
   }
 
   /** Orders the engine believes live, for /state/orders. */
   liveOrders(): Order[] {
-    return [...this.live.values()].map((l) => ({ ...l.order }));
+    return this.orders.liveOrders();
   }
 
   /** Marks every market dirty, so parameter changes show on the next pass even in a quiet market. */
   touchAll(): void {
-    for (let m = 0; m < this.markets.length; m++) if (this.slotPhase[m] === SlotPhase.Active) this.dirtyMarket[m] = 1;
+    this.dirty.touchAll();
   }
 
   // ---- market slots -----------------------------------------------------------
 
-  /**
-   * Gives a discovered market a slot: the first vacant one, else the one
-   * settled longest ago that no order still references. Returns true when the
-   * market trades here now or already did (known or settled), false when no
-   * slot is free (the caller offers it again later).
-   */
+  /** A discovered market (MarketSlots.addMarket). */
   addMarket(d: MarketDescriptor): boolean {
-    if (this.journalState.isSettled(d.conditionId)) return true;
-    for (let m = 0; m < this.markets.length; m++) if (this.markets[m]!.conditionId === d.conditionId) return true;
-    const slot = this.freeSlot();
-    if (slot < 0) {
-      this.counts.noFreeSlot++;
-      return false;
-    }
-    const previous = this.markets[slot]!;
-    if (!isVacant(previous)) {
-      const s = this.journalState.settlementOf(slot);
-      const [a, b] = previous.tokens;
-      this.markouts.retireMarket(slot, s ? (s.winner === 0 ? [PRICE_SCALE, 0] : [0, PRICE_SCALE]) : [NaN, NaN], this.nowMs());
-      this.executor.resetToken(a);
-      this.executor.resetToken(b);
-    }
-    // Journal first: the record retires the old occupant's money in the portfolio (restore does the same).
-    this.record({ type: 'market', tsMs: this.nowMs(), slot, market: d });
-    this.occupy(slot, d);
-    this.counts.marketsAdded++;
-    this.log(`market ${d.slug} (${d.conditionId.slice(0, 10)}…) in slot ${slot}: ${new Date(d.startMs).toISOString()} → ${new Date(d.endMs).toISOString()}`);
-    this.hooks?.assign(slot, d);
-    // A window already under way takes its opening price from what the session saw before it found the market.
-    let settled = false;
-    this.resolutionHistory.get(d.underlying)?.forEach((tsMs, price) => {
-      if (!settled) settled = this.windows.observe(slot, d.startMs, d.endMs, price, tsMs);
-    });
-    if (settled) this.settle(slot);
-    return true;
-  }
-
-  /** By the journal's own rule (isSlotFree), which flags a market record on a slot that is not free as unsafe. */
-  private freeSlot(): number {
-    let best = -1;
-    for (let m = 0; m < this.markets.length; m++) {
-      if (!this.journalState.isSlotFree(m)) continue;
-      if (this.slotPhase[m] === SlotPhase.Vacant) return m;
-      if (best < 0 || this.settledAtMs[m]! < this.settledAtMs[best]!) best = m;
-    }
-    return best;
-  }
-
-  /** Puts `d` in slot `m` of the shared arrays and starts its window afresh. */
-  private occupy(m: number, d: MarketDescriptor): void {
-    const { info, tokens } = marketInSlot(m, d);
-    this.markets[m] = info;
-    this.tokens[2 * m] = tokens[0];
-    this.tokens[2 * m + 1] = tokens[1];
-    this.slotPhase[m] = SlotPhase.Active;
-    this.windows.reset(m);
-    this.windowOpen[m] = NaN;
-    this.marks[2 * m] = NaN;
-    this.marks[2 * m + 1] = NaN;
-  }
-
-  /** A settled market's marks are what its tokens redeem for. */
-  private markSettled(m: number, winner: 0 | 1): void {
-    this.marks[2 * m + winner] = PRICE_SCALE;
-    this.marks[2 * m + 1 - winner] = 0;
+    return this.slots.addMarket(d);
   }
 
   /** Market slots in `phase`. */
   slotsIn(phase: SlotPhase): number {
-    let n = 0;
-    for (let m = 0; m < this.slotPhase.length; m++) if (this.slotPhase[m] === phase) n++;
-    return n;
+    return this.slots.count(phase);
   }
 
-  /** A resolution price: every active window of the underlying it reaches past the end of settles. */
-  private observeResolution(underlying: string, price: number, tsMs: number): void {
-    let history = this.resolutionHistory.get(underlying);
-    if (history === undefined) this.resolutionHistory.set(underlying, (history = new PriceHistory()));
-    history.push(tsMs, price);
-    for (let m = 0; m < this.markets.length; m++) {
-      if (this.slotPhase[m] !== SlotPhase.Active) continue;
-      const market = this.markets[m]!;
-      if (market.underlying !== underlying || !Number.isFinite(market.endMs)) continue;
-      if (this.windows.observe(m, market.startMs, market.endMs, price, tsMs)) this.settle(m);
-      else if (tsMs > market.startMs && this.windows.isOpenExact(m) && !this.journalState.opens.has(m)) this.journalOpen(m);
-    }
-  }
-
-  /** The window's opening price is final: journaled (journalState.opens then holds it), so a restart inside the window settles on it. */
-  private journalOpen(m: number): void {
-    this.record({ type: 'window', tsMs: this.nowMs(), slot: m, conditionId: this.markets[m]!.conditionId, open: this.windows.open[m]!, openTsMs: this.windows.openTsMs(m) });
-  }
-
-  /**
-   * Resolves slot m's market: its orders are cancelled, the winner's
-   * positions redeem at 1 pUSD a share and the loser's at 0 (journaled, so a
-   * restart settles nothing twice), its books are released.
-   */
-  private settle(m: number): void {
-    const market = this.markets[m]!;
-    const [a, b] = market.tokens;
-    // Cancelled at once, not after the paper venue's cancel latency: a fill landing after the settle record would reopen a position in a resolved market.
-    this.executor.resetToken(a);
-    this.executor.resetToken(b);
-    const winner = this.windows.winner(m);
-    const exact = this.windows.isExact(m);
-    const settlement: Settlement = {
-      settleId: market.conditionId,
-      conditionId: market.conditionId,
-      market: m,
-      tokens: [a, b],
-      winner,
-      open: this.windows.open[m]!,
-      close: this.windows.close[m]!,
-      exact,
-      // What a correction to the venue's verdict would move, as it stands before the settle record closes it.
-      holdings: this.portfolio.holdings([a, b]),
-    };
-    this.record({ type: 'settle', tsMs: this.nowMs(), settlement });
-    this.slotPhase[m] = SlotPhase.Settled;
-    // Dirty no more: only active slots are (markDirty).
-    this.clean(m);
-    this.dirtyToken[a] = 0;
-    this.dirtyToken[b] = 0;
-    this.settledAtMs[m] = this.nowMs();
-    const winTok = market.tokens[winner];
-    this.markSettled(m, winner);
-    this.markouts.settleMarket(m, winner, market.endMs);
-    this.counts.settlements++;
-    if (!exact) this.counts.inexactSettlements++;
-    const tokens = this.tokens;
-    this.log(
-      `settled ${market.slug}: ${tokens[winTok]!.outcome} wins (open ${settlement.open}, close ${settlement.close}${exact ? '' : ', not exact: the session did not see a price at both ends'})`,
-    );
-    this.hooks?.release(m);
-    this.hooks?.settled?.(this.journalState.slots.get(m)!, settlement);
-  }
-
-  /**
-   * The venue resolved `market`, which this engine settled as `s`, to the
-   * other token (`winner`, an index into s.tokens): journals the correction,
-   * which moves every strategy's money to the venue's winner, and marks the
-   * market by the venue's verdict while it still holds its slot. False when
-   * there is nothing to correct (the same winner, a market not settled here,
-   * or one already corrected).
-   */
+  /** The venue resolved `market` the other way (MarketSlots.resolve). */
   resolve(market: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1): boolean {
-    if (winner === s.winner || !this.journalResolution(s, winner)) return false;
-    const m = s.market;
-    const holdings = s.holdings ?? [];
-    const current = this.slotPhase[m] === SlotPhase.Settled && this.markets[m]!.conditionId === s.conditionId;
-    if (current) this.markSettled(m, winner);
-    // Markouts resolved on the engine's settlement values, here or on the retired market, move to the venue's.
-    const remarked = this.markouts.correctSettlement(m, s.conditionId, winner);
-    this.counts.corrections++;
-    let moved = 0;
-    for (const h of holdings) moved += h.positions[winner] - h.positions[s.winner];
-    this.log(
-      `SETTLEMENT CORRECTED ${market.slug}: the venue resolved it "${market.outcomes[winner]}", the engine had settled "${market.outcomes[s.winner]}" ` +
-        `(open ${s.open}, close ${s.close}${s.exact ? '' : ', not exact'}); paper PnL moves by ${(moved / 1e6).toFixed(6)} pUSD ` +
-        `${current ? 'on the market' : 'on the retired totals (its slot was reused)'}${s.holdings === undefined ? '; the settlement predates holdings, so no money moved' : ''}; ${remarked} markouts re-marked`,
-    );
-    return true;
+    return this.slots.resolve(market, s, winner);
   }
 
-  /**
-   * The venue resolved `s`'s market as the engine settled it: journaled as a
-   * resolution naming the same winner (no money moves), so a restart does not
-   * ask the venue again. False when the market is not settled here or the
-   * venue's verdict is already journaled.
-   */
+  /** The venue resolved `s`'s market as the engine settled it (MarketSlots.confirm). */
   confirm(s: Readonly<Settlement>): boolean {
-    return this.journalResolution(s, s.winner);
-  }
-
-  /** Journals the venue's verdict `winner` on `s`'s market; false when the market is not settled here or a verdict is already journaled. */
-  private journalResolution(s: Readonly<Settlement>, winner: 0 | 1): boolean {
-    if (!this.journalState.isSettled(s.conditionId) || this.journalState.isResolved(s.conditionId)) return false;
-    const resolution: Resolution = {
-      resolutionId: s.conditionId,
-      conditionId: s.conditionId,
-      market: s.market,
-      tokens: [s.tokens[0], s.tokens[1]],
-      winner,
-      engineWinner: s.winner,
-      holdings: (s.holdings ?? []).map((h) => ({ strategy: h.strategy, positions: [h.positions[0], h.positions[1]] })),
-    };
-    this.record({ type: 'resolution', tsMs: this.nowMs(), resolution });
-    return true;
-  }
-
-  /** Closes the status line's window and returns it (valid until the next call). */
-  rotateRecent(): LatencyHistogram {
-    return this.statusWindow.close();
+    return this.slots.confirm(s);
   }
 }

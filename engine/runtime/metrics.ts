@@ -10,15 +10,17 @@ import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/sour
 import { RISK_REASON_NAMES } from '../risk/gates.js';
 import type { SettlementAuditor } from './audit.js';
 import type { MarketRoller } from './discovery.js';
-import { FAULT_SITE_NAMES, SLOT_PHASE_NAMES, type Engine, type SlotPhase } from './engine.js';
+import { SLOT_PHASE_NAMES, type SlotPhase } from '../markets/slots.js';
+import type { Engine } from './engine.js';
+import { FAULT_SITE_NAMES } from './faults.js';
 
 export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: MarketDataHub, requests: () => RequestCount[], relay?: RelaySource, roller?: MarketRoller, auditor?: SettlementAuditor): void {
-  r.register('polyedge_tick_to_decision_seconds', {}, engine.tickToDecision);
-  r.register('polyedge_tick_to_decision_window_seconds', {}, engine.tickToDecisionWindow.closed);
-  r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.tickToDecisionWindow.closes);
-  r.register('polyedge_decision_to_ack_seconds', {}, engine.decisionToAck);
-  r.register('polyedge_decision_compute_seconds', {}, engine.decisionCompute);
-  r.register('polyedge_decision_queue_wait_seconds', {}, engine.decisionQueueWait);
+  r.register('polyedge_tick_to_decision_seconds', {}, engine.latency.tickToDecision);
+  r.register('polyedge_tick_to_decision_window_seconds', {}, engine.latency.tickToDecisionWindow.closed);
+  r.register('polyedge_tick_to_decision_windows_total', {}, () => engine.latency.tickToDecisionWindow.closes);
+  r.register('polyedge_decision_to_ack_seconds', {}, engine.orders.decisionToAck);
+  r.register('polyedge_decision_compute_seconds', {}, engine.latency.decisionCompute);
+  r.register('polyedge_decision_queue_wait_seconds', {}, engine.latency.decisionQueueWait);
   for (let s = 0; s < hub.sourceCount; s++) {
     const source = hub.sourceName(s);
     const lat = hub.latency(s);
@@ -26,7 +28,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_receive_to_drain_seconds', { source }, lat.receiveToDrain);
     r.register('polyedge_events_total', { source }, () => hub.events(s));
     r.register('polyedge_busy_book_events_total', { source }, () => hub.busyBookEvents(s));
-    r.register('polyedge_source_to_decision_seconds', { source }, engine.sourceToDecision[s]!);
+    r.register('polyedge_source_to_decision_seconds', { source }, engine.latency.sourceToDecision[s]!);
     const counter = (name: keyof typeof COUNTER) => () => hub.counters(s)?.[name] ?? 0;
     r.register('polyedge_feed_frames_total', { source }, counter('frames'));
     r.register('polyedge_feed_parse_errors_total', { source }, counter('parseErrors'));
@@ -35,7 +37,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     r.register('polyedge_feed_gaps_total', { source }, counter('gaps'));
   }
   r.collect('polyedge_orders_total', (emit) => {
-    for (const [key, n] of engine.ordersByOutcome) {
+    for (const [key, n] of engine.orders.ordersByOutcome) {
       const i = key.indexOf(':');
       emit({ strategy: key.slice(0, i), outcome: key.slice(i + 1) }, n);
     }

@@ -111,7 +111,7 @@ test('100 000 random datagrams at a running session: none reaches fusion or a de
         return sealed ? EXTENDED_MAC_LEN : EXTENDED_LEN;
       },
     ];
-    const decisionsBefore = s.engine.sourceToDecision[relaySource]!.count;
+    const decisionsBefore = s.engine.latency.sourceToDecision[relaySource]!.count;
     let sent = 0;
     // Longer than any frame: truncated or oversized datagrams, from an ordinary socket.
     const [host, port] = [relay.address.slice(0, relay.address.lastIndexOf(':')), Number(relay.address.slice(relay.address.lastIndexOf(':') + 1))];
@@ -139,7 +139,7 @@ test('100 000 random datagrams at a running session: none reaches fusion or a de
     assert.equal(Object.values(by).reduce((a, b) => a + b, 0), TOTAL, `every datagram counted under one reason: ${JSON.stringify(by)}`);
     for (const reason of ['malformed', 'mac', 'value', 'skew', 'band']) assert.ok(by[reason]! > 0, `${reason} was exercised: ${JSON.stringify(by)}`);
     assert.deepEqual([relaySeries.updates, relaySeries.wins], [0, 0], 'no relay price reached fusion');
-    assert.equal(s.engine.sourceToDecision[relaySource]!.count, decisionsBefore, 'no decision was triggered by the relay');
+    assert.equal(s.engine.latency.sourceToDecision[relaySource]!.count, decisionsBefore, 'no decision was triggered by the relay');
     const control = /control plane on (http:\/\/[\d.]+:\d+)/.exec(logs.join('\n'))?.[1];
     assert.ok(control, 'the control plane is up');
     const text = await (await fetch(`${control}/metrics`)).text();

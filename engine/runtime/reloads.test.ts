@@ -131,7 +131,7 @@ const WALK: Record<string, Record<string, [value: unknown, probe: Probe, expecte
     wait: ['spin', (s) => s.engine.perf.wait, 'spin'],
     status_interval_ms: [250, (s) => s.statusPeriodMs(), 250],
     // A shorter window cuts the current one short: it ends within the new length.
-    metrics_window_ms: [1_000, (s) => s.engine.metricsWindowEndMs <= Date.now() + 1_000, true],
+    metrics_window_ms: [1_000, (s) => s.engine.latency.windowEndMs <= Date.now() + 1_000, true],
   },
 };
 

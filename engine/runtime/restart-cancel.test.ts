@@ -18,7 +18,7 @@ import { loadConfig } from '../config/load.js';
 import { polymarketHub, type PolymarketHubRig } from '../data/hub.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, JournalRecord } from '../journal/records.js';
-import { restore } from '../journal/restore.js';
+import { restore } from '../journal/ledger.js';
 import { native } from '../native.js';
 import { updownMarket } from '../trading/markets.fixture.js';
 import { Side, UNIT, type MarketDescriptor, type Order } from '../trading/types.js';
@@ -201,7 +201,7 @@ async function refusedAtRestart(prev: Previous, restart: Restart, want: string |
       assert.equal(e.restoreOutcome.reinstated, 0);
       assert.equal(e.restoreOutcome.cancelled + e.restoreOutcome.expired, 1);
       assert.ok(!e.liveOrders().some((o) => o.id === RESTING_ID), 'not live in the engine');
-      assert.ok(Number.isNaN(e.executor.queueAhead(RESTING_ID)), 'not on the paper venue');
+      assert.ok(Number.isNaN(e.orders.venue.queueAhead(RESTING_ID)), 'not on the paper venue');
       assert.ok(!openInJournal(path, RESTING_ID), 'closed in the journal');
       assert.equal(since.filter((x) => x.type === 'fill').length, 0, 'nothing filled');
       assert.deepEqual(money(e), before, 'positions and money as journaled');
@@ -246,7 +246,7 @@ test('restart control: the journaled resting order goes back on the paper venue'
     try {
       await restoreDone(s);
       assert.deepEqual(s.engine.restoreOutcome, { reinstated: 1, cancelled: 0, expired: 0 });
-      await until('resting again', () => (Number.isFinite(s.engine.executor.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 10).catch((err: unknown) =>
+      await until('resting again', () => (Number.isFinite(s.engine.orders.venue.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 10).catch((err: unknown) =>
         assert.fail(`${String(err)}: ${JSON.stringify(Journal.replay(path).records.slice(s.recordsBefore))} ${JSON.stringify(s.engine.liveOrders())}`),
       );
     } finally {
@@ -371,7 +371,7 @@ test('restart: a busy book among the paper venue\'s due reports as an order goes
       assert.equal(restored.length, 1, `put back once: ${JSON.stringify(since.filter((r) => 'orderId' in r && r.orderId === RESTING_ID))}; busy ${engine.counts.busyBookDeferrals}`);
       assert.equal(engine.restoreOutcome.reinstated, 4);
       assert.equal(engine.liveOrders().filter((o) => o.id === RESTING_ID).length, 1);
-      await until('resting on the venue', () => (Number.isFinite(engine.executor.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 5);
+      await until('resting on the venue', () => (Number.isFinite(engine.orders.venue.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 5);
       assert.equal(engine.faultReport().faults, 0);
     } finally {
       if (held) rig.writer.end(1);

@@ -73,7 +73,7 @@ async function main(args: string[]): Promise<void> {
     const live = e.liveOrders();
     // Every live order acknowledged and resting on the venue: nothing the journal does not hold is in flight.
     // Some fills first, so the positions and money the restart must keep are not all zero.
-    if (e.counts.fills === 0 || live.length < want || !live.every((o) => o.status === 'open' && Number.isFinite(e.executor.queueAhead(o.id)))) return;
+    if (e.counts.fills === 0 || live.length < want || !live.every((o) => o.status === 'open' && Number.isFinite(e.orders.venue.queueAhead(o.id)))) return;
     const pnl = e.portfolio.total(e.marks);
     const before: BeforeKill = {
       orders: live,

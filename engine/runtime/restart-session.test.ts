@@ -82,7 +82,7 @@ test('kill -9 with orders resting: a restart puts each back on the venue once it
       await until(
         'every order that rested at the kill back on the venue',
         () => {
-          for (const o of e.liveOrders()) if (!seen.has(o.id) && Number.isFinite(e.executor.queueAhead(o.id))) seen.set(o.id, o);
+          for (const o of e.liveOrders()) if (!seen.has(o.id) && Number.isFinite(e.orders.venue.queueAhead(o.id))) seen.set(o.id, o);
           for (const o of before.orders) {
             if (seen.has(o.id)) continue;
             e.books.top(o.token, top);

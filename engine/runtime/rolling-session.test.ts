@@ -17,11 +17,11 @@ import { TopOfBook } from '../../workers/book/reader.js';
 import { parseConfigText } from '../config/load.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalRecord, MarketRecord, ResolutionRecord, SettleRecord } from '../journal/records.js';
-import { JournalState, restore } from '../journal/restore.js';
+import { JournalLedger, restore } from '../journal/ledger.js';
 import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
 import { buildUpDownSession } from '../session/updown.js';
 import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/types.js';
-import { SlotPhase } from './engine.js';
+import { SlotPhase } from '../markets/slots.js';
 import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
@@ -50,7 +50,7 @@ function rollingConfig() {
 /** Every settle record's holdings are what the strategies held as it came, record by record. */
 function assertHoldingsAsJournaled(records: readonly JournalRecord[]): void {
   const { portfolio, applier } = replayKeeper(SLOTS, { fromSnapshot: true });
-  const state = new JournalState(applier);
+  const state = new JournalLedger(applier);
   for (const r of records) {
     if (r.type === 'settle') assert.deepEqual(r.settlement.holdings, portfolio.holdings(r.settlement.tokens), `holdings of ${r.settlement.conditionId}`);
     state.apply(r);

@@ -2,11 +2,12 @@
 // offline session, driven and inspected through its control plane.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { until as untilWithin } from './session.fixture.js';
 
 const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 30_000, 200);
@@ -20,8 +21,8 @@ interface Running {
   stdout: string[];
 }
 
-async function startEngine(journal: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN, 'run', '--journal', journal, '--port', '0', '--speed', '4'], {
+async function startEngine(journal: string, extra: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN, 'run', '--journal', journal, '--port', '0', '--speed', '4', ...extra], {
     env: { ...process.env, POLYEDGE_CONTROL_TOKEN: TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -114,8 +115,13 @@ test('paper session: trades, every endpoint answers, auth and validation, pause,
     r.child.kill('SIGKILL');
     await stopped(r.child);
 
-    r = await startEngine(journal);
-    await post(r, '/control/reload_allocator', { maker: { enabled: false }, complete_set: { enabled: false }, directional: { enabled: false } });
+    // Restarted with no strategy running: one that trades before a reload could switch it off would move the book of account under the comparison.
+    const idle = join(dir, 'idle.toml');
+    const defaults = readFileSync(DEFAULT_CONFIG_PATH, 'utf8');
+    const idleText = defaults.replace(/^strategies = .*$/m, 'strategies = []');
+    assert.notEqual(idleText, defaults, 'the default config names its strategies');
+    writeFileSync(idle, idleText);
+    r = await startEngine(journal, ['--config', idle]);
     const after = (await get(r, '/state/positions')).body.positions as typeof positions;
     const key = (p: (typeof positions)[number]) => `${p.strategy}:${p.token}`;
     const pick = (p: (typeof positions)[number]) => ({ position: p.position, cost: p.cost, realised: p.realised, fees: p.fees });

@@ -12,10 +12,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { native } from '../native.js';
 import type { Config } from '../config/config.js';
-import type { Schema } from '../config/schema.js';
-import { markoutParamsSchema } from '../portfolio/markouts.js';
-import { riskParamsSchema } from '../risk/gates.js';
-import { CONTROL_TOKEN_ENV, controlBindRefusal, controlPortRefusal, startControlServer, type ControlHandlers, type ControlServer, type ReloadHandler } from '../control/server.js';
+import { controlHandlers } from '../control/handlers.js';
+import { CONTROL_TOKEN_ENV, controlBindRefusal, controlPortRefusal, startControlServer, type ControlServer } from '../control/server.js';
 import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
 import { MarketDataHub } from '../data/hub.js';
 import { liveEndpoints, planFeeds, rtdsSymbolsOf, simulatorEndpoints, tuningOf, type FeedEndpoints } from '../data/plan.js';
@@ -26,14 +24,12 @@ import { ENGINE_STATE_NAMES } from '../risk/state.js';
 import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
 import type { GammaListing } from '../sim/gamma.js';
 import { startSimThread, type SimThread } from '../sim/sim-thread.js';
-import { completeSetParamsSchema } from '../strategy/complete-set.js';
-import { directionalParamsSchema } from '../strategy/directional.js';
-import { makerParamsSchema } from '../strategy/maker.js';
-import { reloadParams } from '../strategy/registry.js';
 import { SettlementAuditor } from './audit.js';
 import { MarketRoller } from './discovery.js';
-import { allocatorParamsSchema, Engine, SlotPhase, exitParamsSchema, perfParamsSchema, type ReferenceInput, type SlotHooks, type VolatilityInput } from './engine.js';
-import { fusionParamsSchema } from './fusion.js';
+import { engineCommands, engineView } from './control.js';
+import { Engine } from './engine.js';
+import type { ReferenceInput, VolatilityInput } from '../references/references.js';
+import { SlotPhase, type SlotHooks } from '../markets/slots.js';
 import { RelaySource, RelayStat } from '../relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
 
@@ -261,7 +257,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
   const metrics = new MetricsRegistry();
   // /control/reload_perf_profile re-arms the status line at its new period (armStatus is set below, before the engine starts).
   let armStatus = (): void => {};
-  const handlers = controlHandlers(engine, metrics, opts.feeds, () => armStatus());
+  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: opts.feeds, perfChanged: () => armStatus() });
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
   teardown.add('control plane', () => control.close());
 
@@ -296,7 +292,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
         const rate = ((c.events - lastEvents) * 1000) / Math.max(1, now - lastAt);
         lastEvents = c.events;
         lastAt = now;
-        const t = engine.rotateRecent().summary();
+        const t = engine.latency.rotateRecent().summary();
         const pnl = engine.portfolio.total(engine.marks);
         const held = engine.portfolio.entries().filter((e) => e.position !== 0).length;
         const active = engine.slotsIn(SlotPhase.Active);
@@ -357,81 +353,4 @@ function startRelay(relayCfg: Config['relay'], source: number): RelaySource {
     if (err instanceof RangeError) throw fieldError('PE_CONFIG_INVALID', 'relay', message);
     throw new PolyedgeError('PE_IO', `relay receiver on ${relayCfg.bind}: ${message}`, 'relay.bind');
   }
-}
-
-function controlHandlers(engine: Engine, metrics: MetricsRegistry, feeds: string, perfChanged: () => void): ControlHandlers {
-  const pnl = () => {
-    const total = engine.portfolio.total(engine.marks);
-    return { mode: 'paper', ...total, dailyPnl: engine.portfolio.dailyPnl(engine.marks), units: 'micro-pUSD' };
-  };
-  const shadow = () => ({
-    mode: 'paper',
-    feeds,
-    counts: { ...engine.counts },
-    outcomes: Object.fromEntries(engine.ordersByOutcome),
-    pnl: pnl(),
-    liveOrders: engine.liveOrders().length,
-  });
-  let finalShadow: object | undefined;
-  let finalToxicity: object | undefined;
-  // Quotes that depend on the parameters change on the next pass, even in a quiet market.
-  const requote = () => engine.touchAll();
-  const strategyByName = (name: string) => engine.strategies.find((s) => s.name === name);
-  const reloadStrategy = (name: string, params: unknown) => {
-    const s = strategyByName(name);
-    // Accepting parameters nothing would use is a reload that silently does not take effect.
-    if (!s) throw new PolyedgeError('PE_CONFIG_INVALID', `${name} is not running: add it to engine.strategies to reload its parameters`, 'engine.strategies');
-    const r = reloadParams(s, params);
-    if (!r.ok) throw new PolyedgeError('PE_CONFIG_INVALID', r.violations.map((v) => `${v.path} ${v.message}`).join('; '), r.violations[0]?.path);
-    engine.touchAll();
-    return { applied: true, params: r.params };
-  };
-  return {
-    health: () => ({ ok: true, state: ENGINE_STATE_NAMES[engine.state.state], feeds, events: engine.counts.events, killSwitchLatched: engine.state.killSwitchLatched, ...engine.faultReport() }),
-    metrics: () => metrics.renderPrometheusSliced(),
-    positions: () => ({ units: { position: 'micro-shares', money: 'micro-pUSD' }, positions: engine.portfolio.entries().map((e) => ({ ...e, tokenId: engine.tokens[e.token]?.tokenId })) }),
-    pnl,
-    markets: () => ({ slots: engine.marketSlots() }),
-    orders: () => ({ orders: engine.liveOrders() }),
-    shadowLive: shadow,
-    shadowFinal: () => finalShadow ?? { final: false, note: 'no shadow session has been closed yet (POST /control/reset_shadow closes one)', live: shadow() },
-    pnlByEngine: () => ({ units: 'micro-pUSD', byStrategy: Object.fromEntries(engine.portfolio.byStrategy(engine.marks)) }),
-    toxicityLive: () => engine.markouts.report(engine.nowMs()),
-    toxicityFinal: () => finalToxicity ?? { final: false, note: 'no shadow session has been closed yet', live: engine.markouts.report(engine.nowMs()) },
-    pause: () => engine.pause(),
-    resume: () => engine.resume(),
-    flatten: () => engine.flatten(),
-    resetShadow: () => {
-      finalShadow = { final: true, closedAtMs: engine.nowMs(), ...shadow() };
-      finalToxicity = { final: true, ...engine.markouts.report(engine.nowMs()) };
-      return { reset: true, final: finalShadow };
-    },
-    reloads: {
-      strategy: { schema: makerParamsSchema, current: () => strategyByName('maker')?.params() ?? {}, apply: (p) => reloadStrategy('maker', p) },
-      taker: { schema: completeSetParamsSchema, current: () => strategyByName('complete_set')?.params() ?? {}, apply: (p) => reloadStrategy('complete_set', p) },
-      edge_model: { schema: directionalParamsSchema, current: () => strategyByName('directional')?.params() ?? {}, apply: (p) => reloadStrategy('directional', p) },
-      allocator: paramsReload(allocatorParamsSchema, () => engine.allocator, (p) => (engine.allocator = p), requote),
-      risk: paramsReload(riskParamsSchema, () => engine.risk.params(), (p) => engine.risk.setParams(p)),
-      toxicity: paramsReload(markoutParamsSchema, () => engine.markouts.currentParams, (p) => engine.markouts.setParams(p), requote),
-      fusion: paramsReload(fusionParamsSchema, () => engine.fusion.getParams(), (p) => engine.fusion.setParams(p), requote),
-      exit: paramsReload(exitParamsSchema, () => engine.exit, (p) => (engine.exit = p), requote),
-      perf_profile: paramsReload(perfParamsSchema, () => engine.perf, (p) => engine.setPerf(p), perfChanged),
-    },
-  };
-}
-
-/**
- * A reload route over one parameter set: the server has validated the body
- * against `schema`; set it, let `after` act on it, answer what is now in force.
- */
-function paramsReload<P extends object>(schema: Schema<P>, get: () => P, set: (p: P) => void, after?: () => void): ReloadHandler<unknown> {
-  return {
-    schema,
-    current: get,
-    apply: (p) => {
-      set(p as P);
-      after?.();
-      return get();
-    },
-  };
 }

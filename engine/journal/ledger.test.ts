@@ -10,7 +10,7 @@ import { marketInSlot, Side, type Fill, type MarketDescriptor, type Order, type 
 import { CrashScript } from './crash-writer.fixture.js';
 import { Journal } from './journal.js';
 import { parseRecord, type JournalInput, type JournalRecord } from './records.js';
-import { JournalState, restore, type PositionApplier } from './restore.js';
+import { JournalLedger, restore, type PositionApplier } from './ledger.js';
 import { SumPortfolio } from './sum-portfolio.fixture.js';
 
 const base: Order = {
@@ -84,7 +84,7 @@ test('orders follow their lifecycle; fills count once and move positions even wi
 test('restore from the last snapshot equals a replay of every record, and applies only what follows the snapshot', () => {
   const script = new CrashScript(77);
   const portfolio = new SumPortfolio();
-  const live = new JournalState(portfolio);
+  const live = new JournalLedger(portfolio);
   const inputs: JournalInput[] = [];
   for (let i = 0; i < 1200; i++) {
     const a = script.next();
@@ -123,7 +123,7 @@ test('a compacted journal restores through the keeper snapshot, and refuses a ke
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'j');
   const portfolio = new SumPortfolio();
-  const state = new JournalState(portfolio);
+  const state = new JournalLedger(portfolio);
   const { journal } = Journal.open(path, { fsync: 'never' });
   for (const input of [order('a'), fill('a', 'f1', 30_000), order('b')]) {
     journal.append(input);
@@ -209,7 +209,7 @@ const LIFECYCLE: JournalInput[] = [
 ];
 const SNAPSHOT_AFTER = LIFECYCLE.findIndex((r) => r.type === 'settle');
 
-function view(p: Portfolio, s: JournalState) {
+function view(p: Portfolio, s: JournalLedger) {
   const marks = Float64Array.from([3200, 6800, 5100, 4900]);
   return {
     entries: p.entries().map((e) => ({ ...e })),
@@ -237,7 +237,7 @@ function liveJournal(t: TestContext, prefix: string) {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'j');
   const live = universe();
-  const state = new JournalState(live.portfolio);
+  const state = new JournalLedger(live.portfolio);
   const { journal } = Journal.open(path, { fsync: 'never', compact: true });
   const record = (input: JournalInput): void => {
     journal.append(input);
@@ -309,26 +309,26 @@ test('market slots: settle, retire and reuse restore the same positions, PnL and
 
 test('market slots: the snapshot carries the slot table and the settlement of a settled occupant', () => {
   const u = universe();
-  const s = new JournalState(u.portfolio);
+  const s = new JournalLedger(u.portfolio);
   for (const input of LIFECYCLE.slice(0, SNAPSHOT_AFTER + 1)) s.apply(input);
   assert.deepEqual(s.settlementOf(0), settlement(A, 0, 0));
   assert.equal(s.isSlotFree(0), true, 'settled, no live order');
   assert.equal(s.isSlotFree(1), false, 'o3 is still live on B');
   const snap = s.snapshot(u.portfolio.snapshot(), 5);
   const again = universe();
-  const r = new JournalState(again.portfolio);
+  const r = new JournalLedger(again.portfolio);
   r.apply(structuredClone(snap));
   assert.deepEqual(view(again.portfolio, r), view(u.portfolio, s));
   // A snapshot written before market slots restores an empty slot table.
   const { slots: _a, settlements: _b, settledConditions: _c, settleIds: _d, ...old } = snap;
-  const oldState = new JournalState(universe().portfolio);
+  const oldState = new JournalLedger(universe().portfolio);
   oldState.apply(old);
   assert.deepEqual([oldState.slots.size, oldState.settled.size, oldState.isSlotFree(0)], [0, 0, true]);
 });
 
 test('market slots: reuse before settlement and settlements for another market are applied or dropped, and counted', () => {
   const u = universe();
-  const s = new JournalState(u.portfolio);
+  const s = new JournalLedger(u.portfolio);
   const inputs: JournalInput[] = [
     { type: 'market', tsMs: 0, slot: 0, market: A },
     at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
@@ -381,7 +381,7 @@ test('market slots: reuse before settlement and settlements for another market a
 
 test('a window’s opening price is kept for its market only, through a snapshot, and goes with the market', () => {
   const u = universe();
-  const live = new JournalState(u.portfolio);
+  const live = new JournalLedger(u.portfolio);
   live.apply({ type: 'market', tsMs: 0, slot: 0, market: A });
   live.apply({ type: 'window', tsMs: 1, slot: 0, conditionId: B.conditionId, open: 1, openTsMs: 0 });
   assert.equal(live.opens.size, 0, 'an open for a market the slot does not hold is dropped');
@@ -389,7 +389,7 @@ test('a window’s opening price is kept for its market only, through a snapshot
   assert.deepEqual(live.opens.get(0), { slot: 0, conditionId: A.conditionId, open: 100_000.5, openTsMs: -400 });
 
   const snap = live.snapshot(u.portfolio.snapshot(), 2);
-  const again = new JournalState(u.portfolio);
+  const again = new JournalLedger(u.portfolio);
   again.apply(snap);
   assert.deepEqual(again.opens.get(0), live.opens.get(0), 'a snapshot carries it');
 
@@ -491,7 +491,7 @@ test('a venue correction moves each strategy by its holdings, once, onto live en
 
 test('resolutions of a market not settled here, or naming another engine winner, are dropped and counted', () => {
   const u = universe();
-  const s = new JournalState(u.portfolio);
+  const s = new JournalLedger(u.portfolio);
   for (const input of [
     { type: 'market', tsMs: 0, slot: 0, market: A },
     at('o1', 'mm', 0, Side.Buy, 4000, 10_000_000),
@@ -527,7 +527,7 @@ const PENDING = [
   { descriptor: B, settlement: settledAs(B, 1, 0, HELD_B) },
 ];
 
-const pendingOf = (s: JournalState) => [...s.pendingAudits()].sort((x, y) => x.descriptor.conditionId.localeCompare(y.descriptor.conditionId));
+const pendingOf = (s: JournalLedger) => [...s.pendingAudits()].sort((x, y) => x.descriptor.conditionId.localeCompare(y.descriptor.conditionId));
 const retired = (p: Portfolio) => ['mm', 'dir'].map((x) => p.retiredTotals(x).realised);
 
 /**
@@ -577,7 +577,7 @@ test('the venue’s verdict ends a retired market’s audit: an agreement moves 
   ];
   for (const { venue, want } of cases) {
     const u = universe();
-    const s = new JournalState(u.portfolio);
+    const s = new JournalLedger(u.portfolio);
     for (const input of AUDITED) s.apply(input);
     assert.deepEqual(retired(u.portfolio), [6_000_000, -2_750_000]);
 
@@ -667,7 +667,7 @@ test('a pending audit is dropped once the journal’s clock reaches its window�
 
   // Live, a settle record is the moment: C settling a window later finds A and B past a 5-minute timeout, and keeps its own.
   const u = universe();
-  const s = new JournalState(u.portfolio, { auditTimeoutMs: 300_000 });
+  const s = new JournalLedger(u.portfolio, { auditTimeoutMs: 300_000 });
   for (const input of AUDITED) s.apply(input);
   s.apply({ type: 'cancel', tsMs: 310_000, orderId: 'o4', reason: 'requote' });
   assert.deepEqual(pendingOf(s), PENDING, 'nothing settled since: nothing checked');
@@ -681,7 +681,7 @@ test('a pending audit is dropped once the journal’s clock reaches its window�
 
 test('pending audits in the snapshot: validated at the edge, and a snapshot written before them resumes the settled occupants’ audits as it did', () => {
   const u = universe();
-  const s = new JournalState(u.portfolio);
+  const s = new JournalLedger(u.portfolio);
   for (const input of AUDITED) s.apply(input);
   const snap = s.snapshot(u.portfolio.snapshot(), 320_000);
   assert.deepEqual(snap.audits, PENDING);
@@ -692,7 +692,7 @@ test('pending audits in the snapshot: validated at the edge, and a snapshot writ
   assert.equal(parseRecord({ ...structuredClone(snap), seq: 1, audits: [{ settlement: PENDING[0]!.settlement }] }), 'bad field audits[0].descriptor in a position record');
 
   // An entry that contradicts the rest of the snapshot (a market never settled, one already resolved, a descriptor of another market) is not resumed.
-  const mixed = new JournalState(universe().portfolio);
+  const mixed = new JournalLedger(universe().portfolio);
   mixed.apply({
     ...structuredClone(snap),
     resolutionIds: [B.conditionId],
@@ -702,7 +702,7 @@ test('pending audits in the snapshot: validated at the edge, and a snapshot writ
 
   // Older: no `audits` field. Only B, settled in its slot, is known to await the venue; A's audit was lost with its slot, as before.
   const { audits: _a, ...old } = snap;
-  const fromOld = new JournalState(universe().portfolio);
+  const fromOld = new JournalLedger(universe().portfolio);
   fromOld.apply(structuredClone(old));
   assert.deepEqual(pendingOf(fromOld), PENDING.slice(1));
 });

@@ -1,7 +1,7 @@
-// Engine state from journal records: the orders still live, the fills,
+// JournalLedger, the state the journal's records add up to: the orders still live, the fills,
 // merges and settlements already counted, the market occupying each market
 // slot, and (through the position keeper's applier) positions and cash. The
-// same reducer runs live: feed JournalState every record right after
+// same reducer runs live: feed JournalLedger every record right after
 // appending it, and the state a restart rebuilds is by construction the
 // state the engine held. Restore starts from the last position snapshot, so
 // its cost is the records written since then.
@@ -87,7 +87,7 @@ export interface StateAnomalies {
   unsafeMarkets: number;
 }
 
-export interface JournalStateOptions {
+export interface JournalLedgerOptions {
   /** [markets] audit_timeout_ms. Absent: pending audits never expire. */
   auditTimeoutMs?: number | undefined;
 }
@@ -99,7 +99,7 @@ export function auditDeadlineMs(market: Pick<MarketDescriptor, 'endMs'>, timeout
 
 const LIVE: ReadonlySet<Order['status']> = new Set(['pending', 'open']);
 
-export class JournalState {
+export class JournalLedger {
   /** Pending and open orders by id, with `filled` so far. Owned here: callers read, never mutate. */
   readonly openOrders = new Map<string, Order>();
   readonly fillIds = new Set<string>();
@@ -137,7 +137,7 @@ export class JournalState {
 
   constructor(
     private readonly positions: PositionApplier,
-    options: JournalStateOptions = {},
+    options: JournalLedgerOptions = {},
   ) {
     this.auditTimeoutMs = options.auditTimeoutMs ?? Infinity;
   }
@@ -419,7 +419,7 @@ function copyAudit(a: PendingAudit): PendingAudit {
 }
 
 export interface RestoreResult {
-  state: JournalState;
+  state: JournalLedger;
   /** Seq of the snapshot restore started from; 0 when it replayed from the first record. */
   fromSeq: number;
   /** Records applied, the snapshot included. */
@@ -432,7 +432,7 @@ export interface RestoreResult {
  * gives them), starting at the last snapshot the applier can load; pending
  * audits whose deadline the journal's clock has reached are dropped.
  */
-export function restore(records: readonly JournalRecord[], positions: PositionApplier, options: JournalStateOptions = {}): RestoreResult {
+export function restore(records: readonly JournalRecord[], positions: PositionApplier, options: JournalLedgerOptions = {}): RestoreResult {
   let start = 0;
   if (positions.restore) {
     for (let i = records.length - 1; i >= 0; i--) {
@@ -442,7 +442,7 @@ export function restore(records: readonly JournalRecord[], positions: PositionAp
       }
     }
   }
-  const state = new JournalState(positions, options);
+  const state = new JournalLedger(positions, options);
   for (let i = start; i < records.length; i++) state.apply(records[i]!);
   state.expireAudits();
   const first = records[start];

@@ -1,0 +1,90 @@
+// What the control plane sees of the engine, and what it may ask of it.
+//
+// EngineView answers snapshots (copies, or values computed at the call): a
+// handler cannot reach into the engine's live arrays or maps, and the engine
+// can change how it keeps its state without touching the control plane.
+// EngineCommands is the narrow set of actions an operator has: pause,
+// resume, flatten, and each reloadable parameter set. Both run between two
+// passes of the loop (the control plane's requests run only there).
+
+import type { MarkoutParams, ToxicityReport } from '../portfolio/markouts.js';
+import type { PositionEntry, PnlSummary } from '../portfolio/positions.js';
+import type { RiskParams } from '../risk/gates.js';
+import type { FusionParams } from '../references/fusion.js';
+import type { AllocatorParams, ExitParams, PerfParams } from '../runtime/params.js';
+import type { Order, Settlement } from '../trading/types.js';
+
+/** The last engine fault, as /health reports it. */
+export interface EngineFault {
+  where: string;
+  /** The unit, e.g. `decide(market 2, strategy maker)`. */
+  site: string;
+  message: string;
+  /** Engine clock, Unix ms. */
+  atMs: number;
+}
+
+export interface FaultReport {
+  faults: number;
+  lastFault: EngineFault | null;
+}
+
+/** One market slot, as /state/markets lists it. */
+export interface MarketSlotView {
+  slot: number;
+  phase: string;
+  slug: string;
+  conditionId: string;
+  startMs: number;
+  endMs: number;
+  tokenIds: [string, string];
+  settlement: Settlement | undefined;
+}
+
+/** A (strategy, token) account with the token's venue id. */
+export type PositionView = PositionEntry & { tokenId: string | undefined };
+
+export interface EngineView {
+  /** Engine time, Unix ms. */
+  nowMs(): number;
+  /** The state machine's state name (RUNNING, PAUSED, HALTED). */
+  stateName(): string;
+  killSwitchLatched(): boolean;
+  /** Copies of the engine's counters. */
+  counts(): Record<string, number>;
+  /** Orders by `strategy:outcome`, copied. */
+  ordersByOutcome(): Record<string, number>;
+  faultReport(): FaultReport;
+  pnl(): PnlSummary;
+  dailyPnl(): number;
+  pnlByStrategy(): Record<string, PnlSummary>;
+  positions(): PositionView[];
+  marketSlots(): MarketSlotView[];
+  /** Orders the engine believes live (copies). */
+  liveOrders(): Order[];
+  toxicity(): ToxicityReport;
+}
+
+/** A parameter set an operator can read and replace. */
+export interface ParamsSlot<P> {
+  get(): P;
+  set(p: P): void;
+}
+
+export interface EngineCommands {
+  pause(): { state: string };
+  resume(): { state: string; killSwitchLatched: boolean };
+  flatten(): { cancelled: number; orders: number; blocked: Array<{ token: number; reason: string }> };
+  /** Marks every active market dirty: quotes that depend on parameters change on the next pass, even in a quiet market. */
+  requote(): void;
+  /** The parameters of the running strategy `name`; undefined when it is not running. */
+  strategyParams(name: string): object | undefined;
+  /** Validates and applies `params` to the running strategy `name`; throws PE_CONFIG_INVALID (naming the field) when it is not running or they do not fit. */
+  reloadStrategy(name: string, params: unknown): object;
+  readonly allocator: ParamsSlot<AllocatorParams>;
+  readonly risk: ParamsSlot<RiskParams>;
+  readonly toxicity: ParamsSlot<MarkoutParams>;
+  readonly fusion: ParamsSlot<FusionParams>;
+  readonly exit: ParamsSlot<ExitParams>;
+  readonly perf: ParamsSlot<PerfParams>;
+}
