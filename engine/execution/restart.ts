@@ -67,7 +67,8 @@ export class Reinstatement {
    *   window over, or within                  → cancelled, restart:window_ended
    *     exit.cancel_before_end_ms of its end
    *   GTD past its expiry                     → expired
-   *   the risk gate on the remaining size, as any order:
+   *   the risk gate on the remaining size, as any order (its minimum-size rule on the size placed: a partly
+   *   filled order rests on with a rest below the minimum, as it would have on the venue):
    *     pass                                  → back on the venue ('restored' record with the book it
    *                                             passed on), at the back of its level like a fresh order
    *     book stale, resyncing or crossed,     → waits for a later pass
@@ -116,7 +117,7 @@ export class Reinstatement {
     // Reports already due land first: a busy book among them throws here, before the order is journaled back.
     this.o.orders.venue.advance(now);
     this.o.forStrategy(s);
-    const reason = this.o.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.o.riskView);
+    const reason = this.o.risk.check({ token: o.token, side: o.side, price: o.price, size: remaining, type: o.type, postOnly: o.postOnly, expiresMs: o.expiresMs, reason: o.reason }, this.o.riskView, o.size);
     if (reason === RiskReason.Pass) {
       this.o.orders.reinstate(o, s, remaining, this.o.risk.lastTop, now);
       this.outcome.reinstated++;

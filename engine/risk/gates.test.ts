@@ -106,6 +106,10 @@ test('size on the 0.01-share lot and at least max(market minimum, min_size)', ()
   assert.equal(name(gate({ min_size: 8 }).check(order({ size: shares(6) }), v)), 'size_min');
   assert.equal(name(gate({ min_size: 8 }).check(order({ size: shares(8) }), v)), 'pass');
   assert.equal(name(gate({ min_size: 0 }).check(order({ size: shares(4) }), v)), 'size_min', 'the market minimum still applies');
+  // The rest of a partly filled order (a restart putting it back): the minimum applies to the size it was placed with.
+  assert.equal(name(gate().check(order({ size: shares(2.08) }), v, shares(10))), 'pass');
+  assert.equal(name(gate().check(order({ size: shares(2.08) }), v, shares(4))), 'size_min');
+  assert.equal(name(gate().check(order({ size: shares(2.085) }), v, shares(10))), 'size_lot', 'the lot applies to what is placed');
 });
 
 test('maximum order notional', () => {

@@ -232,8 +232,12 @@ export class RiskGate {
     return this.dailyLossLimit;
   }
 
-  /** First gate `order` fails, or RiskReason.Pass; a pass consumes one rate-limit token. */
-  check(order: DesiredOrder, view: RiskView): RiskReason {
+  /**
+   * First gate `order` fails, or RiskReason.Pass; a pass consumes one rate-limit token. `placedSize`: the
+   * order is the unfilled rest of one the venue accepted at that size (a restart putting it back), so the
+   * minimum-size rule applies to that size, as the venue applied it; every other gate sees the rest.
+   */
+  check(order: DesiredOrder, view: RiskView, placedSize = order.size): RiskReason {
     const token = order.token;
     const reducing = order.side === Side.Sell && order.size <= view.position(token);
     switch (view.engineState) {
@@ -253,7 +257,8 @@ export class RiskGate {
     const top = view.books.top(token, this.top);
     const priceReason = checkPrice(order.price, market, top);
     if (priceReason !== RiskReason.Pass) return priceReason;
-    const sizeReason = checkSize(order.size, Math.max(market.minSize, this.minSize));
+    let sizeReason = checkSize(order.size, 0);
+    if (sizeReason === RiskReason.Pass) sizeReason = checkSize(Math.max(placedSize, order.size), Math.max(market.minSize, this.minSize));
     if (sizeReason !== RiskReason.Pass) return sizeReason;
     const notional = notionalMicros(order.price, order.size);
     if (notional > this.maxOrderNotional) return RiskReason.OrderNotional;
