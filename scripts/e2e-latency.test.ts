@@ -1,11 +1,11 @@
 // The latency suite as a user runs it: a child process, a short run, the table and the JSON file.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runNode } from './run-node.fixture.js';
 import { PolyedgeError } from '../engine/errors.js';
 import { parseE2eArgs, type E2eReport } from './e2e-latency.js';
 
@@ -23,15 +23,7 @@ test('a short run: every relay tick arrives and reaches decisions; the table and
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-e2e-test-'));
   const json = join(dir, 'out.json');
   try {
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [SCRIPT, '--ticks', '300', '--rate', '300', '--warmup', '500', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runNode([SCRIPT, '--ticks', '300', '--rate', '300', '--warmup', '500', '--json', json]);
     assert.equal(code, 0, stderr);
     const report = JSON.parse(readFileSync(json, 'utf8')) as E2eReport;
     assert.deepEqual(report.relay, { sent: 300, received: 300, lost: 0, garbage: 0 });

@@ -19,9 +19,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../engine/config/load.js';
+import { runScript } from './script-main.js';
 import { PolyedgeError } from '../engine/errors.js';
 import type { LatencyHistogram, LatencySummary } from '../engine/metrics/latency.js';
 import { native } from '../engine/native.js';
@@ -195,26 +195,16 @@ export function parseE2eArgs(argv: string[]): Omit<E2eOptions, 'log'> {
 }
 
 async function main(): Promise<number> {
-  try {
-    const opts = parseE2eArgs(process.argv.slice(2));
-    const report = await runE2e({ ...opts, log: (line) => void process.stderr.write(`${line}\n`) });
-    writeFileSync(opts.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(
-      `${report.ticks} relay ticks at ${report.ratePerS}/s over ${report.durationS} s, engine wait ${report.wait}, ${report.machine.cpus} cores (${report.machine.model}), node ${report.machine.node}\n` +
-        `${report.layout.map((l) => `  ${l}`).join('\n')}\n` +
-        `relay: ${report.relay.received}/${report.relay.sent} received, ${report.relay.lost} lost, ${report.relay.garbage} garbage\n\n` +
-        `${formatRows(report.rows)}\n\nJSON: ${opts.jsonPath}\n`,
-    );
-    return 0;
-  } catch (err) {
-    const e = err instanceof PolyedgeError ? err : new PolyedgeError('PE_INTERNAL', err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.stderr.write(`${e.format()}\n`);
-    return e.code === 'PE_USAGE' ? 2 : 1;
-  }
+  const opts = parseE2eArgs(process.argv.slice(2));
+  const report = await runE2e({ ...opts, log: (line) => void process.stderr.write(`${line}\n`) });
+  writeFileSync(opts.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(
+    `${report.ticks} relay ticks at ${report.ratePerS}/s over ${report.durationS} s, engine wait ${report.wait}, ${report.machine.cpus} cores (${report.machine.model}), node ${report.machine.node}\n` +
+      `${report.layout.map((l) => `  ${l}`).join('\n')}\n` +
+      `relay: ${report.relay.received}/${report.relay.sent} received, ${report.relay.lost} lost, ${report.relay.garbage} garbage\n\n` +
+      `${formatRows(report.rows)}\n\nJSON: ${opts.jsonPath}\n`,
+  );
+  return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main();
-  // The session's workers and sockets are stopped; nothing should keep the process, but a stuck handle must not hang CI.
-  setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
-}
+await runScript(import.meta.url, main);

@@ -1,11 +1,11 @@
 // The soak as a user runs it, for a few seconds: the report's fields are there and sane (no performance bar).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runNode } from './run-node.fixture.js';
 import { PolyedgeError } from '../engine/errors.js';
 import { parseSoakArgs, slope, type SoakReport } from './soak.js';
 
@@ -34,15 +34,7 @@ test('a short soak reports memory, lag, faults and requests', async () => {
   const json = join(dir, 'soak.json');
   try {
     const args = [SCRIPT, '--minutes', '0.3', '--sample-ms', '1000', '--warmup-minutes', '0', '--fault-rate', '0.2', '--json', json, '--engine-log', join(dir, 'engine.log')];
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-    });
+    const { code, stdout, stderr } = await runNode(args);
     assert.equal(code, 0, `${stderr}\n${stdout}`);
     const r = JSON.parse(readFileSync(json, 'utf8')) as SoakReport;
     assert.ok(r.samples >= 10 && r.series.length === r.samples, `samples ${r.samples}`);

@@ -20,8 +20,9 @@ import { appendFileSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runScript } from './script-main.js';
 import { PolyedgeError } from '../engine/errors.js';
 
 const MAIN = fileURLToPath(new URL('../engine/cli/main.js', import.meta.url));
@@ -373,25 +374,16 @@ export function formatReport(r: SoakReport): string {
 }
 
 async function main(): Promise<number> {
-  try {
-    const o = parseSoakArgs(process.argv.slice(2));
-    const stop = new Promise<void>((r) => {
-      process.once('SIGINT', () => r());
-      process.once('SIGTERM', () => r());
-    });
-    const report = await runSoak(o, (line) => void process.stderr.write(`engine: ${line}\n`), stop);
-    const json = `${JSON.stringify(report, null, 2)}\n`;
-    writeFileSync(o.jsonPath, json);
-    process.stdout.write(`${formatReport(report)}\n\n${json}JSON: ${o.jsonPath}\n`);
-    return report.requests.failed === 0 ? 0 : 1;
-  } catch (err) {
-    const e = err instanceof PolyedgeError ? err : new PolyedgeError('PE_INTERNAL', err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.stderr.write(`${e.format()}\n`);
-    return e.code === 'PE_USAGE' ? 2 : 1;
-  }
+  const o = parseSoakArgs(process.argv.slice(2));
+  const stop = new Promise<void>((r) => {
+    process.once('SIGINT', () => r());
+    process.once('SIGTERM', () => r());
+  });
+  const report = await runSoak(o, (line) => void process.stderr.write(`engine: ${line}\n`), stop);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(o.jsonPath, json);
+  process.stdout.write(`${formatReport(report)}\n\n${json}JSON: ${o.jsonPath}\n`);
+  return report.requests.failed === 0 ? 0 : 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main();
-  setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
-}
+await runScript(import.meta.url, main);
