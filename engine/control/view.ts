@@ -7,12 +7,15 @@
 // resume, flatten, and each reloadable parameter set. Both run between two
 // passes of the loop (the control plane's requests run only there).
 
+import type { MarketSlotView } from '../markets/slots.js';
 import type { MarkoutParams, ToxicityReport } from '../portfolio/markouts.js';
 import type { PositionEntry, PnlSummary } from '../portfolio/positions.js';
 import type { RiskParams } from '../risk/gates.js';
 import type { FusionParams } from '../references/fusion.js';
 import type { AllocatorParams, ExitParams, PerfParams } from '../runtime/params.js';
-import type { Order, Settlement } from '../trading/types.js';
+import type { Order } from '../trading/types.js';
+
+export type { MarketSlotView };
 
 /** The last engine fault, as /health reports it. */
 export interface EngineFault {
@@ -29,17 +32,6 @@ export interface FaultReport {
   lastFault: EngineFault | null;
 }
 
-/** One market slot, as /state/markets lists it. */
-export interface MarketSlotView {
-  slot: number;
-  phase: string;
-  slug: string;
-  conditionId: string;
-  startMs: number;
-  endMs: number;
-  tokenIds: [string, string];
-  settlement: Settlement | undefined;
-}
 
 /** A (strategy, token) account with the token's venue id. */
 export type PositionView = PositionEntry & { tokenId: string | undefined };

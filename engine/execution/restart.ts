@@ -6,8 +6,6 @@
 import type { JournalInput } from '../journal/records.js';
 import { SlotPhase } from '../markets/slots.js';
 import { RiskReason, RISK_REASON_NAMES, type RiskGate, type RiskView } from '../risk/gates.js';
-import { FaultSite, type Faults } from '../runtime/faults.js';
-import type { ExitParams } from '../runtime/params.js';
 import type { MarketInfo, Order, TokenInfo } from '../trading/types.js';
 import type { OrderManager } from './order-manager.js';
 
@@ -15,6 +13,17 @@ import type { OrderManager } from './order-manager.js';
 export const RESTORE_WAIT_MS = 30_000;
 /** Risk refusals a restored order waits out (the book or the rate may come right); any other cancels it. */
 const RESTORE_TRANSIENT: ReadonlySet<RiskReason> = new Set([RiskReason.BookStale, RiskReason.BookCrossed, RiskReason.RateLimit, RiskReason.Paused]);
+
+/**
+ * The loop's fault handler (runtime/faults.ts), as far as a restart uses it;
+ * declared here so the domain does not import the loop.
+ */
+export interface RestartFaults {
+  /** True for a busy book (counted; the work is retried next pass), false for a fault. */
+  deferBusy(err: unknown): boolean;
+  /** A fault in the executor unit of the loop: counted, kept for /health, trips the kill switch. */
+  executorFault(site: string, err: unknown): void;
+}
 
 export interface ReinstatementOptions {
   orders: OrderManager;
@@ -27,8 +36,9 @@ export interface ReinstatementOptions {
   markets: readonly MarketInfo[];
   /** SlotPhase per market slot. */
   phase: Uint8Array;
-  exit: () => ExitParams;
-  faults: Faults;
+  /** The exit parameter set (runtime/params.ts), live: a reload applies to the next pass. */
+  exit: () => { readonly cancel_before_end_ms: number };
+  faults: RestartFaults;
   record: (rec: JournalInput) => void;
   nowMs: () => number;
   /** Real time for the deadline (the clock's wallMs). */
@@ -90,7 +100,7 @@ export class Reinstatement {
         // Once journaled back it is live like any order sent: a busy book met in the venue call never puts it back twice.
         if (this.o.faults.deferBusy(err)) wait = !this.o.orders.isLive(o);
         // Left open in the journal, so the next restart takes it up again.
-        else this.o.faults.fault(FaultSite.Executor, `reinstate(order ${o.id})`, err);
+        else this.o.faults.executorFault(`reinstate(order ${o.id})`, err);
       }
       if (wait) this.pending.push(o);
     }

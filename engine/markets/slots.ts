@@ -14,7 +14,6 @@ import type { JournalInput } from '../journal/records.js';
 import type { MarkoutTracker } from '../portfolio/markouts.js';
 import type { Portfolio } from '../portfolio/positions.js';
 import { isVacant, marketInSlot, PRICE_SCALE, vacantSlot, type MarketDescriptor, type MarketInfo, type Resolution, type Settlement, type TokenInfo } from '../trading/types.js';
-import type { MarketSlotView } from '../control/view.js';
 import { PriceHistory, WindowPrices } from './settlement.js';
 
 /** Where a market slot is in its life. */
@@ -22,6 +21,18 @@ export const SlotPhase = { Vacant: 0, Active: 1, Settled: 2 } as const;
 export type SlotPhase = (typeof SlotPhase)[keyof typeof SlotPhase];
 /** SlotPhase → its name in /state/markets and the polyedge_market_slots label. */
 export const SLOT_PHASE_NAMES = ['vacant', 'active', 'settled'] as const;
+
+/** One market slot, as /state/markets lists it. */
+export interface MarketSlotView {
+  slot: number;
+  phase: string;
+  slug: string;
+  conditionId: string;
+  startMs: number;
+  endMs: number;
+  tokenIds: [string, string];
+  settlement: Settlement | undefined;
+}
 
 /** What the engine asks of the Polymarket feed as markets come and go: subscribe a slot's two tokens, or drop them; and of the settlement audit: check a settlement against the venue. */
 export interface SlotHooks {

@@ -94,6 +94,11 @@ export class Faults {
     if (trip) this.o.cancelAll('fault');
   }
 
+  /** fault() in the executor site, for the domain's units that must not name the loop's sites (execution/restart.ts). */
+  executorFault(site: string, err: unknown): void {
+    this.fault(FaultSite.Executor, site, err);
+  }
+
   /** Faults since start and the last one, for /health. */
   report(): FaultReport {
     let faults = 0;
