@@ -1,3 +1,4 @@
+// Why this file is over 600 lines: one matching model, documented in full below (~90 lines); its queue, shadow and latency state share private records (Working, Event) a split would have to export.
 // Paper execution: a model of the Polymarket matching engine that answers
 // our orders from the real shared books and the public trade feed, so a
 // strategy runs unchanged in paper and live. Event-driven, no timers: the

@@ -1,3 +1,4 @@
+// Why this file is over 600 lines: one ledger, its accounting rules documented in full below, plus the snapshot schema and restore()'s checks of a journaled snapshot (input from disk, validated at the edge).
 // Positions and PnL per (strategy, token), in integer base units: positions
 // in micro-shares, every amount of money in micro-pUSD.
 //
