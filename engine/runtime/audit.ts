@@ -14,7 +14,7 @@
 //             `timeoutMs` after the window's end (engine clock)
 //
 // The journal keeps every settlement still awaiting a verdict, a market
-// whose slot was reused included (JournalState.pendingAudits), so a restart
+// whose slot was reused included (JournalLedger.pendingAudits), so a restart
 // watches them all again; it gives up on them by the same deadline.
 //
 // The venue's winner is the token whose price is 1, matched to the engine's
