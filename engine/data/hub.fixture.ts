@@ -1,9 +1,11 @@
 // Test plumbing for the data hub: a hub over real Polymarket books with one
 // ring source this thread produces into, as a feed worker would, and the
 // books' one writer.
+import { Side } from '../../workers/book/layout.js';
 import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
-import { EventViews, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
+import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
 import { Ring } from '../../workers/ring.js';
+import { native } from '../native.js';
 import { MarketDataHub } from './hub.js';
 
 export interface PolymarketHubRig {
@@ -36,4 +38,27 @@ export function polymarketHub(books: number, ringCapacity: number): PolymarketHu
       producer.publish();
     },
   };
+}
+
+/** `n` level-update events, alternating the two books of slot 0, stamped now: what the feed worker publishes after a write. */
+export function bookEvents(rig: PolymarketHubRig, n: number): void {
+  rig.publish(n, (e, i) => {
+    e.kind = EventKind.LevelUpdate;
+    e.source = rig.source;
+    e.token = i % 2;
+    e.recvNs = Number(native.nowNs());
+    e.exchTsMs = Date.now();
+  });
+}
+
+/** Both books of slot 0 two-sided around 0.50 and fresh, and an event for each, as the Polymarket feed worker would publish. */
+export function quoteBooks(rig: PolymarketHubRig): void {
+  for (const book of [0, 1]) {
+    rig.writer.begin(book);
+    rig.writer.setLevel(book, Side.Bid, 4_800, 200);
+    rig.writer.setLevel(book, Side.Ask, 5_200, 200);
+    rig.writer.setTimes(book, Number(native.nowNs()), Date.now());
+    rig.writer.end(book);
+  }
+  bookEvents(rig, 2);
 }

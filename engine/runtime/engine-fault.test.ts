@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
 import { number, object, type Infer } from '../config/schema.js';
-import { polymarketHub, type PolymarketHubRig } from '../data/hub.fixture.js';
+import { bookEvents, polymarketHub, quoteBooks, type PolymarketHubRig } from '../data/hub.fixture.js';
 import { Journal } from '../journal/journal.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { EngineState, type StateChange } from '../risk/state.js';
@@ -21,7 +21,6 @@ import type { Strategy, StrategyContext } from '../strategy/types.js';
 import type { DesiredOrder } from '../trading/types.js';
 import { updownMarket } from '../trading/markets.fixture.js';
 import { EventKind, EventViews, newEventRecord, type EventRecord } from '../../workers/event-layout.js';
-import { Side } from '../../workers/book/layout.js';
 import { Ring } from '../../workers/ring.js';
 import { native } from '../native.js';
 import { engineCommands as commands } from './control.js';
@@ -73,28 +72,7 @@ function running(strategies: string[]): Config {
   return { ...base, engine: { ...base.engine, strategies } } as Config;
 }
 
-/** Both books of slot 0 two-sided around 0.50 and fresh, and an event for each, as the Polymarket feed worker would publish. */
-function quoteBooks(rig: PolymarketHubRig): void {
-  for (const book of [0, 1]) {
-    rig.writer.begin(book);
-    rig.writer.setLevel(book, Side.Bid, 4_800, 200);
-    rig.writer.setLevel(book, Side.Ask, 5_200, 200);
-    rig.writer.setTimes(book, Number(native.nowNs()), Date.now());
-    rig.writer.end(book);
-  }
-  bookEvents(rig, 2);
-}
 
-/** `n` LevelUpdate events, alternating the two tokens of slot 0. */
-function bookEvents(rig: PolymarketHubRig, n: number): void {
-  rig.publish(n, (e, i) => {
-    e.kind = EventKind.LevelUpdate;
-    e.source = rig.source;
-    e.token = i % 2;
-    e.recvNs = Number(native.nowNs());
-    e.exchTsMs = Date.now();
-  });
-}
 
 interface Rig {
   dir: string;

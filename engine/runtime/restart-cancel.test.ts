@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Config } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
-import { polymarketHub, type PolymarketHubRig } from '../data/hub.fixture.js';
+import { polymarketHub, quoteBooks } from '../data/hub.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, JournalRecord } from '../journal/records.js';
 import { restore } from '../journal/ledger.js';
@@ -92,23 +92,6 @@ function writePrevious(path: string, p: Previous): void {
   journal.close();
 }
 
-/** Both books of slot 0 two-sided around 0.50 and fresh, and an event for each, as the feed worker would publish. */
-function quoteBooks(rig: PolymarketHubRig): void {
-  for (const book of [0, 1]) {
-    rig.writer.begin(book);
-    rig.writer.setLevel(book, BookSide.Bid, 4_800, 200);
-    rig.writer.setLevel(book, BookSide.Ask, 5_200, 200);
-    rig.writer.setTimes(book, Number(native.nowNs()), Date.now());
-    rig.writer.end(book);
-  }
-  rig.publish(2, (e, i) => {
-    e.kind = EventKind.LevelUpdate;
-    e.source = rig.source;
-    e.token = i;
-    e.recvNs = Number(native.nowNs());
-    e.exchTsMs = Date.now();
-  });
-}
 
 interface Restart {
   cfg?: (base: Config) => Config;
