@@ -422,7 +422,7 @@ function openApiDocument(routes: readonly Route[], opts: { getsNeedToken: boolea
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }
   // A 405 belongs to no declared operation: the path item says which methods answer it.
-  for (const [path, item] of Object.entries(paths)) {
+  for (const item of Object.values(paths)) {
     const allow = Object.keys(item).flatMap((m) => (m === 'get' ? ['GET', 'HEAD'] : [m.toUpperCase()]));
     (item as Record<string, unknown>).description = `Any other method answers 405 (#/components/responses/MethodNotAllowed) with Allow: ${allow.join(', ')}.`;
   }

@@ -19,7 +19,7 @@ async function sendGarbage(address: string, datagrams: Uint8Array[]): Promise<vo
 }
 
 /** Drains everything published so far into fresh RelayPrice objects (test-side, allocation is fine). */
-function drainAll(source: RelaySource, consumer: ReturnType<RelaySource['ring']['consumer']>, views: EventViews): RelayPrice[] {
+function drainAll(consumer: ReturnType<RelaySource['ring']['consumer']>, views: EventViews): RelayPrice[] {
   const out: RelayPrice[] = [];
   const n = consumer.available();
   for (let i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ test('extended frames arrive intact and in order as ExternalPrice records', asyn
     if (seq % 256 === 0) await until(() => source.stats[RelayStat.packets]! >= seq, 'packets');
   }
   await until(() => source.stats[RelayStat.packets]! >= N, 'all packets');
-  const got = drainAll(source, consumer, views);
+  const got = drainAll(consumer, views);
   assert.equal(got.length, N);
   got.forEach((p, i) => {
     const s = sent[i]!;
@@ -95,7 +95,7 @@ test('legacy packets carry no sequence and keep ts_micros exactly', async () => 
   raw.writeDoubleLE(97_124.25, 16);
   sender.sendRaw(raw);
   await until(() => source.stats[RelayStat.packets] === 1, 'the packet');
-  const [p] = drainAll(source, consumer, views);
+  const [p] = drainAll(consumer, views);
   assert.ok(p);
   assert.equal(sendMicros(p), Number(tsMicros));
   assert.deepEqual([p.bid, p.ask, p.stream], [97_123.5, 97_124.25, 0]);
@@ -124,7 +124,7 @@ test('garbage is counted and dropped, never published', async () => {
   // Well-formed but impossible values are refused by the value gate, not counted as garbage.
   await sendGarbage(source.address, [...junk, nanBid, negativeLegacy, good]);
   await until(() => source.stats[RelayStat.packets] === 1 && source.stats[RelayStat.garbage] === junk.length && source.stats[RelayStat.value] === 2, 'garbage counted');
-  const got = drainAll(source, consumer, views);
+  const got = drainAll(consumer, views);
   assert.equal(got.length, 1);
   assert.equal(got[0]!.seq, 1);
   assert.equal(source.stats[RelayStat.recvErrors], 0);
@@ -142,7 +142,7 @@ test('sequence gaps count as loss; late and duplicate frames are dropped; a rest
   const plan: Array<[number, number]> = [[0, 1], [0, 2], [0, 5], [0, 4], [0, 5], [1, 10], [0, 6], [1, 11], [0, 1_000_000], [0, 1]];
   await sendGarbage(source.address, plan.map(([s, q]) => frame(s, q)));
   await until(() => source.stats[RelayStat.batches]! > 0 && source.stats[RelayStat.packets]! + source.stats[RelayStat.late]! === plan.length, 'all frames');
-  const got = drainAll(source, consumer, views).map((p) => [p.stream, p.seq]);
+  const got = drainAll(consumer, views).map((p) => [p.stream, p.seq]);
   assert.deepEqual(got, [[0, 1], [0, 2], [0, 5], [1, 10], [0, 6], [1, 11], [0, 1_000_000], [0, 1]]);
   const c = source.counters();
   assert.equal(c.lost, 2 + 999_993);
@@ -167,13 +167,13 @@ test('a full ring: drop counts what does not fit, block holds it until the consu
     const seqs: number[] = [];
     if (fullPolicy === 'drop') {
       await until(() => source.stats[RelayStat.packets] === 20, 'all received');
-      seqs.push(...drainAll(source, consumer, views).map((p) => p.seq));
+      seqs.push(...drainAll(consumer, views).map((p) => p.seq));
       assert.deepEqual(seqs, [1, 2, 3, 4]);
       assert.equal(source.stats[RelayStat.ringDrops], 16);
       assert.equal(source.ring.stats().dropped, 16);
     } else {
       await until(() => {
-        seqs.push(...drainAll(source, consumer, views).map((p) => p.seq));
+        seqs.push(...drainAll(consumer, views).map((p) => p.seq));
         return seqs.length === 20;
       }, 'all drained');
       assert.deepEqual(seqs, Array.from({ length: 20 }, (_, i) => i + 1));
@@ -262,7 +262,7 @@ test('each gate refuses with its own reason; sealed frames pass only with the ri
   ]);
   const want = { packets: 2, mac: 2, value: 1, crossed: 1, spread: 1, skew: 2, backwards: 1, late: 1, garbage: 0 };
   await until(() => (Object.keys(want) as (keyof typeof want)[]).every((k) => source.stats[RelayStat[k]] === want[k]), `counters ${JSON.stringify(want)}`);
-  assert.deepEqual(drainAll(source, consumer, views).map((p) => [p.seq, p.bid]), [[1, 97_000], [3, 97_000]]);
+  assert.deepEqual(drainAll(consumer, views).map((p) => [p.seq, p.bid]), [[1, 97_000], [3, 97_000]]);
   source.stop();
   sealed.close();
   foreignKey.close();

@@ -40,7 +40,7 @@ async function pmClient(sim: VenueSimulator, urls: SimEndpoints, both = false): 
 const counts = (s: SimStats, v: Venue): Json => s.faults[v] as unknown as Json;
 
 test('drop: the client sees an abnormal close (1006) on every venue; counted per venue', async () => {
-  await withSim({ speed: 'manual', seed: 1 }, async (sim, urls) => {
+  await withSim({ speed: 'manual', seed: 1 }, async (_sim, urls) => {
     const probes: Record<Venue, WsProbe> = {
       polymarket: await WsProbe.open(urls.polymarket!.wsUrl),
       binance: await WsProbe.open(`${urls.binance!.wsBaseUrl}/stream?streams=btcusdt@depth@0ms`),
