@@ -1,3 +1,4 @@
+// napi-rs build script: the platform link settings a Node addon needs.
 fn main() {
     napi_build::setup();
 }

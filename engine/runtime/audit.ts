@@ -1,5 +1,5 @@
 // The venue's word on every market the engine settled. The engine settles a
-// window itself, by the Chainlink rule on the prices it saw (settlement.ts);
+// window itself, by the Chainlink rule on the prices it saw (markets/settlement.ts);
 // the venue resolves it later, on its own. Each settled market is looked up
 // on Gamma by slug every poll until Gamma shows it resolved (`closed` and
 // `outcomePrices` one "1" and one "0", protocols §5.2) or the audit times

@@ -37,7 +37,7 @@ export function engineCommands(engine: Engine): EngineCommands {
       engine.state.transition(EngineState.Paused, 'control', engine.nowMs());
       return { state: engine.state.name };
     },
-    // Out of HALTED in two deliberate steps (state.ts): the first resume unlatches the kill switch and moves to PAUSED, the second to RUNNING.
+    // Out of HALTED in two deliberate steps (risk/state.ts): the first resume unlatches the kill switch and moves to PAUSED, the second to RUNNING.
     resume: () => {
       if (engine.state.state === EngineState.Halted) {
         engine.state.resetKillSwitch();

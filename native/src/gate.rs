@@ -20,7 +20,7 @@
 //! per-stream state (sequence, last stamp) that later frames are judged by;
 //! the value gates come before that state for the same reason. The band
 //! against the other references needs the engine's prices and runs there
-//! (engine/runtime/fusion.ts).
+//! (engine/references/fusion.ts).
 
 use crate::mac::MacKey;
 use crate::packet::{decode_frame, Price, FORMAT_EXTENDED};

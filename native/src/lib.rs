@@ -1,4 +1,5 @@
-//! polyedge native addon: order signing, relay packets, pinning, clocks.
+//! polyedge native addon: order signing, the UDP relay (packets, sender, and the receive
+//! thread with its admission gate and MAC), pinning, clocks.
 
 mod abi;
 mod eip712;
