@@ -218,7 +218,7 @@ export interface RelayReceiverOptions {
   /** Widest spread accepted, basis points of the mid. Default 50. */
   maxSpreadBps?: number
   /**
-   * Furthest a send (or exchange) stamp may be from this host's
+   * Furthest a send stamp may be from this host's
    * CLOCK_REALTIME, either way, in ms. Default 1000.
    */
   maxSkewMs?: number

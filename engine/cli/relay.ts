@@ -262,11 +262,12 @@ const sendCommand: Command = {
   },
 };
 
+/** The gate refusals (malformed, foreign and late have their own status fields). */
+const GATE_REASONS = RELAY_REJECT_REASONS.filter(([r]) => r !== 'malformed' && r !== 'foreign' && r !== 'late');
+
 /** The gate refusals of the status line: "mac 0 value 3 ...". */
 function rejectedLine(stats: Float64Array): string {
-  return RELAY_REJECT_REASONS.filter(([r]) => r !== 'malformed' && r !== 'foreign' && r !== 'late')
-    .map(([reason, slot]) => `${reason} ${stats[slot]}`)
-    .join(' ');
+  return GATE_REASONS.map(([reason, slot]) => `${reason} ${stats[slot]}`).join(' ');
 }
 
 function fmtUs(ns: number): string {

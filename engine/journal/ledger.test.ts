@@ -706,3 +706,25 @@ test('pending audits in the snapshot: validated at the edge, and a snapshot writ
   fromOld.apply(structuredClone(old));
   assert.deepEqual(pendingOf(fromOld), PENDING.slice(1));
 });
+
+test('a slot’s fill ids leave when its next market takes it: snapshots hold the live markets’ fills, a duplicate of one still counts once', () => {
+  const u = universe();
+  const s = new JournalLedger(u.portfolio);
+  for (const r of LIFECYCLE) s.apply(r);
+  // f1 and f2 were slot 0's (market A) until C took it; f3 and f5 are slot 1's (B), f4 and f6 C's.
+  assert.deepEqual([...s.fillIds].sort(), ['f3', 'f4', 'f5', 'f6']);
+  const snap = s.snapshot(u.portfolio.snapshot(), 400_000);
+  assert.deepEqual([snap.fillIds, snap.fillIdSlots], [['f3', 'f4', 'f5', 'f6'], [1, 0, 1, 0]]);
+  const again = new JournalLedger(universe().portfolio);
+  again.apply(structuredClone(snap));
+  assert.deepEqual([...again.fillIds], [...s.fillIds]);
+  again.apply(filled('o4', 'f4', 'mm', 0, Side.Buy, 3000, 20_000_000));
+  assert.equal(again.anomalies.duplicateFills, 1, 'the live market still refuses its duplicate');
+  // A snapshot written before the slots were recorded keeps its ids, as it always did.
+  const { fillIdSlots: _slots, ...old } = snap;
+  const before = new JournalLedger(universe().portfolio);
+  before.apply(structuredClone(old));
+  before.apply({ type: 'market', tsMs: 400_001, slot: 0, market: D });
+  assert.deepEqual([...before.fillIds], ['f3', 'f4', 'f5', 'f6']);
+  assert.deepEqual(before.snapshot(undefined, 400_002).fillIdSlots, [-1, -1, -1, -1]);
+});

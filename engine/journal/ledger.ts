@@ -102,7 +102,14 @@ const LIVE: ReadonlySet<Order['status']> = new Set(['pending', 'open']);
 export class JournalLedger {
   /** Pending and open orders by id, with `filled` so far. Owned here: callers read, never mutate. */
   readonly openOrders = new Map<string, Order>();
+  /** Ids of the fills applied, so a fill journaled twice counts once. */
   readonly fillIds = new Set<string>();
+  /**
+   * The ids of `fillIds` by market slot. A slot's ids leave when its next market takes it: every fill of the old
+   * one came before its settlement, and keeping them made every snapshot grow with every fill of the journal's
+   * life. Ids from a snapshot that did not record their slot are in no list, and stay.
+   */
+  private readonly fillIdsBySlot = new Map<number, string[]>();
   readonly mergeIds = new Set<string>();
   /** Current occupant of each occupied market slot. Owned here: callers read, never mutate. */
   readonly slots = new Map<number, MarketDescriptor>();
@@ -208,6 +215,7 @@ export class JournalLedger {
       positions,
       orders: Array.from(this.openOrders.values(), (o) => ({ ...o })),
       fillIds: Array.from(this.fillIds),
+      fillIdSlots: this.fillIdSlots(),
       mergeIds: Array.from(this.mergeIds),
       slots: Array.from(this.slots, ([slot, market]) => ({ slot, market: copyDescriptor(market) })),
       settlements: Array.from(this.settlements.values(), copySettlement),
@@ -270,12 +278,26 @@ export class JournalLedger {
     return false;
   }
 
+  private slotFillIds(slot: number): string[] {
+    let ids = this.fillIdsBySlot.get(slot);
+    if (ids === undefined) this.fillIdsBySlot.set(slot, (ids = []));
+    return ids;
+  }
+
+  /** The slot of each of `fillIds`, in its order; -1 for an id a snapshot brought without one. */
+  private fillIdSlots(): number[] {
+    const slotOf = new Map<string, number>();
+    for (const [slot, ids] of this.fillIdsBySlot) for (const id of ids) slotOf.set(id, slot);
+    return Array.from(this.fillIds, (id) => slotOf.get(id) ?? -1);
+  }
+
   private fill(fill: Fill): void {
     if (this.fillIds.has(fill.fillId)) {
       this.anomalies.duplicateFills++;
       return;
     }
     this.fillIds.add(fill.fillId);
+    this.slotFillIds(Math.floor(fill.token / 2)).push(fill.fillId);
     if (!this.positions.applyFill(fill)) {
       this.anomalies.duplicateFills++;
       return;
@@ -310,7 +332,11 @@ export class JournalLedger {
       return;
     }
     if ((prev !== undefined && !this.isSlotFree(slot)) || this.settled.has(market.conditionId)) this.anomalies.unsafeMarkets++;
-    if (prev !== undefined) this.positions.retireMarket(slot);
+    if (prev !== undefined) {
+      this.positions.retireMarket(slot);
+      for (const id of this.fillIdsBySlot.get(slot) ?? []) this.fillIds.delete(id);
+      this.fillIdsBySlot.delete(slot);
+    }
     this.settlements.delete(slot);
     this.opens.delete(slot);
     this.slots.set(slot, copyDescriptor(market));
@@ -366,7 +392,12 @@ export class JournalLedger {
     this.openOrders.clear();
     for (const o of rec.orders) this.openOrders.set(o.id, { ...o });
     this.fillIds.clear();
-    for (const id of rec.fillIds) this.fillIds.add(id);
+    this.fillIdsBySlot.clear();
+    const slotsKnown = rec.fillIdSlots?.length === rec.fillIds.length;
+    rec.fillIds.forEach((id, i) => {
+      this.fillIds.add(id);
+      if (slotsKnown) this.slotFillIds(rec.fillIdSlots![i]!).push(id);
+    });
     this.mergeIds.clear();
     for (const id of rec.mergeIds) this.mergeIds.add(id);
     this.slots.clear();

@@ -101,6 +101,8 @@ export type PositionRecord = Base & {
   positions: unknown;
   orders: Order[];
   fillIds: string[];
+  /** The market slot of each of `fillIds`, index for index (absent before it was written: those ids stay). */
+  fillIdSlots?: number[];
   mergeIds: string[];
   /** The occupant of every occupied market slot. */
   slots?: SlotEntry[];
@@ -300,6 +302,7 @@ const BODY: { readonly [T in RecordType]: Spec } = {
     positions: anything,
     orders: arrayOf(ORDER),
     fillIds: arrayOf(str),
+    fillIdSlots: optional(arrayOf(int)),
     mergeIds: arrayOf(str),
     slots: optional(arrayOf(SLOT_ENTRY)),
     settlements: optional(arrayOf(SETTLEMENT)),

@@ -110,13 +110,10 @@ export function processCollector(): ProcessCollector {
 
 export function registerProcessMetrics(r: MetricsRegistry, c: ProcessCollector = processCollector()): void {
   r.register('polyedge_process_resident_memory_bytes', {}, () => process.memoryUsage.rss());
-  // One memoryUsage() per scrape serves the four heap figures: each getter reads it in turn, within one render.
-  let mem: NodeJS.MemoryUsage | undefined;
-  const read = (): NodeJS.MemoryUsage => (mem = process.memoryUsage());
-  r.register('polyedge_process_heap_used_bytes', {}, () => read().heapUsed);
-  r.register('polyedge_process_heap_total_bytes', {}, () => (mem ?? read()).heapTotal);
-  r.register('polyedge_process_external_memory_bytes', {}, () => (mem ?? read()).external);
-  r.register('polyedge_process_array_buffers_bytes', {}, () => (mem ?? read()).arrayBuffers);
+  r.register('polyedge_process_heap_used_bytes', {}, () => process.memoryUsage().heapUsed);
+  r.register('polyedge_process_heap_total_bytes', {}, () => process.memoryUsage().heapTotal);
+  r.register('polyedge_process_external_memory_bytes', {}, () => process.memoryUsage().external);
+  r.register('polyedge_process_array_buffers_bytes', {}, () => process.memoryUsage().arrayBuffers);
   r.register('polyedge_process_uptime_seconds', {}, () => process.uptime());
   r.register('polyedge_event_loop_lag_seconds', { stat: 'p50' }, () => c.lastWindow.p50);
   r.register('polyedge_event_loop_lag_seconds', { stat: 'p99' }, () => c.lastWindow.p99);

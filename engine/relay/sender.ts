@@ -19,8 +19,6 @@ export class PacketSender {
   /** The bytes of the last packet encoded, F_LEN of them. */
   readonly packet = new Uint8Array(EXTENDED_MAC_LEN);
   readonly format: FrameFormat;
-  /** Extended frames are sealed with a MAC (the key stays in native memory). */
-  readonly sealed: boolean;
   /** Datagrams handed to the kernel. */
   sent = 0;
   /** Packets that failed to encode or send. */
@@ -40,7 +38,6 @@ export class PacketSender {
     if (format !== 'legacy' && format !== 'extended') throw new RangeError(`PacketSender: format must be legacy or extended, got ${String(format)}`);
     if (macKeyEnv !== undefined && format !== 'extended') throw new RangeError('PacketSender: a MAC needs the extended format (a legacy packet has no room for it)');
     this.format = format;
-    this.sealed = macKeyEnv !== undefined;
     this.formatCode = format === 'legacy' ? FORMAT_LEGACY : FORMAT_EXTENDED;
     this.sock = new native.RelaySender(target, this.fields, this.packet, bind, macKeyEnv);
   }

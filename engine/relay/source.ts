@@ -97,10 +97,6 @@ export const RELAY_REJECT_REASONS = [
   ['backwards', RelayStat.backwards],
 ] as const;
 
-/** Gate defaults (native/src/gate.rs). */
-export const DEFAULT_MAX_SPREAD_BPS = 50;
-export const DEFAULT_MAX_SKEW_MS = 1_000;
-
 // ring.ts's consumer-parked header word (H_CONSUMER_PARKED); the native
 // producer mirrors the same header layout.
 const CONSUMER_PARKED_WORD = 96;
@@ -131,7 +127,7 @@ export interface RelaySourceOptions {
   allow?: readonly string[];
   /** Widest spread accepted, basis points of the mid (default 50). */
   maxSpreadBps?: number;
-  /** Furthest a send or exchange stamp may be from this host's clock, either way, ms (default 1000). */
+  /** Furthest a send stamp may be from this host's clock, either way, ms (default 1000). */
   maxSkewMs?: number;
   /** Environment variable holding the hex MAC key; native code reads it (the key never becomes a JS string). */
   macKeyEnv?: string;

@@ -258,7 +258,7 @@ export class RiskGate {
     const priceReason = checkPrice(order.price, market, top);
     if (priceReason !== RiskReason.Pass) return priceReason;
     let sizeReason = checkSize(order.size, 0);
-    if (sizeReason === RiskReason.Pass) sizeReason = checkSize(Math.max(placedSize, order.size), Math.max(market.minSize, this.minSize));
+    if (sizeReason === RiskReason.Pass && Math.max(placedSize, order.size) < Math.max(market.minSize, this.minSize)) sizeReason = RiskReason.SizeMin;
     if (sizeReason !== RiskReason.Pass) return sizeReason;
     const notional = notionalMicros(order.price, order.size);
     if (notional > this.maxOrderNotional) return RiskReason.OrderNotional;

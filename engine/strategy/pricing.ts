@@ -115,11 +115,6 @@ export function sharesToMicros(shares: number): number {
   return floorToLot(Math.round(shares * UNIT));
 }
 
-/** A price as a fraction of 1 (config number) to grid ticks. */
-export function priceToTicks(price: number): number {
-  return Math.round(price * PRICE_SCALE);
-}
-
 export function mid(bidTick: number, askTick: number): number {
   return (bidTick + askTick) / 2;
 }

@@ -23,7 +23,7 @@
 //! (engine/references/fusion.ts).
 
 use crate::mac::MacKey;
-use crate::packet::{decode_frame, Price, FORMAT_EXTENDED};
+use crate::packet::{decode_frame, plausible_price, Price, FORMAT_EXTENDED};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
@@ -63,8 +63,8 @@ const LEGACY_STREAM: usize = 1 << 16;
 
 /// The stateless gates: values, crossing, spread, clock window.
 pub fn check_price(p: &Price, wall_ns: u64, g: &GateParams) -> Result<(), Reason> {
-    let good = |v: f64| v.is_finite() && v > 0.0;
-    if !(good(p.bid) && good(p.ask) && p.bid_size.is_finite() && p.bid_size >= 0.0 && p.ask_size.is_finite() && p.ask_size >= 0.0) {
+    // Sizes may be 0 (a side with nothing shown); prices may not.
+    if !(p.bid > 0.0 && p.ask > 0.0 && plausible_price(p.bid) && plausible_price(p.ask) && plausible_price(p.bid_size) && plausible_price(p.ask_size)) {
         return Err(Reason::Value);
     }
     if p.bid > p.ask {
@@ -74,11 +74,19 @@ pub fn check_price(p: &Price, wall_ns: u64, g: &GateParams) -> Result<(), Reason
     if (p.ask - p.bid) / ((p.ask + p.bid) * 0.5) * 1e4 > g.max_spread_bps {
         return Err(Reason::Spread);
     }
-    let near = |ts: u64| wall_ns.abs_diff(ts) <= g.max_skew_ns;
-    if !near(p.send_ts_ns) {
+    if wall_ns.abs_diff(p.send_ts_ns) > g.max_skew_ns {
         return Err(Reason::Skew);
     }
     Ok(())
+}
+
+/// What admission remembers of one stream: one record, so a datagram's
+/// checks touch one cache line rather than one per array.
+#[derive(Clone, Copy, Default)]
+struct Stream {
+    seen: bool,
+    last_seq: u64,
+    last_ts: u64,
 }
 
 /// The receive thread's admission state: the key and, per stream, the last
@@ -86,9 +94,8 @@ pub fn check_price(p: &Price, wall_ns: u64, g: &GateParams) -> Result<(), Reason
 pub struct Admission {
     pub params: GateParams,
     key: Option<MacKey>,
-    last_seq: Vec<u64>,
-    seen: Vec<bool>,
-    last_ts: Vec<u64>,
+    /// Extended streams 0..=65535, then the legacy packets' (they carry no stream).
+    streams: Vec<Stream>,
     /// Sequence numbers skipped, per stream after its first frame.
     pub lost: u64,
     /// Streams whose sequence jumped back past REORDER_WINDOW.
@@ -103,9 +110,7 @@ impl Admission {
         Admission {
             params,
             key,
-            last_seq: vec![0; 1 << 16],
-            seen: vec![false; 1 << 16],
-            last_ts: vec![0; LEGACY_STREAM + 1],
+            streams: vec![Stream::default(); LEGACY_STREAM + 1],
             lost: 0,
             restarts: 0,
             last_accepted_seq: None,
@@ -126,28 +131,27 @@ impl Admission {
         }
         check_price(&p, wall_ns, &self.params)?;
         let extended = p.format == FORMAT_EXTENDED;
-        let s = if extended { p.stream as usize } else { LEGACY_STREAM };
+        let st = &mut self.streams[if extended { p.stream as usize } else { LEGACY_STREAM }];
         let mut restart = false;
-        if extended && self.seen[s] {
-            let last = self.last_seq[s];
-            if seq_is_late(last, p.seq) {
+        if extended && st.seen {
+            if seq_is_late(st.last_seq, p.seq) {
                 return Err(Reason::Late);
             }
-            restart = p.seq <= last;
+            restart = p.seq <= st.last_seq;
         }
         // A restarted sender numbers afresh but its clock still runs forward.
-        if p.send_ts_ns < self.last_ts[s] {
+        if p.send_ts_ns < st.last_ts {
             return Err(Reason::Backwards);
         }
-        self.last_ts[s] = p.send_ts_ns;
+        st.last_ts = p.send_ts_ns;
         if extended {
             if restart {
                 self.restarts += 1;
-            } else if self.seen[s] {
-                self.lost += p.seq - self.last_seq[s] - 1;
+            } else if st.seen {
+                self.lost += p.seq - st.last_seq - 1;
             }
-            self.seen[s] = true;
-            self.last_seq[s] = p.seq;
+            st.seen = true;
+            st.last_seq = p.seq;
             self.last_accepted_seq = Some(p.seq);
         }
         Ok(p)

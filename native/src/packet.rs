@@ -93,7 +93,7 @@ fn f64_at(b: &[u8], at: usize) -> f64 {
     f64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
 }
 
-fn plausible_price(v: f64) -> bool {
+pub(crate) fn plausible_price(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
 

@@ -728,7 +728,7 @@ pub struct RelayReceiverOptions {
     pub allow: Option<Vec<String>>,
     /// Widest spread accepted, basis points of the mid. Default 50.
     pub max_spread_bps: Option<f64>,
-    /// Furthest a send (or exchange) stamp may be from this host's
+    /// Furthest a send stamp may be from this host's
     /// CLOCK_REALTIME, either way, in ms. Default 1000.
     pub max_skew_ms: Option<u32>,
     /// Environment variable holding the hex MAC key (read here, never
