@@ -3,7 +3,7 @@
 // design pays before touching a book) and against the common bot design
 // (JSON.parse, a Map of price string → size per side, a sort for the best).
 //
-// Books: the shared-memory ladder books of workers/book (PolymarketBookWriter,
+// Books: the shared-memory ladder books of workers/shared-memory and workers/venues (PolymarketBookWriter,
 // BinanceBookWriter), one seqlock batch per token / instrument per frame, as
 // the feed worker runs them.
 //
@@ -16,13 +16,13 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compareThroughput, formatTable, type BenchContext, type Suite } from './harness.js';
-import { BinanceParser, DepthKind, type BinanceSink } from '../workers/parse/binance.js';
-import { PolymarketParser, type PolymarketSink } from '../workers/parse/polymarket.js';
+import { BinanceParser, DepthKind, type BinanceSink } from '../workers/venues/binance/parse.js';
+import { PolymarketParser, type PolymarketSink } from '../workers/venues/polymarket/parse.js';
 import { PAIR, priceChangeFrames } from '../workers/parse/testing/gen.js';
 import { captureMissing, hftbacktestFrames } from '../workers/parse/testing/data.js';
-import { PolymarketBookWriter, createPolymarketBooks } from '../workers/book/polymarket-book.js';
-import { BinanceBookWriter, createBinanceBooks } from '../workers/book/binance-book.js';
-import { Side } from '../workers/book/layout.js';
+import { PolymarketBookWriter, createPolymarketBooks } from '../workers/venues/polymarket/book.js';
+import { BinanceBookWriter, createBinanceBooks } from '../workers/venues/binance/book.js';
+import { Side } from '../workers/shared-memory/book-layout.js';
 
 const BATCH = 256;
 const utf8 = new TextDecoder();

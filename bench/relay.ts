@@ -14,17 +14,17 @@
 //  - native: the addon's receive thread → SAB ring → main thread, with the
 //    thread blocking in recvmmsg or spinning, and the main thread spinning
 //    on the ring or parked in its event loop before the packet leaves
-//    (woken through the threadsafe-function hop, see engine/relay/source.ts).
+//    (woken through the threadsafe-function hop, see engine/feeds/relay/source.ts).
 // Spinning variants need both cores: on a loaded machine they get noisier.
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { native } from '../engine/native.js';
-import { F_ASK, F_BID, F_SEQ } from '../engine/relay/packet.js';
-import { PacketSender } from '../engine/relay/sender.js';
-import { newRelayPrice, readRelayPrice, RelaySource } from '../engine/relay/source.js';
-import { EventViews } from '../workers/event-layout.js';
+import { F_ASK, F_BID, F_SEQ } from '../engine/feeds/relay/packet.js';
+import { PacketSender } from '../engine/feeds/relay/sender.js';
+import { newRelayPrice, readRelayPrice, RelaySource } from '../engine/feeds/relay/source.js';
+import { EventViews } from '../workers/shared-memory/event-layout.js';
 import { formatTable, latencySummary, pushLatencyRows, type BenchContext, type LatencySummary, type Suite } from './harness.js';
 
 const SUITE = 'relay';

@@ -11,12 +11,12 @@
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { EventViews, newEventRecord, type EventRecord } from '../workers/event-layout.js';
+import { EventViews, newEventRecord, type EventRecord } from '../workers/shared-memory/event-layout.js';
 import { Prng } from '../workers/prng.js';
-import { Ring } from '../workers/ring.js';
-import { Side } from '../workers/book/layout.js';
-import { createPolymarketBooks, PolymarketBookWriter } from '../workers/book/polymarket-book.js';
-import { BookReader, TopOfBook } from '../workers/book/reader.js';
+import { Ring } from '../workers/shared-memory/ring.js';
+import { Side } from '../workers/shared-memory/book-layout.js';
+import { createPolymarketBooks, PolymarketBookWriter } from '../workers/venues/polymarket/book.js';
+import { BookReader, TopOfBook } from '../workers/shared-memory/book-reader.js';
 import { compareThroughput, formatTable, latencySummary, pushLatencyRows, type BenchContext, type Row, type Suite } from './harness.js';
 import type { RingBenchJob } from './ring.worker.js';
 

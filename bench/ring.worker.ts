@@ -2,8 +2,8 @@
 // (throughput), through a Ring or through postMessage, so both transports
 // are measured against the same thread on the other end.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { EventKind, EventViews, newEventRecord, type EventRecord } from '../workers/event-layout.js';
-import { Ring } from '../workers/ring.js';
+import { EventKind, EventViews, newEventRecord, type EventRecord } from '../workers/shared-memory/event-layout.js';
+import { Ring } from '../workers/shared-memory/ring.js';
 
 export type RingBenchJob =
   | { mode: 'ring-echo'; ping: SharedArrayBuffer; pong: SharedArrayBuffer }

@@ -1,9 +1,9 @@
 // Native V2 order signing against ethers v6 signTypedData, the way most
 // TypeScript bots (and the official client) sign.
 import { Wallet } from 'ethers';
-import { exchangeDomain, POLYGON } from '../engine/order/exchanges.js';
+import { exchangeDomain, POLYGON } from '../engine/venues/polymarket/order/exchanges.js';
 import { native, type OrderV2Fields } from '../engine/native.js';
-import { ETHERS_ORDER_V2_TYPES as ORDER_TYPES, HARDHAT_KEY as KEY } from '../engine/order/fixtures/vectors.js';
+import { ETHERS_ORDER_V2_TYPES as ORDER_TYPES, HARDHAT_KEY as KEY } from '../engine/venues/polymarket/order/fixtures/vectors.js';
 import { compareThroughput, type Suite } from './harness.js';
 
 const ZERO32 = `0x${'0'.repeat(64)}`;

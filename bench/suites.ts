@@ -1,4 +1,4 @@
-// Every benchmark suite, in the order `polyedge bench` runs them.
+// Every benchmark suite, in the order `npm run bench` runs them.
 import type { Suite } from './harness.js';
 import { suite as ingest } from './ingest.js';
 import { suite as packet } from './packet.js';

@@ -3,6 +3,9 @@
 // control plane or the venue simulator. The loop composes the domain; if the
 // domain reached back into it, a change to the loop's shape would ripple into
 // strategies and risk, and the simulator could leak into live trading.
+// And beyond the domain, nothing of the engine but the CLI imports the
+// simulator: it is a test double and a dev tool, handed to a session as its
+// offline venues (runtime/session.ts OfflineVenues).
 //
 // It reads the TypeScript sources, not dist/: a type-only import leaves no
 // trace in the compiled JavaScript but still ties the layers together.
@@ -15,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** Folders of engine/ that hold the domain. */
-const DOMAIN = ['strategy', 'risk', 'execution', 'portfolio', 'journal', 'markets', 'references', 'trading', 'order'] as const;
+const DOMAIN = ['strategy', 'risk', 'execution', 'portfolio', 'journal', 'markets', 'references', 'trading', 'venues'] as const;
 /** Folders of engine/ the domain must not import. */
 const FORBIDDEN = new Set(['runtime', 'control', 'sim']);
 
@@ -35,14 +38,17 @@ function folderOf(file: string, specifier: string): string | undefined {
   return slash < 0 ? undefined : target.slice(0, slash);
 }
 
-/** `file → specifier` for every import of a domain file that lands in a forbidden folder. */
-function violations(files: ReadonlyMap<string, string>): string[] {
+/** Folders of engine/ that may import the simulator: the composition roots. */
+const SIM_USERS = new Set(['cli', 'sim']);
+
+/** `file → specifier` for every import of `files` that lands in a `forbidden` folder. */
+function violations(files: ReadonlyMap<string, string>, forbidden: ReadonlySet<string> = FORBIDDEN): string[] {
   const out: string[] = [];
   for (const [file, source] of files) {
     for (const spec of specifiersOf(source)) {
       if (!spec.startsWith('./') && !spec.startsWith('../')) continue;
       const folder = folderOf(file, spec);
-      if (folder !== undefined && FORBIDDEN.has(folder)) out.push(`engine/${file} → ${spec}`);
+      if (folder !== undefined && forbidden.has(folder)) out.push(`engine/${file} → ${spec}`);
     }
   }
   return out;
@@ -53,9 +59,9 @@ function violations(files: ReadonlyMap<string, string>): string[] {
  * fixtures are left out: the project's tests drive a venue through the
  * simulator and may run the loop, which the rule is not about.
  */
-function domainSources(): Map<string, string> {
+function sourcesOf(folders: readonly string[]): Map<string, string> {
   const files = new Map<string, string>();
-  for (const folder of DOMAIN) {
+  for (const folder of folders) {
     for (const entry of readdirSync(posix.join(ENGINE_SRC, folder), { recursive: true, encoding: 'utf8' })) {
       const rel = posix.join(folder, entry.split('\\').join('/'));
       if (!rel.endsWith('.ts') || rel.endsWith('.d.ts') || rel.endsWith('.test.ts') || rel.endsWith('.fixture.ts')) continue;
@@ -66,10 +72,28 @@ function domainSources(): Map<string, string> {
 }
 
 test('the domain imports neither the loop, the control plane nor the venue simulator', () => {
-  const files = domainSources();
+  const files = sourcesOf(DOMAIN);
   // A wrong source path would find nothing and pass: each domain folder must have been read.
   for (const folder of DOMAIN) assert.ok([...files.keys()].some((f) => f.startsWith(`${folder}/`)), `no sources read in engine/${folder}/`);
   assert.deepEqual(violations(files), [], 'domain files importing engine/runtime, engine/control or engine/sim (move the shared type or constant into the domain)');
+});
+
+test('only the CLI hands the simulator to the engine', () => {
+  const folders = readdirSync(ENGINE_SRC, { withFileTypes: true }).filter((d) => d.isDirectory() && !SIM_USERS.has(d.name)).map((d) => d.name);
+  assert.ok(folders.includes('runtime') && folders.includes('feeds'), `engine/ folders read: ${folders.join(', ')}`);
+  const files = sourcesOf(folders);
+  assert.deepEqual(violations(files, new Set(['sim'])), [], 'engine files importing engine/sim (take the simulator through runtime/session.ts OfflineVenues)');
+});
+
+test('the shipped CLI imports no benchmark code', () => {
+  const folders = readdirSync(ENGINE_SRC, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const out: string[] = [];
+  for (const [file, source] of sourcesOf(folders)) {
+    for (const spec of specifiersOf(source)) {
+      if (posix.normalize(posix.join('engine', posix.dirname(file), spec)).startsWith('bench/')) out.push(`engine/${file} → ${spec}`);
+    }
+  }
+  assert.deepEqual(out, [], 'engine files importing bench/ (benchmarks run from bench/main.ts)');
 });
 
 test('the check reports every form of import into a forbidden folder, and nothing else', () => {
@@ -84,7 +108,7 @@ test('the check reports every form of import into a forbidden folder, and nothin
         'const server = await import("../control/server.js");',
         "import { Portfolio } from '../portfolio/positions.js';",
         "import { helper } from './runtime/helper.js';",
-        "import { BookBusyError } from '../../workers/book/reader.js';",
+        "import { BookBusyError } from '../../workers/shared-memory/book-reader.js';",
         "import { readFileSync } from 'node:fs';",
         "// import { Faults } from '../runtime/faults.js';",
         "/* export * from '../sim/index.js'; */",

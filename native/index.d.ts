@@ -48,7 +48,7 @@ export declare class RelayReceiver {
   /**
    * Binds the socket, attaches to the ring as its producer and starts the
    * thread; returns once the thread is pinned and receiving. `ring` views
-   * the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
+   * the whole SAB of a workers/shared-memory/ring.ts ring with 64-byte records; `stats`
    * has at least 24 slots over a SharedArrayBuffer; `wake` runs
    * Atomics.notify on the ring's consumer-parked word.
    */

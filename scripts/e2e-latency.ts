@@ -25,9 +25,10 @@ import { runScript } from './script-main.js';
 import { PolyedgeError } from '../engine/errors.js';
 import type { LatencyHistogram, LatencySummary } from '../engine/metrics/latency.js';
 import { native } from '../engine/native.js';
-import { F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../engine/relay/packet.js';
-import { PacketSender } from '../engine/relay/sender.js';
+import { F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../engine/feeds/relay/packet.js';
+import { PacketSender } from '../engine/feeds/relay/sender.js';
 import { startSession, type Session } from '../engine/runtime/session.js';
+import { bundledVenues } from '../engine/sim/offline.js';
 
 export interface E2eOptions {
   ticks: number;
@@ -96,7 +97,7 @@ export async function runE2e(o: E2eOptions): Promise<E2eReport> {
   try {
     session = await startSession({
       cfg: { ...cfg, engine: { ...cfg.engine, wait: o.wait } },
-      feeds: 'sim',
+      offline: bundledVenues(),
       speed: o.speed,
       seed: 1,
       journalPath: join(dir, 'journal.log'),

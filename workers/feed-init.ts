@@ -2,8 +2,8 @@
 // buffers plus a plain description of the feed. Everything here was built by
 // engine code from validated config, so the worker trusts it.
 
-import type { BinanceSymbol } from './feeds/binance-core.js';
-import type { RtdsSymbol } from './feeds/rtds-core.js';
+import type { BinanceSymbol } from './venues/binance/feed.js';
+import type { RtdsSymbol } from './venues/rtds/feed.js';
 
 export type FeedName = 'polymarket' | 'binance' | 'rtds' | 'deribit';
 

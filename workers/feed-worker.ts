@@ -16,19 +16,19 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { native } from '../engine/native.js';
-import { BinanceBookWriter } from './book/binance-book.js';
-import { BookSet, Venue } from './book/layout.js';
-import { PolymarketBookWriter } from './book/polymarket-book.js';
+import { BinanceBookWriter } from './venues/binance/book.js';
+import { BookSet, Venue } from './shared-memory/book-layout.js';
+import { PolymarketBookWriter } from './venues/polymarket/book.js';
 import { FeedConnection } from './connection.js';
 import { COUNTER } from './counters.js';
 import { polymarketSlots, type FeedControlMessage, type FeedSpec, type FeedWorkerInit, type FeedWorkerMessage, type PolymarketFeedSpec } from './feed-init.js';
-import { BinanceCore } from './feeds/binance-core.js';
-import { DeribitCore } from './feeds/deribit-core.js';
-import { RingEventSink } from './feeds/event-sink.js';
-import { RtdsCore, rtdsSubscribeMessage } from './feeds/rtds-core.js';
-import { SnapshotFetcher } from './feeds/snapshots.js';
-import { encodeSlotOp, RecordingWriter, slotOpsSource, type SlotOp } from './record/recording.js';
-import { Ring } from './ring.js';
+import { BinanceCore } from './venues/binance/feed.js';
+import { DeribitCore } from './venues/deribit/feed.js';
+import { RingEventSink } from './event-sink.js';
+import { RtdsCore, rtdsSubscribeMessage } from './venues/rtds/feed.js';
+import { SnapshotFetcher } from './snapshots.js';
+import { encodeSlotOp, RecordingWriter, slotOpsSource, type SlotOp } from './recording/recording.js';
+import { Ring } from './shared-memory/ring.js';
 
 interface RunningFeed {
   stop(): void;
@@ -127,7 +127,7 @@ interface PolymarketShard {
 
 async function runPolymarket(spec: PolymarketFeedSpec): Promise<RunningFeed> {
   // Loaded on demand: other feeds' workers never parse the Polymarket code.
-  const { operationMessage, planShards, PolymarketCore, subscribeMessage } = await import('./feeds/polymarket-core.js');
+  const { operationMessage, planShards, PolymarketCore, subscribeMessage } = await import('./venues/polymarket/feed.js');
   const books = new PolymarketBookWriter(BookSet.attach(init.booksSab!, Venue.Polymarket));
   const slotCount = polymarketSlots(spec);
   let snapshots: SnapshotFetcher | undefined;

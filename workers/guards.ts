@@ -3,6 +3,6 @@
 // module uses, so "is a JSON object" means the same thing everywhere.
 
 /** A JSON object (not null, not an array): the shape every record check starts from. */
-export function isRecord(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureMissing, hftbacktestPath } from '../../workers/parse/testing/data.js';
-import { HARDHAT_KEY, VECTORS } from '../order/fixtures/vectors.js';
+import { HARDHAT_KEY, VECTORS } from '../venues/polymarket/order/fixtures/vectors.js';
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 // A clean environment: nothing from the developer's shell or a .env leaks in.
@@ -29,11 +29,11 @@ test('version and top-level help', () => {
   assert.match(v.stdout, /^polyedge \d+\.\d+\.\d+ \(node v\d+/);
   const h = run(['--help']);
   assert.equal(h.code, 0);
-  for (const c of ['version', 'sign', 'order', 'bench', 'sim', 'replay']) assert.match(h.stdout, new RegExp(`\\n  ${c} `));
+  for (const c of ['version', 'sign', 'order', 'sim', 'replay']) assert.match(h.stdout, new RegExp(`\\n  ${c} `));
 });
 
 test('every subcommand answers --help', () => {
-  for (const args of [['version', '--help'], ['sign', '--help'], ['order', 'build', '--help'], ['order', '--help'], ['bench', '--help'], ['replay', '--help'], ['sim', '--help']]) {
+  for (const args of [['version', '--help'], ['sign', '--help'], ['order', 'build', '--help'], ['order', '--help'], ['replay', '--help'], ['sim', '--help']]) {
     const r = run(args);
     assert.equal(r.code, 0, args.join(' '));
     assert.match(r.stdout, /usage: polyedge/i, args.join(' '));

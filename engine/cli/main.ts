@@ -24,16 +24,6 @@ const versionCommand: Command = {
   },
 };
 
-/** The suites use development dependencies (tinybench, ethers); an install without them gets a clear error. */
-async function importBench(): Promise<typeof import('./bench.js')> {
-  try {
-    return await import('./bench.js');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new PolyedgeError('PE_USAGE', `bench needs the development dependencies (npm install without --omit=dev): ${(err as Error).message}`);
-  }
-}
-
 interface Entry {
   summary: string;
   run(argv: string[]): Promise<number>;
@@ -43,7 +33,6 @@ const COMMANDS: Record<string, Entry> = {
   version: { summary: versionCommand.summary, run: (a) => runCommand(versionCommand, a) },
   sign: { summary: 'sign NDJSON orders from stdin', run: async (a) => runCommand((await import('./sign.js')).signCommand, a) },
   order: { summary: 'order build: build and sign one order, print its POST /order body', run: async (a) => (await import('./order.js')).orderCommand(a) },
-  bench: { summary: 'run the benchmark suites against their baselines', run: async (a) => runCommand((await importBench()).benchCommand, a) },
   sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: async (a) => (await import('../sim/cli.js')).simCommand(a) },
   run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: async (a) => runCommand((await import('./run.js')).runCommand, a) },
   record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: async (a) => runCommand((await import('./record.js')).recordCommand, a) },

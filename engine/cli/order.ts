@@ -2,8 +2,8 @@
 
 import { apiSecretsFromEnv, loadConfig, loadDotEnv } from '../config/load.js';
 import { PolyedgeError } from '../errors.js';
-import { parsePositiveDec, parseSide, parseTick } from '../order/amounts.js';
-import { buildSignedOrder, ORDER_TYPES, type OrderType } from '../order/build.js';
+import { parsePositiveDec, parseSide, parseTick } from '../venues/polymarket/order/amounts.js';
+import { buildSignedOrder, ORDER_TYPES, type OrderType } from '../venues/polymarket/order/build.js';
 import { optionalInt, requireString, runCommand, type Command } from './args.js';
 import { signerFromEnv } from './sign.js';
 

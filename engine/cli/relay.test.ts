@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { CLI, exitsByItself, runCli, stoppedSummary, until } from '../relay/relay-cli.fixture.js';
+import { CLI, exitsByItself, runCli, stoppedSummary, until } from '../feeds/relay/relay-cli.fixture.js';
 import { VenueSimulator } from '../sim/simulator.js';
 
 function runSync(args: string[]) {

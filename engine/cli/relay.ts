@@ -6,17 +6,17 @@
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventViews } from '../../workers/event-layout.js';
+import { EventViews } from '../../workers/shared-memory/event-layout.js';
 import { COUNTER } from '../../workers/counters.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import { native } from '../native.js';
 import { PolyedgeError } from '../errors.js';
-import { allowListOf, allowProblem } from '../relay/allow.js';
-import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../relay/binance-relay.js';
-import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../relay/endpoint.js';
-import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
-import { PacketSender, type FrameFormat } from '../relay/sender.js';
-import { newRelayPrice, readRelayPrice, RELAY_REJECT_REASONS, RelaySource, RelayStat, sendMicros } from '../relay/source.js';
+import { allowListOf, allowProblem } from '../feeds/relay/allow.js';
+import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../feeds/relay/binance-relay.js';
+import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../feeds/relay/endpoint.js';
+import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../feeds/relay/packet.js';
+import { PacketSender, type FrameFormat } from '../feeds/relay/sender.js';
+import { newRelayPrice, readRelayPrice, RELAY_REJECT_REASONS, RelaySource, RelayStat, sendMicros } from '../feeds/relay/source.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import { optionalInt, runCommand, type Command } from './args.js';

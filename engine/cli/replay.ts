@@ -3,12 +3,12 @@
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BinanceBookWriter, createBinanceBooks } from '../../workers/book/binance-book.js';
+import { BinanceBookWriter, createBinanceBooks } from '../../workers/venues/binance/book.js';
 import { COUNTER, createCounters, readCounters } from '../../workers/counters.js';
-import { BinanceCore } from '../../workers/feeds/binance-core.js';
-import { discardEvents } from '../../workers/feeds/event-sink.js';
-import { readHftbacktestCapture } from '../../workers/record/hftbacktest.js';
-import { replayRecordingFile } from '../data/replay.js';
+import { BinanceCore } from '../../workers/venues/binance/feed.js';
+import { discardEvents } from '../../workers/event-sink.js';
+import { readHftbacktestCapture } from '../../workers/recording/hftbacktest.js';
+import { replayRecordingFile } from '../feeds/replay.js';
 import { PolyedgeError } from '../errors.js';
 import type { Command } from './args.js';
 

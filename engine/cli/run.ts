@@ -4,8 +4,8 @@
 import { CONTROL_TOKEN_ENV } from '../control/server.js';
 import { loadConfig, loadDotEnv } from '../config/load.js';
 import { fieldError, PolyedgeError } from '../errors.js';
-import { allowEntriesProblem, allowListOf, allowProblem } from '../relay/allow.js';
-import { parseEndpoint } from '../relay/endpoint.js';
+import { allowEntriesProblem, allowListOf, allowProblem } from '../feeds/relay/allow.js';
+import { parseEndpoint } from '../feeds/relay/endpoint.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
 
@@ -71,9 +71,11 @@ export const runCommand: Command = {
       if (why !== undefined) throw fieldError('PE_CONFIG_INVALID', 'relay.allow', `${why}. Senders go in [relay] allow or --relay-allow`);
     }
     const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    // The simulator is a dev tool the engine never imports: the CLI hands it over as the session's offline venues.
+    const offline = feeds === 'sim' ? (await import('../sim/offline.js')).bundledVenues() : undefined;
     const session = await startSession({
       cfg: runCfg,
-      feeds,
+      offline,
       speed,
       seed,
       journalPath: typeof v.journal === 'string' ? v.journal : cfg.journal.path,

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig, loadDotEnv, PRIVATE_KEY_ENV } from '../config/load.js';
 import { asPolyedgeError, ERRORS, PolyedgeError } from '../errors.js';
 import { native, type OrderSigner } from '../native.js';
-import { parseOrderJson, signOrder } from '../order/sign.js';
+import { parseOrderJson, signOrder } from '../venues/polymarket/order/sign.js';
 import type { Command } from './args.js';
 
 export function signerFromEnv(): OrderSigner {

@@ -5,8 +5,8 @@ import { paperParamsSchema } from '../execution/paper.js';
 import { journalConfig } from '../journal/journal.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
-import { IP_LITERAL } from '../relay/allow.js';
-import { SERIES_NAME } from '../runtime/discovery.js';
+import { IP_LITERAL } from '../feeds/relay/allow.js';
+import { SERIES_NAME } from '../venues/polymarket/discovery.js';
 import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from '../runtime/perf.js';
 import { fusionParamsSchema } from '../references/fusion.js';
 import { completeSetParamsSchema } from '../strategy/complete-set.js';
@@ -62,7 +62,7 @@ export const configSchema = object({
     /** tick_to_decision is also kept per window of this length, so a change (a storm, a reload) shows against the window before */
     metrics_window_ms: METRICS_WINDOW_MS,
   }),
-  /** The UDP relay receiver (engine/relay/source.ts): a reference price source like the feeds */
+  /** The UDP relay receiver (engine/feeds/relay/source.ts): a reference price source like the feeds */
   relay: object({
     enabled: boolean({ default: false }),
     bind: string({ pattern: /^[^\s:]+:\d{1,5}$/, hint: 'ADDR:PORT, e.g. 0.0.0.0:9870', default: '127.0.0.1:9870' }),

@@ -8,7 +8,7 @@
 // object's description and checked by `validate()` alone.
 
 import { fieldError } from '../errors.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export type Violation = { path: string; message: string };
 
@@ -239,7 +239,7 @@ export function object<S extends Shape>(shape: S, opts: { description?: string; 
     },
     description,
     validate(value, path, out, vopts) {
-      if (!isRecord(value)) {
+      if (!isPlainObject(value)) {
         out.push({ path: where(path), message: `must be a table/object, got ${describe(value)}` });
         return undefined;
       }

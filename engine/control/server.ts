@@ -11,7 +11,7 @@
 // The OpenAPI document is generated from the route table below, so what is
 // published is what is enforced.
 
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -256,7 +256,7 @@ function listenFailure(host: string, port: number, err: unknown): PolyedgeError 
 
 /** Schemas of our request bodies are objects; anything else is refused as a whole before field validation. */
 function notAnObject(data: unknown): Violation | undefined {
-  if (isRecord(data)) return undefined;
+  if (isPlainObject(data)) return undefined;
   const got = data === undefined ? 'no body' : data === null ? 'null' : Array.isArray(data) ? 'an array' : `a ${typeof data}`;
   return { path: 'body', message: `must be a JSON object, got ${got}` };
 }

@@ -10,7 +10,7 @@
 // to state: memory never runs ahead of the journal.
 
 import { native } from '../native.js';
-import type { TopOfBook } from '../../workers/book/reader.js';
+import type { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import type { JournalInput, Merge } from '../journal/records.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import type { DesiredOrder, ExecutionListener, Fill, Order, RejectReason } from '../trading/types.js';
@@ -43,7 +43,7 @@ export interface OrderManagerOptions {
   /** Token count (market slots × 2). */
   tokens: number;
   /** Unique per run: order, merge and fill ids carry it, so no id repeats an earlier run's. */
-  sessionTag: string;
+  runTag: string;
   nowMs: () => number;
   /** Journals a record, then applies it to state; throws when the journal cannot write (nothing applied). */
   record: (rec: JournalInput) => void;
@@ -124,7 +124,7 @@ export class OrderManager {
   submit(s: number, d: DesiredOrder, book: Readonly<TopOfBook>): void {
     const now = this.opts.nowMs();
     const order: Order = {
-      id: `${this.opts.sessionTag}-${++this.seq}`,
+      id: `${this.opts.runTag}-${++this.seq}`,
       strategy: this.opts.strategies[s]!,
       token: d.token,
       side: d.side,
@@ -149,7 +149,7 @@ export class OrderManager {
   reinstate(o: Order, s: number, remaining: number, book: Readonly<TopOfBook>, now: number): void {
     this.opts.record({ type: 'restored', tsMs: now, orderId: o.id, remaining, bookSeq: book.version, bookFlags: book.flags, bookTsMs: book.exchTsMs });
     this.track(o, s);
-    this.venue.reinstate(o, now, this.opts.sessionTag);
+    this.venue.reinstate(o, now, this.opts.runTag);
   }
 
   /**
@@ -205,7 +205,7 @@ export class OrderManager {
 
   /** Journals a paper merge of `size` complete sets of strategy `s` in market `market` (1 of each token → 1 pUSD). */
   merge(s: number, market: number, tokens: readonly [number, number], size: number): void {
-    const merge: Merge = { mergeId: `${this.opts.sessionTag}-merge-${++this.seq}`, strategy: this.opts.strategies[s]!, market, tokens: [tokens[0], tokens[1]], size };
+    const merge: Merge = { mergeId: `${this.opts.runTag}-merge-${++this.seq}`, strategy: this.opts.strategies[s]!, market, tokens: [tokens[0], tokens[1]], size };
     this.opts.record({ type: 'merge', tsMs: this.opts.nowMs(), merge });
     this.opts.counts.merges++;
   }

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Side as BookSide } from '../../workers/book/layout.js';
-import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
-import { BookReader } from '../../workers/book/reader.js';
+import { Side as BookSide } from '../../workers/shared-memory/book-layout.js';
+import { createPolymarketBooks, PolymarketBookWriter } from '../../workers/venues/polymarket/book.js';
+import { BookReader } from '../../workers/shared-memory/book-reader.js';
 import { Prng } from '../../workers/prng.js';
 import { validate } from '../config/schema.js';
 import { feeMicros, marketInSlot, Side, UNIT, vacantSlot, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../trading/types.js';

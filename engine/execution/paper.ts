@@ -65,9 +65,9 @@
 // unknown_token, and resetToken() wipes what the executor remembers of a
 // token before its new market trades, so no shadow or queue position of the
 // old book leaks into the new one.
-import { NO_TICK, Side as BookSide } from '../../workers/book/layout.js';
-import { POLY_LEVELS } from '../../workers/book/polymarket-book.js';
-import { TopOfBook, type BookReader } from '../../workers/book/reader.js';
+import { NO_TICK, Side as BookSide } from '../../workers/shared-memory/book-layout.js';
+import { POLY_LEVELS } from '../../workers/venues/polymarket/book.js';
+import { TopOfBook, type BookReader } from '../../workers/shared-memory/book-reader.js';
 import { Prng } from '../../workers/prng.js';
 import { number, object, type Infer } from '../config/schema.js';
 import {

@@ -3,7 +3,7 @@
 // decoded record is checked against its shape here before anything trusts it.
 
 import type { Fill, MarketDescriptor, Order, Resolution, Settlement } from '../trading/types.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 /** Complementary tokens merged back into collateral: both positions drop by `size`, cash rises by `size` micro-pUSD. */
 export interface Merge {
@@ -189,7 +189,7 @@ const pairOf = (item: Spec): Check => {
 
 function check(v: unknown, spec: Spec, path: string): string | undefined {
   if (typeof spec === 'function') return spec(v, path);
-  if (!isRecord(v)) return path || '(record)';
+  if (!isPlainObject(v)) return path || '(record)';
   const obj = v;
   for (const key in spec) {
     const bad = check(obj[key], spec[key]!, path ? `${path}.${key}` : key);

@@ -35,7 +35,7 @@
 // markouts are never lost from the totals.
 //
 // The engine's settlement is its own reading of the window; the venue may
-// resolve it the other way later (runtime/audit). correctSettlement() then
+// resolve it the other way later (markets/audit). correctSettlement() then
 // re-resolves every markout that was resolved on a settlement value at the
 // venue's value, in the market's sums and in its toxicity, whether the market
 // still holds its slot or has retired; pending ones resolve at the venue's

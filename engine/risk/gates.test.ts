@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BookFlag } from '../../workers/book/layout.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
 import { validate } from '../config/schema.js';
 import { PolyedgeError } from '../errors.js';
 import { Side, type DesiredOrder } from '../trading/types.js';

@@ -25,8 +25,8 @@
 // flattenOrders is the exit path: it ignores the engine state (it is how a
 // HALTED engine closes out) but not price or size sanity.
 
-import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { TopOfBook, type BookReader } from '../../workers/book/reader.js';
+import { BookFlag, NO_TICK } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook, type BookReader } from '../../workers/shared-memory/book-reader.js';
 import { number, object, toUnits, type Infer } from '../config/schema.js';
 import { notionalMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { fieldError } from '../errors.js';

@@ -1,7 +1,7 @@
 // Test plumbing: a RiskView that is plain data around real shared books.
 
 import { binaryMarket, TestContext } from '../strategy/context.fixture.js';
-import type { BookReader } from '../../workers/book/reader.js';
+import type { BookReader } from '../../workers/shared-memory/book-reader.js';
 import { UNIT, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import type { RiskView } from './gates.js';
 import { EngineState } from './state.js';

@@ -2,7 +2,7 @@
 // serves every strategy in turn: `ctx.strategy` selects whose positions and
 // open orders they read, so a decision allocates nothing.
 
-import type { BookReader } from '../../workers/book/reader.js';
+import type { BookReader } from '../../workers/shared-memory/book-reader.js';
 import type { OrderManager } from '../execution/order-manager.js';
 import type { MarkoutTracker } from '../portfolio/markouts.js';
 import type { Portfolio } from '../portfolio/positions.js';

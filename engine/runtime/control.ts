@@ -3,7 +3,7 @@
 // so the handlers never hold a reference to the engine's live structures.
 // Commands run between two passes of the loop, like every control request.
 
-import { TopOfBook } from '../../workers/book/reader.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import type { EngineCommands, EngineView } from '../control/view.js';
 import { PolyedgeError } from '../errors.js';
 import { flattenOrders, RISK_REASON_NAMES } from '../risk/gates.js';

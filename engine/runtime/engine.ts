@@ -30,9 +30,9 @@
 // (markets/), reference prices (references/), engine time (clock/), faults,
 // dirty tracking, decision latency and the strategy's view (runtime/).
 
-import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { BookBusyError, TopOfBook } from '../../workers/book/reader.js';
-import type { EventRecord } from '../../workers/event-layout.js';
+import { BookFlag, NO_TICK } from '../../workers/shared-memory/book-layout.js';
+import { BookBusyError, TopOfBook } from '../../workers/shared-memory/book-reader.js';
+import type { EventRecord } from '../../workers/shared-memory/event-layout.js';
 import type { FaultReport, MarketSlotView } from '../control/view.js';
 import type { SlotPhase } from '../markets/slots.js';
 import { native } from '../native.js';
@@ -77,7 +77,7 @@ export class Engine extends EngineParts {
 
   private recordSessionStart(): void {
     this.sessionStarted = true;
-    this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.sessionTag}` });
+    this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'start', note: `session ${this.runTag}` });
   }
 
   /** Queues the orders that were open when the previous run stopped for reinstatement, then runs the loop. */
@@ -112,7 +112,7 @@ export class Engine extends EngineParts {
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
     }
     this.writer.checkpoint(this.nowMs());
-    if (this.sessionStarted) this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.sessionTag}` });
+    if (this.sessionStarted) this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.runTag}` });
     this.journal.close();
   }
 

@@ -4,9 +4,9 @@
 // to the engine clock and to the windows they settle; implied volatility to
 // the references. What changed is marked dirty for the pass.
 
-import { EventKind, Flag, type EventRecord } from '../../workers/event-layout.js';
+import { EventKind, Flag, type EventRecord } from '../../workers/shared-memory/event-layout.js';
 import type { Clock } from '../clock/clock.js';
-import type { MarketDataHub } from '../data/hub.js';
+import type { MarketDataHub } from '../feeds/hub.js';
 import type { ExecutionVenue } from '../execution/venue.js';
 import { SlotPhase, type MarketSlots } from '../markets/slots.js';
 import type { SourceSeries } from '../references/fusion.js';

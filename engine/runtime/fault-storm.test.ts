@@ -10,13 +10,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BookFlag } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import { parseConfigText } from '../config/load.js';
 import { Journal } from '../journal/journal.js';
 import type { FaultCounts } from '../sim/faults.js';
 import { until } from './session.fixture.js';
 import { startSession } from './session.js';
+import { bundledVenues } from '../sim/offline.js';
 
 const FAULTS = 10_000;
 const UNTRADEABLE = BookFlag.Crossed | BookFlag.Stale | BookFlag.Resyncing;
@@ -32,10 +33,10 @@ test(`fault storm: ${FAULTS} injected feed faults through a running session, no 
   const cfg = parseConfigText(['[cpu]', 'pin = false', '[markets]', 'slots = 2', 'lookahead_windows = 1', '[journal]', 'compact = false'].join('\n'), 'fault-storm.test');
   const logs: string[] = [];
   // 60x: twice the usual pace of the bundled session, so the storm is over in seconds.
-  const s = await startSession({ cfg, feeds: 'sim', speed: 60, seed: 7, journalPath: journal, controlPort: 0, log: (l) => logs.push(l) });
+  const s = await startSession({ cfg, offline: bundledVenues(), speed: 60, seed: 7, journalPath: journal, controlPort: 0, log: (l) => logs.push(l) });
   try {
     const e = s.engine;
-    const control = s.sim!.endpoints.controlUrl;
+    const control = s.offline!.thread.endpoints.controlUrl;
     const post = async (body: object): Promise<void> => {
       const r = await fetch(`${control}/_sim/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal(r.status, 200, await r.text());

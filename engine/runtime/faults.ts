@@ -4,8 +4,8 @@
 // cancels every order; the loop goes on. A BookBusyError only defers the
 // unit's work to the next pass.
 
-import { BookBusyError } from '../../workers/book/reader.js';
-import { EventKind } from '../../workers/event-layout.js';
+import { BookBusyError } from '../../workers/shared-memory/book-reader.js';
+import { EventKind } from '../../workers/shared-memory/event-layout.js';
 import type { EngineFault, FaultReport } from '../control/view.js';
 import type { EngineStateMachine } from '../risk/state.js';
 

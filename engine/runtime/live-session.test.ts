@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WINDOW_MS } from '../session/updown.js';
-import { listedWindows } from '../session/updown.fixture.js';
+import { WINDOW_MS } from '../sim/bundled-updown.js';
+import { listedWindows } from '../sim/bundled-updown.fixture.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import { sample, until as untilWithin } from './session.fixture.js';
 

@@ -3,13 +3,13 @@
 
 import { COUNTER } from '../../workers/counters.js';
 import type { RequestCount } from '../control/server.js';
-import type { MarketDataHub } from '../data/hub.js';
+import type { MarketDataHub } from '../feeds/hub.js';
 import { registerProcessMetrics } from '../metrics/process.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/source.js';
+import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../feeds/relay/source.js';
 import { RISK_REASON_NAMES } from '../risk/gates.js';
-import type { SettlementAuditor } from './audit.js';
-import type { MarketRoller } from './discovery.js';
+import type { SettlementAuditor } from '../markets/audit.js';
+import type { MarketRoller } from '../venues/polymarket/discovery.js';
 import { SLOT_PHASE_NAMES, type SlotPhase } from '../markets/slots.js';
 import type { Engine } from './engine.js';
 import { FAULT_SITE_NAMES } from './faults.js';

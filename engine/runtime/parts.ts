@@ -4,10 +4,10 @@
 // loop, the pass and the decisions; the split keeps the wiring, which is
 // long and changes with every new part, apart from the loop it serves.
 
-import type { BookReader } from '../../workers/book/reader.js';
+import type { BookReader } from '../../workers/shared-memory/book-reader.js';
 import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
-import type { MarketDataHub } from '../data/hub.js';
+import type { MarketDataHub } from '../feeds/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
 import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
@@ -97,7 +97,7 @@ export abstract class EngineParts {
 
   protected readonly dirty: DirtySet;
   protected readonly events: EventRouter;
-  protected readonly sessionTag: string;
+  protected readonly runTag: string;
   protected readonly log: (line: string) => void;
   /** Per strategy, its switch in the allocator table; undefined for a plugin, which the table does not list (always on). */
   protected readonly allocated: (keyof AllocatorParams | undefined)[];
@@ -112,7 +112,7 @@ export abstract class EngineParts {
     if (!opts.hub.polymarket) throw new Error('Engine: the hub has no Polymarket books');
     this.books = opts.hub.polymarket;
     this.clock = opts.clock ?? (cfg.engine.clock === 'feed' ? new FeedClock() : new WallClock());
-    this.sessionTag = this.clock.wallMs().toString(36);
+    this.runTag = this.clock.wallMs().toString(36);
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
     this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
@@ -130,7 +130,7 @@ export abstract class EngineParts {
       venue: opts.venue ?? ((listener) => new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener })),
       strategies: this.strategies.map((x) => x.name),
       tokens: this.tokens.length,
-      sessionTag: this.sessionTag,
+      runTag: this.runTag,
       nowMs: () => this.nowMs(),
       record: (rec) => this.writer.record(rec),
       knownFill: (id) => this.journalState.fillIds.has(id),

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Prng } from '../../workers/prng.js';
 import { parseConfigText } from '../config/load.js';
-import { EXTENDED_LEN, EXTENDED_MAC_LEN, F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, FLAG_MAC, LEGACY_LEN } from '../relay/packet.js';
-import { PacketSender } from '../relay/sender.js';
-import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../relay/source.js';
+import { EXTENDED_LEN, EXTENDED_MAC_LEN, F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, FLAG_MAC, LEGACY_LEN } from '../feeds/relay/packet.js';
+import { PacketSender } from '../feeds/relay/sender.js';
+import { RELAY_REJECT_REASONS, RelayStat, type RelaySource } from '../feeds/relay/source.js';
 import { sample, startSimSession, until } from './session.fixture.js';
 
 const KEY_VAR = 'POLYEDGE_RELAY_GATES_TEST_KEY';

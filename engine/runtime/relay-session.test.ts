@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { native } from '../native.js';
-import { F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../relay/packet.js';
-import { PacketSender } from '../relay/sender.js';
+import { F_ASK, F_BID, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../feeds/relay/packet.js';
+import { PacketSender } from '../feeds/relay/sender.js';
 import { sample, until } from './session.fixture.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));

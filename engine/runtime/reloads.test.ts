@@ -14,6 +14,7 @@ import { CompleteSet } from '../strategy/complete-set.js';
 import { Maker } from '../strategy/maker.js';
 import { startSession, type Session } from './session.js';
 import { until } from './session.fixture.js';
+import { bundledVenues } from '../sim/offline.js';
 
 const TOKEN = 'reload-ranges-token';
 
@@ -150,7 +151,7 @@ test('reload routes on a running session: absurd values refused naming the field
   process.env[CONTROL_TOKEN_ENV] = TOKEN;
   let s: Session | undefined;
   try {
-    s = await startSession({ cfg, feeds: 'sim', speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: (l) => logs.push(l), status: (l) => status.push(l) });
+    s = await startSession({ cfg, offline: bundledVenues(), speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: (l) => logs.push(l), status: (l) => status.push(l) });
     const session = s;
     assert.equal(session.statusPeriodMs(), 3_600_000);
     assert.deepEqual(Object.keys(WALK).sort(), [...RELOAD_NAMES].sort(), 'the walk covers every route');
@@ -212,7 +213,7 @@ test('a reload of a strategy the session does not run is refused (400 naming eng
   process.env[CONTROL_TOKEN_ENV] = TOKEN;
   let s: Session | undefined;
   try {
-    s = await startSession({ cfg, feeds: 'sim', speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: () => {} });
+    s = await startSession({ cfg, offline: bundledVenues(), speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: () => {} });
     for (const route of ['taker', 'edge_model']) {
       const r = await call(s, 'POST', route, {});
       assert.equal(r.status, 400, `${route}: ${JSON.stringify(r.body)}`);

@@ -15,15 +15,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Config } from '../config/config.js';
 import { loadConfig } from '../config/load.js';
-import { polymarketHub, quoteBooks } from '../data/hub.fixture.js';
+import { polymarketHub, quoteBooks } from '../feeds/hub.fixture.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalInput, JournalRecord } from '../journal/records.js';
 import { restore } from '../journal/ledger.js';
 import { native } from '../native.js';
 import { updownMarket } from '../trading/markets.fixture.js';
 import { Side, UNIT, type MarketDescriptor, type Order } from '../trading/types.js';
-import { EventKind } from '../../workers/event-layout.js';
-import { Side as BookSide } from '../../workers/book/layout.js';
+import { EventKind } from '../../workers/shared-memory/event-layout.js';
+import { Side as BookSide } from '../../workers/shared-memory/book-layout.js';
 import { Engine } from './engine.js';
 import { until } from './session.fixture.js';
 

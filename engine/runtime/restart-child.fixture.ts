@@ -14,6 +14,7 @@ import { parseConfigText } from '../config/load.js';
 import type { Config } from '../config/config.js';
 import type { Order } from '../trading/types.js';
 import { startSession, type Session } from './session.js';
+import { bundledVenues } from '../sim/offline.js';
 
 /**
  * The maker alone, keeping every quote it has (no requote for price or age),
@@ -53,7 +54,7 @@ export function restartConfig(): Config {
  * away from where the killed run stopped.
  */
 export function startRestartSession(journalPath: string, logs: string[]): Promise<Session> {
-  return startSession({ cfg: restartConfig(), feeds: 'sim', speed: 5, seed: 7, journalPath, controlPort: 0, log: (l) => logs.push(l) });
+  return startSession({ cfg: restartConfig(), offline: bundledVenues(), speed: 5, seed: 7, journalPath, controlPort: 0, log: (l) => logs.push(l) });
 }
 
 export interface BeforeKill {

@@ -12,14 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BookFlag, NO_TICK } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookFlag, NO_TICK } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import { parseConfigText } from '../config/load.js';
 import { Journal } from '../journal/journal.js';
 import type { JournalRecord, MarketRecord, ResolutionRecord, SettleRecord } from '../journal/records.js';
 import { JournalLedger, restore } from '../journal/ledger.js';
 import { replayKeeper } from '../portfolio/replay-keeper.fixture.js';
-import { buildUpDownSession } from '../session/updown.js';
+import { buildBundledMarkets } from '../sim/bundled-updown.js';
 import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/types.js';
 import { SlotPhase } from '../markets/slots.js';
 import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
@@ -61,7 +61,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-rolling-'));
   const journalPath = join(dir, 'rolling.journal');
   const cfg = rollingConfig();
-  const expected = new Map(buildUpDownSession().markets.map((m) => [m.descriptor.conditionId, m]));
+  const expected = new Map(buildBundledMarkets().markets.map((m) => [m.descriptor.conditionId, m]));
   const logs: string[] = [];
   const s = await startSimSession(cfg, journalPath, logs);
   let stopped = false;
@@ -77,7 +77,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     assert.equal(engine.slotPhase[slot], SlotPhase.Active);
     const top = new TopOfBook();
     let mismatch = '';
-    const restUrl = s.sim!.endpoints.polymarket!.restUrl;
+    const restUrl = s.offline!.thread.endpoints.polymarket!.restUrl;
     const venueBooks: Array<{ bids: Array<{ price: string }>; asks: Array<{ price: string }> } | undefined> = [undefined, undefined];
     await until('the reused slot shows the new market’s book', async () => {
       for (const side of [0, 1]) {
@@ -165,7 +165,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
 test('the venue resolves a market the other way: the journal corrects it, PnL follows the venue’s verdict on what was held, and replays the same', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-misresolved-'));
   const journalPath = join(dir, 'misresolved.journal');
-  const session = buildUpDownSession();
+  const session = buildBundledMarkets();
   // The second window: its whole life is inside the capture, so the strategies trade it from its start.
   const target = session.markets[1]!;
   const venueWinner: 0 | 1 = target.upWins ? 1 : 0;

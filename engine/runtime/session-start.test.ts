@@ -18,10 +18,11 @@ const CHILD = `
 import { createServer } from 'node:net';
 import { loadConfig } from ${JSON.stringify(new URL('../config/load.js', import.meta.url).href)};
 import { startSession } from ${JSON.stringify(new URL('./session.js', import.meta.url).href)};
+import { bundledVenues } from ${JSON.stringify(new URL('../sim/offline.js', import.meta.url).href)};
 const [config, journalPath, portInUse] = process.argv.slice(2);
 const holder = createServer();
 await new Promise((r) => holder.listen(0, '127.0.0.1', r));
-const opts = { cfg: loadConfig(config), feeds: 'sim', speed: 1, seed: 1, journalPath, log: () => {} };
+const opts = { cfg: loadConfig(config), offline: bundledVenues(), speed: 1, seed: 1, journalPath, log: () => {} };
 try {
   const session = await startSession({ ...opts, controlPort: portInUse === 'yes' ? holder.address().port : 0 });
   await session.stop();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { Config } from '../config/config.js';
 import type { GammaListing } from '../sim/gamma.js';
+import { bundledVenues, type BundledVenues } from '../sim/offline.js';
 import { startSession, type Session } from './session.js';
 
 /** Polls `f` until it returns a value, failing with `what` after `ms`. */
@@ -34,15 +35,14 @@ export function sample(text: string, name: string, labels: Record<string, string
  * port), its log lines pushed to `logs`; `over` patches the Gamma listing of
  * the market `conditionId`, a venue that rules on it its own way.
  */
-export function startSimSession(cfg: Config, journalPath: string, logs: string[], patch?: { conditionId: string; over: Partial<GammaListing> }): Promise<Session> {
+export function startSimSession(cfg: Config, journalPath: string, logs: string[], patch?: { conditionId: string; over: Partial<GammaListing> }): Promise<Session<BundledVenues>> {
   return startSession({
     cfg,
-    feeds: 'sim',
+    offline: bundledVenues(patch && { listing: (l: GammaListing) => (l.conditionId === patch.conditionId ? { ...l, ...patch.over } : l) }),
     speed: 30,
     seed: 7,
     journalPath,
     controlPort: 0,
     log: (l) => logs.push(l),
-    ...(patch && { listing: (l: GammaListing) => (l.conditionId === patch.conditionId ? { ...l, ...patch.over } : l) }),
   });
 }

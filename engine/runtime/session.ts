@@ -14,29 +14,53 @@ import { native } from '../native.js';
 import type { Config } from '../config/config.js';
 import { controlHandlers } from '../control/handlers.js';
 import { CONTROL_TOKEN_ENV, controlBindRefusal, controlPortRefusal, startControlServer, type ControlServer } from '../control/server.js';
-import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../data/feeds.js';
-import { MarketDataHub } from '../data/hub.js';
-import { liveEndpoints, planFeeds, rtdsSymbolsOf, simulatorEndpoints, tuningOf, type FeedEndpoints } from '../data/plan.js';
+import { createFeedBooks, createFeedRing, startFeed, type FeedHandle } from '../feeds/spawn.js';
+import { MarketDataHub } from '../feeds/hub.js';
+import { liveEndpoints, planFeeds, rtdsSymbolsOf, tuningOf, type FeedEndpoints } from '../feeds/plan.js';
 import { fieldError, PolyedgeError } from '../errors.js';
 import { Journal } from '../journal/journal.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { ENGINE_STATE_NAMES } from '../risk/state.js';
-import { buildUpDownSession, SESSION_RTDS_FILES, STEP_MS } from '../session/updown.js';
-import type { GammaListing } from '../sim/gamma.js';
-import { startSimThread, type SimThread } from '../sim/sim-thread.js';
-import { SettlementAuditor } from './audit.js';
-import { MarketRoller } from './discovery.js';
+import type { FeedName } from '../../workers/feed-init.js';
+import { SettlementAuditor } from '../markets/audit.js';
+import { MarketRoller } from '../venues/polymarket/discovery.js';
 import { engineCommands, engineView } from './control.js';
 import { Engine } from './engine.js';
 import type { ReferenceInput, VolatilityInput } from '../references/references.js';
 import { SlotPhase, type SlotHooks } from '../markets/slots.js';
-import { RelaySource, RelayStat } from '../relay/source.js';
+import { RelaySource, RelayStat } from '../feeds/relay/source.js';
 import { registerEngineMetrics } from './metrics.js';
 
-export interface SessionOptions {
+/**
+ * Venues a session trades against in place of the real ones: the venue
+ * simulator, which the CLI or a test starts through this seam (the engine
+ * never imports the simulator: it is a test double and a dev tool).
+ */
+export interface OfflineVenues {
+  readonly endpoints: FeedEndpoints;
+  readonly gammaUrl: string;
+  /** The feeds it serves, in start order. */
+  readonly feeds: readonly FeedName[];
+  /** Its markets live on a recorded day: the engine follows the feed's clock, not the wall's. */
+  readonly feedClock: boolean;
+  /** What it is, for the session's log. */
+  readonly description: readonly string[];
+  stop(): Promise<void>;
+}
+
+export interface OfflineVenueRequest {
+  seed: number;
+  /** 1 = the recording's own pace. */
+  speed: number;
+  /** Core for its thread; -1 leaves it unpinned. */
+  cpu: number;
+}
+
+export interface SessionOptions<V extends OfflineVenues = OfflineVenues> {
   cfg: Config;
-  feeds: 'sim' | 'live';
-  /** Simulator pacing (sim feeds): 1 = the capture's own pace. */
+  /** Starts offline venues to trade against; absent: the live venues of cfg.venue. */
+  offline?: ((request: OfflineVenueRequest) => Promise<V>) | undefined;
+  /** Offline venue pacing: 1 = the recording's own pace. */
   speed: number;
   seed: number;
   journalPath: string;
@@ -46,16 +70,14 @@ export interface SessionOptions {
   status?: ((line: string) => void) | undefined;
   /** Starts the UDP relay receiver on this ADDR:PORT whatever [relay] enabled says. */
   relayBind?: string | undefined;
-  /** Sim feeds: adjusts each Gamma listing the simulator serves (tests: a venue that resolves a market the other way). */
-  listing?: ((l: GammaListing) => GammaListing) | undefined;
 }
 
-export interface Session {
+export interface Session<V extends OfflineVenues = OfflineVenues> {
   engine: Engine;
   control: ControlServer;
   hub: MarketDataHub;
   feeds: FeedHandle[];
-  sim: SimThread | undefined;
+  offline: V | undefined;
   relay: RelaySource | undefined;
   roller: MarketRoller;
   auditor: SettlementAuditor;
@@ -95,7 +117,7 @@ class Teardown {
   }
 }
 
-export async function startSession(opts: SessionOptions): Promise<Session> {
+export async function startSession<V extends OfflineVenues = OfflineVenues>(opts: SessionOptions<V>): Promise<Session<V>> {
   await checkStart(opts);
   const teardown = new Teardown();
   try {
@@ -108,7 +130,7 @@ export async function startSession(opts: SessionOptions): Promise<Session> {
 }
 
 /** Refuses, before a thread or socket exists, what is bound to fail later in start-up. */
-async function checkStart(opts: SessionOptions): Promise<void> {
+async function checkStart(opts: SessionOptions<OfflineVenues>): Promise<void> {
   const { cfg } = opts;
   const refusal = controlPortRefusal(opts.controlPort ?? cfg.control.port) ?? controlBindRefusal(cfg.control.host, process.env[CONTROL_TOKEN_ENV]);
   if (refusal) throw refusal;
@@ -131,40 +153,20 @@ async function checkResolvable(host: string, key: string): Promise<void> {
   }
 }
 
-async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Session> {
+async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, teardown: Teardown): Promise<Session<V>> {
   const { cfg, log } = opts;
-  let sim: SimThread | undefined;
+  let offline: V | undefined;
   let endpoints: FeedEndpoints;
   let gammaUrl = cfg.venue.gamma_url;
   let engineCfg = cfg;
-  if (opts.feeds === 'sim') {
-    const session = buildUpDownSession();
-    sim = await startSimThread(
-      {
-      venues: ['polymarket', 'rtds', 'deribit'],
-      source: 'recorded',
-      seed: opts.seed,
-      speed: opts.speed,
-      // Listed on the simulator's Gamma lookup: the session discovers and rolls its markets exactly as live does.
-      // Gamma's clock is the capture's, like the engine's: a listing resolves a set delay after its window ends there.
-      polymarket: { markets: session.markets.map((m) => m.spec), stepMs: STEP_MS, clockStartMs: session.t0Ms, gamma: session.markets.map((m) => opts.listing?.(m.listing) ?? m.listing) },
-      rtds: { paths: SESSION_RTDS_FILES },
-      deribit: { baseVolatility: 45 },
-      },
-      cfg.cpu.pin ? cfg.cpu.feeds : -1,
-    );
-    const started = sim;
-    teardown.add('venue simulator', () => started.stop());
-    const e = sim.endpoints;
-    endpoints = simulatorEndpoints(e);
-    gammaUrl = e.polymarket!.restUrl;
-    // The session's markets live on the capture's clock (2025-10-29): the engine follows the feed.
-    engineCfg = { ...cfg, engine: { ...cfg.engine, clock: 'feed' } };
-    log(
-      `venue simulator on loopback (thread ${sim.threadId}${cfg.cpu.pin ? `, pinned to core ${cfg.cpu.feeds} beside the feed workers` : ''}): ` +
-        `polymarket ${e.polymarket!.wsUrl}, rtds ${e.rtds!.wsUrl}, deribit ${e.deribit!.wsUrl}`,
-    );
-    log(`session: ${session.markets.length} synthetic BTC Up/Down 5-minute markets following the real Chainlink BTC/USD path of 2025-10-29 (engine/session/data/PROVENANCE.md), listed on the simulator's Gamma`);
+  if (opts.offline) {
+    const started = await opts.offline({ seed: opts.seed, speed: opts.speed, cpu: cfg.cpu.pin ? cfg.cpu.feeds : -1 });
+    offline = started;
+    teardown.add('offline venues', () => started.stop());
+    endpoints = started.endpoints;
+    gammaUrl = started.gammaUrl;
+    if (started.feedClock) engineCfg = { ...cfg, engine: { ...cfg.engine, clock: 'feed' } };
+    for (const line of started.description) log(line);
   } else {
     endpoints = liveEndpoints(cfg);
   }
@@ -174,7 +176,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
     log(`main thread ${tid} pinned to core ${cfg.cpu.main}; feed workers go to core ${cfg.cpu.feeds}`);
   }
 
-  const feedNames = opts.feeds === 'sim' ? (['polymarket', 'rtds', 'deribit'] as const) : (['polymarket', 'binance', 'rtds', 'deribit'] as const);
+  const feedNames: readonly FeedName[] = offline ? offline.feeds : ['polymarket', 'binance', 'rtds', 'deribit'];
   const slots = cfg.markets.slots;
   // No tokens at start: markets are assigned to slots as discovery finds them (and the journal restores them).
   const specs = planFeeds(cfg, endpoints, feedNames, [], 2 * slots);
@@ -257,7 +259,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
   const metrics = new MetricsRegistry();
   // /control/reload_perf_profile re-arms the status line at its new period (armStatus is set below, before the engine starts).
   let armStatus = (): void => {};
-  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: opts.feeds, perfChanged: () => armStatus() });
+  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: offline ? 'sim' : 'live', perfChanged: () => armStatus() });
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
   teardown.add('control plane', () => control.close());
 
@@ -322,7 +324,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
     control,
     hub,
     feeds,
-    sim,
+    offline,
     relay,
     roller,
     auditor,

@@ -8,7 +8,7 @@ import type { SimConnection } from './connection.js';
 import type { BinanceEvent, DepthSnapshot, DepthUpdate } from './binance-types.js';
 import { AggTradeBuilder, DepthAggregator, PriceBook, parseStreamList, streamRoute, type StreamSpec } from './binance-streams.js';
 import { sendJson } from './http.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export interface BinanceOptions {
   /**
@@ -184,7 +184,7 @@ export class BinanceVenue extends VenueServer<BnConnState> {
     } catch (err) {
       return fail(null, 3, `Invalid JSON: ${(err as Error).message}`);
     }
-    if (!isRecord(req)) return fail(null, 2, 'Invalid request: expected a JSON object');
+    if (!isPlainObject(req)) return fail(null, 2, 'Invalid request: expected a JSON object');
     const id = req['id'];
     const idOk = id === undefined || id === null || (typeof id === 'number' && Number.isInteger(id) && id >= 0) || (typeof id === 'string' && id.length <= 36);
     if (!idOk) return fail(null, 1, "Invalid value type: 'id' must be an unsigned integer or a string of at most 36 characters");

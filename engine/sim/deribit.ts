@@ -4,7 +4,7 @@ import { Pacer, type Pacing } from './pacer.js';
 import { DvolWalk, type DvolTick } from './scenario.js';
 import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection } from './connection.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export interface DeribitOptions {
   /** DVOL level the generator reverts to. Default: the recorded sample (129.36). */
@@ -126,7 +126,7 @@ export class DeribitVenue extends VenueServer<DeribitConnState> {
     } catch {
       return fail(null, { code: -32700, message: 'Parse error' });
     }
-    if (!isRecord(req)) return fail(null, { code: -32600, message: 'Invalid Request', data: { reason: 'expected a JSON object' } });
+    if (!isPlainObject(req)) return fail(null, { code: -32600, message: 'Invalid Request', data: { reason: 'expected a JSON object' } });
     const rawId = req['id'];
     const idOk = rawId === undefined || rawId === null || typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId));
     const id: RpcId = idOk ? ((rawId as RpcId | undefined) ?? null) : null;
@@ -137,7 +137,7 @@ export class DeribitVenue extends VenueServer<DeribitConnState> {
     const method = req['method'];
     if (typeof method !== 'string') return fail(id, { code: -32600, message: 'Invalid Request', data: { reason: "'method' must be a string" } });
     const params = req['params'] ?? {};
-    if (!isRecord(params)) return fail(id, { code: -32602, message: 'Invalid params', data: { reason: "'params' must be an object" } });
+    if (!isPlainObject(params)) return fail(id, { code: -32602, message: 'Invalid params', data: { reason: "'params' must be an object" } });
     try {
       respond(id, { result: this.call(conn, method, params) });
     } catch (err) {

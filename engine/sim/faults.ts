@@ -1,7 +1,7 @@
 // Fault vocabulary, validation of fault requests (API and HTTP control
 // endpoint share it), and the ledger that counts what was injected.
 
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export const VENUES = ['polymarket', 'binance', 'rtds', 'deribit'] as const;
 export type Venue = (typeof VENUES)[number];
@@ -139,7 +139,7 @@ export function validateRandomConfig(cfg: RandomFaultConfig): string | undefined
  *   {"fault":"random","rate":0}                      (turns random faults off)
  */
 export function parseControlRequest(body: unknown): Parsed<ControlRequest> {
-  if (!isRecord(body)) return { ok: false, error: 'body must be a JSON object' };
+  if (!isPlainObject(body)) return { ok: false, error: 'body must be a JSON object' };
   const fault = body['fault'];
   if (fault === 'random') {
     const extra = unknownKeys(body, ['fault', 'rate', 'seed', 'venues', 'kinds', 'stallMs']);

@@ -2,7 +2,7 @@
 // `GET /book` / `POST /books` snapshots (§6.1), both rendered from the same
 // seeded book model so REST and WS always agree.
 import { createHash } from 'node:crypto';
-import { isTokenId } from '../../workers/feeds/polymarket-core.js';
+import { isTokenId } from '../../workers/venues/polymarket/feed.js';
 import { Pacer, type Pacing, type Timeline } from './pacer.js';
 import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmMarketSpec, type PmMarketState } from './scenario.js';
 import type { WireSide } from '../trading/types.js';
@@ -11,7 +11,7 @@ import type { SimConnection, VenueFaultHook } from './connection.js';
 import type { FaultKind, FaultOptions, Parsed } from './faults.js';
 import { readJsonBody, sendJson } from './http.js';
 import { clobMarketObject, gammaMarketObject, type GammaListing } from './gamma.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export interface PolymarketOptions {
   /** Number of generated markets, or explicit markets (ids, start price, price path). Default 2. */
@@ -87,7 +87,7 @@ interface SubscribeRequest {
 
 /** Validates a market-channel client message (initial subscription or dynamic operation). */
 export function parseMarketMessage(v: unknown): Parsed<SubscribeRequest> {
-  if (!isRecord(v)) return { ok: false, error: 'message must be a JSON object' };
+  if (!isPlainObject(v)) return { ok: false, error: 'message must be a JSON object' };
   const op = v['operation'];
   if (op !== undefined && op !== 'subscribe' && op !== 'unsubscribe') {
     return { ok: false, error: `'operation' must be "subscribe" or "unsubscribe"` };
@@ -209,7 +209,7 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       readJsonBody(res, guard, 64 << 10, (body) => {
         if (!body.ok) return sendJson(res, guard, body.status, { error: body.error });
         const list = body.value;
-        if (!Array.isArray(list) || !list.every((e) => isRecord(e) && typeof e['token_id'] === 'string')) {
+        if (!Array.isArray(list) || !list.every((e) => isPlainObject(e) && typeof e['token_id'] === 'string')) {
           return sendJson(res, guard, 400, { error: 'body must be an array of {"token_id": string}' });
         }
         const books = (list as Array<{ token_id: string }>).map((e) => this.book(e.token_id)).filter((b) => b !== undefined);

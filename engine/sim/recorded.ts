@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Timeline } from './pacer.js';
 import type { BinanceEvent, DepthSnapshot, PriceLevel } from './binance-types.js';
 import { RTDS_TOPICS, type RtdsMessage } from './rtds-types.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 /** `shared/data` beside the repository, or $POLYEDGE_SHARED_DATA (this file runs as dist/engine/sim/recorded.js). */
 export const DEFAULT_DATA_DIR = process.env.POLYEDGE_SHARED_DATA ?? fileURLToPath(new URL('../../../../shared/data', import.meta.url));
@@ -17,9 +17,9 @@ export function defaultBinanceCapturePath(dataDir = DEFAULT_DATA_DIR): string {
   return join(dataDir, 'hftbacktest', 'binance_usdm_btcusdt_20240808.gz');
 }
 
-/** The RTDS captures as the repository bundles them, gzipped, for the offline session (engine/session/data, MIT notice there). */
+/** The RTDS captures as the repository bundles them, gzipped, for the offline session (engine/sim/data, MIT notice there). */
 export const BUNDLED_RTDS_PATHS = ['rtds_crypto_prices_binance_2025-10-29.jsonl.gz', 'rtds_crypto_prices_chainlink_2025-10-29.jsonl.gz'].map((f) =>
-  fileURLToPath(new URL(`../../../engine/session/data/${f}`, import.meta.url)),
+  fileURLToPath(new URL(`../../../engine/sim/data/${f}`, import.meta.url)),
 );
 
 /** The RTDS captures: in `dataDir` when given, else the bundled copies (the same bytes, gzipped). */
@@ -128,7 +128,7 @@ export function loadBinanceCapture(path: string): BinanceCapture {
     } catch (err) {
       throw new CaptureError(path, lineNo, `invalid JSON: ${(err as Error).message}`);
     }
-    if (!isRecord(frame)) throw new CaptureError(path, lineNo, 'frame is not a JSON object');
+    if (!isPlainObject(frame)) throw new CaptureError(path, lineNo, 'frame is not a JSON object');
     const stream = frame['stream'];
     if (stream === undefined) {
       if (!num(frame['lastUpdateId']) || !isLevels(frame['bids']) || !isLevels(frame['asks'])) {
@@ -145,7 +145,7 @@ export function loadBinanceCapture(path: string): BinanceCapture {
       continue;
     }
     const data = frame['data'];
-    if (typeof stream !== 'string' || !isRecord(data)) throw new CaptureError(path, lineNo, 'envelope needs "stream" and "data"');
+    if (typeof stream !== 'string' || !isPlainObject(data)) throw new CaptureError(path, lineNo, 'envelope needs "stream" and "data"');
     const at = stream.indexOf('@');
     const streamType = at >= 0 ? stream.slice(at) : '';
     const kind = STREAM_KINDS.find(([suffix]) => streamType === suffix || streamType.startsWith(`${suffix}@`))?.[1];
@@ -193,7 +193,7 @@ export class CaptureTimeline implements Timeline<BinanceEvent> {
 // ───────────────────────────── RTDS (jsonl) ─────────────────────────────
 
 function validateRtdsLine(v: unknown): string | RtdsMessage {
-  if (!isRecord(v)) return 'line is not a JSON object';
+  if (!isPlainObject(v)) return 'line is not a JSON object';
   const topic = v['topic'];
   if (typeof topic !== 'string' || !(RTDS_TOPICS as readonly string[]).includes(topic)) {
     return `topic must be one of ${RTDS_TOPICS.join(', ')}`;
@@ -201,7 +201,7 @@ function validateRtdsLine(v: unknown): string | RtdsMessage {
   if (typeof v['type'] !== 'string') return 'type must be a string';
   if (!num(v['timestamp'])) return 'timestamp must be a number (ms)';
   const p = v['payload'];
-  if (!isRecord(p)) return 'payload must be an object';
+  if (!isPlainObject(p)) return 'payload must be an object';
   if (typeof p['symbol'] !== 'string' || p['symbol'] === '') return 'payload.symbol must be a non-empty string';
   if (!num(p['timestamp'])) return 'payload.timestamp must be a number (ms)';
   if (!num(p['value'])) return 'payload.value must be a number';

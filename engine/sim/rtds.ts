@@ -6,7 +6,7 @@ import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection } from './connection.js';
 import type { Parsed } from './faults.js';
 import { RTDS_TOPICS, type RtdsMessage, type RtdsTopic } from './rtds-types.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 interface Subscription {
   readonly topic: RtdsTopic;
@@ -43,7 +43,7 @@ export function parseSymbolFilter(filters: string): Parsed<ReadonlySet<string> |
       return { ok: false, error: `'filters' is not valid JSON: ${f}` };
     }
     if (Array.isArray(parsed)) symbols = parsed;
-    else if (isRecord(parsed) && parsed['symbol'] !== undefined) symbols = Array.isArray(parsed['symbol']) ? parsed['symbol'] : [parsed['symbol']];
+    else if (isPlainObject(parsed) && parsed['symbol'] !== undefined) symbols = Array.isArray(parsed['symbol']) ? parsed['symbol'] : [parsed['symbol']];
     else return { ok: false, error: `'filters' JSON must be {"symbol": …} or an array of symbols` };
   } else {
     symbols = f.split(',').map((s) => s.trim());
@@ -55,14 +55,14 @@ export function parseSymbolFilter(filters: string): Parsed<ReadonlySet<string> |
 }
 
 export function parseRtdsAction(v: unknown): Parsed<SubscribeAction> {
-  if (!isRecord(v)) return { ok: false, error: 'message must be a JSON object' };
+  if (!isPlainObject(v)) return { ok: false, error: 'message must be a JSON object' };
   const action = v['action'];
   if (action !== 'subscribe' && action !== 'unsubscribe') return { ok: false, error: `'action' must be "subscribe" or "unsubscribe"` };
   const subs = v['subscriptions'];
   if (!Array.isArray(subs) || subs.length === 0) return { ok: false, error: `'subscriptions' must be a non-empty array` };
   const out: Subscription[] = [];
   for (const [i, s] of subs.entries()) {
-    if (!isRecord(s)) return { ok: false, error: `subscriptions[${i}] must be an object` };
+    if (!isPlainObject(s)) return { ok: false, error: `subscriptions[${i}] must be an object` };
     const topic = s['topic'];
     if (typeof topic !== 'string' || !(RTDS_TOPICS as readonly string[]).includes(topic)) {
       return { ok: false, error: `subscriptions[${i}].topic must be one of ${RTDS_TOPICS.join(', ')} (simulated topics)` };

@@ -19,11 +19,11 @@
 //   [deribit]   base_volatility, interval_ms
 //   [faults]    rate, seed, venues = […], kinds = […], stall_ms
 import { parse } from 'smol-toml';
-import { isTokenId } from '../../workers/feeds/polymarket-core.js';
+import { isTokenId } from '../../workers/venues/polymarket/feed.js';
 import { FAULT_KINDS, VENUES, validateRandomConfig, type FaultKind, type RandomFaultConfig, type Venue } from './faults.js';
 import type { PmMarketSpec } from './scenario.js';
 import type { VenueSimulatorOptions } from './simulator.js';
-import { isRecord } from '../../workers/guards.js';
+import { isPlainObject } from '../../workers/guards.js';
 
 export class ScenarioFileError extends Error {}
 
@@ -31,7 +31,7 @@ type Table = Record<string, unknown>;
 
 function isTable(v: unknown): v is Table {
   // smol-toml parses datetimes to Date objects, which are not tables.
-  return isRecord(v) && !(v instanceof Date);
+  return isPlainObject(v) && !(v instanceof Date);
 }
 
 class Reader {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BookFlag } from '../../workers/book/layout.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
 import { Prng } from '../../workers/prng.js';
 import { feeMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder } from '../trading/types.js';
 import { mergeableSets, type CompleteSetParams } from './complete-set.js';

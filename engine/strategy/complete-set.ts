@@ -9,8 +9,8 @@
 // leg is in flight the strategy re-emits it and fires nothing new. The engine
 // merges held sets back into collateral (paper: mergeableSets).
 
-import { BookFlag, Side as BookSide } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookFlag, Side as BookSide } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import { number, object, oneOf, toUnits, type Infer } from '../config/schema.js';
 import { feeMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder } from '../trading/types.js';
 import { keepLiveOrders } from './desired.js';

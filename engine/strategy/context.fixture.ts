@@ -2,9 +2,9 @@
 // market and token tables of a few binary markets, and a StrategyContext
 // that is plain data around the real BookReader.
 
-import { Side as BookSide } from '../../workers/book/layout.js';
-import { createPolymarketBooks, polyTick, PolymarketBookWriter } from '../../workers/book/polymarket-book.js';
-import { BookReader } from '../../workers/book/reader.js';
+import { Side as BookSide } from '../../workers/shared-memory/book-layout.js';
+import { createPolymarketBooks, polyTick, PolymarketBookWriter } from '../../workers/venues/polymarket/book.js';
+import { BookReader } from '../../workers/shared-memory/book-reader.js';
 import { vacantSlot, type DesiredOrder, type MarketInfo, type Order, type TokenInfo } from '../trading/types.js';
 import type { ReferencePrice, StrategyContext } from './types.js';
 

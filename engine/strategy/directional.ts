@@ -10,8 +10,8 @@
 // how many shares to hold, the order buys the shortfall, capped by the size
 // at the ask, max_size and max_position.
 
-import { BookFlag } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import { number, object, oneOf, type Infer } from '../config/schema.js';
 import { PRICE_SCALE, Side, UNIT, type DesiredOrder, type MarketInfo } from '../trading/types.js';
 import { keepLiveOrders } from './desired.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BookFlag } from '../../workers/book/layout.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
 import { Prng } from '../../workers/prng.js';
 import { PRICE_SCALE, Side, UNIT, type DesiredOrder } from '../trading/types.js';
 import { binaryMarket, decideOnce, TestContext } from './context.fixture.js';

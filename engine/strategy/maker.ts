@@ -17,8 +17,8 @@
 // max_quote_age_ms, is re-emitted unchanged so the engine keeps it (no
 // cancel/replace churn).
 
-import { BookFlag } from '../../workers/book/layout.js';
-import { TopOfBook } from '../../workers/book/reader.js';
+import { BookFlag } from '../../workers/shared-memory/book-layout.js';
+import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import { number, object, oneOf, toUnits, type Infer } from '../config/schema.js';
 import { fieldError } from '../errors.js';
 import { PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type Order } from '../trading/types.js';

@@ -5,7 +5,7 @@
 // the engine reconciles desired against open orders, and risk sees every
 // order that would be sent.
 
-import type { BookReader } from '../../workers/book/reader.js';
+import type { BookReader } from '../../workers/shared-memory/book-reader.js';
 import type { Schema } from '../config/schema.js';
 import type { DesiredOrder, MarketInfo, Order, TokenInfo } from '../trading/types.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isGridTickSize, PRICE_SCALE, Side, sideOfWire, wireSide } from './types.js';
-import { POLY_DEFAULT_TICK_SIZE, POLY_LEVELS } from '../../workers/book/polymarket-book.js';
-import { PRICE_EXP } from '../../workers/parse/polymarket.js';
+import { POLY_DEFAULT_TICK_SIZE, POLY_LEVELS } from '../../workers/venues/polymarket/book.js';
+import { PRICE_EXP } from '../../workers/venues/polymarket/parse.js';
 
 test('grid: every Polymarket tick size is a grid tick size; nothing that does not divide 1.0 is', () => {
   for (const t of [1_000, 100, 10, 1, 25, 50]) assert.ok(isGridTickSize(t), String(t));

@@ -2,7 +2,7 @@
 // journal. Units are fixed here and nowhere else:
 //
 //   price   integer ticks on Polymarket's finest grid, 1e-4: 0.55 → 5 500,
-//           the same grid as the shared books (workers/book/polymarket-book).
+//           the same grid as the shared books (workers/venues/polymarket/book).
 //   size    integer micro-shares (10^-6 share, the CTF token's base unit).
 //           Orders carry sizes that are multiples of SIZE_LOT (0.01 share),
 //           as the venue truncates sizes to 2 decimals (protocols §7.5).

@@ -18,7 +18,7 @@ pub fn decode_packet(packet: Uint8ArraySlice, mut fields: Float64ArraySlice) -> 
     // JS runs until we return, and the arrays are the caller's per-thread
     // scratch (never a SharedArrayBuffer another thread writes), so this
     // mutable slice is the only access to its bytes. The callers
-    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // (engine/feeds/relay/packet.ts) pass two separately allocated arrays, so it
     // does not overlap the other argument.
     let out = unsafe { fields.as_mut() };
     match decode(&packet).and_then(|p| to_fields(&p, out).map(|_| p.format)) {
@@ -35,7 +35,7 @@ pub fn encode_legacy_packet(fields: Float64ArraySlice, mut out: Uint8ArraySlice)
     // JS runs until we return, and the arrays are the caller's per-thread
     // scratch (never a SharedArrayBuffer another thread writes), so this
     // mutable slice is the only access to its bytes. The callers
-    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // (engine/feeds/relay/packet.ts) pass two separately allocated arrays, so it
     // does not overlap the other argument.
     let out = unsafe { out.as_mut() };
     match from_fields(&fields).and_then(|p| encode_legacy(&p, out)) {
@@ -52,7 +52,7 @@ pub fn encode_extended_packet(fields: Float64ArraySlice, mut out: Uint8ArraySlic
     // JS runs until we return, and the arrays are the caller's per-thread
     // scratch (never a SharedArrayBuffer another thread writes), so this
     // mutable slice is the only access to its bytes. The callers
-    // (engine/relay/packet.ts) pass two separately allocated arrays, so it
+    // (engine/feeds/relay/packet.ts) pass two separately allocated arrays, so it
     // does not overlap the other argument.
     let out = unsafe { out.as_mut() };
     match from_fields(&fields).and_then(|p| encode_extended(&p, out)) {

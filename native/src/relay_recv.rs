@@ -1,11 +1,11 @@
 //! UDP relay receiver: an OS thread of its own receives price packets,
 //! decodes them and publishes each one as a 64-byte ExternalPrice event into
-//! a `workers/ring.ts` ring living in a SharedArrayBuffer. JavaScript never
+//! a `workers/shared-memory/ring.ts` ring living in a SharedArrayBuffer. JavaScript never
 //! runs per packet; the main thread drains the ring with the ordinary
 //! RingConsumer.
 //!
 //! Ring protocol. This thread is the ring's producer and follows the
-//! contract at the top of workers/ring.ts word for word: it claims the
+//! contract at the top of workers/shared-memory/ring.ts word for word: it claims the
 //! producer role in the header, owns the write sequence, the drop counter
 //! and the closed flag, writes slot contents with plain stores and then
 //! publishes runs of at most 127 records: the stamp bytes of all but a run's
@@ -28,14 +28,14 @@
 //! Senders. recvmmsg reports each datagram's source address; one not in the
 //! `allow` list is counted (S_FOREIGN) and dropped before it is decoded. An
 //! empty list accepts every sender and is refused unless the socket is bound
-//! to a loopback address (engine/relay/allow.ts states the same rule).
+//! to a loopback address (engine/feeds/relay/allow.ts states the same rule).
 //!
 //! Admission. Every datagram from an allowed sender goes through gate.rs
 //! (structure, MAC, value, crossed, spread, clock window, sequence, stamp
 //! order) before it may be published; each refusal is counted in the stats
 //! slot of its reason, so packets + the reason slots = datagrams received.
 //!
-//! Event record (workers/event-layout.ts, EventKind.ExternalPrice):
+//! Event record (workers/shared-memory/event-layout.ts, EventKind.ExternalPrice):
 //!   recvNs   CLOCK_MONOTONIC ns when recvmmsg returned the batch
 //!   exchTsMs venue event time, Unix ms (extended frames; NaN for legacy)
 //!   seq      frame sequence (extended; NaN for legacy)
@@ -66,7 +66,7 @@ use crate::mac::MacKey;
 use crate::packet::{EXTENDED_MAC_LEN, FORMAT_EXTENDED};
 use crate::sys::{monotonic_ns, pin_thread, realtime_ns};
 
-// Ring header (Int32 word indices) as laid out in workers/ring.ts.
+// Ring header (Int32 word indices) as laid out in workers/shared-memory/ring.ts.
 const RING_MAGIC: i32 = 0x5249_4e47;
 const RING_VERSION: i32 = 3;
 const H_MAGIC: usize = 0;
@@ -90,7 +90,7 @@ const HEADER_BYTES: usize = 512;
 const LEAD_BYTES: usize = 64;
 const POLICY_DROP: i32 = 1;
 
-// Event record (workers/event-layout.ts).
+// Event record (workers/shared-memory/event-layout.ts).
 const EVENT_BYTES: usize = 64;
 const OFF_RECV_NS: usize = 0;
 const OFF_EXCH_TS_MS: usize = 8;
@@ -110,9 +110,9 @@ const OFF_PRICE2: usize = 60;
 const KIND_EXTERNAL_PRICE: u8 = 7;
 const FLAG_LAST_IN_MESSAGE: u8 = 4;
 
-/// Every ring and event constant above, by the name workers/ring.ts
-/// (RING_LAYOUT) and workers/event-layout.ts give it (event fields as byte
-/// offsets): engine/relay/ring-layout.test.ts compares the compiled values
+/// Every ring and event constant above, by the name workers/shared-memory/ring.ts
+/// (RING_LAYOUT) and workers/shared-memory/event-layout.ts give it (event fields as byte
+/// offsets): engine/feeds/relay/ring-layout.test.ts compares the compiled values
 /// with the TypeScript ones, so a layout change on either side that the other
 /// does not follow fails a test instead of corrupting the ring. Add each new
 /// constant here.
@@ -163,7 +163,7 @@ pub fn relay_ring_layout() -> Vec<(String, i64)> {
     LAYOUT.iter().map(|&(k, v)| (k.to_string(), v)).collect()
 }
 
-/// Counter slots of the stats Float64Array (engine/relay/source.ts mirrors
+/// Counter slots of the stats Float64Array (engine/feeds/relay/source.ts mirrors
 /// them). Single writer: this thread, once per received batch. Every
 /// datagram lands in exactly one of packets, garbage, late, foreign, value,
 /// crossed, spread, skew, backwards, mac.
@@ -215,7 +215,7 @@ const RECV_TIMEOUT: Duration = Duration::from_millis(50);
 
 type WakeFn = ThreadsafeFunction<(), (), (), Status, false>;
 
-/// The producer end of a workers/ring.ts ring, over raw SAB memory.
+/// The producer end of a workers/shared-memory/ring.ts ring, over raw SAB memory.
 struct RingWriter {
     base: *mut u8,
     capacity: u64,
@@ -757,7 +757,7 @@ pub struct RelayReceiver {
 impl RelayReceiver {
     /// Binds the socket, attaches to the ring as its producer and starts the
     /// thread; returns once the thread is pinned and receiving. `ring` views
-    /// the whole SAB of a workers/ring.ts ring with 64-byte records; `stats`
+    /// the whole SAB of a workers/shared-memory/ring.ts ring with 64-byte records; `stats`
     /// has at least 24 slots over a SharedArrayBuffer; `wake` runs
     /// Atomics.notify on the ring's consumer-parked word.
     #[napi(constructor)]

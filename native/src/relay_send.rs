@@ -76,7 +76,7 @@ impl RelaySender {
         // transfer or detach while the sender lives) keeps their backing
         // stores in place. send() runs synchronously on the JS thread that
         // owns them, so no JS touches them while the slices live; the two are
-        // separately allocated (engine/relay/sender.ts), so they do not overlap.
+        // separately allocated (engine/feeds/relay/sender.ts), so they do not overlap.
         let fields = unsafe { self.fields.as_mut() };
         let packet = unsafe { self.packet.as_mut() };
         let mut p = match from_fields(fields) {

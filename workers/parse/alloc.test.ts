@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Session } from 'node:inspector/promises';
-import { BinanceParser, type BinanceSink } from './binance.js';
-import { PolymarketParser, type PolymarketSink } from './polymarket.js';
+import { BinanceParser, type BinanceSink } from '../venues/binance/parse.js';
+import { PolymarketParser, type PolymarketSink } from '../venues/polymarket/parse.js';
 import { captureMissing, hftbacktestFrames } from './testing/data.js';
 import { PAIR, priceChangeFrames } from './testing/gen.js';
 

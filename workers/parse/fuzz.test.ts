@@ -5,11 +5,11 @@
 // can only ever mean a frame JSON.parse also accepts, decoded the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinanceParser } from './binance.js';
-import { DeribitParser } from './deribit.js';
+import { BinanceParser } from '../venues/binance/parse.js';
+import { DeribitParser } from '../venues/deribit/parse.js';
 import { Status } from './json.js';
-import { PolymarketParser } from './polymarket.js';
-import { RtdsParser } from './rtds.js';
+import { PolymarketParser } from '../venues/polymarket/parse.js';
+import { RtdsParser } from '../venues/rtds/parse.js';
 import { RTDS_FILES, binanceFile, captureMissing, deribitFile, hftbacktestFrames, polyFile, polyTokenIds, polyWsFiles, prng, rtdsFrames } from './testing/data.js';
 import { PAIR, priceChangeFrames } from './testing/gen.js';
 import { BinanceRecorder, DeribitRecorder, PolyRecorder, RtdsRecorder, firstDifference, type Events } from './testing/recorders.js';

@@ -28,8 +28,8 @@ export const SHARED_DATA = DEFAULT_DATA_DIR;
 /** Small slices committed beside this file (each folder keeps its PROVENANCE.md), so most tests run in any clone. */
 const TEST_DATA = join(repoRoot(), 'workers', 'parse', 'testing', 'data');
 
-/** The RTDS captures ship gzipped with the bundled session (engine/session/data, MIT notice there). */
-const SESSION_DATA = join(repoRoot(), 'engine', 'session', 'data');
+/** The RTDS captures ship gzipped with the bundled session (engine/sim/data, MIT notice there). */
+const BUNDLED_DATA = join(repoRoot(), 'engine', 'sim', 'data');
 
 export const POLY_WS = join(TEST_DATA, 'nautilus_trader', 'polymarket', 'ws');
 
@@ -94,7 +94,7 @@ export const RTDS_FILES = ['rtds_crypto_prices_binance_2025-10-29.jsonl', 'rtds_
 
 /** One frame per JSONL line. */
 export function rtdsFrames(file: string): Buffer[] {
-  const raw = gunzipSync(readFileSync(join(SESSION_DATA, `${file}.gz`)));
+  const raw = gunzipSync(readFileSync(join(BUNDLED_DATA, `${file}.gz`)));
   const out: Buffer[] = [];
   let pos = 0;
   while (pos < raw.length) {

@@ -1,9 +1,9 @@
 // Sinks that record every callback into a flat array, so the scanner's output
 // and the JSON.parse reference's can be compared element by element.
-import type { BinanceParser, BinanceSink } from '../binance.js';
-import type { DeribitSink } from '../deribit.js';
-import type { PolymarketSink } from '../polymarket.js';
-import type { RtdsParser, RtdsSink } from '../rtds.js';
+import type { BinanceParser, BinanceSink } from '../../venues/binance/parse.js';
+import type { DeribitSink } from '../../venues/deribit/parse.js';
+import type { PolymarketSink } from '../../venues/polymarket/parse.js';
+import type { RtdsParser, RtdsSink } from '../../venues/rtds/parse.js';
 import { latin1 } from '../decimal.js';
 
 export type Events = unknown[];

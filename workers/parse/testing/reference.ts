@@ -5,7 +5,7 @@
 // allocating on purpose.
 import { Status } from '../json.js';
 import type { Events } from './recorders.js';
-import { isRecord } from '../../guards.js';
+import { isPlainObject } from '../../guards.js';
 
 type Obj = Record<string, unknown>;
 const has = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -61,7 +61,7 @@ function frameObjects(bytes: Uint8Array): Frame {
     return { status: Status.MALFORMED, objects: [] };
   }
   const list = Array.isArray(v) ? (v as unknown[]) : [v];
-  if (!list.every(isRecord)) return { status: Status.MALFORMED, objects: [] };
+  if (!list.every(isPlainObject)) return { status: Status.MALFORMED, objects: [] };
   return { status: Status.OK, objects: list as Obj[] };
 }
 
@@ -127,8 +127,8 @@ export function refPolymarket(bytes: Uint8Array, tokens: Map<string, number>): R
             return;
           }
           for (const l of arr as unknown[]) {
-            const px = isRecord(l) ? pxRef(l.price) : NaN;
-            const sz = isRecord(l) ? szRef(l.size) : NaN;
+            const px = isPlainObject(l) ? pxRef(l.price) : NaN;
+            const sz = isPlainObject(l) ? szRef(l.size) : NaN;
             if (px !== px || sz !== sz) bad = true;
             out.push('level', tok, side, px, sz);
           }
@@ -145,7 +145,7 @@ export function refPolymarket(bytes: Uint8Array, tokens: Map<string, number>): R
         const list = has(o, 'price_changes') ? o.price_changes : has(o, 'changes') ? o.changes : undefined;
         const entries: Obj[] = [];
         if (list !== undefined) {
-          if (!Array.isArray(list) || !(list as unknown[]).every(isRecord)) bad = true;
+          if (!Array.isArray(list) || !(list as unknown[]).every(isPlainObject)) bad = true;
           else entries.push(...(list as Obj[]));
         } else {
           entries.push(o);
@@ -231,7 +231,7 @@ export function refBinance(bytes: Uint8Array, opts: RefBinanceOptions): RefResul
     let ev = o;
     let depthKind = opts.rawDepthKind ?? 0;
     if (has(o, 'data')) {
-      if (!isRecord(o.data) || (has(o, 'stream') && typeof o.stream !== 'string')) {
+      if (!isPlainObject(o.data) || (has(o, 'stream') && typeof o.stream !== 'string')) {
         status = worse(status, Status.BAD_FIELD);
         continue;
       }
@@ -253,7 +253,7 @@ export function refBinance(bytes: Uint8Array, opts: RefBinanceOptions): RefResul
     }
     if (kind === 4) {
       const x = ev.o;
-      if (!isRecord(x) || typeof x.s !== 'string') {
+      if (!isPlainObject(x) || typeof x.s !== 'string') {
         status = worse(status, Status.BAD_FIELD);
         continue;
       }
@@ -359,7 +359,7 @@ export function refRtds(bytes: Uint8Array, symbols: Map<string, number>): RefRes
       continue;
     }
     const p = o.payload;
-    if (!isRecord(p) || typeof p.symbol !== 'string') {
+    if (!isPlainObject(p) || typeof p.symbol !== 'string') {
       status = worse(status, Status.BAD_FIELD);
       continue;
     }
@@ -378,7 +378,7 @@ export function refRtds(bytes: Uint8Array, symbols: Map<string, number>): RefRes
       if (
         !Array.isArray(data) ||
         !(data as unknown[]).every(
-          (x) => isRecord(x) && typeof x.value === 'number' && Number.isFinite(x.value) && safeMs(x.timestamp) === x.timestamp,
+          (x) => isPlainObject(x) && typeof x.value === 'number' && Number.isFinite(x.value) && safeMs(x.timestamp) === x.timestamp,
         )
       ) {
         status = worse(status, Status.BAD_FIELD);
@@ -415,7 +415,7 @@ export function refDeribit(bytes: Uint8Array, channels: Map<string, number>): Re
         continue;
       }
       const p = o.params;
-      if (!isRecord(p)) {
+      if (!isPlainObject(p)) {
         status = worse(status, Status.BAD_FIELD);
         continue;
       }
@@ -437,7 +437,7 @@ export function refDeribit(bytes: Uint8Array, channels: Map<string, number>): Re
         continue;
       }
       const d = p.data;
-      if (!isRecord(d) || typeof d.volatility !== 'number' || !Number.isFinite(d.volatility) || safeMs(d.timestamp) !== d.timestamp) {
+      if (!isPlainObject(d) || typeof d.volatility !== 'number' || !Number.isFinite(d.volatility) || safeMs(d.timestamp) !== d.timestamp) {
         status = worse(status, Status.BAD_FIELD);
         continue;
       }
@@ -448,7 +448,7 @@ export function refDeribit(bytes: Uint8Array, channels: Map<string, number>): Re
       const id = typeof o.id === 'number' ? o.id : NaN;
       if (has(o, 'error')) {
         const e = o.error;
-        const code = isRecord(e) && typeof e.code === 'number' ? e.code : NaN;
+        const code = isPlainObject(e) && typeof e.code === 'number' ? e.code : NaN;
         status = worse(status, Status.CONTROL);
         events.push('error', id, code, JSON.stringify(e));
         continue;
