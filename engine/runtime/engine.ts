@@ -219,7 +219,7 @@ export class Engine extends EngineParts {
     return this.faults.report();
   }
 
-  /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
+  /** New perf parameters (/control/reload/perf): a shorter metrics window also cuts the current one short, so the new length holds from now. */
   setPerf(p: PerfParams): void {
     this.perf = p;
     this.latency.setWindowMs(this.clock.wallMs(), p.metrics_window_ms);
