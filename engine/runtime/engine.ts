@@ -269,8 +269,8 @@ export class Engine extends EngineParts {
       const out = this.desired;
       out.length = 0;
       // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
-      const switchName = this.allocated[s];
-      const enabled = switchName === undefined || this.allocator[switchName].enabled;
+      // Every registered strategy has a switch; one registered after the last reload has none yet and stays on.
+      const enabled = this.allocator[this.strategies[s]!.name]?.enabled !== false;
       const ending = market.endMs - now < this.exit.cancel_before_end_ms;
       if (enabled && !ending) this.strategies[s]!.decide(this.ctx, m, out);
       this.orders.reconcile(s, market.tokens, out, !enabled ? 'allocator_off' : ending ? 'window_end' : 'requote');

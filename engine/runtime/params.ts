@@ -1,16 +1,27 @@
 // The loop's own tunable sets (strategies, risk, markouts and fusion declare
 // theirs beside their code; engine/tunables/registry.ts lists them all).
 
-import { boolean, number, object, oneOf, type Infer } from '../config/schema.js';
+import { boolean, number, object, oneOf, validate, type Infer, type Schema } from '../config/schema.js';
+import { followsRegistry, strategyNames, type strategyFactories } from '../strategy/registry.js';
 import type { Tunable } from '../tunables/tunable.js';
 import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from './perf.js';
 
-export const allocatorParamsSchema = object({
-  maker: object({ enabled: boolean({ default: true }) }),
-  complete_set: object({ enabled: boolean({ default: true }) }),
-  directional: object({ enabled: boolean({ default: true }) }),
-});
-export type AllocatorParams = Infer<typeof allocatorParamsSchema>;
+const strategySwitch = object({ enabled: boolean({ default: true, description: 'the strategy may quote and trade' }) });
+type StrategySwitch = Infer<typeof strategySwitch>;
+
+/** One switch per registered strategy, built-ins typed; a plug-in registered later has one too. */
+export type AllocatorParams = { [K in keyof typeof strategyFactories]: StrategySwitch } & { [name: string]: StrategySwitch | undefined };
+
+export const allocatorParamsSchema: Schema<AllocatorParams> = followsRegistry(
+  () => object(Object.fromEntries(strategyNames().map((name) => [name, strategySwitch]))) as Schema<unknown> as Schema<AllocatorParams>,
+);
+
+/** Every registered strategy switched on. */
+export function defaultAllocator(): AllocatorParams {
+  const r = validate(allocatorParamsSchema, {});
+  if (!r.ok) throw new Error('allocator defaults violate their schema');
+  return r.value;
+}
 
 export const exitParamsSchema = object({
   cancel_before_end_ms: number({ integer: true, min: 0, max: 3_600_000, default: 3_000, description: 'stop quoting and cancel this long before a market window ends; at most 1 hour' }),

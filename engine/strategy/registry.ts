@@ -91,7 +91,7 @@ export type StrategyTables = { [K in keyof typeof strategyFactories]: ParamsOf<(
  * A schema that follows the registry: rebuilt from `build` on first use after
  * a registration, so a plug-in registered after this module loaded is in it.
  */
-function live<T>(build: () => Schema<T>): Schema<T> {
+export function followsRegistry<T>(build: () => Schema<T>): Schema<T> {
   let built: Schema<T> | undefined;
   let builtAt = -1;
   const current = (): Schema<T> => {
@@ -114,12 +114,12 @@ function live<T>(build: () => Schema<T>): Schema<T> {
 }
 
 /** [strategy]: one table per registered strategy, each its factory's params schema. */
-export const strategyTablesSchema: Schema<StrategyTables> = live(
+export const strategyTablesSchema: Schema<StrategyTables> = followsRegistry(
   () => object(Object.fromEntries([...factories].map(([name, f]) => [name, f.paramsSchema]))) as Schema<unknown> as Schema<StrategyTables>,
 );
 
 /** An engine.strategies entry: a registered strategy's name. */
-export const strategyNameSchema: Schema<string> = live(() => oneOf(strategyNames(), { description: 'a registered strategy' }));
+export const strategyNameSchema: Schema<string> = followsRegistry(() => oneOf(strategyNames(), { description: 'a registered strategy' }));
 
 /** What a strategy's reload reads in the running engine: its strategies by name. */
 export interface StrategyHost {

@@ -64,7 +64,7 @@ class Level implements Strategy<LevelParams> {
   decide(): void {}
 }
 
-test('a plug-in strategy registered at run time is in the config schema, the reload routes and OpenAPI', async () => {
+test('a plug-in strategy registered at run time is in the config schema, the reload routes, the allocator and OpenAPI', async () => {
   const before = toJsonSchema(configSchema);
   assert.equal(before.properties!.strategy!.properties!.level, undefined);
   assert.ok(!before.properties!.engine!.properties!.strategies!.items!.enum!.includes('level'));
@@ -97,6 +97,13 @@ test('a plug-in strategy registered at run time is in the config schema, the rel
     assert.equal(bad.status, 400);
     assert.deepEqual(((await bad.json()) as { error: { fields: { path: string }[] } }).error.fields.map((f) => f.path), ['level']);
     assert.deepEqual(s.engine.strategies.find((x) => x.name === 'level')!.params(), { level: 7 }, 'a refused reload changes nothing');
+
+    // The allocator follows the registry too: the plug-in has its switch.
+    const allocator = (await (await fetch(`${s.control.url}/control/reload/allocator`)).json()) as Record<string, unknown>;
+    assert.deepEqual(allocator.level, { enabled: true });
+    const off = await fetch(`${s.control.url}/control/reload/allocator`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ level: { enabled: false } }) });
+    assert.equal(off.status, 200);
+    assert.equal(s.engine.allocator.level?.enabled, false);
 
     type Op = { summary: string; requestBody?: { content: Record<string, { schema: JsonSchema }> } };
     const doc = (await (await fetch(`${s.control.url}/openapi.json`)).json()) as { paths: Record<string, { get?: Op; post?: Op }> };
