@@ -30,7 +30,8 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { PolyedgeError } from '../engine/errors.js';
 import { LatencyHistogram } from '../engine/metrics/latency.js';
-import { CONTROL_TOKEN_ENV, RELOAD_NAMES, type ReloadName } from '../engine/control/server.js';
+import { CONTROL_TOKEN_ENV } from '../engine/control/server.js';
+import { tunableNames } from '../engine/tunables/registry.js';
 import { Prng } from '../workers/prng.js';
 
 export interface StormOptions {
@@ -42,14 +43,14 @@ export interface StormOptions {
   /** Total requests per second across all clients. */
   rate: number;
   clients: number;
-  /** Which reload the POSTs resend. */
-  reload: ReloadName;
+  /** Which reload the POSTs resend: its route name under /control/reload/ (engine/tunables/registry.ts). */
+  reload: string;
   seed: number;
   /** Largest acceptable p99 after / before. */
   maxRatio: number;
 }
 
-export const DEFAULTS = { durationS: 60, rate: 20, clients: 8, reload: 'strategy', seed: 1, maxRatio: 1.5 } as const;
+export const DEFAULTS = { durationS: 60, rate: 20, clients: 8, reload: 'strategy/maker', seed: 1, maxRatio: 1.5 } as const;
 
 /** One closed tick_to_decision window as the script saw it. */
 export interface WindowSample {
@@ -260,7 +261,7 @@ export async function runStorm(o: StormOptions): Promise<StormSummary> {
 
 async function storm(o: StormOptions, control: Agent, holder: { current?: WindowWatch }): Promise<StormSummary> {
   const base = new URL(o.url);
-  const reloadPath = `/control/reload_${o.reload}`;
+  const reloadPath = `/control/reload/${o.reload}`;
   const current = await send(control, base, 'GET', reloadPath, o.token);
   if (current.status !== 200) throw new PolyedgeError('PE_INTERNAL', `GET ${reloadPath} answered ${current.status}: ${current.body.slice(0, 200)}`);
   const params = current.body;
@@ -270,9 +271,9 @@ async function storm(o: StormOptions, control: Agent, holder: { current?: Window
   let watch: WindowWatch | undefined;
   const tStart = performance.now();
   if (windowsTotal !== undefined) {
-    const perf = await send(control, base, 'GET', '/control/reload_perf_profile', o.token);
+    const perf = await send(control, base, 'GET', '/control/reload/perf', o.token);
     const w = perf.status === 200 ? (JSON.parse(perf.body) as { metrics_window_ms?: unknown }).metrics_window_ms : undefined;
-    if (typeof w !== 'number' || !(w > 0)) throw new PolyedgeError('PE_INTERNAL', `the engine publishes ${WINDOWS_TOTAL} but GET /control/reload_perf_profile gave no metrics_window_ms (${perf.status})`);
+    if (typeof w !== 'number' || !(w > 0)) throw new PolyedgeError('PE_INTERNAL', `the engine publishes ${WINDOWS_TOTAL} but GET /control/reload/perf gave no metrics_window_ms (${perf.status})`);
     windowMs = w;
     watch = new WindowWatch(control, base, o.token, tStart, windowsTotal);
     holder.current = watch;
@@ -364,7 +365,7 @@ async function storm(o: StormOptions, control: Agent, holder: { current?: Window
 }
 
 const USAGE = `usage: node dist/scripts/control-storm.js --url URL [--token T] [--duration S] [--baseline S] [--rate R] [--clients N] [--reload NAME] [--seed N] [--max-ratio X]
-  --token defaults to $${CONTROL_TOKEN_ENV}; --reload is one of ${RELOAD_NAMES.join(', ')} (default ${DEFAULTS.reload})`;
+  --token defaults to $${CONTROL_TOKEN_ENV}; --reload is one of ${tunableNames().join(', ')} (default ${DEFAULTS.reload})`;
 
 function positive(values: Record<string, string | undefined>, name: string, def: number, integer: boolean): number {
   const raw = values[name];
@@ -392,7 +393,7 @@ export function parseStormArgs(argv: string[], env: NodeJS.ProcessEnv): StormOpt
   const url = values.url;
   if (url === undefined || !/^http:\/\/[^\s/]+/.test(url)) throw new PolyedgeError('PE_USAGE', `--url must be an http:// URL\n${USAGE}`, 'url');
   const reload = values.reload ?? DEFAULTS.reload;
-  if (!(RELOAD_NAMES as readonly string[]).includes(reload)) throw new PolyedgeError('PE_USAGE', `--reload must be one of ${RELOAD_NAMES.join(', ')}`, 'reload');
+  if (!tunableNames().includes(reload)) throw new PolyedgeError('PE_USAGE', `--reload must be one of ${tunableNames().join(', ')}`, 'reload');
   const token = values.token ?? env[CONTROL_TOKEN_ENV];
   return {
     url,
@@ -401,7 +402,7 @@ export function parseStormArgs(argv: string[], env: NodeJS.ProcessEnv): StormOpt
     baselineS: values.baseline === '0' ? 0 : positive(values, 'baseline', positive(values, 'duration', DEFAULTS.durationS, false), false),
     rate: positive(values, 'rate', DEFAULTS.rate, false),
     clients: positive(values, 'clients', DEFAULTS.clients, true),
-    reload: reload as ReloadName,
+    reload,
     seed: positive(values, 'seed', DEFAULTS.seed, true),
     maxRatio: positive(values, 'max-ratio', DEFAULTS.maxRatio, false),
   };

@@ -7,11 +7,9 @@ import { markoutParamsSchema } from '../portfolio/markouts.js';
 import { riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../feeds/relay/allow.js';
 import { SERIES_NAME } from '../venues/polymarket/discovery.js';
-import { METRICS_WINDOW_MS, STATUS_INTERVAL_MS } from '../runtime/perf.js';
+import { perfFields } from '../runtime/params.js';
 import { fusionParamsSchema } from '../references/fusion.js';
-import { completeSetParamsSchema } from '../strategy/complete-set.js';
-import { directionalParamsSchema } from '../strategy/directional.js';
-import { makerParamsSchema } from '../strategy/maker.js';
+import { strategyNameSchema, strategyTablesSchema } from '../strategy/registry.js';
 import { array, boolean, number, object, oneOf, string, type Infer } from './schema.js';
 
 const url = (def: string) => string({ pattern: /^(https?|wss?):\/\/[^\s]+$/, hint: 'an http(s):// or ws(s):// URL', default: def });
@@ -52,15 +50,12 @@ export const configSchema = object({
   }),
   risk: riskParamsSchema,
   engine: object({
-    /** strategies run side by side, each with its own orders, positions and PnL */
-    strategies: array(oneOf(['maker', 'complete_set', 'directional'] as const), { default: ['maker', 'directional'] }),
+    /** strategies run side by side, each with its own orders, positions and PnL; any registered strategy (engine/strategy/registry.ts) */
+    strategies: array(strategyNameSchema, { default: ['maker', 'directional'] }),
     /** wall: Date.now(); feed: the reference feed's venue clock (sessions and replays of another day) */
     clock: oneOf(['wall', 'feed'] as const, { default: 'wall' }),
-    /** async: sleep on the rings between events; spin: busy-poll (a pinned core, lowest latency) */
-    wait: oneOf(['async', 'spin'] as const, { default: 'async' }),
-    status_interval_ms: STATUS_INTERVAL_MS,
-    /** tick_to_decision is also kept per window of this length, so a change (a storm, a reload) shows against the window before */
-    metrics_window_ms: METRICS_WINDOW_MS,
+    /** the perf profile (/control/reload/perf): wait, status_interval_ms, metrics_window_ms; tick_to_decision is also kept per window, so a change (a storm, a reload) shows against the window before */
+    ...perfFields,
   }),
   /** The UDP relay receiver (engine/feeds/relay/source.ts): a reference price source like the feeds */
   relay: object({
@@ -89,11 +84,8 @@ export const configSchema = object({
     /** refuse every packet without a valid MAC (legacy packets included); needs the key */
     require_mac: boolean({ default: false }),
   }),
-  strategy: object({
-    maker: makerParamsSchema,
-    complete_set: completeSetParamsSchema,
-    directional: directionalParamsSchema,
-  }),
+  /** one table per registered strategy, [strategy.<name>] (its reload route is /control/reload/strategy/<name>) */
+  strategy: strategyTablesSchema,
   paper: paperParamsSchema,
   journal: journalConfig,
   fusion: fusionParamsSchema,

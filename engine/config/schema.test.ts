@@ -4,13 +4,7 @@ import Fastify from 'fastify';
 import { Prng } from '../../workers/prng.js';
 import { configSchema } from './config.js';
 import { PolyedgeError } from '../errors.js';
-import { markoutParamsSchema } from '../portfolio/markouts.js';
-import { riskParamsSchema } from '../risk/gates.js';
-import { allocatorParamsSchema, exitParamsSchema, perfParamsSchema } from '../runtime/params.js';
-import { fusionParamsSchema } from '../references/fusion.js';
-import { completeSetParamsSchema } from '../strategy/complete-set.js';
-import { directionalParamsSchema } from '../strategy/directional.js';
-import { makerParamsSchema } from '../strategy/maker.js';
+import { tunables } from '../tunables/registry.js';
 import { array, boolean, number, object, oneOf, string, toJsonSchema, toUnits, validate, type JsonSchema, type Schema } from './schema.js';
 
 test('the config schema publishes bounds, enums, patterns, defaults and closed objects', () => {
@@ -172,17 +166,7 @@ test('ajv and validate() accept and reject the same values, and fill the same de
 // ---------------------------------------------------------------------------
 // Ranges: every number a file or a reload can set is bounded on both sides.
 
-const RELOAD_SCHEMAS: Record<string, Schema<unknown>> = {
-  strategy: makerParamsSchema,
-  taker: completeSetParamsSchema,
-  edge_model: directionalParamsSchema,
-  allocator: allocatorParamsSchema,
-  risk: riskParamsSchema,
-  toxicity: markoutParamsSchema,
-  fusion: fusionParamsSchema,
-  exit: exitParamsSchema,
-  perf_profile: perfParamsSchema,
-};
+const RELOAD_SCHEMAS: Record<string, Schema<unknown>> = Object.fromEntries(tunables().map((t) => [t.name, t.schema]));
 
 /** Every numeric leaf of a JSON Schema by dotted path. */
 function numbers(s: JsonSchema, path: string, out: [string, JsonSchema][]): [string, JsonSchema][] {

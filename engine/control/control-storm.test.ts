@@ -47,7 +47,7 @@ test('arguments: defaults, the token from the environment, usage errors', () => 
   assert.equal(parseStormArgs(['--url', 'http://h:1', '--duration', '5'], {}).baselineS, 5, 'the baseline defaults to the storm length');
   assert.equal(parseStormArgs(['--url', 'http://h:1', '--baseline', '0'], {}).baselineS, 0);
   assert.equal(parseStormArgs(['--url', 'http://h:1', '--token', 'flag'], { POLYEDGE_CONTROL_TOKEN: 'env' }).token, 'flag');
-  assert.equal(parseStormArgs(['--url', 'http://h:1', '--reload', 'edge_model', '--duration', '2.5'], {}).durationS, 2.5);
+  assert.equal(parseStormArgs(['--url', 'http://h:1', '--reload', 'strategy/directional', '--duration', '2.5'], {}).durationS, 2.5);
   for (const argv of [[], ['--url', 'ftp://x'], ['--url', 'http://h:1', '--clients', '1.5'], ['--url', 'http://h:1', '--reload', 'nope'], ['--url', 'http://h:1', '--bogus', '1']]) {
     assert.throws(() => parseStormArgs(argv, {}), (e: unknown) => e instanceof PolyedgeError && e.code === 'PE_USAGE', argv.join(' '));
   }

@@ -1,10 +1,13 @@
 // An in-memory implementation of ControlHandlers for the server's own tests
 // (the engine's are in handlers.ts): it keeps just enough state (paused
-// flag, parameters per reload) to show what the server did.
+// flag, parameters per reload) to show what the server did. Its reload routes
+// are the registry's (engine/tunables/registry.ts), with small schemas of its
+// own so the server's validation can be seen field by field.
 
 import { fieldError } from '../errors.js';
 import { boolean, number, object, oneOf, type Schema } from '../config/schema.js';
-import { RELOAD_NAMES, type ControlHandlers, type ReloadHandler, type ReloadName } from './server.js';
+import { tunables } from '../tunables/registry.js';
+import type { ControlHandlers, ReloadHandler } from './server.js';
 
 const strategySchema = object({
   edge_bps: number({ min: 0, max: 500, default: 20, description: 'quoted edge over fair value' }),
@@ -27,52 +30,57 @@ const genericSchema = object({
   weight: number({ min: 0, max: 1, default: 0.5 }),
 });
 
-export const FIXTURE_SCHEMAS: Record<ReloadName, Schema<Record<string, unknown>>> = {
-  strategy: strategySchema,
-  taker: takerSchema,
-  allocator: genericSchema,
+/** The fixture's schema of a reload route; routes not named here take the generic one. */
+const SPECIAL_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
+  'strategy/maker': strategySchema,
+  'strategy/complete_set': takerSchema,
   risk: riskSchema,
-  toxicity: genericSchema,
-  fusion: genericSchema,
-  edge_model: genericSchema,
-  exit: genericSchema,
-  perf_profile: genericSchema,
 };
+
+export function fixtureSchema(name: string): Schema<Record<string, unknown>> {
+  return SPECIAL_SCHEMAS[name] ?? genericSchema;
+}
 
 export interface FixtureEngine {
   handlers: ControlHandlers;
   /** Handler calls in order, e.g. `pause`, `reload:risk`. */
   calls: string[];
-  params: Record<ReloadName, Record<string, unknown>>;
+  /** Reload route names, the registry's, in its order. */
+  reloadNames: string[];
+  params: Record<string, Record<string, unknown>>;
   /** Value served as polyedge_tick_to_decision_seconds{quantile="0.99"}. */
   tickToDecisionP99: number;
 }
 
 /** Initial parameters: the schema defaults, plus what risk requires. */
-function initialParams(name: ReloadName): Record<string, unknown> {
-  const r = FIXTURE_SCHEMAS[name].validate(name === 'risk' ? { daily_loss_limit: 100 } : {}, '', []);
+function initialParams(name: string): Record<string, unknown> {
+  const r = fixtureSchema(name).validate(name === 'risk' ? { daily_loss_limit: 100 } : {}, '', []);
   if (r === undefined) throw new Error(`fixture schema ${name} has no valid initial value`);
   return r;
 }
 
 export function fixtureEngine(): FixtureEngine {
   const calls: string[] = [];
-  const params = Object.fromEntries(RELOAD_NAMES.map((n) => [n, initialParams(n)])) as Record<ReloadName, Record<string, unknown>>;
+  const sets = tunables();
+  const params: Record<string, Record<string, unknown>> = Object.fromEntries(sets.map((t) => [t.name, initialParams(t.name)]));
   let paused = false;
-  const reload = (name: ReloadName): ReloadHandler<Record<string, unknown>> => ({
-    schema: FIXTURE_SCHEMAS[name],
-    current: () => params[name],
+  const reload = (name: string, description: string): ReloadHandler<Record<string, unknown>> => ({
+    name,
+    description,
+    schema: fixtureSchema(name),
+    current: () => params[name]!,
     apply(p) {
-      if (name === 'taker' && (p.min_edge_bps as number) > (p.max_edge_bps as number)) {
+      if (name === 'strategy/complete_set' && (p.min_edge_bps as number) > (p.max_edge_bps as number)) {
         throw fieldError('PE_CONFIG_INVALID', 'min_edge_bps', 'must be <= max_edge_bps');
       }
       calls.push(`reload:${name}`);
       params[name] = p;
-      return params[name];
+      return p;
     },
   });
   const engine: FixtureEngine = {
     calls,
+    reloadNames: sets.map((t) => t.name),
     params,
     tickToDecisionP99: 0.0001,
     handlers: {
@@ -113,7 +121,7 @@ export function fixtureEngine(): FixtureEngine {
         calls.push('resetShadow');
         return { reset: true };
       },
-      reloads: Object.fromEntries(RELOAD_NAMES.map((n) => [n, reload(n)])) as Record<ReloadName, ReloadHandler<Record<string, unknown>>>,
+      reloads: sets.map((t) => reload(t.name, t.description)),
     },
   };
   return engine;

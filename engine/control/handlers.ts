@@ -2,16 +2,8 @@
 // actions and reloads through EngineCommands, nothing else. The shapes
 // answered here are the HTTP surface (server.ts routes them).
 
-import type { Schema } from '../config/schema.js';
-import { markoutParamsSchema } from '../portfolio/markouts.js';
-import { riskParamsSchema } from '../risk/gates.js';
-import { fusionParamsSchema } from '../references/fusion.js';
-import { allocatorParamsSchema, exitParamsSchema, perfParamsSchema } from '../runtime/params.js';
-import { completeSetParamsSchema } from '../strategy/complete-set.js';
-import { directionalParamsSchema } from '../strategy/directional.js';
-import { makerParamsSchema } from '../strategy/maker.js';
 import type { ControlHandlers, ReloadHandler } from './server.js';
-import type { EngineCommands, EngineView, ParamsSlot } from './view.js';
+import type { EngineCommands, EngineView, TunableInForce } from './view.js';
 
 export interface HandlerOptions {
   view: EngineView;
@@ -20,11 +12,11 @@ export interface HandlerOptions {
   metrics: ControlHandlers['metrics'];
   /** Which feeds the session runs on ('sim' or 'live'), as /health and /shadow report it. */
   feeds: string;
-  /** The perf profile was reloaded (the session re-arms its status line). */
-  perfChanged: () => void;
+  /** A set was reloaded (the session re-arms its status line when the perf profile changed its period). */
+  reloaded: () => void;
 }
 
-export function controlHandlers({ view, commands, metrics, feeds, perfChanged }: HandlerOptions): ControlHandlers {
+export function controlHandlers({ view, commands, metrics, feeds, reloaded }: HandlerOptions): ControlHandlers {
   const pnl = () => ({ mode: 'paper', ...view.pnl(), dailyPnl: view.dailyPnl(), units: 'micro-pUSD' });
   const shadow = () => ({
     mode: 'paper',
@@ -36,11 +28,18 @@ export function controlHandlers({ view, commands, metrics, feeds, perfChanged }:
   });
   let finalShadow: object | undefined;
   let finalToxicity: object | undefined;
-  const requote = () => commands.requote();
-  const strategyReload = (name: string, schema: Schema<unknown>): ReloadHandler<unknown> => ({
-    schema,
-    current: () => commands.strategyParams(name) ?? {},
-    apply: (p) => commands.reloadStrategy(name, p),
+  const reload = (t: TunableInForce): ReloadHandler<unknown> => ({
+    name: t.name,
+    description: t.description,
+    schema: t.schema,
+    current: () => t.slot.get(),
+    // The server has validated the body against t.schema; a refusal the schema cannot express throws before anything changed.
+    apply: (p) => {
+      t.slot.set(p);
+      if (t.requote) commands.requote();
+      reloaded();
+      return t.slot.get();
+    },
   });
   return {
     health: () => ({ ok: true, state: view.stateName(), feeds, events: view.counts().events, killSwitchLatched: view.killSwitchLatched(), ...view.faultReport() }),
@@ -62,32 +61,6 @@ export function controlHandlers({ view, commands, metrics, feeds, perfChanged }:
       finalToxicity = { final: true, ...view.toxicity() };
       return { reset: true, final: finalShadow };
     },
-    reloads: {
-      strategy: strategyReload('maker', makerParamsSchema),
-      taker: strategyReload('complete_set', completeSetParamsSchema),
-      edge_model: strategyReload('directional', directionalParamsSchema),
-      allocator: paramsReload(allocatorParamsSchema, commands.allocator, requote),
-      risk: paramsReload(riskParamsSchema, commands.risk),
-      toxicity: paramsReload(markoutParamsSchema, commands.toxicity, requote),
-      fusion: paramsReload(fusionParamsSchema, commands.fusion, requote),
-      exit: paramsReload(exitParamsSchema, commands.exit, requote),
-      perf_profile: paramsReload(perfParamsSchema, commands.perf, perfChanged),
-    },
-  };
-}
-
-/**
- * A reload route over one parameter set: the server has validated the body
- * against `schema`; set it, let `after` act on it, answer what is now in force.
- */
-function paramsReload<P extends object>(schema: Schema<P>, slot: ParamsSlot<P>, after?: () => void): ReloadHandler<unknown> {
-  return {
-    schema,
-    current: () => slot.get(),
-    apply: (p) => {
-      slot.set(p as P);
-      after?.();
-      return slot.get();
-    },
+    reloads: commands.tunables.map(reload),
   };
 }

@@ -3,8 +3,8 @@ import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { PolyedgeError } from '../errors.js';
 import { toJsonSchema } from '../config/schema.js';
-import { fixtureEngine, FIXTURE_SCHEMAS, type FixtureEngine } from './handlers.fixture.js';
-import { BODY_LIMIT_BYTES, isLoopback, RELOAD_NAMES, startControlServer, type ControlServer } from './server.js';
+import { fixtureEngine, fixtureSchema, type FixtureEngine } from './handlers.fixture.js';
+import { BODY_LIMIT_BYTES, isLoopback, startControlServer, type ControlServer } from './server.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -67,8 +67,8 @@ test('every GET route answers 200 with its handler data', async () => {
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/, path);
     assert.deepEqual(await res.json(), await expected(engine), path);
   }
-  for (const name of RELOAD_NAMES) {
-    const res = await call(base, 'GET', `/control/reload_${name}`);
+  for (const name of engine.reloadNames) {
+    const res = await call(base, 'GET', `/control/reload/${name}`);
     assert.equal(res.status, 200, name);
     assert.deepEqual(await res.json(), engine.params[name], name);
   }
@@ -84,7 +84,7 @@ test('/metrics is Prometheus text 0.0.4', async () => {
 test('every POST needs the bearer token: none or wrong is 401 and runs nothing, right is 200', async () => {
   const posts: [string, unknown][] = [
     ...ACTIONS.map(([path]) => [path, undefined] as [string, unknown]),
-    ...RELOAD_NAMES.map((n) => [`/control/reload_${n}`, VALID_RELOAD[n] ?? {}] as [string, unknown]),
+    ...engine.reloadNames.map((n) => [`/control/reload/${n}`, VALID_RELOAD[n] ?? {}] as [string, unknown]),
   ];
   for (const [path, body] of posts) {
     for (const token of [undefined, 'wrong', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
@@ -95,57 +95,57 @@ test('every POST needs the bearer token: none or wrong is 401 and runs nothing, 
     }
   }
   // A bad body without a token is still a 401: authentication comes before parsing.
-  assert.equal((await call(base, 'POST', '/control/reload_risk', { raw: '{nope' })).status, 401);
+  assert.equal((await call(base, 'POST', '/control/reload/risk', { raw: '{nope' })).status, 401);
   assert.deepEqual(engine.calls, []);
 
   for (const [path, body] of posts) {
     const res = await call(base, 'POST', path, { token: TOKEN, body });
     assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
   }
-  assert.deepEqual(engine.calls, [...ACTIONS.map(([, call]) => call), ...RELOAD_NAMES.map((n) => `reload:${n}`)]);
+  assert.deepEqual(engine.calls, [...ACTIONS.map(([, call]) => call), ...engine.reloadNames.map((n) => `reload:${n}`)]);
   // An explicit empty object is as good as no body for an action.
   assert.deepEqual(await (await call(base, 'POST', '/control/pause', { token: TOKEN, body: {} })).json(), { paused: true });
   assert.equal((await call(base, 'POST', '/control/resume', { token: TOKEN, body: { now: true } })).status, 400);
 });
 
 test('a reload answers the values in force, defaults filled, and GET reads them back', async () => {
-  const res = await call(base, 'POST', '/control/reload_strategy', { token: TOKEN, body: { edge_bps: 35.5, side: 'bid' } });
+  const res = await call(base, 'POST', '/control/reload/strategy/maker', { token: TOKEN, body: { edge_bps: 35.5, side: 'bid' } });
   assert.equal(res.status, 200);
   const inForce = { edge_bps: 35.5, size: 100_000, side: 'bid' };
   assert.deepEqual(await res.json(), inForce);
-  assert.deepEqual(engine.params.strategy, inForce);
-  assert.deepEqual(await (await call(base, 'GET', '/control/reload_strategy')).json(), inForce);
+  assert.deepEqual(engine.params['strategy/maker'], inForce);
+  assert.deepEqual(await (await call(base, 'GET', '/control/reload/strategy/maker')).json(), inForce);
 });
 
 test('a bad body is a 400 naming each offending field, and nothing is applied', async () => {
   const cases: [string, unknown, string[]][] = [
-    ['strategy', { edge_bps: 10, bogus: 1 }, ['bogus']],
-    ['strategy', { edge_bps: 'wide' }, ['edge_bps']],
-    ['strategy', { edge_bps: 501 }, ['edge_bps']],
-    ['strategy', { size: 1.5, side: 'up' }, ['size', 'side']],
+    ['strategy/maker', { edge_bps: 10, bogus: 1 }, ['bogus']],
+    ['strategy/maker', { edge_bps: 'wide' }, ['edge_bps']],
+    ['strategy/maker', { edge_bps: 501 }, ['edge_bps']],
+    ['strategy/maker', { size: 1.5, side: 'up' }, ['size', 'side']],
     ['risk', { max_position: 0 }, ['max_position', 'daily_loss_limit']],
     ['toxicity', { weight: -0.1 }, ['weight']],
-    ['perf_profile', { enabled: 'yes' }, ['enabled']],
+    ['perf', { enabled: 'yes' }, ['enabled']],
     ['exit', [], ['body']],
   ];
   const before = JSON.stringify(engine.params);
   for (const [name, body, paths] of cases) {
-    const res = await call(base, 'POST', `/control/reload_${name}`, { token: TOKEN, body });
+    const res = await call(base, 'POST', `/control/reload/${name}`, { token: TOKEN, body });
     assert.equal(res.status, 400, `${name} ${JSON.stringify(body)}`);
     const { error } = (await res.json()) as ErrorReply;
     assert.equal(error.code, 'PE_CONFIG_INVALID');
     assert.deepEqual(error.fields.map((f) => f.path), paths);
     for (const f of error.fields) assert.ok(error.message.includes(`${f.path}: ${f.message}`), error.message);
   }
-  const range = (await (await call(base, 'POST', '/control/reload_strategy', { token: TOKEN, body: { edge_bps: 501 } })).json()) as ErrorReply;
+  const range = (await (await call(base, 'POST', '/control/reload/strategy/maker', { token: TOKEN, body: { edge_bps: 501 } })).json()) as ErrorReply;
   assert.deepEqual(range.error.fields, [{ path: 'edge_bps', message: 'must be <= 500' }]);
-  const missing = await call(base, 'POST', '/control/reload_risk', { token: TOKEN });
+  const missing = await call(base, 'POST', '/control/reload/risk', { token: TOKEN });
   assert.equal(missing.status, 400, 'a reload needs a body');
   assert.equal(JSON.stringify(engine.params), before);
 });
 
 test('a refusal by the handler itself is a 400 naming its field; a crash is a 500', async () => {
-  const res = await call(base, 'POST', '/control/reload_taker', { token: TOKEN, body: { min_edge_bps: 60 } });
+  const res = await call(base, 'POST', '/control/reload/strategy/complete_set', { token: TOKEN, body: { min_edge_bps: 60 } });
   assert.equal(res.status, 400);
   const { error } = (await res.json()) as ErrorReply;
   assert.equal(error.code, 'PE_CONFIG_INVALID');
@@ -166,7 +166,7 @@ test('a refusal by the handler itself is a 400 naming its field; a crash is a 50
 });
 
 test('malformed JSON is 400, a non-JSON content type 415, an oversized body 413', async () => {
-  const path = '/control/reload_risk';
+  const path = '/control/reload/risk';
   for (const raw of ['{"daily_loss_limit": 5', '', 'null x', '{"__proto__": {"x": 1}}']) {
     const res = await call(base, 'POST', path, { token: TOKEN, raw });
     assert.equal(res.status, 400, raw);
@@ -184,7 +184,7 @@ test('malformed JSON is 400, a non-JSON content type 415, an oversized body 413'
 
 test('a body that is not a JSON object is a 400 naming the body, actions included', async () => {
   const bodies: [string, string][] = [['null', 'null'], ['[]', 'an array'], ['[{}]', 'an array'], ['"pause"', 'a string'], ['3', 'a number'], ['true', 'a boolean']];
-  const paths = [...ACTIONS.map(([p]) => p), '/control/reload_risk', '/control/reload_strategy'];
+  const paths = [...ACTIONS.map(([p]) => p), '/control/reload/risk', '/control/reload/strategy/maker'];
   const before = JSON.stringify(engine.params);
   const calls = engine.calls.length;
   for (const path of paths) {
@@ -200,7 +200,7 @@ test('a body that is not a JSON object is a 400 naming the body, actions include
   assert.equal(JSON.stringify(engine.params), before);
   // Leaving the body out of an action still means {}; a reload still needs one.
   assert.equal((await call(base, 'POST', '/control/pause', { token: TOKEN })).status, 200);
-  const missing = (await (await call(base, 'POST', '/control/reload_risk', { token: TOKEN })).json()) as ErrorReply;
+  const missing = (await (await call(base, 'POST', '/control/reload/risk', { token: TOKEN })).json()) as ErrorReply;
   assert.deepEqual(missing.error.fields, [{ path: 'body', message: 'must be a JSON object, got no body' }]);
 });
 
@@ -222,7 +222,7 @@ test('an undeclared method on a known path is a 405 with Allow; an unknown path 
     ['/health', 'GET, HEAD'],
     ['/openapi.json', 'GET, HEAD'],
     ['/control/pause', 'POST'],
-    ['/control/reload_risk', 'GET, HEAD, POST'],
+    ['/control/reload/risk', 'GET, HEAD, POST'],
   ];
   for (const [path, allow] of cases) {
     for (const method of ['TRACE', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
@@ -260,13 +260,13 @@ test('openapi.json lists every route with its method, body schema and security',
     'GET /metrics',
     ...GETS.slice(1).map(([p]) => `GET ${p}`),
     ...ACTIONS.map(([p]) => `POST ${p}`),
-    ...RELOAD_NAMES.flatMap((n) => [`GET /control/reload_${n}`, `POST /control/reload_${n}`]),
+    ...engine.reloadNames.flatMap((n) => [`GET /control/reload/${n}`, `POST /control/reload/${n}`]),
     'GET /openapi.json',
   ];
   assert.deepEqual([...listed].sort(), [...expected].sort());
-  for (const name of RELOAD_NAMES) {
-    const post = doc.paths[`/control/reload_${name}`]!.post!;
-    assert.deepEqual(post.requestBody!.content['application/json']!.schema, toJsonSchema(FIXTURE_SCHEMAS[name]));
+  for (const name of engine.reloadNames) {
+    const post = doc.paths[`/control/reload/${name}`]!.post!;
+    assert.deepEqual(post.requestBody!.content['application/json']!.schema, toJsonSchema(fixtureSchema(name)));
     assert.deepEqual(post.security, [{ bearer: [] }]);
   }
   assert.equal(doc.paths['/health']!.get!.security, undefined, 'GETs on loopback need no token');
@@ -283,11 +283,11 @@ test('openapi.json states that bodies are JSON objects and that other methods an
     assert.equal(body.content['application/json']!.schema.type, 'object', path);
     assert.ok('400' in doc.paths[path]!.post!.responses, path);
   }
-  for (const name of RELOAD_NAMES) assert.equal(doc.paths[`/control/reload_${name}`]!.post!.requestBody!.content['application/json']!.schema.type, 'object');
+  for (const name of engine.reloadNames) assert.equal(doc.paths[`/control/reload/${name}`]!.post!.requestBody!.content['application/json']!.schema.type, 'object');
   assert.ok(doc.components.responses.MethodNotAllowed?.headers?.Allow);
   assert.match(doc.paths['/health']!.description ?? '', /405 .*Allow: GET, HEAD\.$/);
   assert.match(doc.paths['/control/pause']!.description ?? '', /405 .*Allow: POST\.$/);
-  assert.match(doc.paths['/control/reload_risk']!.description ?? '', /405 .*Allow: GET, HEAD, POST\.$/);
+  assert.match(doc.paths['/control/reload/risk']!.description ?? '', /405 .*Allow: GET, HEAD, POST\.$/);
 });
 
 test('requests are counted per route and status code, unknown paths under one label', async () => {
@@ -295,7 +295,7 @@ test('requests are counted per route and status code, unknown paths under one la
   const get = (route: string, code: number) => counts.find((c) => c.route === route && c.code === code)?.count ?? 0;
   assert.ok(get('GET /health', 200) >= 1);
   assert.ok(get('POST /control/pause', 401) >= 1);
-  assert.ok(get('POST /control/reload_strategy', 400) >= 1);
+  assert.ok(get('POST /control/reload/strategy/maker', 400) >= 1);
   assert.ok(get('unmatched', 404) >= 2);
   assert.ok(get('unmatched', 405) >= 1);
   assert.ok(counts.every((c) => c.route === 'unmatched' || /^(GET|POST|HEAD) \//.test(c.route)), JSON.stringify(counts));

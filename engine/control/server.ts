@@ -17,6 +17,7 @@ import { isIPv4, isIPv6, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { asPolyedgeError, fieldError, PolyedgeError, type ErrorCode } from '../errors.js';
 import { object, toJsonSchema, validate, type JsonSchema, type Schema, type Violation } from '../config/schema.js';
+import { reloadPath, TUNABLE_NAME } from '../tunables/tunable.js';
 
 /** Environment variable the engine reads the control token from. */
 export const CONTROL_TOKEN_ENV = 'POLYEDGE_CONTROL_TOKEN';
@@ -24,25 +25,16 @@ export const CONTROL_TOKEN_ENV = 'POLYEDGE_CONTROL_TOKEN';
 /** Requests are a few parameters; anything bigger is a mistake or an attack. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-export const RELOAD_NAMES = [
-  'strategy',
-  'taker',
-  'allocator',
-  'risk',
-  'toxicity',
-  'fusion',
-  'edge_model',
-  'exit',
-  'perf_profile',
-] as const;
-export type ReloadName = (typeof RELOAD_NAMES)[number];
-
 type Awaitable<T> = T | Promise<T>;
 
 export interface ReloadHandler<P> {
+  /** What it reloads, as its route `/control/reload/<name>` names it (`risk`, `strategy/maker`). */
+  readonly name: string;
+  /** One line on what the parameters steer: the route's summary. */
+  readonly description: string;
   /** Shape of the parameters; the POST body must satisfy it (unknown keys rejected, absent keys take defaults). */
   readonly schema: Schema<P>;
-  /** Parameters in force. `GET /control/reload_<name>` answers them, so a client can read, edit and send back. */
+  /** Parameters in force. `GET /control/reload/<name>` answers them, so a client can read, edit and send back. */
   current(): Awaitable<object>;
   /**
    * Applies validated parameters atomically between two events and answers the
@@ -78,7 +70,8 @@ export interface ControlHandlers {
   resume(): Awaitable<object>;
   flatten(): Awaitable<object>;
   resetShadow(): Awaitable<object>;
-  readonly reloads: { readonly [K in ReloadName]: ReloadHandler<unknown> };
+  /** One route per tunable set (engine/tunables/registry.ts), each named after what it reloads. */
+  readonly reloads: readonly ReloadHandler<unknown>[];
 }
 
 export interface ControlServerOptions {
@@ -164,14 +157,18 @@ function routeTable(h: ControlHandlers): Route[] {
     action('/control/flatten', 'Cancel everything and close all positions', () => h.flatten()),
     action('/control/reset_shadow', 'Reset shadow engines and their reports', () => h.resetShadow()),
   ];
-  for (const name of RELOAD_NAMES) {
-    const r = h.reloads[name];
-    const path = `/control/reload_${name}`;
-    routes.push(get(path, `${name} parameters in force`, () => r.current()));
+  const names = new Set<string>();
+  for (const r of h.reloads) {
+    // Handlers are code, not input: a name that would make a bad path, or two routes in one place, is a bug to stop at start-up.
+    if (!TUNABLE_NAME.test(r.name)) throw new Error(`reload name ${JSON.stringify(r.name)} must match ${TUNABLE_NAME.source}`);
+    if (names.has(r.name)) throw new Error(`two reload handlers are named ${JSON.stringify(r.name)}`);
+    names.add(r.name);
+    const path = reloadPath(r.name);
+    routes.push(get(path, `${r.description}: the values in force`, () => r.current()));
     routes.push({
       method: 'POST',
       path,
-      summary: `Replace the ${name} parameters; answers the values in force`,
+      summary: `${r.description}: replace the whole set (absent keys take their defaults); answers the values in force`,
       body: { schema: r.schema, optional: false },
       run: (params) => r.apply(params),
     });

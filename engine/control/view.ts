@@ -8,12 +8,10 @@
 // passes of the loop (the control plane's requests run only there).
 
 import type { MarketSlotView } from '../markets/slots.js';
-import type { MarkoutParams, ToxicityReport } from '../portfolio/markouts.js';
+import type { ToxicityReport } from '../portfolio/markouts.js';
 import type { PositionEntry, PnlSummary } from '../portfolio/positions.js';
-import type { RiskParams } from '../risk/gates.js';
-import type { FusionParams } from '../references/fusion.js';
-import type { AllocatorParams, ExitParams, PerfParams } from '../runtime/params.js';
 import type { Order } from '../trading/types.js';
+import type { Tunable, TunableSlot } from '../tunables/tunable.js';
 
 export type { MarketSlotView };
 
@@ -57,11 +55,8 @@ export interface EngineView {
   toxicity(): ToxicityReport;
 }
 
-/** A parameter set an operator can read and replace. */
-export interface ParamsSlot<P> {
-  get(): P;
-  set(p: P): void;
-}
+/** A tunable set as the running engine holds it: its declaration, bound to the engine. */
+export type TunableInForce = Omit<Tunable<unknown, never>, 'bind'> & { readonly slot: TunableSlot<unknown> };
 
 export interface EngineCommands {
   pause(): { state: string };
@@ -69,14 +64,6 @@ export interface EngineCommands {
   flatten(): { cancelled: number; orders: number; blocked: Array<{ token: number; reason: string }> };
   /** Marks every active market dirty: quotes that depend on parameters change on the next pass, even in a quiet market. */
   requote(): void;
-  /** The parameters of the running strategy `name`; undefined when it is not running. */
-  strategyParams(name: string): object | undefined;
-  /** Validates and applies `params` to the running strategy `name`; throws PE_CONFIG_INVALID (naming the field) when it is not running or they do not fit. */
-  reloadStrategy(name: string, params: unknown): object;
-  readonly allocator: ParamsSlot<AllocatorParams>;
-  readonly risk: ParamsSlot<RiskParams>;
-  readonly toxicity: ParamsSlot<MarkoutParams>;
-  readonly fusion: ParamsSlot<FusionParams>;
-  readonly exit: ParamsSlot<ExitParams>;
-  readonly perf: ParamsSlot<PerfParams>;
+  /** Every tunable set (engine/tunables/registry.ts), each bound to this engine. */
+  readonly tunables: readonly TunableInForce[];
 }

@@ -44,6 +44,7 @@
 // the markouts a correction may revise, and only while it may come.
 import { boolean, number, object, type Infer } from '../config/schema.js';
 import { PRICE_SCALE, Side, UNIT, type Fill, type MarketInfo, type TokenInfo } from '../trading/types.js';
+import type { Tunable } from '../tunables/tunable.js';
 
 export const MARKOUT_HORIZONS_MS: readonly number[] = [10_000, 30_000, 120_000, 600_000];
 /** Index in MARKOUT_HORIZONS_MS of the horizon toxicity is scored on. */
@@ -254,6 +255,16 @@ function account(hs: HorizonStats, f: Fill, mid: number, sign: 1 | -1): number {
   hs.adverseMicro += sign * adverseOf(markout) * f.size;
   return markout;
 }
+
+/** The toxicity score's parameters as a tunable set: [toxicity] in the file, /control/reload/toxicity at run time. */
+export const toxicityTunable: Tunable<MarkoutParams, { readonly markouts: MarkoutTracker }> = {
+  name: 'toxicity',
+  schema: markoutParamsSchema,
+  config: 'toxicity',
+  description: 'markout toxicity score: prior weight, decay half-life, which fills count',
+  requote: true,
+  bind: (host) => ({ get: () => host.markouts.currentParams, set: (p) => host.markouts.setParams(p) }),
+};
 
 export class MarkoutTracker {
   /** Fills or mids refused for an unknown token or malformed fields, and book mids of a token already settled. */

@@ -26,6 +26,7 @@
 
 import { number, object, oneOf, string, type Infer } from '../config/schema.js';
 import { LatencyHistogram } from '../metrics/latency.js';
+import type { Tunable } from '../tunables/tunable.js';
 
 export const fusionParamsSchema = object({
   policy: oneOf(['first', 'prefer'] as const, { default: 'first', description: 'first arrival wins, or prefer one source while fresh' }),
@@ -74,6 +75,16 @@ class Underlying {
   readonly fused: FusedPrice = { price: NaN, exchTsMs: NaN, recvMs: NaN, source: '' };
   winner: SourceSeries | undefined;
 }
+
+/** Fusion's policy as a tunable set: [fusion] in the file, /control/reload/fusion at run time. */
+export const fusionTunable: Tunable<FusionParams, { readonly fusion: ReferenceFusion }> = {
+  name: 'fusion',
+  schema: fusionParamsSchema,
+  config: 'fusion',
+  description: 'reference price fusion: which source fair value uses, and when a source is stale',
+  requote: true,
+  bind: (host) => ({ get: () => host.fusion.getParams(), set: (p) => host.fusion.setParams(p) }),
+};
 
 export class ReferenceFusion {
   private params: FusionParams;

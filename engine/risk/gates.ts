@@ -30,6 +30,7 @@ import { TopOfBook, type BookReader } from '../../workers/shared-memory/book-rea
 import { number, object, toUnits, type Infer } from '../config/schema.js';
 import { notionalMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { fieldError } from '../errors.js';
+import type { Tunable } from '../tunables/tunable.js';
 import { EngineState } from './state.js';
 
 // Maxima sit far above any book Polymarket lists (a few 100k shares on the
@@ -166,6 +167,16 @@ export class TokenBucket {
   }
 }
 
+/** The limits as a tunable set: [risk] in the file, /control/reload/risk at run time (no requote: a gate checks each order as it is sent). */
+export const riskTunable: Tunable<RiskParams, { readonly risk: RiskGate }> = {
+  name: 'risk',
+  schema: riskParamsSchema,
+  config: 'risk',
+  description: 'pre-trade risk limits: positions, notional, gross exposure, daily loss, order rate, stale books',
+  requote: false,
+  bind: (host) => ({ get: () => host.risk.params(), set: (p) => host.risk.setParams(p) }),
+};
+
 export class RiskGate {
   private p: Readonly<RiskParams>;
   // Limits in engine units.
@@ -208,7 +219,7 @@ export class RiskGate {
     this.bucket.setRate(params.max_orders_per_second);
   }
 
-  /** The limits check() applies, in engine units (micro-shares, micro-pUSD), as /control/reload_risk leaves them. */
+  /** The limits check() applies, in engine units (micro-shares, micro-pUSD), as /control/reload/risk leaves them. */
   limitsInForce(): { maxPosition: number; maxMarketPosition: number; maxOrderNotional: number; maxGrossExposure: number; dailyLossLimit: number; minSize: number; ordersPerSecond: number; staleBookMs: number } {
     return {
       maxPosition: this.maxPosition,

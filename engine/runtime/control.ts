@@ -1,14 +1,14 @@
 // The engine as the control plane sees it (engine/control/view.ts): snapshots
-// of its state and the operator's commands (pause, resume, flatten, reloads),
+// of its state and the operator's commands (pause, resume, flatten, and the
+// tunable sets of engine/tunables/registry.ts bound to it),
 // so the handlers never hold a reference to the engine's live structures.
 // Commands run between two passes of the loop, like every control request.
 
 import { TopOfBook } from '../../workers/shared-memory/book-reader.js';
 import type { EngineCommands, EngineView } from '../control/view.js';
-import { PolyedgeError } from '../errors.js';
 import { flattenOrders, RISK_REASON_NAMES } from '../risk/gates.js';
 import { EngineState } from '../risk/state.js';
-import { reloadParams } from '../strategy/registry.js';
+import { tunables } from '../tunables/registry.js';
 import type { Engine } from './engine.js';
 
 export function engineView(engine: Engine): EngineView {
@@ -30,7 +30,6 @@ export function engineView(engine: Engine): EngineView {
 }
 
 export function engineCommands(engine: Engine): EngineCommands {
-  const strategyByName = (name: string) => engine.strategies.find((s) => s.name === name);
   const top = new TopOfBook();
   return {
     pause: () => {
@@ -67,21 +66,6 @@ export function engineCommands(engine: Engine): EngineCommands {
       return { cancelled, orders, blocked };
     },
     requote: () => engine.touchAll(),
-    strategyParams: (name) => strategyByName(name)?.params() as object | undefined,
-    reloadStrategy: (name, params) => {
-      const s = strategyByName(name);
-      // Accepting parameters nothing would use is a reload that silently does not take effect.
-      if (!s) throw new PolyedgeError('PE_CONFIG_INVALID', `${name} is not running: add it to engine.strategies to reload its parameters`, 'engine.strategies');
-      const r = reloadParams(s, params);
-      if (!r.ok) throw new PolyedgeError('PE_CONFIG_INVALID', r.violations.map((v) => `${v.path} ${v.message}`).join('; '), r.violations[0]?.path);
-      engine.touchAll();
-      return { applied: true, params: r.params };
-    },
-    allocator: { get: () => engine.allocator, set: (p) => (engine.allocator = p) },
-    risk: { get: () => engine.risk.params(), set: (p) => engine.risk.setParams(p) },
-    toxicity: { get: () => engine.markouts.currentParams, set: (p) => engine.markouts.setParams(p) },
-    fusion: { get: () => engine.fusion.getParams(), set: (p) => engine.fusion.setParams(p) },
-    exit: { get: () => engine.exit, set: (p) => (engine.exit = p) },
-    perf: { get: () => engine.perf, set: (p) => engine.setPerf(p) },
+    tunables: tunables().map(({ bind, ...t }) => ({ ...t, slot: bind(engine) })),
   };
 }

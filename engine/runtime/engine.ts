@@ -219,7 +219,7 @@ export class Engine extends EngineParts {
     return this.faults.report();
   }
 
-  /** New perf parameters (reload_perf_profile): a shorter metrics window also cuts the current one short, so the new length holds from now. */
+  /** New perf parameters (/control/reload/perf): a shorter metrics window also cuts the current one short, so the new length holds from now. */
   setPerf(p: PerfParams): void {
     this.perf = p;
     this.latency.setWindowMs(this.clock.wallMs(), p.metrics_window_ms);
@@ -269,8 +269,8 @@ export class Engine extends EngineParts {
       const out = this.desired;
       out.length = 0;
       // Disabled by the allocator, or too close to the window's end: nothing resting (reconcile cancels).
-      const switchName = this.allocated[s];
-      const enabled = switchName === undefined || this.allocator[switchName].enabled;
+      // Every registered strategy has a switch; one registered after the last reload has none yet and stays on.
+      const enabled = this.allocator[this.strategies[s]!.name]?.enabled !== false;
       const ending = market.endMs - now < this.exit.cancel_before_end_ms;
       if (enabled && !ending) this.strategies[s]!.decide(this.ctx, m, out);
       this.orders.reconcile(s, market.tokens, out, !enabled ? 'allocator_off' : ending ? 'window_end' : 'requote');

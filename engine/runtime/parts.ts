@@ -30,7 +30,7 @@ import { DecisionLatency } from './decision-latency.js';
 import { DirtySet } from './dirty.js';
 import { EventRouter } from './events.js';
 import { Faults, FaultSite } from './faults.js';
-import type { AllocatorParams, ExitParams, PerfParams } from './params.js';
+import { defaultAllocator, type AllocatorParams, type ExitParams, type PerfParams } from './params.js';
 
 export interface EngineOptions {
   cfg: Config;
@@ -85,7 +85,7 @@ export abstract class EngineParts {
   /** Wall time a restored order may wait for its book (RESTORE_WAIT_MS). */
   restoreWaitMs = RESTORE_WAIT_MS;
 
-  allocator: AllocatorParams = { maker: { enabled: true }, complete_set: { enabled: true }, directional: { enabled: true } };
+  allocator: AllocatorParams = defaultAllocator();
   exit: ExitParams = { cancel_before_end_ms: 3_000 };
   perf: PerfParams;
 
@@ -99,8 +99,6 @@ export abstract class EngineParts {
   protected readonly events: EventRouter;
   protected readonly runTag: string;
   protected readonly log: (line: string) => void;
-  /** Per strategy, its switch in the allocator table; undefined for a plugin, which the table does not list (always on). */
-  protected readonly allocated: (keyof AllocatorParams | undefined)[];
 
   constructor(opts: EngineOptions) {
     const { cfg } = opts;
@@ -123,7 +121,6 @@ export abstract class EngineParts {
     this.fusion = this.references.fusion;
     this.latency = new DecisionLatency(opts.hub.sourceCount);
     this.strategies = cfg.engine.strategies.map((name) => createStrategy(name, cfg.strategy[name as keyof Config['strategy']]));
-    this.allocated = this.strategies.map((s) => (Object.hasOwn(this.allocator, s.name) ? (s.name as keyof AllocatorParams) : undefined));
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
 
     this.orders = new OrderManager({

@@ -1,4 +1,4 @@
-// The two perf keys [engine] sets at start-up and /control/reload_perf_profile
+// The two perf keys [engine] sets at start-up and /control/reload/perf
 // changes at run time: one definition, so the file and the route accept the
 // same values. Both arm timers, so both stay far below Node's 2^31 − 1 ms
 // ceiling (a larger delay fires after 1 ms, in a loop for setInterval).

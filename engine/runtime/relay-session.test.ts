@@ -1,6 +1,6 @@
 // The UDP relay as an engine price source, end to end: `polyedge run --relay`
 // as a child process on the bundled session, real datagrams from our native
-// sender, and the effect of POST /control/reload_fusion read back from
+// sender, and the effect of POST /control/reload/fusion read back from
 // /metrics (who wins the reference price, and the relay→decision latency).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +18,7 @@ import { sample, until } from './session.fixture.js';
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const TOKEN = 'relay-session-token';
 
-test('relay as a price source: packets counted, garbage dropped, fusion wins follow reload_fusion, relay→decision measured', async () => {
+test('relay as a price source: packets counted, garbage dropped, fusion wins follow /control/reload/fusion, relay→decision measured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-relay-session-'));
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', '--journal', join(dir, 'j.log'), '--port', '0', '--speed', '4', '--relay', '127.0.0.1:0'], {
     env: { ...process.env, POLYEDGE_CONTROL_TOKEN: TOKEN },
@@ -34,7 +34,7 @@ test('relay as a price source: packets counted, garbage dropped, fusion wins fol
     assert.ok(relayAt, `the relay receiver's address is logged: ${stderr}`);
     const metrics = async (): Promise<string> => (await fetch(`${control}/metrics`)).text();
     const reloadFusion = async (body: object): Promise<{ status: number; body: unknown }> => {
-      const res = await fetch(`${control}/control/reload_fusion`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+      const res = await fetch(`${control}/control/reload/fusion`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
       return { status: res.status, body: await res.json() };
     };
 

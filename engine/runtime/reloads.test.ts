@@ -1,7 +1,7 @@
 // Every reload route against a running session on its real control plane:
 // absurd values are refused naming the field and change nothing; every key of
 // every route changes what its consumer reads (not just the route's echo);
-// reload_perf_profile re-arms the status line; the kill switch names the
+// /control/reload/perf re-arms the status line; the kill switch names the
 // limit in force.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../config/load.js';
-import { CONTROL_TOKEN_ENV, RELOAD_NAMES } from '../control/server.js';
+import { CONTROL_TOKEN_ENV } from '../control/server.js';
 import { CompleteSet } from '../strategy/complete-set.js';
 import { Maker } from '../strategy/maker.js';
+import { tunableNames } from '../tunables/registry.js';
 import { startSession, type Session } from './session.js';
 import { until } from './session.fixture.js';
 import { bundledVenues } from '../sim/offline.js';
@@ -21,7 +22,7 @@ const TOKEN = 'reload-ranges-token';
 type Reply = { status: number; body: Record<string, unknown> & { error?: { code: string; fields: { path: string; message: string }[] } } };
 
 async function call(s: Session, method: 'GET' | 'POST', route: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${s.control.url}/control/reload_${route}`, {
+  const res = await fetch(`${s.control.url}/control/reload/${route}`, {
     method,
     headers: method === 'POST' ? { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } : {},
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -38,15 +39,15 @@ const ABSURD: readonly [route: string, body: Record<string, unknown>, field: str
   ['risk', { max_position: 1000, max_market_position: 1 }, 'max_position'],
   ['risk', { min_size: 1e9 }, 'min_size'],
   ['risk', { stale_book_ms: 1e308 }, 'stale_book_ms'],
-  ['strategy', { size: 1e7 }, 'size'],
-  ['strategy', { half_spread: 0.00001 }, 'half_spread'],
-  ['taker', { max_size: 1e303 }, 'max_size'],
-  ['edge_model', { bankroll: 1e303 }, 'bankroll'],
+  ['strategy/maker', { size: 1e7 }, 'size'],
+  ['strategy/maker', { half_spread: 0.00001 }, 'half_spread'],
+  ['strategy/complete_set', { max_size: 1e303 }, 'max_size'],
+  ['strategy/directional', { bankroll: 1e303 }, 'bankroll'],
   ['toxicity', { halfLifeMs: 1e308 }, 'halfLifeMs'],
   ['fusion', { stale_ms: 1e308 }, 'stale_ms'],
   ['exit', { cancel_before_end_ms: 1e308 }, 'cancel_before_end_ms'],
-  ['perf_profile', { status_interval_ms: 1e11 }, 'status_interval_ms'],
-  ['perf_profile', { metrics_window_ms: 1e11 }, 'metrics_window_ms'],
+  ['perf', { status_interval_ms: 1e11 }, 'status_interval_ms'],
+  ['perf', { metrics_window_ms: 1e11 }, 'metrics_window_ms'],
 ];
 
 type Probe = (s: Session) => unknown;
@@ -69,7 +70,7 @@ const directional = (s: Session): Record<string, unknown> => s.engine.strategies
  * object is what decide() reads.
  */
 const WALK: Record<string, Record<string, [value: unknown, probe: Probe, expected: unknown]>> = {
-  strategy: {
+  'strategy/maker': {
     fair: ['mid', (s) => maker(s).params().fair, 'mid'],
     half_spread: [0.0375, (s) => maker(s).unitsInForce().halfSpread, 375],
     size: [12.34, (s) => maker(s).unitsInForce().size, 12_340_000],
@@ -81,7 +82,7 @@ const WALK: Record<string, Record<string, [value: unknown, probe: Probe, expecte
     toxicity_widen: [2.5, (s) => maker(s).params().toxicity_widen, 2.5],
     toxicity_pull: [0.5, (s) => maker(s).params().toxicity_pull, 0.5],
   },
-  taker: {
+  'strategy/complete_set': {
     mode: ['top', (s) => completeSet(s).params().mode, 'top'],
     order_type: ['FAK', (s) => completeSet(s).params().order_type, 'FAK'],
     min_edge: [0.0123, (s) => completeSet(s).unitsInForce().minEdge, 123],
@@ -89,7 +90,7 @@ const WALK: Record<string, Record<string, [value: unknown, probe: Probe, expecte
     max_position: [444.44, (s) => completeSet(s).unitsInForce().maxPosition, 444_440_000],
     max_levels: [17, (s) => completeSet(s).unitsInForce().ladderLevels, 17],
   },
-  edge_model: {
+  'strategy/directional': {
     threshold: [0.031, (s) => directional(s).threshold, 0.031],
     kelly_fraction: [0.5, (s) => directional(s).kelly_fraction, 0.5],
     bankroll: [250.5, (s) => directional(s).bankroll, 250.5],
@@ -128,7 +129,7 @@ const WALK: Record<string, Record<string, [value: unknown, probe: Probe, expecte
   exit: {
     cancel_before_end_ms: [9_999, (s) => s.engine.exit.cancel_before_end_ms, 9_999],
   },
-  perf_profile: {
+  perf: {
     wait: ['spin', (s) => s.engine.perf.wait, 'spin'],
     status_interval_ms: [250, (s) => s.statusPeriodMs(), 250],
     // A shorter window cuts the current one short: it ends within the new length.
@@ -154,7 +155,7 @@ test('reload routes on a running session: absurd values refused naming the field
     s = await startSession({ cfg, offline: bundledVenues(), speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: (l) => logs.push(l), status: (l) => status.push(l) });
     const session = s;
     assert.equal(session.statusPeriodMs(), 3_600_000);
-    assert.deepEqual(Object.keys(WALK).sort(), [...RELOAD_NAMES].sort(), 'the walk covers every route');
+    assert.deepEqual(Object.keys(WALK).sort(), tunableNames().sort(), 'the walk covers every route');
 
     // 1. Absurd values: 400 naming the field, nothing changes.
     const limitsBefore = session.engine.risk.limitsInForce();
@@ -188,7 +189,7 @@ test('reload routes on a running session: absurd values refused naming the field
 
     // 3. The re-armed status timer runs at its new period (a liveness deadline, not a timing assertion).
     await until('status lines at the re-armed period', () => (status.length >= 3 ? true : undefined), 30_000);
-    const back = await call(session, 'POST', 'perf_profile', { wait: 'async', status_interval_ms: 3_600_000, metrics_window_ms: 10_000 });
+    const back = await call(session, 'POST', 'perf', { wait: 'async', status_interval_ms: 3_600_000, metrics_window_ms: 10_000 });
     assert.equal(back.status, 200);
     assert.equal(session.statusPeriodMs(), 3_600_000);
 
@@ -214,12 +215,12 @@ test('a reload of a strategy the session does not run is refused (400 naming eng
   let s: Session | undefined;
   try {
     s = await startSession({ cfg, offline: bundledVenues(), speed: 30, seed: 7, journalPath: join(dir, 'j'), controlPort: 0, log: () => {} });
-    for (const route of ['taker', 'edge_model']) {
+    for (const route of ['strategy/complete_set', 'strategy/directional']) {
       const r = await call(s, 'POST', route, {});
       assert.equal(r.status, 400, `${route}: ${JSON.stringify(r.body)}`);
       assert.equal(r.body.error!.fields[0]!.path, 'engine.strategies');
     }
-    assert.equal((await call(s, 'POST', 'strategy', { half_spread: 0.02 })).status, 200);
+    assert.equal((await call(s, 'POST', 'strategy/maker', { half_spread: 0.02 })).status, 200);
     assert.equal(maker(s).unitsInForce().halfSpread, 200);
   } finally {
     await s?.stop();

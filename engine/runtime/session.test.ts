@@ -82,15 +82,15 @@ test('paper session: trades, every endpoint answers, auth and validation, pause,
 
     assert.equal((await post(r, '/control/pause', {}, null)).status, 401);
     assert.equal((await post(r, '/control/pause', {}, 'wrong')).status, 401);
-    const bad = await post(r, '/control/reload_strategy', { half_spread: 'wide' });
+    const bad = await post(r, '/control/reload/strategy/maker', { half_spread: 'wide' });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.fields[0].path, 'half_spread');
 
     // Reload: the maker's quotes move to the new half spread on the next events.
-    const before = (await get(r, '/control/reload_strategy')).body;
+    const before = (await get(r, '/control/reload/strategy/maker')).body;
     const quotesBefore = new Set(((await get(r, '/state/orders')).body.orders as Array<{ id: string; strategy: string }>).filter((o) => o.strategy === 'maker').map((o) => o.id));
     const wide = { ...before, half_spread: 0.05, min_requote_ticks: 1 };
-    assert.equal((await post(r, '/control/reload_strategy', wide)).body.params.half_spread, 0.05);
+    assert.equal((await post(r, '/control/reload/strategy/maker', wide)).body.half_spread, 0.05, 'a reload answers the values in force');
     await until('maker quotes at the new spread', async () => {
       // Every maker quote live before the reload was replaced by one at the new spread.
       const orders = (await get(r, '/state/orders')).body.orders as Array<{ id: string; strategy: string }>;
@@ -107,7 +107,7 @@ test('paper session: trades, every endpoint answers, auth and validation, pause,
     assert.equal((await post(r, '/control/resume', {})).body.state, 'RUNNING');
 
     // Freeze the book of account (no strategy may trade, resting quotes are cancelled), read it, then kill -9.
-    await post(r, '/control/reload_allocator', { maker: { enabled: false }, complete_set: { enabled: false }, directional: { enabled: false } });
+    await post(r, '/control/reload/allocator', { maker: { enabled: false }, complete_set: { enabled: false }, directional: { enabled: false } });
     await until('no live orders', async () => ((await get(r, '/state/orders')).body.orders.length === 0 ? true : undefined));
     const pnl = (await get(r, '/state/pnl')).body;
     const positions = (await get(r, '/state/positions')).body.positions as Array<{ strategy: string; token: number; position: number; cost: number; realised: number; fees: number }>;

@@ -81,7 +81,7 @@ export interface Session<V extends OfflineVenues = OfflineVenues> {
   relay: RelaySource | undefined;
   roller: MarketRoller;
   auditor: SettlementAuditor;
-  /** Period of the running status-line timer, ms (NaN without a status sink): what reload_perf_profile re-armed it to. */
+  /** Period of the running status-line timer, ms (NaN without a status sink): what /control/reload/perf re-armed it to. */
   statusPeriodMs(): number;
   stop(): Promise<void>;
 }
@@ -257,9 +257,9 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
   const r = engine.restoredFrom;
   log(`journal ${opts.journalPath}: ${r.records} records replayed, ${r.openOrders} open orders to restore${r.tornTailBytes ? `, torn tail of ${r.tornTailBytes} bytes dropped` : ''}`);
   const metrics = new MetricsRegistry();
-  // /control/reload_perf_profile re-arms the status line at its new period (armStatus is set below, before the engine starts).
+  // A reload of /control/reload/perf re-arms the status line at its new period (armStatus is set below, before the engine starts).
   let armStatus = (): void => {};
-  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: offline ? 'sim' : 'live', perfChanged: () => armStatus() });
+  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: offline ? 'sim' : 'live', reloaded: () => armStatus() });
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
   teardown.add('control plane', () => control.close());
 

@@ -165,5 +165,6 @@ function leg(token: number, price: number, size: number, type: 'FOK' | 'FAK'): D
 export const completeSetFactory: StrategyFactory<CompleteSetParams> = {
   name: 'complete_set',
   paramsSchema: completeSetParamsSchema,
+  description: 'complete-set arbitrage: buy both sides when they cost less than 1 after fees',
   create: (params) => new CompleteSet(params),
 };

@@ -107,5 +107,6 @@ class Directional implements Strategy<DirectionalParams> {
 export const directionalFactory: StrategyFactory<DirectionalParams> = {
   name: 'directional',
   paramsSchema: directionalParamsSchema,
+  description: 'directional taker: buy the side the reference price favours, Kelly-sized',
   create: (params) => new Directional(params),
 };

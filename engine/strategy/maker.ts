@@ -146,5 +146,6 @@ export class Maker implements Strategy<MakerParams> {
 export const makerFactory: StrategyFactory<MakerParams> = {
   name: 'maker',
   paramsSchema: makerParamsSchema,
+  description: 'two-sided quotes around fair value, skewed against inventory',
   create: (params) => new Maker(params),
 };

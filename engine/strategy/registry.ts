@@ -1,15 +1,20 @@
 // Strategies by the name config uses: the built-in ones, and plug-ins a
 // program that embeds the engine registers (registerStrategy) before it
-// builds the engine and names in the Config it passes. The TOML file's schema
-// (engine/config/config.ts) lists the built-ins only: a name it cannot check
-// at load time would turn a typo into a start-up that fails later.
+// loads its config or builds the engine. Adding a strategy is its file and
+// one line in strategyFactories: the config file's [strategy] table and
+// engine.strategies choice, the reload route /control/reload/strategy/<name>
+// and its OpenAPI entry all come from the factory. The config schemas read
+// the registry whenever they are used, so a plug-in registered before a file
+// is loaded is checked like a built-in, and a name nobody registered is a
+// load-time error rather than a start-up that fails later.
 // Parameters are validated against the factory's schema on creation and on
 // every runtime reload: unknown keys are rejected, absent keys take their
 // defaults (a reload replaces the whole table, as re-reading a config file
 // would), and a rejected reload leaves the parameters in force untouched.
 
 import { PolyedgeError } from '../errors.js';
-import { validate, type Violation } from '../config/schema.js';
+import { object, oneOf, validate, type Schema, type Violation } from '../config/schema.js';
+import type { Tunable } from '../tunables/tunable.js';
 import { completeSetFactory } from './complete-set.js';
 import { directionalFactory } from './directional.js';
 import { makerFactory } from './maker.js';
@@ -23,6 +28,9 @@ export const strategyFactories = {
 
 /** Every strategy by name, built-ins first; a Map, so an inherited property name ("toString") is never a strategy. */
 const factories = new Map<string, StrategyFactory<unknown>>(Object.entries(strategyFactories));
+
+/** Bumped by every registration: the live schemas below rebuild once after it. */
+let generation = 0;
 
 /** A strategy name is a config key, a journal field and a metrics label: short, lower-case, no separators to escape. */
 const NAME = /^[a-z][a-z0-9_]{0,47}$/;
@@ -49,7 +57,10 @@ export function registerStrategy<P>(factory: StrategyFactory<P>): void {
     throw invalid(`strategy ${JSON.stringify(name)}: paramsSchema must be a schema (engine/config/schema.ts builders)`);
   }
   if (typeof create !== 'function') throw invalid(`strategy ${JSON.stringify(name)}: create must be a function`);
+  const { description } = f as { description?: unknown };
+  if (description !== undefined && typeof description !== 'string') throw invalid(`strategy ${JSON.stringify(name)}: description must be a string`);
   factories.set(name, factory as StrategyFactory<unknown>);
+  generation++;
 }
 
 /**
@@ -69,6 +80,73 @@ export function createStrategy(name: string, rawParams: unknown = {}): Strategy<
   const strategy = factory.create(result.value);
   if (strategy.name !== name) throw invalid(`strategy ${JSON.stringify(name)} created a strategy named ${JSON.stringify(strategy.name)}`);
   return strategy;
+}
+
+type ParamsOf<F> = F extends StrategyFactory<infer P> ? P : never;
+
+/** The config file's [strategy] table: the built-ins' tables typed, a plug-in's as its own code knows it. */
+export type StrategyTables = { [K in keyof typeof strategyFactories]: ParamsOf<(typeof strategyFactories)[K]> } & { [name: string]: unknown };
+
+/**
+ * A schema that follows the registry: rebuilt from `build` on first use after
+ * a registration, so a plug-in registered after this module loaded is in it.
+ */
+export function followsRegistry<T>(build: () => Schema<T>): Schema<T> {
+  let built: Schema<T> | undefined;
+  let builtAt = -1;
+  const current = (): Schema<T> => {
+    if (built === undefined || builtAt !== generation) {
+      built = build();
+      builtAt = generation;
+    }
+    return built;
+  };
+  return {
+    get defaultValue() {
+      return current().defaultValue;
+    },
+    get description() {
+      return current().description;
+    },
+    validate: (value, path, out, opts) => current().validate(value, path, out, opts),
+    jsonSchema: () => current().jsonSchema(),
+  };
+}
+
+/** [strategy]: one table per registered strategy, each its factory's params schema. */
+export const strategyTablesSchema: Schema<StrategyTables> = followsRegistry(
+  () => object(Object.fromEntries([...factories].map(([name, f]) => [name, f.paramsSchema]))) as Schema<unknown> as Schema<StrategyTables>,
+);
+
+/** An engine.strategies entry: a registered strategy's name. */
+export const strategyNameSchema: Schema<string> = followsRegistry(() => oneOf(strategyNames(), { description: 'a registered strategy' }));
+
+/** What a strategy's reload reads in the running engine: its strategies by name. */
+export interface StrategyHost {
+  readonly strategies: readonly Strategy<unknown>[];
+}
+
+/** Every registered strategy's parameters as a tunable set: /control/reload/strategy/<name>, from [strategy.<name>]. */
+export function strategyTunables(): Tunable<unknown, StrategyHost>[] {
+  return [...factories.values()].map((f) => ({
+    name: `strategy/${f.name}`,
+    schema: f.paramsSchema,
+    config: `strategy.${f.name}`,
+    description: f.description ?? `parameters of the ${f.name} strategy`,
+    requote: true,
+    bind: (host) => {
+      const running = () => host.strategies.find((s) => s.name === f.name);
+      return {
+        get: () => (running()?.params() as object | undefined) ?? {},
+        set: (params) => {
+          const s = running();
+          // Accepting parameters nothing would use is a reload that silently does not take effect.
+          if (!s) throw new PolyedgeError('PE_CONFIG_INVALID', `${f.name} is not running: add it to engine.strategies to reload its parameters`, 'engine.strategies');
+          s.setParams(params);
+        },
+      };
+    },
+  }));
 }
 
 export type ReloadResult = { ok: true; params: Readonly<unknown> } | { ok: false; violations: Violation[] };

@@ -60,5 +60,7 @@ export interface StrategyFactory<P> {
   readonly name: string;
   /** Rejects unknown keys; absent keys take defaults. */
   readonly paramsSchema: Schema<P>;
+  /** One line on what the parameters steer: the summary of its reload route. */
+  readonly description?: string;
   create(params: P): Strategy<P>;
 }
