@@ -1,7 +1,7 @@
 // `npm run bench`: runs the tinybench suites and prints one table of ratios
 // against each suite's baseline. Reports; never fails on numbers. Not a
 // subcommand of the shipped CLI: the suites need the development
-// dependencies (tinybench, ethers), which an install for trading omits.
+// dependency tinybench, which an install for trading omits.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
