@@ -27,7 +27,7 @@ import { startSimThread, type SimThread } from '../sim/sim-thread.js';
 import { SettlementAuditor } from './audit.js';
 import { MarketRoller } from './discovery.js';
 import { engineCommands, engineView } from './control.js';
-import { Engine } from './engine.js';
+import { Engine, type EngineOptions } from './engine.js';
 import type { ReferenceInput, VolatilityInput } from '../references/references.js';
 import { SlotPhase, type SlotHooks } from '../markets/slots.js';
 import { RelaySource, RelayStat } from '../relay/source.js';
@@ -48,6 +48,8 @@ export interface SessionOptions {
   relayBind?: string | undefined;
   /** Sim feeds: adjusts each Gamma listing the simulator serves (tests: a venue that resolves a market the other way). */
   listing?: ((l: GammaListing) => GammaListing) | undefined;
+  /** Where orders go (cli/run.ts picks it by mode); the paper venue when absent. */
+  venue?: EngineOptions['venue'];
 }
 
 export interface Session {
@@ -249,7 +251,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
     },
     settled: (d, s) => auditor.watch(d, s),
   };
-  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
+  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log, venue: opts.venue });
   // Until the engine runs there is nothing to cancel or snapshot: closing the journal is all (engine.stop() makes it a no-op later).
   teardown.add('journal', () => engine.journal.close());
   const r = engine.restoredFrom;
