@@ -20,14 +20,16 @@ export interface HandlerOptions {
   metrics: ControlHandlers['metrics'];
   /** Which feeds the session runs on ('sim' or 'live'), as /health and /shadow report it. */
   feeds: string;
+  /** Where orders go ([mode] / --mode), as /pnl and /shadow report it; paper when absent. */
+  mode?: string | undefined;
   /** The perf profile was reloaded (the session re-arms its status line). */
   perfChanged: () => void;
 }
 
-export function controlHandlers({ view, commands, metrics, feeds, perfChanged }: HandlerOptions): ControlHandlers {
-  const pnl = () => ({ mode: 'paper', ...view.pnl(), dailyPnl: view.dailyPnl(), units: 'micro-pUSD' });
+export function controlHandlers({ view, commands, metrics, feeds, mode = 'paper', perfChanged }: HandlerOptions): ControlHandlers {
+  const pnl = () => ({ mode, ...view.pnl(), dailyPnl: view.dailyPnl(), units: 'micro-pUSD' });
   const shadow = () => ({
-    mode: 'paper',
+    mode,
     feeds,
     counts: view.counts(),
     outcomes: view.ordersByOutcome(),

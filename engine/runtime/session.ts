@@ -259,7 +259,7 @@ async function startParts(opts: SessionOptions, teardown: Teardown): Promise<Ses
   const metrics = new MetricsRegistry();
   // /control/reload_perf_profile re-arms the status line at its new period (armStatus is set below, before the engine starts).
   let armStatus = (): void => {};
-  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: opts.feeds, perfChanged: () => armStatus() });
+  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: opts.feeds, mode: cfg.mode, perfChanged: () => armStatus() });
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
   teardown.add('control plane', () => control.close());
 
