@@ -1,23 +1,71 @@
-// `polyedge run` (what `npm start` runs): the engine in paper mode, on the
-// bundled offline session by default or on the live feeds with --feeds live.
+// `polyedge run` (what `npm start` runs): the engine in paper mode (or
+// dry-run, or live: see prepareVenue), on the bundled offline session by
+// default or on the live feeds with --feeds live.
 
 import { CONTROL_TOKEN_ENV } from '../control/server.js';
-import { loadConfig, loadDotEnv } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import { apiSecretsFromEnv, loadConfig, loadDotEnv, PRIVATE_KEY_ENV } from '../config/load.js';
 import { fieldError, PolyedgeError } from '../errors.js';
+import { exchangeAddress } from '../venues/polymarket/order/exchanges.js';
+import { unsetLiveLimits } from '../risk/gates.js';
+import type { EngineOptions } from '../runtime/engine.js';
+import { DryRunVenue } from '../venues/polymarket/clob/dry-run.js';
 import { allowEntriesProblem, allowListOf, allowProblem } from '../feeds/relay/allow.js';
 import { parseEndpoint } from '../feeds/relay/endpoint.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
+import { signerFromEnv } from './sign.js';
+
+const MODES = ['paper', 'dry-run', 'live'] as const;
+type Mode = (typeof MODES)[number];
+/** The order bodies' owner in dry-run when no POLY_API_KEY is set: a nil UUID no venue knows. */
+export const DRY_RUN_OWNER = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * The venue of `mode`, or undefined for paper. Everything live needs is
+ * checked here, before any feed or thread starts, and the first thing
+ * missing stops start-up naming it: every [live] limit, the signing key,
+ * the L2 credentials, then --confirm-live. Dry-run needs the key only (the
+ * [live] limits it has are applied, the others not).
+ */
+function prepareVenue(mode: Mode, cfg: Config, confirmed: boolean, log: (line: string) => void, debug: ((line: string) => void) | undefined): EngineOptions['venue'] {
+  if (mode === 'paper') return undefined;
+  const unset = unsetLiveLimits(cfg.live);
+  if (mode === 'live' && unset.length > 0) {
+    throw fieldError('PE_CONFIG_INVALID', `live.${unset[0]}`, 'must be set (> 0) for mode = "live": the [live] limits have no default, live is never unlimited');
+  }
+  const signer = signerFromEnv();
+  // An order version with no exchange on this chain would have every order refused: say so now.
+  exchangeAddress(cfg.signing.order_version, cfg.venue.chain_id, false);
+  const secrets = apiSecretsFromEnv();
+  if (mode === 'live') {
+    if (secrets === undefined) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live needs the L2 credentials POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE', 'POLY_API_KEY');
+    if (!confirmed) throw fieldError('PE_CONFIG_INVALID', 'confirm-live', 'mode = "live" sends real orders: pass --confirm-live on the command line to say so');
+    // The one line the live CLOB venue replaces.
+    throw new PolyedgeError('PE_USAGE', 'the live venue is not wired in this build', 'mode');
+  }
+  for (const k of unset) log(`dry-run: [live] ${k} is not set, so not applied (live refuses to start without it)`);
+  const owner = secrets?.apiKey ?? DRY_RUN_OWNER;
+  log(`dry-run: orders signed with ${PRIVATE_KEY_ENV} (${signer.address}) for owner ${secrets ? 'POLY_API_KEY' : DRY_RUN_OWNER}, journaled as venue requests, never sent`);
+  const signing = { ...cfg.signing, chain_id: cfg.venue.chain_id };
+  return (listener, parts) => new DryRunVenue({ signer, owner, signing, markets: parts.markets, tokens: parts.tokens, listener, record: parts.record, debug });
+}
 
 export const runCommand: Command = {
   name: 'run',
   summary:
-    'Runs the engine in paper mode. By default on the bundled offline session (synthetic BTC Up/Down\n' +
+    'Runs the engine, in paper mode unless --mode (or mode in the config) says dry-run or live.\n' +
+    'dry-run signs every order and journals the request it would send, sending nothing (needs POLY_PRIVATE_KEY);\n' +
+    'live needs POLY_PRIVATE_KEY, POLY_API_KEY/SECRET/PASSPHRASE, every [live] limit and --confirm-live.\n' +
+    'By default on the bundled offline session (synthetic BTC Up/Down\n' +
     'markets on the venue simulator, following the real RTDS capture of 2025-10-29): no network, no keys.\n' +
     '--feeds live trades on paper against the live Polymarket, Binance, RTDS and Deribit feeds.\n' +
     `The control plane listens on [control] host:port; POSTs need Authorization: Bearer $${CONTROL_TOKEN_ENV}.`,
-  usage: 'run [--feeds sim|live] [--relay ADDR:PORT [--relay-allow IP,...]] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
+  usage: 'run [--mode paper|dry-run|live [--confirm-live]] [--debug] [--feeds sim|live] [--relay ADDR:PORT [--relay-allow IP,...]] [--speed X] [--seed N] [--journal PATH] [--port N] [--duration S] [--config FILE]',
   options: {
+    mode: { type: 'string' },
+    'confirm-live': { type: 'boolean' },
+    debug: { type: 'boolean' },
     feeds: { type: 'string' },
     relay: { type: 'string' },
     'relay-allow': { type: 'string' },
@@ -29,6 +77,9 @@ export const runCommand: Command = {
     config: { type: 'string' },
   },
   help: {
+    mode: 'paper (default: mode in the config), dry-run or live',
+    'confirm-live': 'required with --mode live (or mode = "live"): real orders, real money',
+    debug: 'log every venue request (dry-run: each order and cancel body)',
     feeds: 'sim (default: the bundled session on loopback) or live',
     relay: 'also receive the UDP relay (polyedge relay send) on ADDR:PORT as a reference price source ([relay] in the config)',
     'relay-allow': 'sender IP addresses the relay accepts, comma-separated (default: [relay] allow); required when the relay binds a non-loopback address',
@@ -42,9 +93,9 @@ export const runCommand: Command = {
   async run(v) {
     loadDotEnv();
     const cfg = loadConfig(typeof v.config === 'string' ? v.config : undefined);
-    if (cfg.mode === 'live') {
-      throw new PolyedgeError('PE_USAGE', 'mode = "live" is not available yet: this build executes on paper only', 'mode');
-    }
+    const modeArg = typeof v.mode === 'string' ? v.mode : cfg.mode;
+    if (!(MODES as readonly string[]).includes(modeArg)) throw new PolyedgeError('PE_USAGE', `--mode must be paper, dry-run or live, got ${JSON.stringify(modeArg)}`, 'mode');
+    const mode = modeArg as Mode;
     const feeds = typeof v.feeds === 'string' ? v.feeds : 'sim';
     if (feeds !== 'sim' && feeds !== 'live') throw new PolyedgeError('PE_USAGE', '--feeds must be sim or live', 'feeds');
     const speed = typeof v.speed === 'string' ? Number(v.speed) : 1;
@@ -62,7 +113,9 @@ export const runCommand: Command = {
     const allowBad = relayAllow === undefined ? undefined : allowEntriesProblem(relayAllow);
     if (allowBad !== undefined) throw new PolyedgeError('PE_USAGE', `--relay-allow: ${allowBad}`, 'relay-allow');
     // The flag stands in for [relay] allow; the session reads it from there.
-    const runCfg = relayAllow === undefined ? cfg : { ...cfg, relay: { ...cfg.relay, allow: relayAllow } };
+    const runCfg = { ...cfg, mode, relay: relayAllow === undefined ? cfg.relay : { ...cfg.relay, allow: relayAllow } };
+    const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    const venue = prepareVenue(mode, runCfg, v['confirm-live'] === true, log, v.debug === true ? (line) => log(`debug ${line}`) : undefined);
     // Refused here, before any feed or thread starts, rather than half-way through start-up.
     const relayOn = relayBind ?? (runCfg.relay.enabled ? runCfg.relay.bind : undefined);
     const relayHost = relayOn === undefined ? undefined : parseEndpoint(relayOn, { allowPortZero: true });
@@ -70,7 +123,6 @@ export const runCommand: Command = {
       const why = allowProblem(relayHost.host, runCfg.relay.allow);
       if (why !== undefined) throw fieldError('PE_CONFIG_INVALID', 'relay.allow', `${why}. Senders go in [relay] allow or --relay-allow`);
     }
-    const log = (line: string): void => void process.stderr.write(`${line}\n`);
     // The simulator is a dev tool the engine never imports: the CLI hands it over as the session's offline venues.
     const offline = feeds === 'sim' ? (await import('../sim/offline.js')).bundledVenues() : undefined;
     const session = await startSession({
@@ -83,6 +135,7 @@ export const runCommand: Command = {
       relayBind,
       log,
       status: (line) => process.stdout.write(`${line}\n`),
+      venue,
     });
     let stop: () => void = () => {};
     const stopped = new Promise<void>((r) => (stop = r));

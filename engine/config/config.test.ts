@@ -41,7 +41,7 @@ x = 1
     assert.equal(err.code, 'PE_CONFIG_INVALID');
     assert.equal(err.exitCode, 78);
     for (const line of [
-      'mode: must be one of "paper", "live", got "yolo"',
+      'mode: must be one of "paper", "dry-run", "live", got "yolo"',
       'risk.max_position: must be > 0',
       'risk.max_order_notional: must be a number, got "lots"',
       'risk.bogus: unknown key',

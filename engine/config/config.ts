@@ -4,7 +4,7 @@
 import { paperParamsSchema } from '../execution/paper.js';
 import { journalConfig } from '../journal/journal.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
-import { riskParamsSchema } from '../risk/gates.js';
+import { liveLimitsSchema, riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../feeds/relay/allow.js';
 import { SERIES_NAME } from '../venues/polymarket/discovery.js';
 import { perfFields } from '../runtime/params.js';
@@ -20,8 +20,12 @@ const HOUR_MS = 3_600_000;
 const ms = (min: number, max: number, def: number, description: string) => number({ integer: true, min, max, default: def, description });
 
 export const configSchema = object({
-  /** paper unless live is asked for explicitly (and credentials are present) */
-  mode: oneOf(['paper', 'live'] as const, { default: 'paper' }),
+  /**
+   * paper: simulated fills on the live books. dry-run: every order signed and
+   * its request journaled, nothing sent. live: needs the key, the L2
+   * credentials, every [live] limit and --confirm-live (cli/run.ts).
+   */
+  mode: oneOf(['paper', 'dry-run', 'live'] as const, { default: 'paper' }),
   venue: object({
     chain_id: number({ integer: true, min: 1, max: 4_294_967_295, default: 137, description: 'EVM chain id (137 Polygon); at most 2^32 − 1' }),
     clob_url: url('https://clob.polymarket.com'),
@@ -49,6 +53,8 @@ export const configSchema = object({
     pin: boolean({ default: true }),
   }),
   risk: riskParamsSchema,
+  /** Caps on what dry-run and live send; each must be set (> 0) for live. */
+  live: liveLimitsSchema,
   engine: object({
     /** strategies run side by side, each with its own orders, positions and PnL; any registered strategy (engine/strategy/registry.ts) */
     strategies: array(strategyNameSchema, { default: ['maker', 'directional'] }),

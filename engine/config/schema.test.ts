@@ -17,7 +17,7 @@ test('the config schema publishes bounds, enums, patterns, defaults and closed o
   assert.ok(empty.ok);
   assert.deepEqual(configSchema.jsonSchema().default, empty.value);
   const p = s.properties!;
-  assert.deepEqual(p.mode, { enum: ['paper', 'live'], default: 'paper' });
+  assert.deepEqual(p.mode, { enum: ['paper', 'dry-run', 'live'], default: 'paper' });
   assert.deepEqual(p.control!.properties!.port, { type: 'integer', minimum: 0, maximum: 65535, default: 7420, description: 'TCP port; 0 takes a free one' });
   assert.deepEqual(p.control!.default, { host: '127.0.0.1', port: 7420 });
   assert.deepEqual(p.risk!.properties!.max_position, {

@@ -12,14 +12,16 @@ export interface HandlerOptions {
   metrics: ControlHandlers['metrics'];
   /** Which feeds the session runs on ('sim' or 'live'), as /health and /shadow report it. */
   feeds: string;
+  /** Where orders go ([mode] / --mode), as /pnl and /shadow report it; paper when absent. */
+  mode?: string | undefined;
   /** A set was reloaded (the session re-arms its status line when the perf profile changed its period). */
   reloaded: () => void;
 }
 
-export function controlHandlers({ view, commands, metrics, feeds, reloaded }: HandlerOptions): ControlHandlers {
-  const pnl = () => ({ mode: 'paper', ...view.pnl(), dailyPnl: view.dailyPnl(), units: 'micro-pUSD' });
+export function controlHandlers({ view, commands, metrics, feeds, mode = 'paper', reloaded }: HandlerOptions): ControlHandlers {
+  const pnl = () => ({ mode, ...view.pnl(), dailyPnl: view.dailyPnl(), units: 'micro-pUSD' });
   const shadow = () => ({
-    mode: 'paper',
+    mode,
     feeds,
     counts: view.counts(),
     outcomes: view.ordersByOutcome(),

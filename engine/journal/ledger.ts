@@ -37,7 +37,7 @@
 // settled within one timeout, and once more at the end of restore.
 
 import type { Fill, MarketDescriptor, Order, Resolution, Settlement } from '../trading/types.js';
-import type { JournalInput, JournalRecord, Merge, PendingAudit, PositionInput, WindowOpen } from './records.js';
+import type { JournalInput, JournalRecord, Merge, PendingAudit, PositionInput, VenueRequestRecord, WindowOpen } from './records.js';
 
 export type { PendingAudit } from './records.js';
 
@@ -120,6 +120,12 @@ export class JournalLedger {
   readonly settled = new Set<string>();
   /** ConditionIds corrected to the venue's verdict. */
   readonly resolved = new Set<string>();
+  /**
+   * Venue requests journaled without their venue_response yet, by
+   * `method orderId`: what a restart must ask the venue about before it
+   * trusts its own view of those orders.
+   */
+  readonly inFlight = new Map<string, Omit<VenueRequestRecord, 'seq'>>();
   /** Settlement of each slot whose current occupant has settled. */
   private readonly settlements = new Map<number, Settlement>();
   /** Settlements the venue has not ruled on, by conditionId, retired markets' included. */
@@ -203,6 +209,12 @@ export class JournalLedger {
         break;
       case 'session':
         break;
+      case 'venue_request':
+        this.inFlight.set(`${record.method} ${record.orderId}`, { ...record });
+        break;
+      case 'venue_response':
+        this.inFlight.delete(`${record.method} ${record.orderId}`);
+        break;
     }
     this.applied++;
   }
@@ -224,6 +236,7 @@ export class JournalLedger {
       resolutionIds: Array.from(this.resolved),
       opens: Array.from(this.opens.values(), (o) => ({ ...o })),
       audits: Array.from(this.audits.values(), copyAudit),
+      requests: Array.from(this.inFlight.values(), (r) => ({ ...r })),
     };
   }
 
@@ -391,6 +404,8 @@ export class JournalLedger {
     else if (this.applied === 0) throw new Error('the journal starts from a position snapshot, but the position applier cannot restore one');
     this.openOrders.clear();
     for (const o of rec.orders) this.openOrders.set(o.id, { ...o });
+    this.inFlight.clear();
+    for (const r of rec.requests ?? []) this.inFlight.set(`${r.method} ${r.orderId}`, { ...r });
     this.fillIds.clear();
     this.fillIdsBySlot.clear();
     const slotsKnown = rec.fillIdSlots?.length === rec.fillIds.length;

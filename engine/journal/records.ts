@@ -121,8 +121,59 @@ export type PositionRecord = Base & {
    * stand in for them.
    */
   audits?: PendingAudit[];
+  /** Venue requests without their answer yet (absent before they were journaled). */
+  requests?: Omit<VenueRequestRecord, 'seq'>[];
 };
 export type SessionRecord = Base & { type: 'session'; event: 'start' | 'stop'; note: string };
+
+/** Body version of venue_request / venue_response: a reader refuses a version it does not know rather than guess its fields. */
+export const VENUE_RECORD_VERSION = 1;
+export type VenueMethod = 'POST' | 'DELETE';
+/** `POST /order` answer statuses (protocols §6.2). */
+export type VenueOrderStatus = 'live' | 'matched' | 'delayed' | 'unmatched';
+
+/**
+ * A request to the venue's REST API about order `orderId`, journaled before
+ * it is sent (dry-run: instead of sending it): the exact body bytes, never a
+ * header (no secret, no HMAC). With venue_response it tells a restart which
+ * requests were in flight.
+ */
+export type VenueRequestRecord = Base & {
+  type: 'venue_request';
+  v: typeof VENUE_RECORD_VERSION;
+  /** The engine's order id. */
+  orderId: string;
+  method: VenueMethod;
+  /** Path without host or query, e.g. /order. */
+  path: string;
+  /** The request body exactly as sent (JSON text). */
+  body: string;
+  /** The venue's id of the order (its hash), "" when the request does not know it. */
+  venueOrderId: string;
+};
+
+/**
+ * The venue's answer to the venue_request of (`orderId`, `method`). For a
+ * POST: `success`, `errorMsg`, `orderID`, `status` and the matched amounts
+ * as the venue sent them (base-unit decimal strings); for a DELETE, success
+ * is "the order is among the cancelled", errorMsg the venue's reason if not.
+ */
+export type VenueResponseRecord = Base & {
+  type: 'venue_response';
+  v: typeof VENUE_RECORD_VERSION;
+  orderId: string;
+  method: VenueMethod;
+  /** HTTP status; 0 when no answer came (timeout, connection lost). */
+  httpStatus: number;
+  success: boolean;
+  errorMsg: string;
+  /** The venue's order id ("" when it gave none). */
+  orderID: string;
+  /** POST only; "" for a DELETE or a refused order. */
+  status: VenueOrderStatus | '';
+  makingAmount: string;
+  takingAmount: string;
+};
 
 export type JournalRecord =
   | OrderRecord
@@ -138,7 +189,9 @@ export type JournalRecord =
   | ResolutionRecord
   | WindowRecord
   | PositionRecord
-  | SessionRecord;
+  | SessionRecord
+  | VenueRequestRecord
+  | VenueResponseRecord;
 
 export type RecordType = JournalRecord['type'];
 
@@ -282,6 +335,11 @@ const RESOLUTION: Spec = {
   holdings: HOLDINGS,
 };
 
+/** A base-unit amount as the venue writes it: decimal digits, or "" when it sent none. */
+const DECIMAL = is((v) => typeof v === 'string' && /^(\d+(\.\d+)?)?$/.test(v));
+
+const VENUE_REQUEST = { v: oneOf(VENUE_RECORD_VERSION), orderId: nonEmptyStr, method: oneOf('POST', 'DELETE'), path: is((v) => typeof v === 'string' && v.startsWith('/')), body: str, venueOrderId: str };
+
 // The seqlock counter is an Int32 word: it may wrap negative.
 const PROVENANCE = { bookSeq: optional(int), bookFlags: optional(nonNegInt), bookTsMs: optional(num) };
 
@@ -311,8 +369,22 @@ const BODY: { readonly [T in RecordType]: Spec } = {
     resolutionIds: optional(arrayOf(str)),
     opens: optional(arrayOf(WINDOW_OPEN)),
     audits: optional(arrayOf(PENDING_AUDIT)),
+    requests: optional(arrayOf({ tsMs: num, type: oneOf('venue_request'), ...VENUE_REQUEST })),
   },
   session: { event: oneOf('start', 'stop'), note: str },
+  venue_request: VENUE_REQUEST,
+  venue_response: {
+    v: oneOf(VENUE_RECORD_VERSION),
+    orderId: nonEmptyStr,
+    method: oneOf('POST', 'DELETE'),
+    httpStatus: is((v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 999),
+    success: bool,
+    errorMsg: str,
+    orderID: str,
+    status: oneOf('live', 'matched', 'delayed', 'unmatched', ''),
+    makingAmount: DECIMAL,
+    takingAmount: DECIMAL,
+  },
 };
 
 const BASE: Spec = { seq: posInt, tsMs: num, type: str };

@@ -24,7 +24,7 @@ test('reason codes are stable: code = index of its name', () => {
   assert.deepEqual(RISK_REASON_NAMES, [
     'pass', 'halted', 'paused', 'reduce_only', 'daily_loss', 'unknown_token', 'price_range', 'price_tick', 'size_lot', 'size_min',
     'order_notional', 'book_stale', 'book_crossed', 'sell_exceeds_position', 'token_position', 'market_position', 'gross_exposure',
-    'rate_limit', 'no_bid',
+    'rate_limit', 'no_bid', 'live_order_notional', 'live_open_orders', 'live_daily_notional',
   ]);
   assert.deepEqual(Object.values(RiskReason), RISK_REASON_NAMES.map((_, i) => i));
   for (const [key, code] of Object.entries(RiskReason)) assert.equal(RISK_REASON_NAMES[code].replaceAll('_', ''), key.toLowerCase());

@@ -16,9 +16,13 @@
 //                   within max_position, the market (both tokens) within
 //                   max_market_position and gross exposure within
 //                   max_gross_exposure
+//   live limits     dry-run and live only ([live]): price × size ≤
+//                   max_order_notional, fewer than max_open_orders orders
+//                   live, and the notional passed since the UTC day began
+//                   plus this order ≤ max_daily_notional
 //   rate            a token bucket of max_orders_per_second, one second of
 //                   burst; only an order that passed everything else takes
-//                   a token
+//                   a token (and counts towards the daily notional)
 // Limits count filled positions; the engine's reconcile decides which resting
 // orders are replaced, so counting them here would double-count a requote.
 //
@@ -61,6 +65,40 @@ export const riskParamsSchema = object(
 
 export type RiskParams = Infer<typeof riskParamsSchema>;
 
+const DAY_MS = 86_400_000;
+const MAX_OPEN_ORDERS = 10_000;
+
+/**
+ * The [live] table: hard caps on what dry-run and live may send, on top of
+ * [risk]. 0 means "not set" (there is deliberately no default a live engine
+ * could run on unlimited): live refuses to start until each is set; dry-run
+ * applies the ones that are.
+ */
+export const liveLimitsSchema = object(
+  {
+    max_order_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD per order (price × size); 0 = not set, which live refuses; at most 10,000,000' }),
+    max_open_orders: number({ integer: true, min: 0, max: MAX_OPEN_ORDERS, default: 0, description: 'orders live at once across all strategies; 0 = not set, which live refuses; at most 10,000' }),
+    max_daily_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD of orders sent per UTC day (price × size, whatever fills); 0 = not set, which live refuses; at most 10,000,000' }),
+  },
+  {
+    rules: [
+      {
+        field: 'max_order_notional',
+        message: 'must be <= max_daily_notional (no order of the maximum notional could pass)',
+        holds: (l) => l.max_order_notional === 0 || l.max_daily_notional === 0 || l.max_order_notional <= l.max_daily_notional,
+      },
+    ],
+  },
+);
+
+export type LiveLimits = Infer<typeof liveLimitsSchema>;
+export const LIVE_LIMIT_KEYS = ['max_order_notional', 'max_open_orders', 'max_daily_notional'] as const satisfies readonly (keyof LiveLimits)[];
+
+/** The [live] keys still at 0 (not set), in table order. */
+export function unsetLiveLimits(limits: LiveLimits): (keyof LiveLimits)[] {
+  return LIVE_LIMIT_KEYS.filter((k) => limits[k] === 0);
+}
+
 /** Stable reason codes: never renumbered or reused (metrics labels and journals key on them). */
 export const RiskReason = {
   Pass: 0,
@@ -82,6 +120,9 @@ export const RiskReason = {
   GrossExposure: 16,
   RateLimit: 17,
   NoBid: 18,
+  LiveOrderNotional: 19,
+  LiveOpenOrders: 20,
+  LiveDailyNotional: 21,
 } as const;
 export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];
 
@@ -106,6 +147,9 @@ export const RISK_REASON_NAMES = [
   'gross_exposure',
   'rate_limit',
   'no_bid',
+  'live_order_notional',
+  'live_open_orders',
+  'live_daily_notional',
 ] as const;
 
 export function riskReasonName(code: RiskReason): (typeof RISK_REASON_NAMES)[number] {
@@ -188,6 +232,14 @@ export class RiskGate {
   private minSize = 0;
   private readonly bucket: TokenBucket;
   private readonly top = new TopOfBook();
+  // [live] caps in engine units; Infinity where not set (paper: all of them).
+  private liveOrderNotional = Infinity;
+  private liveOpenOrders = Infinity;
+  private liveDailyNotional = Infinity;
+  private openOrders: () => number = () => 0;
+  /** Notional passed during UTC day `day` (engine clock), micro-pUSD. */
+  private dayNotional = 0;
+  private day = NaN;
 
   constructor(params: RiskParams) {
     this.p = params;
@@ -217,6 +269,27 @@ export class RiskGate {
     this.dailyLossLimit = dailyLossLimit;
     this.minSize = minSize;
     this.bucket.setRate(params.max_orders_per_second);
+  }
+
+  /**
+   * Applies the [live] caps (dry-run and live); `openOrders` counts the orders
+   * live at the venue across all strategies. A limit of 0 is not set and not
+   * applied (live refuses to start with one unset, see cli/run.ts).
+   */
+  setLiveLimits(limits: LiveLimits, openOrders: () => number): void {
+    const cap = (v: number, field: string): number => (v === 0 ? Infinity : toUnits(v, UNIT, `live.${field}`));
+    const orderNotional = cap(limits.max_order_notional, 'max_order_notional');
+    const dailyNotional = cap(limits.max_daily_notional, 'max_daily_notional');
+    if (!(Number.isSafeInteger(limits.max_open_orders) && limits.max_open_orders >= 0)) throw fieldError('PE_CONFIG_INVALID', 'live.max_open_orders', `${limits.max_open_orders} is not a count`);
+    this.liveOrderNotional = orderNotional;
+    this.liveDailyNotional = dailyNotional;
+    this.liveOpenOrders = limits.max_open_orders === 0 ? Infinity : limits.max_open_orders;
+    this.openOrders = openOrders;
+  }
+
+  /** Notional of the orders passed since the current UTC day began (engine clock), micro-pUSD. */
+  get dailyNotionalMicros(): number {
+    return this.dayNotional;
   }
 
   /** The limits check() applies, in engine units (micro-shares, micro-pUSD), as /control/reload/risk leaves them. */
@@ -284,7 +357,18 @@ export class RiskGate {
       if (view.marketPosition(info.market) + order.size > this.maxMarketPosition) return RiskReason.MarketPosition;
       if (view.grossExposure() + notional > this.maxGrossExposure) return RiskReason.GrossExposure;
     }
-    return this.bucket.take(view.nowMs) ? RiskReason.Pass : RiskReason.RateLimit;
+    if (notional > this.liveOrderNotional) return RiskReason.LiveOrderNotional;
+    if (this.openOrders() >= this.liveOpenOrders) return RiskReason.LiveOpenOrders;
+    const day = Math.floor(view.nowMs / DAY_MS);
+    // A clock stepping back a day (a replay restarting) starts the count afresh, as a new day does.
+    if (day !== this.day) {
+      this.day = day;
+      this.dayNotional = 0;
+    }
+    if (this.dayNotional + notional > this.liveDailyNotional) return RiskReason.LiveDailyNotional;
+    if (!this.bucket.take(view.nowMs)) return RiskReason.RateLimit;
+    this.dayNotional += notional;
+    return RiskReason.Pass;
   }
 }
 

@@ -13,6 +13,7 @@ import { PaperExecutor } from '../execution/paper.js';
 import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
 import type { ExecutionVenue } from '../execution/venue.js';
 import type { Journal } from '../journal/journal.js';
+import type { JournalInput } from '../journal/records.js';
 import type { JournalLedger } from '../journal/ledger.js';
 import { JournalWriter } from '../journal/writer.js';
 import { MarketSlots, vacantSlots, type SlotHooks } from '../markets/slots.js';
@@ -45,9 +46,17 @@ export interface EngineOptions {
   journalPath: string;
   log: (line: string) => void;
   /** The venue orders go to, reporting to `listener`; the paper venue on the hub's Polymarket books by default. */
-  venue?: ((listener: ExecutionListener) => ExecutionVenue) | undefined;
+  venue?: ((listener: ExecutionListener, parts: VenueParts) => ExecutionVenue) | undefined;
   /** Engine time; by default the wall, or the reference feed's clock with [engine] clock = "feed". */
   clock?: Clock | undefined;
+}
+
+/** What a venue other than paper is built from: the engine's slot tables (shared, replaced in place) and its journal. */
+export interface VenueParts {
+  markets: readonly MarketInfo[];
+  tokens: readonly TokenInfo[];
+  /** Journals a record (venue_request / venue_response); throws when the journal cannot write. */
+  record: (rec: JournalInput) => void;
 }
 
 export abstract class EngineParts {
@@ -113,6 +122,8 @@ export abstract class EngineParts {
     this.runTag = this.clock.wallMs().toString(36);
     this.perf = { wait: cfg.engine.wait, status_interval_ms: cfg.engine.status_interval_ms, metrics_window_ms: cfg.engine.metrics_window_ms };
     this.risk = new RiskGate(cfg.risk);
+    // Paper sends nothing anywhere: the [live] caps bind what dry-run would send and live sends.
+    if (cfg.mode !== 'paper') this.risk.setLiveLimits(cfg.live, () => this.orders.liveCount);
     this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
     this.faultCounts = this.faults.counts;
     this.portfolio = new Portfolio(this.tokens, this.markets);
@@ -124,7 +135,10 @@ export abstract class EngineParts {
     this.marks = new Float64Array(this.tokens.length).fill(NaN);
 
     this.orders = new OrderManager({
-      venue: opts.venue ?? ((listener) => new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener })),
+      venue: (listener) =>
+        opts.venue
+          ? opts.venue(listener, { markets: this.markets, tokens: this.tokens, record: (rec) => this.writer.record(rec) })
+          : new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener }),
       strategies: this.strategies.map((x) => x.name),
       tokens: this.tokens.length,
       runTag: this.runTag,

@@ -25,7 +25,7 @@ import type { FeedName } from '../../workers/feed-init.js';
 import { SettlementAuditor } from '../markets/audit.js';
 import { MarketRoller } from '../venues/polymarket/discovery.js';
 import { engineCommands, engineView } from './control.js';
-import { Engine } from './engine.js';
+import { Engine, type EngineOptions } from './engine.js';
 import type { ReferenceInput, VolatilityInput } from '../references/references.js';
 import { SlotPhase, type SlotHooks } from '../markets/slots.js';
 import { RelaySource, RelayStat } from '../feeds/relay/source.js';
@@ -70,6 +70,8 @@ export interface SessionOptions<V extends OfflineVenues = OfflineVenues> {
   status?: ((line: string) => void) | undefined;
   /** Starts the UDP relay receiver on this ADDR:PORT whatever [relay] enabled says. */
   relayBind?: string | undefined;
+  /** Where orders go (cli/run.ts picks it by mode); the paper venue when absent. */
+  venue?: EngineOptions['venue'];
 }
 
 export interface Session<V extends OfflineVenues = OfflineVenues> {
@@ -251,7 +253,7 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
     },
     settled: (d, s) => auditor.watch(d, s),
   };
-  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log });
+  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log, venue: opts.venue });
   // Until the engine runs there is nothing to cancel or snapshot: closing the journal is all (engine.stop() makes it a no-op later).
   teardown.add('journal', () => engine.journal.close());
   const r = engine.restoredFrom;
@@ -259,7 +261,7 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
   const metrics = new MetricsRegistry();
   // A reload of /control/reload/perf re-arms the status line at its new period (armStatus is set below, before the engine starts).
   let armStatus = (): void => {};
-  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: offline ? 'sim' : 'live', reloaded: () => armStatus() });
+  const handlers = controlHandlers({ view: engineView(engine), commands: engineCommands(engine), metrics: () => metrics.renderPrometheusSliced(), feeds: offline ? 'sim' : 'live', mode: cfg.mode, reloaded: () => armStatus() });
   const control = await startControlServer({ host: cfg.control.host, port: opts.controlPort ?? cfg.control.port, token: process.env[CONTROL_TOKEN_ENV], handlers });
   teardown.add('control plane', () => control.close());
 

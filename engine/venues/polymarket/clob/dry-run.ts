@@ -1,0 +1,265 @@
+// The dry-run venue: everything live trading does up to the wire, and
+// nothing past it. Each order the strategies and risk gates send becomes the
+// signed V2/V3 order the live venue would post (the same builder, amount
+// rules and flags), and the exact `POST /order` body, or the `DELETE /order`
+// body of a cancel, is journaled as a venue_request with the answer a
+// healthy venue would give as its venue_response. Nothing is sent and
+// nothing fills: a GTC/GTD order is acknowledged as resting (status `live`)
+// until it is cancelled, expires or its market closes; a FOK/FAK order, which
+// could only have been filled or killed, is acknowledged `unmatched` and its
+// whole size cancelled as unfilled.
+//
+// Reports reach the engine from advance(), never from inside submit() or
+// cancel(): the order manager walks its own live lists while it cancels, and
+// a report removing an order under that walk would skip the next one.
+
+import { fieldError, PolyedgeError } from '../../../errors.js';
+import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
+import type { OrderSigner } from '../../../native.js';
+import type { TickSize } from '../order/amounts.js';
+import { buildSignedOrder, GTD_MIN_LEAD_SECONDS, type OrderIntent } from '../order/build.js';
+import type { ExecutionVenue } from '../../../execution/venue.js';
+import { notionalMicros, wireSide, Side, type ExecutionListener, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
+
+/** Grid ticks (1e-4) of each tick size the venue lists. */
+const TICK_OF_TICKS: ReadonlyMap<number, TickSize> = new Map([
+  [1000, '0.1'],
+  [100, '0.01'],
+  [50, '0.005'],
+  [25, '0.0025'],
+  [10, '0.001'],
+  [1, '0.0001'],
+]);
+/** Engine units (1e-4 price ticks, 1e-6 shares and pUSD) to exact 1e-18 decimals. */
+const PRICE_TO_DEC = 10n ** 14n;
+const MICRO_TO_DEC = 10n ** 12n;
+export const ORDER_PATH = '/order';
+
+export interface DryRunSigning {
+  order_version: 2 | 3;
+  signature_type: 0 | 1 | 2 | 3;
+  /** Maker wallet for signature types 1-3; "" = the signer. */
+  funder: string;
+  chain_id: number;
+}
+
+export interface DryRunVenueOptions {
+  /** From POLY_PRIVATE_KEY (cli/sign.ts signerFromEnv): the key never becomes a JS string. */
+  signer: OrderSigner;
+  /** The API key the orders belong to (POLY_API_KEY); bodies carry it as `owner`. */
+  owner: string;
+  signing: DryRunSigning;
+  /** The engine's slot tables, shared by reference (slots are replaced in place). */
+  markets: readonly MarketInfo[];
+  tokens: readonly TokenInfo[];
+  listener: ExecutionListener;
+  /** Journals a record (throws when the journal cannot write: the order is then neither sent nor acked). */
+  record: (rec: JournalInput) => void;
+  /** One line per request, for a debug log; undefined = none. */
+  debug?: ((line: string) => void) | undefined;
+}
+
+const enum Report {
+  Ack,
+  Reject,
+  Cancel,
+  Expire,
+}
+
+interface Pending {
+  kind: Report;
+  order: Order;
+  due: number;
+  reason: RejectReason | undefined;
+}
+
+/** The status each report gives its order, set as it is delivered (the listener's contract). */
+const STATUS_OF: Record<Report, Order['status']> = { [Report.Ack]: 'open', [Report.Reject]: 'rejected', [Report.Cancel]: 'cancelled', [Report.Expire]: 'expired' };
+
+interface Resting {
+  order: Order;
+  /** The order's hash: the venue's order id, what a cancel names. */
+  hash: string;
+  /** When the venue would expire it (its expiration less the security threshold), Unix ms; Infinity for GTC. */
+  expiresAtMs: number;
+}
+
+export class DryRunVenue implements ExecutionVenue {
+  private readonly o: DryRunVenueOptions;
+  /** Orders acked (or about to be) and not yet final, by engine id. */
+  private readonly resting = new Map<string, Resting>();
+  private queue: Pending[] = [];
+  private nextExpiryMs = Infinity;
+  /** Requests journaled, by method (what a test or a status line reads). */
+  readonly requests = { post: 0, delete: 0 };
+
+  constructor(opts: DryRunVenueOptions) {
+    if (!opts.owner) throw fieldError('PE_ENV_MISSING', 'POLY_API_KEY', 'dry-run needs an owner for the order bodies');
+    this.o = opts;
+  }
+
+  submit(order: Order, nowMs: number): void {
+    if (order.status !== 'pending' || order.filled !== 0) return this.reject(order, 'invalid_order', nowMs);
+    this.place(order, order.size, nowMs);
+  }
+
+  /** In dry-run nothing of a previous run rests at the venue: what is left of the order is posted afresh. */
+  reinstate(order: Order, nowMs: number): void {
+    order.status = 'pending';
+    const rest = order.size - order.filled;
+    if (!(rest > 0)) return this.reject(order, 'invalid_order', nowMs);
+    this.place(order, rest, nowMs);
+  }
+
+  cancel(orderId: string, nowMs: number): boolean {
+    const r = this.resting.get(orderId);
+    if (r === undefined) return false;
+    const body = JSON.stringify({ orderID: r.hash });
+    this.journal(r.order.id, 'DELETE', body, r.hash, nowMs);
+    this.respond(r.order.id, 'DELETE', r.hash, '', nowMs);
+    this.finish(r, Report.Cancel, nowMs);
+    return true;
+  }
+
+  advance(nowMs: number): void {
+    if (nowMs >= this.nextExpiryMs) this.expire(nowMs);
+    this.flush();
+  }
+
+  nextDueMs(): number {
+    return this.queue.length > 0 ? this.queue[0]!.due : this.nextExpiryMs;
+  }
+
+  resetToken(token: number): void {
+    // Reports already due go first, so no ack arrives after the cancel below.
+    this.flush();
+    // The market closed: the venue ends its orders itself, no request goes out.
+    for (const r of [...this.resting.values()]) {
+      if (r.order.token !== token) continue;
+      this.resting.delete(r.order.id);
+      r.order.status = 'cancelled';
+      this.o.listener.onCancel(r.order);
+    }
+    this.recomputeExpiry();
+  }
+
+  onTrade(): void {}
+
+  onBook(): void {}
+
+  /** The venue publishes no queue position and dry-run models none. */
+  queueAhead(): number {
+    return NaN;
+  }
+
+  get openCount(): number {
+    return this.resting.size;
+  }
+
+  private place(order: Order, size: number, nowMs: number): void {
+    if (this.resting.has(order.id)) return this.reject(order, 'duplicate_id', nowMs);
+    const info = this.o.tokens[order.token];
+    const market = info === undefined ? undefined : this.o.markets[info.market];
+    if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return this.reject(order, 'unknown_token', nowMs);
+    if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return this.reject(order, 'expired', nowMs);
+    let built;
+    try {
+      built = buildSignedOrder(this.o.signer, this.intentOf(order, size, info, market), nowMs);
+    } catch (err) {
+      if (!(err instanceof PolyedgeError)) throw err;
+      this.o.debug?.(`dry-run: order ${order.id} not built: ${err.format()}`);
+      return this.reject(order, err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order', nowMs);
+    }
+    const body = JSON.stringify(built.body);
+    this.journal(order.id, 'POST', body, built.hash, nowMs);
+    const taker = order.type === 'FOK' || order.type === 'FAK';
+    this.respond(order.id, 'POST', built.hash, taker ? 'unmatched' : 'live', nowMs);
+    order.ackMs = nowMs;
+    this.push(Report.Ack, order, nowMs, undefined);
+    if (taker) return this.push(Report.Cancel, order, nowMs, undefined);
+    const expiresAtMs = order.type === 'GTD' ? (Number(built.body.order.expiration) - GTD_MIN_LEAD_SECONDS) * 1000 : Infinity;
+    this.resting.set(order.id, { order, hash: built.hash, expiresAtMs });
+    if (expiresAtMs < this.nextExpiryMs) this.nextExpiryMs = expiresAtMs;
+  }
+
+  private intentOf(order: Order, size: number, info: TokenInfo, market: MarketInfo): OrderIntent {
+    const tick = TICK_OF_TICKS.get(market.tickSize);
+    if (tick === undefined) throw fieldError('PE_ORDER_TICK', 'tick', `the market's tick of ${market.tickSize} grid ticks is not one the venue lists`);
+    const side = wireSide(order.side);
+    const marketOrder = order.type === 'FOK' || order.type === 'FAK';
+    const { signing } = this.o;
+    return {
+      tokenId: info.tokenId,
+      side,
+      price: BigInt(order.price) * PRICE_TO_DEC,
+      // A market BUY spends dollars (protocols §6.3): the order's notional at its worst price.
+      size: marketOrder && order.side === Side.Buy ? undefined : BigInt(size) * MICRO_TO_DEC,
+      amount: marketOrder && order.side === Side.Buy ? BigInt(notionalMicros(order.price, size)) * MICRO_TO_DEC : undefined,
+      tick,
+      minSize: BigInt(market.minSize) * MICRO_TO_DEC,
+      negRisk: market.negRisk,
+      type: order.type,
+      postOnly: order.postOnly,
+      // The CLOB keeps a GTD until `expiration` less its one-minute security threshold (protocols §6.3).
+      expiration: order.type === 'GTD' ? Math.ceil(order.expiresMs / 1000) + GTD_MIN_LEAD_SECONDS : undefined,
+      version: signing.order_version,
+      chainId: signing.chain_id,
+      signatureType: signing.signature_type,
+      maker: signing.funder || undefined,
+      owner: this.o.owner,
+    };
+  }
+
+  private journal(orderId: string, method: VenueMethod, body: string, venueOrderId: string, nowMs: number): void {
+    this.o.record({ type: 'venue_request', tsMs: nowMs, v: 1, orderId, method, path: ORDER_PATH, body, venueOrderId });
+    if (method === 'POST') this.requests.post++;
+    else this.requests.delete++;
+    this.o.debug?.(`dry-run ${method} ${ORDER_PATH} order ${orderId} (${venueOrderId}): ${body}`);
+  }
+
+  /** What a healthy venue answers; nothing matches, so no amount moved. */
+  private respond(orderId: string, method: VenueMethod, hash: string, status: VenueOrderStatus | '', nowMs: number): void {
+    this.o.record({ type: 'venue_response', tsMs: nowMs, v: 1, orderId, method, httpStatus: 200, success: true, errorMsg: '', orderID: hash, status, makingAmount: '0', takingAmount: '0' });
+  }
+
+  private reject(order: Order, reason: RejectReason, nowMs: number): void {
+    this.push(Report.Reject, order, nowMs, reason);
+  }
+
+  private finish(r: Resting, kind: Report.Cancel | Report.Expire, nowMs: number): void {
+    this.resting.delete(r.order.id);
+    this.push(kind, r.order, nowMs, undefined);
+    if (r.expiresAtMs === this.nextExpiryMs) this.recomputeExpiry();
+  }
+
+  private expire(nowMs: number): void {
+    for (const r of [...this.resting.values()]) if (r.expiresAtMs <= nowMs) this.finish(r, Report.Expire, nowMs);
+    this.recomputeExpiry();
+  }
+
+  private recomputeExpiry(): void {
+    let next = Infinity;
+    for (const r of this.resting.values()) if (r.expiresAtMs < next) next = r.expiresAtMs;
+    this.nextExpiryMs = next;
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    // A listener that submits or cancels from inside a report queues behind this batch.
+    const batch = this.queue;
+    this.queue = [];
+    const l = this.o.listener;
+    for (const p of batch) {
+      const o = p.order;
+      o.status = STATUS_OF[p.kind];
+      if (p.kind === Report.Ack) l.onAck(o);
+      else if (p.kind === Report.Reject) l.onReject(o, p.reason ?? 'invalid_order');
+      else if (p.kind === Report.Cancel) l.onCancel(o);
+      else l.onExpire(o);
+    }
+  }
+
+  private push(kind: Report, order: Order, due: number, reason: RejectReason | undefined): void {
+    this.queue.push({ kind, order, due, reason });
+  }
+}
