@@ -8,10 +8,10 @@ import { apiSecretsFromEnv, loadConfig, loadDotEnv, PRIVATE_KEY_ENV } from '../c
 import { fieldError, PolyedgeError } from '../errors.js';
 import { exchangeAddress } from '../venues/polymarket/order/exchanges.js';
 import { unsetLiveLimits } from '../risk/gates.js';
-import type { EngineOptions } from '../runtime/engine.js';
 import { DryRunVenue } from '../venues/polymarket/clob/dry-run.js';
 import { allowEntriesProblem, allowListOf, allowProblem } from '../feeds/relay/allow.js';
 import { parseEndpoint } from '../feeds/relay/endpoint.js';
+import type { VenueStart } from '../execution/venue.js';
 import { startSession } from '../runtime/session.js';
 import { optionalInt, type Command } from './args.js';
 import { signerFromEnv } from './sign.js';
@@ -28,7 +28,7 @@ export const DRY_RUN_OWNER = '00000000-0000-0000-0000-000000000000';
  * the L2 credentials, then --confirm-live. Dry-run needs the key only (the
  * [live] limits it has are applied, the others not).
  */
-function prepareVenue(mode: Mode, cfg: Config, confirmed: boolean, log: (line: string) => void, debug: ((line: string) => void) | undefined): EngineOptions['venue'] {
+function prepareVenue(mode: Mode, cfg: Config, confirmed: boolean, log: (line: string) => void, debug: ((line: string) => void) | undefined): PreparedVenue | undefined {
   if (mode === 'paper') return undefined;
   const unset = unsetLiveLimits(cfg.live);
   if (mode === 'live' && unset.length > 0) {
@@ -41,14 +41,32 @@ function prepareVenue(mode: Mode, cfg: Config, confirmed: boolean, log: (line: s
   if (mode === 'live') {
     if (secrets === undefined) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live needs the L2 credentials POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE', 'POLY_API_KEY');
     if (!confirmed) throw fieldError('PE_CONFIG_INVALID', 'confirm-live', 'mode = "live" sends real orders: pass --confirm-live on the command line to say so');
-    // The one line the live CLOB venue replaces.
-    throw new PolyedgeError('PE_USAGE', 'the live venue is not wired in this build', 'mode');
+    return {
+      keys: { address: signer.address, apiKey: secrets.apiKey, secret: secrets.secret, passphrase: secrets.passphrase },
+      start: async (clobUrl) => {
+        const { startLiveVenue } = await import('../venues/polymarket/clob/start.js');
+        return startLiveVenue({ clobUrl, signer, creds: secrets, signing: { ...cfg.signing, chain_id: cfg.venue.chain_id }, log, debug });
+      },
+    };
   }
   for (const k of unset) log(`dry-run: [live] ${k} is not set, so not applied (live refuses to start without it)`);
   const owner = secrets?.apiKey ?? DRY_RUN_OWNER;
   log(`dry-run: orders signed with ${PRIVATE_KEY_ENV} (${signer.address}) for owner ${secrets ? 'POLY_API_KEY' : DRY_RUN_OWNER}, journaled as venue requests, never sent`);
   const signing = { ...cfg.signing, chain_id: cfg.venue.chain_id };
-  return (listener, parts) => new DryRunVenue({ signer, owner, signing, markets: parts.markets, tokens: parts.tokens, listener, record: parts.record, debug });
+  return {
+    keys: undefined,
+    start: async () => ({
+      venue: (listener, parts) => new DryRunVenue({ signer, owner, signing, markets: parts.markets, tokens: parts.tokens, listener, record: parts.record, debug }),
+      stop: async () => {},
+    }),
+  };
+}
+
+/** A venue other than paper, checked; started by the session once the CLOB's address is known. */
+interface PreparedVenue {
+  /** The key pair live trading presents, for offline venues to know it (the simulator's CLOB). */
+  keys: { address: string; apiKey: string; secret: string; passphrase: string } | undefined;
+  start: (clobUrl: string) => Promise<VenueStart>;
 }
 
 export const runCommand: Command = {
@@ -124,7 +142,8 @@ export const runCommand: Command = {
       if (why !== undefined) throw fieldError('PE_CONFIG_INVALID', 'relay.allow', `${why}. Senders go in [relay] allow or --relay-allow`);
     }
     // The simulator is a dev tool the engine never imports: the CLI hands it over as the session's offline venues.
-    const offline = feeds === 'sim' ? (await import('../sim/offline.js')).bundledVenues() : undefined;
+    // Live against the offline session trades on the simulator's CLOB, which must know the key pair the engine presents.
+    const offline = feeds === 'sim' ? (await import('../sim/offline.js')).bundledVenues({ clobKeys: venue?.keys && [venue.keys] }) : undefined;
     const session = await startSession({
       cfg: runCfg,
       offline,
@@ -135,7 +154,7 @@ export const runCommand: Command = {
       relayBind,
       log,
       status: (line) => process.stdout.write(`${line}\n`),
-      venue,
+      venue: venue?.start,
     });
     let stop: () => void = () => {};
     const stopped = new Promise<void>((r) => (stop = r));

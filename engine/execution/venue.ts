@@ -3,7 +3,8 @@
 // a live CLOB client implements the same calls and reports through the same
 // ExecutionListener.
 
-import type { Order, Side } from '../trading/types.js';
+import type { JournalInput } from '../journal/records.js';
+import type { ExecutionListener, MarketInfo, Order, Side, TokenInfo } from '../trading/types.js';
 
 export interface ExecutionVenue {
   /** Sends a fresh order (status pending, nothing filled); the venue owns its status, filled and ackMs from now on. */
@@ -22,6 +23,26 @@ export interface ExecutionVenue {
   onTrade(token: number, priceTicks: number, sizeMicro: number, takerSide: Side, nowMs: number): void;
   /** `token`'s book changed (a simulated venue matches against it; a real one ignores it). */
   onBook(token: number, nowMs: number): void;
+  /** Ends the session at the venue (a real one: cancel everything, confirm none is left); the engine awaits it at stop. */
+  close?(): Promise<unknown>;
   /** Public size ahead of a resting order, micro-shares (an estimate where the venue does not publish it); NaN when it is not resting. */
   queueAhead(orderId: string): number;
+}
+
+/** What a venue other than paper is built from: the engine's slot tables (shared, replaced in place) and its journal. */
+export interface VenueParts {
+  markets: readonly MarketInfo[];
+  tokens: readonly TokenInfo[];
+  /** Journals a record (venue_request / venue_response); throws when the journal cannot write. */
+  record: (rec: JournalInput) => void;
+  /** Engine time, ms. */
+  nowMs: () => number;
+  /** A venue request failed: persistent failure is an executor fault (the kill switch trips); a passing one is only logged, once per message. */
+  fault: (what: string, err: unknown, persistent: boolean) => void;
+}
+
+/** A venue other than paper, started: how the engine builds it, and what stops it if start-up fails later. */
+export interface VenueStart {
+  venue: (listener: ExecutionListener, parts: VenueParts) => ExecutionVenue;
+  stop(): Promise<void>;
 }

@@ -111,6 +111,12 @@ export class Engine extends EngineParts {
       if (this.orders.liveCount === 0) break;
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(50, this.orders.venue.nextDueMs() - this.nowMs()))));
     }
+    try {
+      await this.orders.venue.close?.();
+      this.orders.venue.advance(this.nowMs());
+    } catch (err) {
+      this.log(`stopping the venue failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.writer.checkpoint(this.nowMs());
     if (this.sessionStarted) this.writer.record({ type: 'session', tsMs: this.nowMs(), event: 'stop', note: `session ${this.runTag}` });
     this.journal.close();

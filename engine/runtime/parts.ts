@@ -11,7 +11,7 @@ import type { MarketDataHub } from '../feeds/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
 import { PaperExecutor } from '../execution/paper.js';
 import { Reinstatement, RESTORE_WAIT_MS } from '../execution/restart.js';
-import type { ExecutionVenue } from '../execution/venue.js';
+import type { ExecutionVenue, VenueParts } from '../execution/venue.js';
 import type { Journal } from '../journal/journal.js';
 import type { JournalInput } from '../journal/records.js';
 import type { JournalLedger } from '../journal/ledger.js';
@@ -49,14 +49,6 @@ export interface EngineOptions {
   venue?: ((listener: ExecutionListener, parts: VenueParts) => ExecutionVenue) | undefined;
   /** Engine time; by default the wall, or the reference feed's clock with [engine] clock = "feed". */
   clock?: Clock | undefined;
-}
-
-/** What a venue other than paper is built from: the engine's slot tables (shared, replaced in place) and its journal. */
-export interface VenueParts {
-  markets: readonly MarketInfo[];
-  tokens: readonly TokenInfo[];
-  /** Journals a record (venue_request / venue_response); throws when the journal cannot write. */
-  record: (rec: JournalInput) => void;
 }
 
 export abstract class EngineParts {
@@ -137,7 +129,7 @@ export abstract class EngineParts {
     this.orders = new OrderManager({
       venue: (listener) =>
         opts.venue
-          ? opts.venue(listener, { markets: this.markets, tokens: this.tokens, record: (rec) => this.writer.record(rec) })
+          ? opts.venue(listener, { markets: this.markets, tokens: this.tokens, record: (rec) => this.writer.record(rec), nowMs: () => this.nowMs(), fault: (what, err, persistent) => this.venueFault(what, err, persistent) })
           : new PaperExecutor({ books: this.books, markets: this.markets, tokens: this.tokens, params: cfg.paper, listener }),
       strategies: this.strategies.map((x) => x.name),
       tokens: this.tokens.length,
@@ -228,6 +220,18 @@ export abstract class EngineParts {
   }
 
   /** Cancels every live order and every order still waiting to be restored, journaling `why`. Never throws. */
+  private readonly venueFaultsLogged = new Set<string>();
+
+  private venueFault(what: string, err: unknown, persistent: boolean): void {
+    if (persistent) return this.faults.executorFault(`venue: ${what} (failing persistently)`, err);
+    const message = err instanceof Error ? err.message : String(err);
+    // A storm of failures logs each distinct message once; /metrics counts them all (the client's counters).
+    if (this.venueFaultsLogged.size < 64 && !this.venueFaultsLogged.has(message)) {
+      this.venueFaultsLogged.add(message);
+      this.log(`venue: ${what} failed: ${message}`);
+    }
+  }
+
   cancelAll(why: string): number {
     return this.orders.cancelAll(why) + this.restart.drop(why);
   }

@@ -25,7 +25,8 @@ import type { FeedName } from '../../workers/feed-init.js';
 import { SettlementAuditor } from '../markets/audit.js';
 import { MarketRoller } from '../venues/polymarket/discovery.js';
 import { engineCommands, engineView } from './control.js';
-import { Engine, type EngineOptions } from './engine.js';
+import { Engine } from './engine.js';
+import type { VenueStart } from '../execution/venue.js';
 import type { ReferenceInput, VolatilityInput } from '../references/references.js';
 import { SlotPhase, type SlotHooks } from '../markets/slots.js';
 import { RelaySource, RelayStat } from '../feeds/relay/source.js';
@@ -70,8 +71,12 @@ export interface SessionOptions<V extends OfflineVenues = OfflineVenues> {
   status?: ((line: string) => void) | undefined;
   /** Starts the UDP relay receiver on this ADDR:PORT whatever [relay] enabled says. */
   relayBind?: string | undefined;
-  /** Where orders go (cli/run.ts picks it by mode); the paper venue when absent. */
-  venue?: EngineOptions['venue'];
+  /**
+   * Where orders go (cli/run.ts picks it by mode), started once the CLOB's
+   * address is known (offline venues serve their own) and before the engine
+   * exists; the paper venue when absent.
+   */
+  venue?: ((clobUrl: string) => Promise<VenueStart>) | undefined;
 }
 
 export interface Session<V extends OfflineVenues = OfflineVenues> {
@@ -253,7 +258,13 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
     },
     settled: (d, s) => auditor.watch(d, s),
   };
-  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log, venue: opts.venue });
+  let venue: VenueStart | undefined;
+  if (opts.venue) {
+    venue = await opts.venue(endpoints.polymarket?.restUrl ?? cfg.venue.clob_url);
+    const started = venue;
+    teardown.add('execution venue', () => started.stop());
+  }
+  const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log, venue: venue?.venue });
   // Until the engine runs there is nothing to cancel or snapshot: closing the journal is all (engine.stop() makes it a no-op later).
   teardown.add('journal', () => engine.journal.close());
   const r = engine.restoredFrom;

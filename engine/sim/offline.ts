@@ -27,6 +27,8 @@ export interface BundledVenues extends OfflineVenues {
 export interface BundledOptions {
   /** Adjusts each Gamma listing the simulator serves (tests: a venue that resolves a market the other way). */
   listing?: ((l: GammaListing) => GammaListing) | undefined;
+  /** Key pairs the simulator's CLOB knows from the start (live mode against the offline session). */
+  clobKeys?: readonly { address: string; apiKey: string; secret: string; passphrase: string }[] | undefined;
 }
 
 /**
@@ -50,6 +52,7 @@ export function bundledVenues(options: BundledOptions = {}): (request: OfflineVe
           stepMs: STEP_MS,
           clockStartMs: bundle.t0Ms,
           gamma: bundle.markets.map((m) => options.listing?.(m.listing) ?? m.listing),
+          ...(options.clobKeys && { clob: { keys: options.clobKeys } }),
         },
         rtds: { paths: BUNDLED_RTDS_FILES },
         deribit: { baseVolatility: 45 },

@@ -217,7 +217,8 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       deps.ledger,
       seed,
       { markets: this.model.markets, token: (id) => this.tokens.get(id), minSize: Number(MIN_ORDER_SIZE) * 1e6 },
-      opts.clob ?? {},
+      // On a recorded day the CLOB keeps the venue's clock, so GTD expirations and auth stamps agree with the books.
+      opts.clockStartMs !== undefined ? { nowMs: () => clockStartMs + this.pacer.emitted * stepMs, ...opts.clob } : (opts.clob ?? {}),
       { get: (p, h) => this.httpGet(p, h), post: (p, h) => this.httpPost(p, h), del: (p, h) => this.httpDel(p, h) },
     );
     this.httpPost('/books', (res, _req, guard) => {

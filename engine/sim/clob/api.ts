@@ -31,6 +31,8 @@ export interface ClobOptions {
   readonly slowMs?: number;
   /** The venue's clock (Unix ms). Default Date.now. */
   readonly nowMs?: () => number;
+  /** Key pairs known from the start (an offline session trading live against the simulator presents its own). */
+  readonly keys?: readonly (ApiKeyCreds & { readonly address: string })[];
 }
 
 export interface ClobMarkets {
@@ -123,6 +125,7 @@ export class ClobApi {
     this.keys = new ApiKeyRegistry(seed, this.chainId, opts.authWindowSeconds ?? 30, nowS);
     this.limiter = new RateLimiter(opts.rateLimits ?? {}, this.now);
     this.engine = new MatchingEngine(seed, nowS, (owner, tokenId, side, qty, usd) => this.settle(owner, tokenId, side, qty, usd));
+    for (const k of opts.keys ?? []) this.keys.register(k.address, k);
 
     mount.get('/time', (res, _req, guard) => sendJson(res, guard, 200, nowS()));
     mount.get('/version', (res, _req, guard) => sendJson(res, guard, 200, { version: this.version }));

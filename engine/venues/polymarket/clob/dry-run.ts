@@ -16,39 +16,19 @@
 import { fieldError, PolyedgeError } from '../../../errors.js';
 import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
 import type { OrderSigner } from '../../../native.js';
-import type { TickSize } from '../order/amounts.js';
-import { buildSignedOrder, GTD_MIN_LEAD_SECONDS, type OrderIntent } from '../order/build.js';
+import { buildSignedOrder, GTD_MIN_LEAD_SECONDS } from '../order/build.js';
+import { orderIntent, type VenueSigning } from './intent.js';
 import type { ExecutionVenue } from '../../../execution/venue.js';
-import { notionalMicros, wireSide, Side, type ExecutionListener, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
+import type { ExecutionListener, MarketInfo, Order, RejectReason, TokenInfo } from '../../../trading/types.js';
 
-/** Grid ticks (1e-4) of each tick size the venue lists. */
-const TICK_OF_TICKS: ReadonlyMap<number, TickSize> = new Map([
-  [1000, '0.1'],
-  [100, '0.01'],
-  [50, '0.005'],
-  [25, '0.0025'],
-  [10, '0.001'],
-  [1, '0.0001'],
-]);
-/** Engine units (1e-4 price ticks, 1e-6 shares and pUSD) to exact 1e-18 decimals. */
-const PRICE_TO_DEC = 10n ** 14n;
-const MICRO_TO_DEC = 10n ** 12n;
 export const ORDER_PATH = '/order';
-
-export interface DryRunSigning {
-  order_version: 2 | 3;
-  signature_type: 0 | 1 | 2 | 3;
-  /** Maker wallet for signature types 1-3; "" = the signer. */
-  funder: string;
-  chain_id: number;
-}
 
 export interface DryRunVenueOptions {
   /** From POLY_PRIVATE_KEY (cli/sign.ts signerFromEnv): the key never becomes a JS string. */
   signer: OrderSigner;
   /** The API key the orders belong to (POLY_API_KEY); bodies carry it as `owner`. */
   owner: string;
-  signing: DryRunSigning;
+  signing: VenueSigning;
   /** The engine's slot tables, shared by reference (slots are replaced in place). */
   markets: readonly MarketInfo[];
   tokens: readonly TokenInfo[];
@@ -164,7 +144,7 @@ export class DryRunVenue implements ExecutionVenue {
     if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return this.reject(order, 'expired', nowMs);
     let built;
     try {
-      built = buildSignedOrder(this.o.signer, this.intentOf(order, size, info, market), nowMs);
+      built = buildSignedOrder(this.o.signer, orderIntent(order, size, info, market, this.o.signing, this.o.owner), nowMs);
     } catch (err) {
       if (!(err instanceof PolyedgeError)) throw err;
       this.o.debug?.(`dry-run: order ${order.id} not built: ${err.format()}`);
@@ -180,34 +160,6 @@ export class DryRunVenue implements ExecutionVenue {
     const expiresAtMs = order.type === 'GTD' ? (Number(built.body.order.expiration) - GTD_MIN_LEAD_SECONDS) * 1000 : Infinity;
     this.resting.set(order.id, { order, hash: built.hash, expiresAtMs });
     if (expiresAtMs < this.nextExpiryMs) this.nextExpiryMs = expiresAtMs;
-  }
-
-  private intentOf(order: Order, size: number, info: TokenInfo, market: MarketInfo): OrderIntent {
-    const tick = TICK_OF_TICKS.get(market.tickSize);
-    if (tick === undefined) throw fieldError('PE_ORDER_TICK', 'tick', `the market's tick of ${market.tickSize} grid ticks is not one the venue lists`);
-    const side = wireSide(order.side);
-    const marketOrder = order.type === 'FOK' || order.type === 'FAK';
-    const { signing } = this.o;
-    return {
-      tokenId: info.tokenId,
-      side,
-      price: BigInt(order.price) * PRICE_TO_DEC,
-      // A market BUY spends dollars (protocols §6.3): the order's notional at its worst price.
-      size: marketOrder && order.side === Side.Buy ? undefined : BigInt(size) * MICRO_TO_DEC,
-      amount: marketOrder && order.side === Side.Buy ? BigInt(notionalMicros(order.price, size)) * MICRO_TO_DEC : undefined,
-      tick,
-      minSize: BigInt(market.minSize) * MICRO_TO_DEC,
-      negRisk: market.negRisk,
-      type: order.type,
-      postOnly: order.postOnly,
-      // The CLOB keeps a GTD until `expiration` less its one-minute security threshold (protocols §6.3).
-      expiration: order.type === 'GTD' ? Math.ceil(order.expiresMs / 1000) + GTD_MIN_LEAD_SECONDS : undefined,
-      version: signing.order_version,
-      chainId: signing.chain_id,
-      signatureType: signing.signature_type,
-      maker: signing.funder || undefined,
-      owner: this.o.owner,
-    };
   }
 
   private journal(orderId: string, method: VenueMethod, body: string, venueOrderId: string, nowMs: number): void {

@@ -1,0 +1,568 @@
+// The live venue: the engine's orders on the Polymarket CLOB V2 through the
+// REST client (client.ts), behind the same ExecutionVenue seam as paper and
+// dry-run. Orders are signed exactly as dry-run journals them (intent.ts).
+//
+// Timing. submit() and cancel() only queue: the requests of one pass leave
+// together on the next microtask (one POST /orders of up to 15 orders, one
+// DELETE /orders, or DELETE /cancel-all when every order is being
+// cancelled), and their answers become reports that advance() delivers
+// between two events, like every other venue's.
+//
+// What counts as a fill. This part of live trading learns of fills from
+// GET /data/trades, polled while anything rests or matched: a taker fill is a
+// trade whose taker order is ours, a maker fill a `maker_orders` entry of
+// ours, each counted once by trade id, bucket and order. A trade the venue
+// reports FAILED books nothing. Before a cancel or an unfilled remainder is
+// reported, the trades are read once more, so no fill can arrive for an
+// order the engine already closed.
+//
+// Every request body and every answer is journaled (venue_request,
+// venue_response) before it moves any state, without secrets or headers.
+
+import type { ExecutionVenue } from '../../../execution/venue.js';
+import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
+import type { OrderSigner } from '../../../native.js';
+import { PolyedgeError } from '../../../errors.js';
+import { feeMicros, PRICE_SCALE, Side, UNIT, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
+import { buildSignedOrder, type BuiltOrder } from '../order/build.js';
+import { ClobClient, type OrderSource } from './client.js';
+import { orderIntent, type VenueSigning } from './intent.js';
+import type { PostOrderResult, Trade } from './responses.js';
+
+/** Consecutive failed requests (after the client's own retries) that make a persistent failure: the venue reports it as a fault. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+/** How often the trades are read while an order rests or has matched. */
+export const DEFAULT_TRADE_POLL_MS = 500;
+
+export interface LiveVenueOptions {
+  client: ClobClient;
+  /** From POLY_PRIVATE_KEY (cli/sign.ts signerFromEnv): the key never becomes a JS string. */
+  signer: OrderSigner;
+  /** The API key the orders belong to (POLY_API_KEY). */
+  owner: string;
+  signing: VenueSigning;
+  markets: readonly MarketInfo[];
+  tokens: readonly TokenInfo[];
+  listener: ExecutionListener;
+  /** Journals a record; throws when the journal cannot write (the order is then not sent). */
+  record: (rec: JournalInput) => void;
+  /** Engine time, ms. */
+  nowMs: () => number;
+  /** A request failed after the client's retries; persistent failure trips the kill switch through this. */
+  fault: (what: string, err: unknown, persistent: boolean) => void;
+  /** One line per request for a debug log; undefined = none. */
+  debug?: ((line: string) => void) | undefined;
+  tradePollMs?: number;
+}
+
+const enum Report {
+  Ack,
+  Reject,
+  Cancel,
+  Fill,
+}
+
+interface Pending {
+  kind: Report;
+  order: Order;
+  reason: RejectReason | undefined;
+  fill: Fill | undefined;
+}
+
+const enum Stage {
+  /** POST sent, no answer yet. */
+  Posting,
+  /** Acked and resting on the book. */
+  Resting,
+  /** Matched on entry (wholly, or a FAK/FOK in part): waiting for its trades. */
+  Matched,
+  /** Cancel sent, no answer yet. */
+  Cancelling,
+}
+
+interface Entry {
+  order: Order;
+  hash: string;
+  tokenId: string;
+  stage: Stage;
+  /** The engine asked for a cancel while the POST was in flight, or a cancel failed: send one when possible. */
+  cancelWanted: boolean;
+  /** Shares the entry match took (micro), from the POST answer; the order closes once its trades add up to this. */
+  matchedMicro: number;
+  /** The rest is cancelled once the matched part is booked (FAK/FOK, and an order the venue left unmatched). */
+  closeAfterMatch: boolean;
+  /** Filled as the venue's trades say (micro); order.filled catches up as the reports are delivered. */
+  venueFilled: number;
+  /** What POST /orders sends: the signed order, re-signed if the CLOB's order version changes. */
+  source: OrderSource;
+}
+
+const STATUS_OF: Record<Report, Order['status'] | undefined> = { [Report.Ack]: 'open', [Report.Reject]: 'rejected', [Report.Cancel]: 'cancelled', [Report.Fill]: undefined };
+
+/** Venue error text → the engine's reject reason. */
+export function rejectReasonOf(errorMsg: string): RejectReason {
+  const m = errorMsg.toLowerCase();
+  if (m.includes('post-only') || m.includes('post only') || m.includes('cross')) return 'post_only_cross';
+  if (m.includes('expir')) return 'expired';
+  if (m.includes('fok') || m.includes('fully filled') || m.includes('fill or kill')) return 'fok_unfilled';
+  if (m.includes('duplicate')) return 'duplicate_id';
+  return 'invalid_order';
+}
+
+/** A decimal string of shares or dollars as micro-units; NaN when it is not one. */
+function micros(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text)) return NaN;
+  const [whole, frac = ''] = text.split('.');
+  return Number(whole) * UNIT + Number((frac + '000000').slice(0, 6));
+}
+
+/** A price decimal string as 1e-4 grid ticks; NaN off the grid. */
+function ticks(text: string): number {
+  const t = Number(text) * PRICE_SCALE;
+  const r = Math.round(t);
+  return Math.abs(t - r) < 1e-6 && r > 0 && r < PRICE_SCALE ? r : NaN;
+}
+
+export class LiveVenue implements ExecutionVenue {
+  private readonly o: LiveVenueOptions;
+  private readonly byId = new Map<string, Entry>();
+  private readonly byHash = new Map<string, Entry>();
+  private queue: Pending[] = [];
+  private posts: Entry[] = [];
+  private cancels: Entry[] = [];
+  private flushScheduled = false;
+  /** Fills counted, by `trade:bucket:order hash`. */
+  private readonly seenFills = new Set<string>();
+  /** Highest match_time seen (the venue's unit), the next poll's `after`. */
+  private lastMatchTime = NaN;
+  private polling: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private consecutiveFailures = 0;
+  private closed = false;
+  private readonly inflight = new Set<Promise<unknown>>();
+  readonly counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0 };
+
+  constructor(opts: LiveVenueOptions) {
+    if (!opts.owner) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live trading needs the API key the orders belong to', 'POLY_API_KEY');
+    this.o = opts;
+  }
+
+  submit(order: Order, nowMs: number): void {
+    if (order.status !== 'pending' || order.filled !== 0) return this.push(Report.Reject, order, 'invalid_order');
+    this.place(order, order.size, nowMs);
+  }
+
+  /** A previous run's order is not trusted to rest: start-up cancels everything at the venue, so what is left of it is posted afresh. */
+  reinstate(order: Order, nowMs: number): void {
+    order.status = 'pending';
+    const rest = order.size - order.filled;
+    if (!(rest > 0)) return this.push(Report.Reject, order, 'invalid_order');
+    this.place(order, rest, nowMs);
+  }
+
+  cancel(orderId: string): boolean {
+    const e = this.byId.get(orderId);
+    if (e === undefined) return false;
+    if (e.stage === Stage.Posting || e.stage === Stage.Matched) {
+      e.cancelWanted = true;
+    } else if (e.stage === Stage.Resting) {
+      e.stage = Stage.Cancelling;
+      this.cancels.push(e);
+      this.scheduleFlush();
+    }
+    return true;
+  }
+
+  advance(): void {
+    for (const e of this.byId.values()) {
+      if (e.cancelWanted && e.stage === Stage.Resting) {
+        e.cancelWanted = false;
+        e.stage = Stage.Cancelling;
+        this.cancels.push(e);
+        this.scheduleFlush();
+      }
+    }
+    this.deliver();
+  }
+
+  nextDueMs(): number {
+    return this.queue.length > 0 ? this.o.nowMs() : Infinity;
+  }
+
+  resetToken(token: number): void {
+    this.deliver();
+    let tokenId = '';
+    for (const e of [...this.byId.values()]) {
+      if (e.order.token !== token) continue;
+      tokenId = e.tokenId;
+      this.forget(e);
+      e.order.status = 'cancelled';
+      this.o.listener.onCancel(e.order);
+    }
+    // The market closed: the venue ends its orders too; this makes sure nothing of ours stays on that book.
+    if (tokenId !== '') this.track(this.request('DELETE /cancel-market-orders', () => this.o.client.cancelMarketOrders({ asset_id: tokenId })));
+  }
+
+  onTrade(): void {}
+
+  onBook(): void {}
+
+  queueAhead(): number {
+    return NaN;
+  }
+
+  get openCount(): number {
+    return this.byId.size;
+  }
+
+  /**
+   * The end of the session (and what a restart does first): DELETE
+   * /cancel-all, then open orders listed until none is left (cancelling any
+   * the listing still shows), the trades read a last time, the client closed.
+   * Resolves with how many orders were still open at the last listing.
+   */
+  async close(): Promise<number> {
+    this.closed = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await Promise.allSettled([...this.inflight]);
+    let open = NaN;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        if (attempt === 0) {
+          this.counts.cancelAlls++;
+          await this.o.client.cancelAll();
+        }
+        const left = await this.o.client.openOrders();
+        open = left.length;
+        if (open === 0) break;
+        await this.o.client.cancelOrders(left.map((x) => x.id));
+      } catch (err) {
+        this.o.fault('cancel-all at stop', err, false);
+      }
+    }
+    await this.pollTrades().catch((err: unknown) => this.o.fault('reading trades at stop', err, false));
+    for (const e of [...this.byId.values()]) {
+      this.forget(e);
+      this.push(Report.Cancel, e.order, undefined);
+    }
+    this.deliver();
+    await this.o.client.close();
+    return open;
+  }
+
+  // ---- sending ----------------------------------------------------------------
+
+  private place(order: Order, size: number, nowMs: number): void {
+    if (this.closed || this.byId.has(order.id)) return this.push(Report.Reject, order, this.closed ? 'invalid_order' : 'duplicate_id');
+    const info = this.o.tokens[order.token];
+    const market = info === undefined ? undefined : this.o.markets[info.market];
+    if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return this.push(Report.Reject, order, 'unknown_token');
+    if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return this.push(Report.Reject, order, 'expired');
+    const intent = orderIntent(order, size, info, market, this.o.signing, this.o.owner);
+    let built: BuiltOrder;
+    try {
+      built = buildSignedOrder(this.o.signer, intent, nowMs);
+    } catch (err) {
+      if (!(err instanceof PolyedgeError)) throw err;
+      this.o.debug?.(`live: order ${order.id} not built: ${err.format()}`);
+      return this.push(Report.Reject, order, err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order');
+    }
+    const e: Entry = { order, hash: built.hash, tokenId: info.tokenId, stage: Stage.Posting, cancelWanted: false, matchedMicro: 0, closeAfterMatch: false, venueFilled: order.filled, source: () => built };
+    e.source = (version) => this.resign(e, built, intent, version, nowMs);
+    this.journalRequest(order.id, 'POST', '/order', JSON.stringify(built.body), built.hash, nowMs);
+    this.byId.set(order.id, e);
+    this.byHash.set(e.hash, e);
+    this.posts.push(e);
+    this.scheduleFlush();
+  }
+
+  /** The CLOB moved to another order version: the same order signed for it, journaled as the request it now is. */
+  private resign(e: Entry, first: BuiltOrder, intent: ReturnType<typeof orderIntent>, version: 2 | 3, nowMs: number): BuiltOrder {
+    if (version === intent.version) return first;
+    const built = buildSignedOrder(this.o.signer, { ...intent, version }, nowMs);
+    this.byHash.delete(e.hash);
+    e.hash = built.hash;
+    this.byHash.set(e.hash, e);
+    this.journalRequest(e.order.id, 'POST', '/order', JSON.stringify(built.body), built.hash, this.o.nowMs());
+    return built;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.posts.length > 0) {
+      const batch = this.posts;
+      this.posts = [];
+      this.counts.posts += batch.length;
+      const sources = batch.map((e) => e.source);
+      this.track(
+        this.request('POST /orders', () => this.o.client.postOrders(sources)).then(
+          (results) => results.forEach((r, i) => this.onPosted(batch[i]!, r)),
+          (err: unknown) => batch.forEach((e) => this.onPostFailed(e, err)),
+        ),
+      );
+    }
+    if (this.cancels.length > 0) {
+      const batch = this.cancels;
+      this.cancels = [];
+      this.counts.cancels += batch.length;
+      // Every order we hold is going: one DELETE /cancel-all also takes whatever we do not know about.
+      const everything = batch.length === this.byId.size && this.byId.size > 1;
+      for (const e of batch) this.journalRequest(e.order.id, 'DELETE', everything ? '/cancel-all' : '/orders', everything ? '' : JSON.stringify([e.hash]), e.hash, this.o.nowMs());
+      if (everything) this.counts.cancelAlls++;
+      this.track(
+        this.request(everything ? 'DELETE /cancel-all' : 'DELETE /orders', () => (everything ? this.o.client.cancelAll() : this.o.client.cancelOrders(batch.map((e) => e.hash)))).then(
+          async (r) => {
+            // A fill that raced the cancel is booked before the order closes.
+            await this.pollTrades().catch((err: unknown) => this.o.fault('reading trades after a cancel', err, false));
+            for (const e of batch) {
+              if (!this.byId.has(e.order.id)) continue;
+              const refused = r.not_canceled[e.hash];
+              this.journalResponse(e.order.id, 'DELETE', 200, refused === undefined, refused ?? '', e.hash, '');
+              // Refused because it is no longer open (filled, or gone): the trades above said what happened; nothing rests.
+              this.forget(e);
+              this.push(Report.Cancel, e.order, undefined);
+            }
+          },
+          (err: unknown) => {
+            for (const e of batch) {
+              if (!this.byId.has(e.order.id)) continue;
+              // Still resting as far as we know: the next pass sends the cancel again.
+              e.stage = Stage.Resting;
+              e.cancelWanted = true;
+            }
+            void err;
+          },
+        ),
+      );
+    }
+  }
+
+  private onPosted(e: Entry, r: PostOrderResult): void {
+    const status = r.status.toLowerCase();
+    const known: VenueOrderStatus | '' = status === 'live' || status === 'matched' || status === 'delayed' || status === 'unmatched' ? status : '';
+    this.journalResponse(e.order.id, 'POST', 200, r.success, r.errorMsg, r.orderID || e.hash, known, r.makingAmount, r.takingAmount);
+    if (!this.byId.has(e.order.id)) return;
+    if (!r.success || known === '') {
+      this.forget(e);
+      this.counts.rejects++;
+      return this.push(Report.Reject, e.order, rejectReasonOf(r.errorMsg));
+    }
+    e.order.ackMs = this.o.nowMs();
+    this.push(Report.Ack, e.order, undefined);
+    const taker = e.order.type === 'FAK' || e.order.type === 'FOK';
+    // Shares matched on entry: what a BUY takes, what a SELL gives.
+    const matched = micros(e.order.side === Side.Buy ? r.takingAmount : r.makingAmount);
+    if (known === 'live' || known === 'delayed') {
+      e.stage = Stage.Resting;
+      if (matched > 0) {
+        e.stage = Stage.Matched;
+        e.matchedMicro = matched;
+      }
+    } else if (known === 'matched') {
+      e.stage = Stage.Matched;
+      e.matchedMicro = matched > 0 ? matched : e.order.size;
+      e.closeAfterMatch = taker;
+    } else {
+      // unmatched: a FAK/FOK that took nothing.
+      e.stage = Stage.Matched;
+      e.matchedMicro = 0;
+      e.closeAfterMatch = true;
+    }
+    this.afterFills(e);
+    if (e.stage === Stage.Matched) this.pollSoon(0);
+    else this.pollSoon();
+  }
+
+  private onPostFailed(e: Entry, err: unknown): void {
+    const venueMessage = err instanceof PolyedgeError ? err.message : String(err);
+    this.journalResponse(e.order.id, 'POST', 0, false, venueMessage, e.hash, '');
+    if (!this.byId.has(e.order.id)) return;
+    // The client has already looked the order up where it may have landed; a PE_CLOB_UNCERTAIN order may still rest: cancel it by hash to be sure.
+    if (err instanceof PolyedgeError && err.code === 'PE_CLOB_UNCERTAIN') {
+      this.track(this.request('DELETE /orders', () => this.o.client.cancelOrders([e.hash])).catch(() => undefined));
+    }
+    this.forget(e);
+    this.counts.rejects++;
+    this.push(Report.Reject, e.order, 'invalid_order');
+  }
+
+  // ---- fills ------------------------------------------------------------------
+
+  private pollSoon(delayMs = this.o.tradePollMs ?? DEFAULT_TRADE_POLL_MS): void {
+    if (this.closed) return;
+    if (this.pollTimer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.pollTimer);
+    }
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.track(
+        this.pollTrades().then(
+          () => this.pollAgainIfNeeded(),
+          (err: unknown) => {
+            this.o.fault('reading trades', err, false);
+            this.pollAgainIfNeeded();
+          },
+        ),
+      );
+    }, delayMs);
+    this.pollTimer.unref?.();
+  }
+
+  private pollAgainIfNeeded(): void {
+    for (const e of this.byId.values()) if (e.stage !== Stage.Posting) return this.pollSoon();
+  }
+
+  /** Reads the trades since the last one seen and books every fill of ours once; concurrent callers share one read. */
+  private pollTrades(): Promise<void> {
+    this.polling ??= (async () => {
+      try {
+        this.counts.tradePolls++;
+        const after = Number.isFinite(this.lastMatchTime) ? String(this.lastMatchTime - 1) : undefined;
+        const trades = await this.request('GET /data/trades', () => this.o.client.trades(after === undefined ? {} : { after }));
+        for (const t of trades) this.onTrade_(t);
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  private onTrade_(t: Trade): void {
+    const mt = Number(t.match_time);
+    if (Number.isFinite(mt) && !(mt <= this.lastMatchTime)) this.lastMatchTime = mt;
+    if (t.status.toUpperCase() === 'FAILED') return;
+    const taker = this.byHash.get(t.taker_order_id);
+    if (taker !== undefined) this.book(taker, t, 'taker', t.size, t.price);
+    for (const m of t.maker_orders) {
+      const maker = this.byHash.get(m.order_id);
+      if (maker !== undefined) this.book(maker, t, 'maker', m.matched_amount, m.price);
+    }
+  }
+
+  private book(e: Entry, t: Trade, liquidity: 'maker' | 'taker', sizeText: string, priceText: string): void {
+    const key = `${t.id}:${t.bucket_index}:${e.hash}`;
+    if (this.seenFills.has(key)) return;
+    const size = Math.min(micros(sizeText), e.order.size - e.venueFilled);
+    const price = ticks(priceText);
+    if (!(size > 0) || !Number.isFinite(price)) return;
+    this.seenFills.add(key);
+    const market = this.o.markets[this.o.tokens[e.order.token]!.market]!;
+    const fill: Fill = {
+      orderId: e.order.id,
+      strategy: e.order.strategy,
+      token: e.order.token,
+      side: e.order.side,
+      price,
+      size,
+      fee: liquidity === 'taker' ? feeMicros(price, size, market.feeRate, market.feeExponent) : 0,
+      liquidity,
+      tsMs: this.o.nowMs(),
+      fillId: `clob:${key}`,
+    };
+    e.venueFilled += size;
+    this.push(Report.Fill, e.order, undefined, fill);
+    this.afterFills(e);
+  }
+
+  /** Closes an order whose fills are all in: filled, or its unmatched rest cancelled. */
+  private afterFills(e: Entry): void {
+    if (e.venueFilled >= e.order.size) {
+      this.forget(e);
+      return;
+    }
+    if (e.stage !== Stage.Matched) return;
+    const bookedAll = e.venueFilled >= e.matchedMicro;
+    if (!bookedAll) return;
+    if (e.closeAfterMatch) {
+      this.forget(e);
+      this.push(Report.Cancel, e.order, undefined);
+    } else {
+      // A GTC/GTD that matched in part rests with the remainder.
+      e.stage = Stage.Resting;
+      if (e.cancelWanted) {
+        e.cancelWanted = false;
+        e.stage = Stage.Cancelling;
+        this.cancels.push(e);
+        this.scheduleFlush();
+      }
+    }
+  }
+
+  // ---- plumbing ---------------------------------------------------------------
+
+  /** Runs a client call, counting failures; MAX_CONSECUTIVE_FAILURES in a row is a persistent failure. */
+  private async request<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      const v = await call();
+      this.consecutiveFailures = 0;
+      return v;
+    } catch (err) {
+      this.counts.failures++;
+      this.consecutiveFailures++;
+      this.o.fault(what, err, this.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES);
+      throw err;
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q = p.catch(() => undefined);
+    this.inflight.add(q);
+    void q.finally(() => this.inflight.delete(q));
+  }
+
+  private forget(e: Entry): void {
+    this.byId.delete(e.order.id);
+    this.byHash.delete(e.hash);
+  }
+
+  private journalRequest(orderId: string, method: VenueMethod, path: string, body: string, venueOrderId: string, nowMs: number): void {
+    this.o.record({ type: 'venue_request', tsMs: nowMs, v: 1, orderId, method, path, body, venueOrderId });
+    this.o.debug?.(`live ${method} ${path} order ${orderId} (${venueOrderId}): ${body}`);
+  }
+
+  private journalResponse(
+    orderId: string,
+    method: VenueMethod,
+    httpStatus: number,
+    success: boolean,
+    errorMsg: string,
+    orderID: string,
+    status: VenueOrderStatus | '',
+    makingAmount = '0',
+    takingAmount = '0',
+  ): void {
+    this.o.record({ type: 'venue_response', tsMs: this.o.nowMs(), v: 1, orderId, method, httpStatus, success, errorMsg, orderID, status, makingAmount, takingAmount });
+  }
+
+  private push(kind: Report, order: Order, reason: RejectReason | undefined, fill?: Fill): void {
+    this.queue.push({ kind, order, reason, fill });
+  }
+
+  private deliver(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    const l = this.o.listener;
+    for (const p of batch) {
+      const status = STATUS_OF[p.kind];
+      if (status !== undefined) p.order.status = status;
+      if (p.kind === Report.Fill) {
+        p.order.filled += p.fill!.size;
+        if (p.order.filled >= p.order.size) p.order.status = 'filled';
+      }
+      if (p.kind === Report.Ack) l.onAck(p.order);
+      else if (p.kind === Report.Reject) l.onReject(p.order, p.reason ?? 'invalid_order');
+      else if (p.kind === Report.Cancel) l.onCancel(p.order);
+      else l.onFill(p.fill!);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// Starting live trading on a CLOB: the client (server clock, order version,
+// a warm connection), then whatever a previous run left resting cancelled
+// and confirmed gone before the first order of this one, then the venue.
+
+import type { OrderSigner } from '../../../native.js';
+import type { ApiCredentials } from '../order/hmac.js';
+import type { VenueStart } from '../../../execution/venue.js';
+import { ClobClient } from './client.js';
+import type { VenueSigning } from './intent.js';
+import { LiveVenue } from './live.js';
+
+export interface LiveStartOptions {
+  clobUrl: string;
+  signer: OrderSigner;
+  creds: ApiCredentials;
+  signing: VenueSigning;
+  log: (line: string) => void;
+  debug?: ((line: string) => void) | undefined;
+}
+
+export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
+  const client = new ClobClient({ url: o.clobUrl }, { address: o.signer.address, creds: o.creds });
+  try {
+    await client.start();
+    const version = await client.orderVersion();
+    // Orders of an earlier run are not adopted (that is reconciliation's job): none may rest unseen while this run trades.
+    await client.cancelAll();
+    const left = await client.openOrders();
+    if (left.length > 0) throw new Error(`${left.length} orders still open on the CLOB after DELETE /cancel-all`);
+    o.log(`live: CLOB ${o.clobUrl}, order version ${version}, signer ${o.signer.address}; nothing open at start`);
+    const signing = { ...o.signing, order_version: version };
+    return {
+      venue: (listener, parts) =>
+        new LiveVenue({
+          client,
+          signer: o.signer,
+          owner: o.creds.apiKey,
+          signing,
+          markets: parts.markets,
+          tokens: parts.tokens,
+          listener,
+          record: parts.record,
+          nowMs: parts.nowMs,
+          fault: parts.fault,
+          debug: o.debug,
+        }),
+      stop: () => client.close(),
+    };
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}
