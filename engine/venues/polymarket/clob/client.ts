@@ -14,6 +14,7 @@
 
 import { PolyedgeError } from '../../../errors.js';
 import type { BuiltOrder } from '../../../order/build.js';
+import { backoffDelayMs } from '../../../../workers/backoff.js';
 import { ClobError, ClobTransport, type ClobCounters, type L2Auth, type TransportOptions } from './transport.js';
 import {
   END_CURSOR,
@@ -42,6 +43,9 @@ export const MAX_CANCEL_IDS = 1000;
 /** A page walk stops here: a CLOB that never sends the end marker must not loop forever. */
 export const MAX_PAGES = 1000;
 export const VERSION_MISMATCH = 'order_version_mismatch';
+/** Pause before re-sending an order the lookup did not find (after a 5xx, give the CLOB a moment). */
+const RESEND_BACKOFF = { baseMs: 100, maxMs: 1_000 };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** An order ready to send, or a function that signs one for the CLOB's order version (so a version change can be re-signed). */
 export type OrderSource = BuiltOrder | ((version: 2 | 3) => BuiltOrder);
@@ -168,8 +172,9 @@ export class ClobClient {
   }
 
   private async postBatch(sources: readonly OrderSource[], mode: 'single' | 'batch'): Promise<PostOrderResult[]> {
-    const signedWith = this.version;
     let built = await Promise.all(sources.map((s) => this.build(s)));
+    // Read after building: the first build may be what fetched the version.
+    const signedWith = this.version;
     let results: PostOrderResult[];
     try {
       results = await this.sendSettled(built, mode);
@@ -231,6 +236,7 @@ export class ClobClient {
         if (pending.length === 0) return results as PostOrderResult[];
         if (round >= 2) throw uncertain(built[pending[0]!]!.hash, err);
         this.counters.retries++;
+        await sleep(backoffDelayMs(round, RESEND_BACKOFF));
       }
     }
   }

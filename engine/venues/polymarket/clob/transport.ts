@@ -136,6 +136,8 @@ export class ClobTransport {
   private offsetMs = 0;
   private lastUseMs = 0;
   private warmTimer: NodeJS.Timeout | undefined;
+  /** The warm-up period in force: the configured one, shortened to half the server's keep-alive hint. */
+  private warmPeriodMs: number;
   private closed = false;
 
   constructor(options: TransportOptions, auth?: L2Auth) {
@@ -162,10 +164,8 @@ export class ClobTransport {
       connect: { timeout: this.opts.timeoutMs },
     });
     this.#auth = auth;
-    if (this.opts.warmIntervalMs > 0) {
-      this.warmTimer = setInterval(() => this.keepWarm(), this.opts.warmIntervalMs);
-      this.warmTimer.unref();
-    }
+    this.warmPeriodMs = this.opts.warmIntervalMs;
+    this.scheduleWarm();
   }
 
   get hasL2(): boolean {
@@ -201,14 +201,36 @@ export class ClobTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.warmTimer) clearInterval(this.warmTimer);
+    if (this.warmTimer) clearTimeout(this.warmTimer);
     await this.pool.close();
   }
 
-  private keepWarm(): void {
-    if (this.closed || this.opts.now() - this.lastUseMs < this.opts.warmIntervalMs) return;
-    // A failure here is retried on the next tick; the request that needs the connection reports its own.
-    this.syncTime().catch(() => undefined);
+  private scheduleWarm(): void {
+    if (this.closed || this.warmPeriodMs <= 0) return;
+    this.warmTimer = setTimeout(() => {
+      if (this.opts.now() - this.lastUseMs >= this.warmPeriodMs) {
+        // A failure here is retried on the next tick; the request that needs the connection reports its own.
+        this.syncTime().catch(() => undefined);
+      }
+      this.scheduleWarm();
+    }, this.warmPeriodMs);
+    this.warmTimer.unref();
+  }
+
+  /** A server that closes idle connections sooner than our period (`Keep-Alive: timeout=N`) gets its connection used at N/2. */
+  private noteKeepAlive(header: string | undefined): void {
+    const m = header ? /timeout=(\d+)/.exec(header) : null;
+    if (!m || this.opts.warmIntervalMs <= 0) return;
+    const period = Math.max(500, Math.min(this.opts.warmIntervalMs, (Number(m[1]) * 1000) / 2));
+    if (period === this.warmPeriodMs) return;
+    this.warmPeriodMs = period;
+    if (this.warmTimer) clearTimeout(this.warmTimer);
+    this.scheduleWarm();
+  }
+
+  /** The warm-up period in force, ms (0: off). */
+  get warmupPeriodMs(): number {
+    return this.warmPeriodMs;
   }
 
   /** One request, with limiter waits and retries; throws ClobError on a non-2xx final answer. */
@@ -279,6 +301,7 @@ export class ClobTransport {
       });
       const text = await res.body.text();
       const retryAfter = headerValue(res.headers['retry-after']);
+      this.noteKeepAlive(headerValue(res.headers['keep-alive']));
       return { status: res.statusCode, text, retryAfter };
     } catch (err) {
       if (abort.signal.aborted) throw new ClobError('timeout', route, 0, `no answer within ${this.opts.timeoutMs} ms`, true);
