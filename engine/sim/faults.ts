@@ -16,13 +16,21 @@ export const FAULT_KINDS = [
   'tick_size_change',
   'crossed_book',
   'sequence_gap',
+  'http_5xx',
+  'http_timeout',
+  'http_slow',
+  'order_version_mismatch',
+  'lost_response',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 const TRANSPORT: readonly FaultKind[] = ['drop', 'stall', 'malformed', 'truncated', 'duplicate', 'reorder'];
 
+/** Faults of the CLOB trading API (engine/sim/clob): drawn per request, not per WebSocket frame. */
+export const HTTP_FAULTS: readonly FaultKind[] = ['http_5xx', 'http_timeout', 'http_slow', 'order_version_mismatch', 'lost_response'];
+
 export const VENUE_FAULTS: Readonly<Record<Venue, readonly FaultKind[]>> = {
-  polymarket: [...TRANSPORT, 'tick_size_change', 'crossed_book'],
+  polymarket: [...TRANSPORT, 'tick_size_change', 'crossed_book', ...HTTP_FAULTS],
   binance: [...TRANSPORT, 'sequence_gap'],
   rtds: TRANSPORT,
   deribit: TRANSPORT,
@@ -34,14 +42,14 @@ export const VENUE_FAULTS: Readonly<Record<Venue, readonly FaultKind[]>> = {
  * faults are per connection so a seed reproduces them per connection.
  */
 export function randomFaultKinds(venue: Venue): FaultKind[] {
-  return VENUE_FAULTS[venue].filter((k) => k !== 'tick_size_change');
+  return VENUE_FAULTS[venue].filter((k) => k !== 'tick_size_change' && !HTTP_FAULTS.includes(k));
 }
 
 export const DEFAULT_STALL_MS = 5_000;
 const MAX_STALL_MS = 600_000;
 
 export interface FaultOptions {
-  /** `stall` only: how long the connection stays silent. */
+  /** `stall`: how long the connection stays silent; `http_slow`: how long the answer is held. */
   readonly durationMs?: number;
   /** Polymarket `tick_size_change` / `crossed_book`: the token whose market is hit (default: all markets / the connection's first). */
   readonly assetId?: string;
@@ -92,7 +100,7 @@ export function validateFault(venue: Venue, fault: FaultKind, options: FaultOpti
     return `fault '${fault}' is not supported for venue '${venue}' (supported: ${VENUE_FAULTS[venue].join(', ')})`;
   }
   if (options.durationMs !== undefined) {
-    if (fault !== 'stall') return `'durationMs' only applies to 'stall'`;
+    if (fault !== 'stall' && fault !== 'http_slow') return `'durationMs' only applies to 'stall' and 'http_slow'`;
     const d = validateStallMs(options.durationMs, 'durationMs');
     if (!d.ok) return d.error;
   }
@@ -173,9 +181,9 @@ export function parseControlRequest(body: unknown): Parsed<ControlRequest> {
 export interface FaultRecord {
   readonly venue: Venue;
   readonly kind: FaultKind;
-  /** Connection ordinal within the venue (1 = first accepted). */
+  /** Connection ordinal within the venue (1 = first accepted); 0 for a CLOB HTTP request. */
   readonly connection: number;
-  /** Data-frame ordinal on that connection when the fault took effect. */
+  /** Data-frame ordinal on that connection when the fault took effect; for a CLOB HTTP fault, the request ordinal. */
   readonly frame: number;
   readonly atMs: number;
 }

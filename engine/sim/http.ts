@@ -4,11 +4,16 @@ import type { HttpResponse } from './uws.js';
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   200: 'OK',
   400: 'Bad Request',
+  401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
+  425: 'Too Early',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
 };
 
 /** Aborted responses must not be touched again; uWS throws if they are. */
@@ -31,8 +36,10 @@ export function sendJson(res: HttpResponse, guard: ResponseGuard, status: number
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; error: string };
 
-/** Reads the whole body (at most `limit` bytes) and parses it as JSON. */
-export function readJsonBody(res: HttpResponse, guard: ResponseGuard, limit: number, done: (r: BodyResult) => void): void {
+export type RawBodyResult = { ok: true; text: string } | { ok: false; status: number; error: string };
+
+/** Reads the whole body (at most `limit` bytes) as text: the exact bytes a signature covers. */
+export function readRawBody(res: HttpResponse, guard: ResponseGuard, limit: number, done: (r: RawBodyResult) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let finished = false;
@@ -49,15 +56,21 @@ export function readJsonBody(res: HttpResponse, guard: ResponseGuard, limit: num
     if (!isLast) return;
     finished = true;
     if (guard.aborted) return;
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (text.trim() === '') {
-      done({ ok: false, status: 400, error: 'empty body; expected a JSON object' });
-      return;
-    }
+    done({ ok: true, text: Buffer.concat(chunks).toString('utf8') });
+  });
+}
+
+/** Reads the whole body (at most `limit` bytes) and parses it as JSON. */
+export function readJsonBody(res: HttpResponse, guard: ResponseGuard, limit: number, done: (r: BodyResult) => void): void {
+  readRawBody(res, guard, limit, (raw) => {
+    if (!raw.ok) return done(raw);
+    if (raw.text.trim() === '') return done({ ok: false, status: 400, error: 'empty body; expected a JSON object' });
+    let value: unknown;
     try {
-      done({ ok: true, value: JSON.parse(text) as unknown });
+      value = JSON.parse(raw.text) as unknown;
     } catch (err) {
-      done({ ok: false, status: 400, error: `body is not valid JSON: ${(err as Error).message}` });
+      return done({ ok: false, status: 400, error: `body is not valid JSON: ${(err as Error).message}` });
     }
+    done({ ok: true, value });
   });
 }

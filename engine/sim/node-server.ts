@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket as WsSocket } from 'ws';
 import type { HttpRequest, HttpResponse, HttpRouteHandler, SimApp, UpgradeContext, WebSocket, WebSocketBehavior } from './uws.js';
 
-type Method = 'get' | 'post' | 'any';
+type Method = 'get' | 'post' | 'del' | 'any';
 
 interface Pattern {
   readonly segments: readonly string[];
@@ -158,6 +158,11 @@ class NodeResponse implements HttpResponse {
     return this;
   }
 
+  close(): HttpResponse {
+    this.res.socket?.destroy();
+    return this;
+  }
+
   upgrade(): void {
     throw new Error('upgrade outside a WebSocket route');
   }
@@ -211,6 +216,12 @@ class UpgradeResponse implements HttpResponse {
     this.socket.on('close', () => {
       if (!this.done) handler();
     });
+    return this;
+  }
+
+  close(): HttpResponse {
+    this.done = true;
+    this.socket.destroy();
     return this;
   }
 
@@ -271,7 +282,7 @@ export function createNodeApp(): SimApp {
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const { path, query, parts } = split(req.url ?? '/');
-    const method = req.method === 'GET' ? 'get' : req.method === 'POST' ? 'post' : undefined;
+    const method = req.method === 'GET' ? 'get' : req.method === 'POST' ? 'post' : req.method === 'DELETE' ? 'del' : undefined;
     const hit = best(
       httpRoutes.filter((r) => r.method === 'any' || r.method === method),
       parts,
@@ -315,6 +326,7 @@ export function createNodeApp(): SimApp {
   return {
     get: (pattern, handler) => void httpRoutes.push({ ...parse(pattern), method: 'get', handler }),
     post: (pattern, handler) => void httpRoutes.push({ ...parse(pattern), method: 'post', handler }),
+    del: (pattern, handler) => void httpRoutes.push({ ...parse(pattern), method: 'del', handler }),
     any: (pattern, handler) => void httpRoutes.push({ ...parse(pattern), method: 'any', handler }),
     ws: <T>(pattern: string, behavior: WebSocketBehavior<T>) => {
       const wss = new WebSocketServer({ noServer: true, maxPayload: behavior.maxPayloadLength, perMessageDeflate: false, clientTracking: false });

@@ -8,10 +8,12 @@ import { bestOf, PolymarketBookModel, type PmEvent, type PmLevelChange, type PmM
 import type { WireSide } from '../trading/types.js';
 import { VenueServer, type VenueDeps } from './venue.js';
 import type { SimConnection, VenueFaultHook } from './connection.js';
-import type { FaultKind, FaultOptions, Parsed } from './faults.js';
+import { HTTP_FAULTS, type FaultKind, type FaultOptions, type Parsed, type RandomFaultConfig } from './faults.js';
 import { readJsonBody, sendJson } from './http.js';
 import { clobMarketObject, gammaMarketObject, type GammaListing } from './gamma.js';
 import { isRecord } from '../../workers/guards.js';
+import { ClobApi, type ClobOptions } from './clob/api.js';
+import { createNodeApp } from './node-server.js';
 
 export interface PolymarketOptions {
   /** Number of generated markets, or explicit markets (ids, start price, price path). Default 2. */
@@ -26,6 +28,8 @@ export interface PolymarketOptions {
   readonly gamma?: readonly GammaListing[];
   /** Simulator time (Unix ms) of the first step: Gamma's clock, which resolves listings, is this plus stepMs per step emitted. Default: the wall clock at start-up. */
   readonly clockStartMs?: number;
+  /** The CLOB trading API served on the same port (engine/sim/clob). */
+  readonly clob?: ClobOptions;
 }
 
 export interface PmLevel {
@@ -144,9 +148,13 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
   private readonly lastTop: string[];
   private lastTs = 0;
   private changeSeq = 0;
+  /** The authenticated trading API on this port: keys, orders, matching, trades. */
+  readonly clob: ClobApi;
 
   constructor(deps: VenueDeps, seed: number, pacing: Pacing, opts: PolymarketOptions = {}) {
-    super('polymarket', deps);
+    // uWebSockets.js drops requests whose header names contain '_', and the
+    // CLOB's L1/L2 headers are all POLY_*: this venue is served by node:http + ws.
+    super('polymarket', deps, createNodeApp());
     const stepMs = opts.stepMs ?? 250;
     if (!(stepMs > 0)) throw new RangeError(`polymarket stepMs must be > 0, got ${stepMs}`);
     this.model = new PolymarketBookModel({
@@ -205,6 +213,13 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
       if (!hit) return sendJson(res, guard, 404, { error: 'market not found' });
       sendJson(res, guard, 200, clobMarketObject(hit.listing, this.model.markets[hit.market]!));
     });
+    this.clob = new ClobApi(
+      deps.ledger,
+      seed,
+      { markets: this.model.markets, token: (id) => this.tokens.get(id), minSize: Number(MIN_ORDER_SIZE) * 1e6 },
+      opts.clob ?? {},
+      { get: (p, h) => this.httpGet(p, h), post: (p, h) => this.httpPost(p, h), del: (p, h) => this.httpDel(p, h) },
+    );
     this.httpPost('/books', (res, _req, guard) => {
       readJsonBody(res, guard, 64 << 10, (body) => {
         if (!body.ok) return sendJson(res, guard, body.status, { error: body.error });
@@ -224,6 +239,7 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
 
   stopFeed(): void {
     this.pacer.stop();
+    this.clob.close();
   }
 
   advance(n: number): number {
@@ -267,7 +283,13 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
     };
   }
 
+  override setRandomFaults(cfg: RandomFaultConfig | null): void {
+    super.setRandomFaults(cfg);
+    this.clob.setRandomFaults(cfg && (!cfg.venues || cfg.venues.includes('polymarket')) ? cfg : null);
+  }
+
   override injectFault(kind: FaultKind, options: FaultOptions): number {
+    if (HTTP_FAULTS.includes(kind)) return this.clob.injectFault(kind, options);
     if (kind === 'tick_size_change') return this.injectTickChange(options.assetId);
     if (kind === 'crossed_book') {
       if (options.assetId !== undefined && !this.tokens.has(options.assetId)) {
@@ -432,6 +454,7 @@ export class PolymarketVenue extends VenueServer<PmConnState> {
     const touched = new Set<number>();
     for (const ev of events) {
       this.emitEvent(ev);
+      if (ev.type === 'trade') this.clob.onFlowTrade(ev.market, ev.side, ev.price, ev.size);
       touched.add(ev.market);
     }
     for (const i of touched) {

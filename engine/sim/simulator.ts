@@ -20,6 +20,7 @@ import { BinanceVenue, type BinanceOptions, type BinanceSource } from './binance
 import { DeribitVenue, type DeribitOptions } from './deribit.js';
 import { FaultTargetError, PolymarketVenue, type PmBookSnapshot, type PmMarketInfo, type PolymarketOptions } from './polymarket.js';
 import { RtdsVenue } from './rtds.js';
+import type { ClobApi } from './clob/api.js';
 import {
   CaptureTimeline,
   defaultBinanceCapturePath,
@@ -235,6 +236,11 @@ export class VenueSimulator implements ControlTarget {
 
   polymarketBook(tokenId: string): PmBookSnapshot | undefined {
     return this.polymarket().book(tokenId);
+  }
+
+  /** The CLOB trading API of the polymarket venue: register keys, inspect orders and trades. */
+  polymarketClob(): ClobApi {
+    return this.polymarket().clob;
   }
 
   binanceDepth(limit?: number): DepthSnapshot {

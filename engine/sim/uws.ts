@@ -32,6 +32,8 @@ export interface HttpResponse {
   /** The body in chunks; a chunk is valid only during the call. */
   onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): void;
   onAborted(handler: () => void): HttpResponse;
+  /** Drops the connection at once, without an answer (the client sees a reset). */
+  close(): HttpResponse;
   upgrade<T>(userData: T, secWebSocketKey: string, secWebSocketProtocol: string, secWebSocketExtensions: string, context: UpgradeContext): void;
 }
 
@@ -65,6 +67,7 @@ export type HttpRouteHandler = (res: HttpResponse, req: HttpRequest) => void;
 export interface SimApp {
   get(pattern: string, handler: HttpRouteHandler): void;
   post(pattern: string, handler: HttpRouteHandler): void;
+  del(pattern: string, handler: HttpRouteHandler): void;
   /** Every method; the more specific routes win. */
   any(pattern: string, handler: HttpRouteHandler): void;
   ws<T>(pattern: string, behavior: WebSocketBehavior<T>): void;
@@ -125,6 +128,7 @@ function uwsTransport(uws: typeof Uws): Transport {
       return {
         get: (pattern, handler) => void app.get(pattern, handler as unknown as AnyHandler),
         post: (pattern, handler) => void app.post(pattern, handler as unknown as AnyHandler),
+        del: (pattern, handler) => void app.del(pattern, handler as unknown as AnyHandler),
         any: (pattern, handler) => void app.any(pattern, handler as unknown as AnyHandler),
         ws: (pattern, behavior) => void app.ws(pattern, behavior as unknown as Uws.WebSocketBehavior<unknown>),
         listen: (host, port) =>

@@ -45,7 +45,7 @@ const MAX_BACKPRESSURE = 16 << 20;
 const MAX_CLIENT_MESSAGE = 64 << 10;
 
 export abstract class VenueServer<S> {
-  readonly app: SimApp = createApp();
+  readonly app: SimApp;
   protected readonly conns = new Set<SimConnection<S>>();
   protected invalidMessages = 0;
   private nextId = 1;
@@ -55,10 +55,14 @@ export abstract class VenueServer<S> {
   /** Frames sent on connections that have since closed, so stats survive reconnects. */
   private closedFramesSent = 0;
 
+  /** `app`: a transport other than the process's default (see PolymarketVenue). */
   protected constructor(
     readonly venue: Venue,
     protected readonly deps: VenueDeps,
-  ) {}
+    app?: SimApp,
+  ) {
+    this.app = app ?? createApp();
+  }
 
   /** Begin emitting events (according to the pacing chosen by the venue). */
   abstract startFeed(): void;
@@ -232,6 +236,10 @@ export abstract class VenueServer<S> {
 
   protected httpPost(pattern: string, handler: HttpHandler): void {
     this.app.post(pattern, (res, req) => this.guardHttp(res, req, handler));
+  }
+
+  protected httpDel(pattern: string, handler: HttpHandler): void {
+    this.app.del(pattern, (res, req) => this.guardHttp(res, req, handler));
   }
 
   private guardHttp(res: HttpResponse, req: HttpRequest, handler: HttpHandler): void {
