@@ -3,30 +3,9 @@
 // the simulator (order-sim.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HARDHAT_KEY } from '../order/fixtures/vectors.js';
-
-const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'polyedge-order-cli-'));
-const SECRET = 'c2VjcmV0LW5ldmVyLXByaW50ZWQtYW55d2hlcmU=';
-const PASSPHRASE = 'passphrase-never-printed';
-export const CREDS = { POLY_PRIVATE_KEY: HARDHAT_KEY, POLY_API_KEY: '00000000-1111-4222-8333-444444444444', POLY_API_SECRET: SECRET, POLY_API_PASSPHRASE: PASSPHRASE };
-
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { CREDS, PASSPHRASE, runCli, SECRET } from './clob.fixture.js';
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
