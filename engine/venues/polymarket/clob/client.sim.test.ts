@@ -247,3 +247,26 @@ test('reads and cancels are retried through a 5xx; an unknown key is a typed 401
     await h.stop();
   }
 });
+
+test("POLY_TIMESTAMP follows the CLOB's clock, and an idle client keeps its connection warm", async () => {
+  // The venue's clock runs 100 s ahead: past its 30 s auth window, so only a client on server time gets through.
+  const s = await setup({ nowMs: () => Date.now() + 100_000 }, { warmIntervalMs: 300 });
+  try {
+    assert.ok(Math.abs(s.client.transport.clockOffsetMs - 100_000) <= 1_500, `offset ${s.client.transport.clockOffsetMs}`);
+    assert.equal((await s.client.postOrder(resting(s, '10'))).success, true);
+    // node:http announces Keep-Alive: timeout=5; the configured 300 ms is already shorter and stays.
+    assert.equal(s.client.transport.warmupPeriodMs, 300);
+    const before = s.client.counters.requests;
+    const deadline = Date.now() + 5_000;
+    while (s.client.counters.requests < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(s.client.counters.requests >= before + 2, 'idle: GET /time went out on its own');
+  } finally {
+    await teardown(s);
+  }
+  const slow = await setup({}, { warmIntervalMs: 60_000 });
+  try {
+    assert.equal(slow.client.transport.warmupPeriodMs, 2_500, "half the server's keep-alive timeout");
+  } finally {
+    await teardown(slow);
+  }
+});

@@ -221,7 +221,7 @@ export class ClobTransport {
   private noteKeepAlive(header: string | undefined): void {
     const m = header ? /timeout=(\d+)/.exec(header) : null;
     if (!m || this.opts.warmIntervalMs <= 0) return;
-    const period = Math.max(500, Math.min(this.opts.warmIntervalMs, (Number(m[1]) * 1000) / 2));
+    const period = Math.min(this.opts.warmIntervalMs, Math.max(500, (Number(m[1]) * 1000) / 2));
     if (period === this.warmPeriodMs) return;
     this.warmPeriodMs = period;
     if (this.warmTimer) clearTimeout(this.warmTimer);
