@@ -11,7 +11,9 @@ import { l2Headers } from '../../../order/hmac.js';
 import { CLOB_AUTH_VECTOR, HARDHAT_ADDRESS, HARDHAT_KEY, HMAC_VECTORS } from '../../../order/fixtures/vectors.js';
 import { apiSecretsFromEnv } from '../../../config/load.js';
 import { Prng } from '../../../../workers/prng.js';
+import { inspect } from 'node:util';
 import { envLines, l1Headers } from './keys.js';
+import { ClobClient } from './client.js';
 
 const wallet = new Wallet(HARDHAT_KEY);
 // The official client takes an ethers v5-style signer; adapt v6.
@@ -59,4 +61,16 @@ test('printed credentials are the .env lines apiSecretsFromEnv reads back', () =
   const text = envLines(creds);
   assert.match(text, /^POLY_API_KEY=key-1\nPOLY_API_SECRET=c2VjcmV0LXNlY3JldA==\nPOLY_API_PASSPHRASE=p@ss\n$/);
   assert.deepEqual(apiSecretsFromEnv(parseEnv(text)), creds);
+});
+
+test('a client shows no secret when inspected or serialised', async () => {
+  const secret = Buffer.from('a-secret-that-must-stay-hidden!!').toString('base64url');
+  const client = new ClobClient({ url: 'http://127.0.0.1:9', warmIntervalMs: 0 }, { address: HARDHAT_ADDRESS, creds: { apiKey: 'key', secret, passphrase: 'hidden-passphrase' } });
+  try {
+    const seen = inspect(client, { depth: 12, showHidden: true }) + inspect(client.transport, { depth: 12, showHidden: true }) + JSON.stringify(client.counters);
+    assert.ok(seen.includes('127.0.0.1'), 'the inspection did reach the transport');
+    assert.ok(!seen.includes(secret) && !seen.includes('hidden-passphrase'));
+  } finally {
+    await client.close();
+  }
 });

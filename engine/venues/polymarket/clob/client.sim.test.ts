@@ -270,3 +270,24 @@ test("POLY_TIMESTAMP follows the CLOB's clock, and an idle client keeps its conn
     await teardown(slow);
   }
 });
+
+test('when the lookup after an uncertain POST fails too, the order is not re-sent: PE_CLOB_UNCERTAIN names it', async () => {
+  const s = await setup({}, { retries: 1 });
+  try {
+    s.h.sim.injectFault('polymarket', 'lost_response');
+    // The lookup's two attempts (one retry) both get a 500.
+    s.h.sim.injectFault('polymarket', 'http_5xx');
+    s.h.sim.injectFault('polymarket', 'http_5xx');
+    const o = resting(s, '10');
+    await assert.rejects(s.client.postOrder(o), (e: unknown) => {
+      assert.ok(e instanceof PolyedgeError);
+      assert.equal(e.code, 'PE_CLOB_UNCERTAIN');
+      assert.equal(e.exitCode, 75);
+      assert.ok(e.message.includes(o.hash), e.message);
+      return true;
+    });
+    assert.deepEqual(s.h.sim.polymarketClob().openOrders(s.t.key.apiKey).map((x) => x.id), [o.hash], 'placed once, by the first POST');
+  } finally {
+    await teardown(s);
+  }
+});
