@@ -201,7 +201,8 @@ export class ClobClient {
   /**
    * Sends orders (one, or one batch) and settles an uncertain outcome by
    * lookup: an order the CLOB knows is reported as placed, one it does not
-   * know goes out again as the same bytes, at most `retries` times.
+   * know goes out again as the same bytes, at most twice. A 200 whose body
+   * cannot be read is uncertain too: the CLOB acted, we cannot tell how.
    */
   private async sendSettled(built: readonly BuiltOrder[], mode: 'single' | 'batch'): Promise<PostOrderResult[]> {
     const results: Array<PostOrderResult | undefined> = new Array(built.length).fill(undefined);
@@ -225,7 +226,8 @@ export class ClobClient {
           }
           throw err;
         }
-        if (!(err instanceof ClobError) || !err.maybeDelivered) throw err;
+        const maybeLanded = (err instanceof ClobError && err.maybeDelivered) || err instanceof ResponseShapeError;
+        if (!maybeLanded) throw err;
         const still: number[] = [];
         for (const i of pending) {
           const found = await this.lookup(built[i]!.hash, err);
@@ -255,7 +257,7 @@ export class ClobClient {
   }
 
   /** The order by hash after an uncertain POST; a failed lookup is PE_CLOB_UNCERTAIN (never a blind resend). */
-  private async lookup(hash: string, cause: ClobError | undefined): Promise<OpenOrder | undefined> {
+  private async lookup(hash: string, cause: PolyedgeError | undefined): Promise<OpenOrder | undefined> {
     this.counters.lookups++;
     try {
       return await this.getOrder(hash);
@@ -356,7 +358,7 @@ function balanceQuery(q: BalanceQuery): Record<string, string | undefined> {
   return { asset_type: q.asset_type, token_id: q.token_id, signature_type: q.signature_type === undefined ? undefined : String(q.signature_type) };
 }
 
-function uncertain(hash: string, cause: ClobError | undefined, lookupErr?: unknown): PolyedgeError {
+function uncertain(hash: string, cause: PolyedgeError | undefined, lookupErr?: unknown): PolyedgeError {
   const why = lookupErr === undefined ? '' : `; lookup failed: ${lookupErr instanceof Error ? lookupErr.message : String(lookupErr)}`;
   return new PolyedgeError('PE_CLOB_UNCERTAIN', `order ${hash}: ${cause ? cause.message : 'resent copy refused'}${why}`, 'orderID');
 }
