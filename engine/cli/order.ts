@@ -8,7 +8,7 @@ import { PolyedgeError } from '../errors.js';
 import type { OrderSigner } from '../native.js';
 import { parsePositiveDec, parseSide, parseTick } from '../order/amounts.js';
 import { buildSignedOrder, ORDER_TYPES, type BuiltOrder, type OrderType } from '../order/build.js';
-import { cancelRefusal, postOne, withClient, type OperatorContext } from '../venues/polymarket/clob/operator.js';
+import type { OperatorContext } from '../venues/polymarket/clob/operator.js';
 import type { BalanceQuery } from '../venues/polymarket/clob/client.js';
 import { optionalInt, requireString, runCommand, type Command, type OptionSpec } from './args.js';
 import { signerFromEnv } from './sign.js';
@@ -108,6 +108,9 @@ function operator(v: Values, config: Config): OperatorContext {
   };
 }
 
+/** The CLOB client (undici) loads only for the commands that talk to the CLOB, not for `order build`. */
+const clob = () => import('../venues/polymarket/clob/operator.js');
+
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 
 const buildCommand: Command = {
@@ -138,11 +141,12 @@ const postCommand: Command = {
   options: { ...BUILD_OPTIONS, ...CLOB_OPTIONS },
   help: { ...BUILD_HELP, ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const config = loadFor(v);
     const ctx = operator(v, config);
     const make = orderFromFlags(v, config, ctx.signer);
     const fixed = versionFlag(v);
-    const { result, rejected } = await postOne(ctx, fixed === undefined ? make : make(fixed));
+    const { result, rejected } = await ops.postOne(ctx, fixed === undefined ? make : make(fixed));
     print(result);
     if (rejected) throw rejected;
     return 0;
@@ -163,11 +167,12 @@ const cancelCommand: Command = {
   options: { id: { type: 'string', multiple: true }, ...CLOB_OPTIONS },
   help: { id: 'order id (hash); repeat or comma-separate', ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const ids = idsOf(v.id);
     const config = loadFor(v);
-    const result = await withClient(operator(v, config), (c) => (ids.length === 1 ? c.cancelOrder(ids[0]!) : c.cancelOrders(ids)));
+    const result = await ops.withClient(operator(v, config), (c) => (ids.length === 1 ? c.cancelOrder(ids[0]!) : c.cancelOrders(ids)));
     print(result);
-    const refused = cancelRefusal(result.not_canceled);
+    const refused = ops.cancelRefusal(result.not_canceled);
     if (refused) throw refused;
     return 0;
   },
@@ -180,14 +185,15 @@ const cancelAllCommand: Command = {
   options: { market: { type: 'string' }, asset: { type: 'string' }, ...CLOB_OPTIONS },
   help: { market: 'only this market (condition id)', asset: 'only this token', ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const config = loadFor(v);
     const market = typeof v.market === 'string' ? v.market : undefined;
     const asset = typeof v.asset === 'string' ? v.asset : undefined;
-    const result = await withClient(operator(v, config), (c) =>
+    const result = await ops.withClient(operator(v, config), (c) =>
       market || asset ? c.cancelMarketOrders({ ...(market ? { market } : {}), ...(asset ? { asset_id: asset } : {}) }) : c.cancelAll(),
     );
     print(result);
-    const refused = cancelRefusal(result.not_canceled);
+    const refused = ops.cancelRefusal(result.not_canceled);
     if (refused) throw refused;
     return 0;
   },
@@ -211,8 +217,9 @@ const listCommand: Command = {
   options: { ...FILTER_OPTIONS, ...CLOB_OPTIONS },
   help: { ...FILTER_HELP, ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const config = loadFor(v);
-    for (const o of await withClient(operator(v, config), (c) => c.openOrders(filterOf(v)))) print(o);
+    for (const o of await ops.withClient(operator(v, config), (c) => c.openOrders(filterOf(v)))) print(o);
     return 0;
   },
 };
@@ -224,11 +231,12 @@ export const tradesCommand: Command = {
   options: { ...FILTER_OPTIONS, before: { type: 'string' }, after: { type: 'string' }, ...CLOB_OPTIONS },
   help: { ...FILTER_HELP, before: 'only trades before this Unix second', after: 'only trades after this Unix second', ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const config = loadFor(v);
     const before = optionalInt(v, 'before');
     const after = optionalInt(v, 'after');
     const filter = { ...filterOf(v), ...(before === undefined ? {} : { before: String(before) }), ...(after === undefined ? {} : { after: String(after) }) };
-    for (const t of await withClient(operator(v, config), (c) => c.trades(filter))) print(t);
+    for (const t of await ops.withClient(operator(v, config), (c) => c.trades(filter))) print(t);
     return 0;
   },
 };
@@ -240,13 +248,14 @@ export const balanceCommand: Command = {
   options: { token: { type: 'string' }, update: { type: 'boolean' }, ...CLOB_OPTIONS },
   help: { token: 'a conditional token instead of the collateral', update: 'refresh the CLOB\'s cached balance first', ...CLOB_HELP },
   async run(v) {
+    const ops = await clob();
     const config = loadFor(v);
     const query: BalanceQuery = {
       asset_type: typeof v.token === 'string' ? 'CONDITIONAL' : 'COLLATERAL',
       ...(typeof v.token === 'string' ? { token_id: v.token } : {}),
       signature_type: config.signing.signature_type,
     };
-    const result = await withClient(operator(v, config), async (c) => {
+    const result = await ops.withClient(operator(v, config), async (c) => {
       if (v.update === true) await c.updateBalanceAllowance(query);
       return c.balanceAllowance(query);
     });
