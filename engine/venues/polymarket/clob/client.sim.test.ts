@@ -291,3 +291,18 @@ test('when the lookup after an uncertain POST fails too, the order is not re-sen
     await teardown(s);
   }
 });
+
+test('cancel-market-orders cancels one token\'s orders and leaves the others', async () => {
+  const s = await setup();
+  try {
+    const yes = resting(s, '10');
+    const no = build(s.t, s.h, { tokenId: s.h.no, side: 'BUY', price: dec('0.1'), size: dec('6') });
+    assert.deepEqual((await s.client.postOrders([yes, no])).map((r) => r.success), [true, true]);
+    const r = await s.client.cancelMarketOrders({ asset_id: s.h.yes });
+    assert.deepEqual(r, { canceled: [yes.hash], not_canceled: {} });
+    assert.deepEqual((await s.client.openOrders()).map((o) => o.id), [no.hash]);
+    assert.deepEqual((await s.client.cancelMarketOrders({ market: s.h.conditionId })).canceled, [no.hash]);
+  } finally {
+    await teardown(s);
+  }
+});
