@@ -35,6 +35,18 @@ export const ERRORS = {
   PE_JOURNAL_FOREIGN: { exit: 65, title: 'the journal path holds a file that is not a journal this build reads (it is left untouched)' },
   PE_IO: { exit: 74, title: 'a socket or file cannot be opened, bound, read or written' },
   PE_JOURNAL_UNSLOTTED: { exit: 65, title: 'the journal holds positions in no known market (written before market slots)' },
+  PE_CLOB_REQUEST: { exit: 65, title: 'the CLOB refused the request as malformed (HTTP 400)' },
+  PE_CLOB_AUTH: { exit: 77, title: 'the CLOB refused the credentials (HTTP 401): wrong API key, secret, passphrase or clock' },
+  PE_CLOB_NOT_FOUND: { exit: 66, title: 'the CLOB has no such order or route (HTTP 404)' },
+  PE_CLOB_NOT_READY: { exit: 75, title: 'the CLOB is not accepting requests yet (HTTP 425)' },
+  PE_CLOB_RATE_LIMIT: { exit: 75, title: 'the CLOB rate limit held after the retries (HTTP 429)' },
+  PE_CLOB_SERVER: { exit: 69, title: 'the CLOB failed (HTTP 5xx) after the retries' },
+  PE_CLOB_HTTP: { exit: 76, title: 'the CLOB answered with an unexpected HTTP status' },
+  PE_CLOB_RESPONSE: { exit: 76, title: 'the CLOB answer does not have the documented shape' },
+  PE_CLOB_TIMEOUT: { exit: 75, title: 'a CLOB request timed out' },
+  PE_CLOB_UNREACHABLE: { exit: 69, title: 'the CLOB cannot be reached (connection refused, reset or closed)' },
+  PE_CLOB_REJECTED: { exit: 65, title: 'the CLOB answered but did not place or cancel every order' },
+  PE_CLOB_UNCERTAIN: { exit: 75, title: 'an order POST may have landed and its lookup failed: check open orders before sending again' },
   PE_INTERNAL: { exit: 70, title: 'internal error' },
 } as const satisfies Record<string, { exit: number; title: string }>;
 

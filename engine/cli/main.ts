@@ -32,7 +32,10 @@ interface Entry {
 const COMMANDS: Record<string, Entry> = {
   version: { summary: versionCommand.summary, run: (a) => runCommand(versionCommand, a) },
   sign: { summary: 'sign NDJSON orders from stdin', run: async (a) => runCommand((await import('./sign.js')).signCommand, a) },
-  order: { summary: 'order build: build and sign one order, print its POST /order body', run: async (a) => (await import('./order.js')).orderCommand(a) },
+  order: { summary: 'order build|post|cancel|cancel-all|list: sign orders, send them to the CLOB, cancel, list', run: async (a) => (await import('./order.js')).orderCommand(a) },
+  trades: { summary: 'list the API key\'s trades on the CLOB', run: async (a) => runCommand((await import('./order.js')).tradesCommand, a) },
+  balance: { summary: 'show the CLOB\'s view of the wallet balance and allowances', run: async (a) => runCommand((await import('./order.js')).balanceCommand, a) },
+  keys: { summary: 'keys derive|create: L2 API credentials from the wallet key, as .env lines', run: async (a) => (await import('./keys.js')).keysMain(a) },
   sim: { summary: 'venue simulator: Polymarket, Binance, RTDS and Deribit on loopback, with fault injection', run: async (a) => (await import('../sim/cli.js')).simCommand(a) },
   run: { summary: 'run the engine in paper mode (npm start): the bundled offline session, or --feeds live', run: async (a) => runCommand((await import('./run.js')).runCommand, a) },
   record: { summary: 'record raw feed frames and REST snapshots to rotated .pedrec files', run: async (a) => runCommand((await import('./record.js')).recordCommand, a) },
