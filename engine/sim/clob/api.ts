@@ -29,8 +29,10 @@ export interface ClobOptions {
   readonly collateral?: number;
   /** `http_slow` delay when none is given. Default 2000 ms. */
   readonly slowMs?: number;
-  /** The venue's clock (Unix ms). Default Date.now. */
+  /** The venue's clock (Unix ms) for expirations and match times. Default Date.now. */
   readonly nowMs?: () => number;
+  /** The clock of GET /time and of the L2 timestamp window (Unix ms). Default Date.now: a simulator replaying a recorded day faster than real time still stamps requests with the wall's seconds, as every client's clock does. */
+  readonly authNowMs?: () => number;
   /** Key pairs known from the start (an offline session trading live against the simulator presents its own). */
   readonly keys?: readonly (ApiKeyCreds & { readonly address: string })[];
 }
@@ -122,12 +124,14 @@ export class ClobApi {
     const limitsError = validateRateLimits(opts.rateLimits ?? {});
     if (limitsError) throw new RangeError(`clob.${limitsError}`);
     const nowS = (): number => Math.floor(this.now() / 1000);
-    this.keys = new ApiKeyRegistry(seed, this.chainId, opts.authWindowSeconds ?? 30, nowS);
+    const authNow = opts.authNowMs ?? Date.now;
+    const authS = (): number => Math.floor(authNow() / 1000);
+    this.keys = new ApiKeyRegistry(seed, this.chainId, opts.authWindowSeconds ?? 30, authS);
     this.limiter = new RateLimiter(opts.rateLimits ?? {}, this.now);
     this.engine = new MatchingEngine(seed, nowS, (owner, tokenId, side, qty, usd) => this.settle(owner, tokenId, side, qty, usd));
     for (const k of opts.keys ?? []) this.keys.register(k.address, k);
 
-    mount.get('/time', (res, _req, guard) => sendJson(res, guard, 200, nowS()));
+    mount.get('/time', (res, _req, guard) => sendJson(res, guard, 200, authS()));
     mount.get('/version', (res, _req, guard) => sendJson(res, guard, 200, { version: this.version }));
     mount.get('/tick-size', (res, req, guard) => this.publicToken(res, req, guard, (m) => ({ minimum_tick_size: m.tick / ONE })));
     mount.get('/neg-risk', (res, req, guard) => this.publicToken(res, req, guard, () => ({ neg_risk: false })));

@@ -251,7 +251,7 @@ test('reads and cancels are retried through a 5xx; an unknown key is a typed 401
 
 test("POLY_TIMESTAMP follows the CLOB's clock, and an idle client keeps its connection warm", async () => {
   // The venue's clock runs 100 s ahead: past its 30 s auth window, so only a client on server time gets through.
-  const s = await setup({ nowMs: () => Date.now() + 100_000 }, { warmIntervalMs: 300 });
+  const s = await setup({ nowMs: () => Date.now() + 100_000, authNowMs: () => Date.now() + 100_000 }, { warmIntervalMs: 300 });
   try {
     assert.ok(Math.abs(s.client.transport.clockOffsetMs - 100_000) <= 1_500, `offset ${s.client.transport.clockOffsetMs}`);
     assert.equal((await s.client.postOrder(resting(s, '10'))).success, true);

@@ -31,6 +31,8 @@ import type { PostOrderResult, Trade } from './responses.js';
 
 /** Consecutive failed requests (after the client's own retries) that make a persistent failure: the venue reports it as a fault. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
+const CANCEL_RETRY_BASE_MS = 100;
+const CANCEL_RETRY_MAX_MS = 5_000;
 /** How often the trades are read while an order rests or has matched. */
 export const DEFAULT_TRADE_POLL_MS = 500;
 
@@ -50,6 +52,7 @@ export interface LiveVenueOptions {
   nowMs: () => number;
   /** A request failed after the client's retries; persistent failure trips the kill switch through this. */
   fault: (what: string, err: unknown, persistent: boolean) => void;
+  log: (line: string) => void;
   /** One line per request for a debug log; undefined = none. */
   debug?: ((line: string) => void) | undefined;
   tradePollMs?: number;
@@ -93,6 +96,9 @@ interface Entry {
   closeAfterMatch: boolean;
   /** Filled as the venue's trades say (micro); order.filled catches up as the reports are delivered. */
   venueFilled: number;
+  /** A cancel that failed is sent again from this engine time on, backing off per failure. */
+  cancelRetryAtMs: number;
+  cancelFailures: number;
   /** What POST /orders sends: the signed order, re-signed if the CLOB's order version changes. */
   source: OrderSource;
 }
@@ -173,9 +179,9 @@ export class LiveVenue implements ExecutionVenue {
     return true;
   }
 
-  advance(): void {
+  advance(nowMs: number): void {
     for (const e of this.byId.values()) {
-      if (e.cancelWanted && e.stage === Stage.Resting) {
+      if (e.cancelWanted && e.stage === Stage.Resting && nowMs >= e.cancelRetryAtMs) {
         e.cancelWanted = false;
         e.stage = Stage.Cancelling;
         this.cancels.push(e);
@@ -186,7 +192,10 @@ export class LiveVenue implements ExecutionVenue {
   }
 
   nextDueMs(): number {
-    return this.queue.length > 0 ? this.o.nowMs() : Infinity;
+    if (this.queue.length > 0) return this.o.nowMs();
+    let next = Infinity;
+    for (const e of this.byId.values()) if (e.cancelWanted && e.stage === Stage.Resting && e.cancelRetryAtMs < next) next = e.cancelRetryAtMs;
+    return next;
   }
 
   resetToken(token: number): void {
@@ -246,6 +255,11 @@ export class LiveVenue implements ExecutionVenue {
       this.push(Report.Cancel, e.order, undefined);
     }
     this.deliver();
+    const c = this.counts;
+    this.o.log(
+      `live: stopped: ${c.posts} orders posted, ${c.cancels} cancels, ${c.cancelAlls} cancel-alls, ${c.rejects} rejected, ${c.failures} failed requests; ` +
+        `${Number.isNaN(open) ? 'open orders could not be listed' : `${open} orders open on the CLOB`} after DELETE /cancel-all`,
+    );
     await this.o.client.close();
     return open;
   }
@@ -267,7 +281,7 @@ export class LiveVenue implements ExecutionVenue {
       this.o.debug?.(`live: order ${order.id} not built: ${err.format()}`);
       return this.push(Report.Reject, order, err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order');
     }
-    const e: Entry = { order, hash: built.hash, tokenId: info.tokenId, stage: Stage.Posting, cancelWanted: false, matchedMicro: 0, closeAfterMatch: false, venueFilled: order.filled, source: () => built };
+    const e: Entry = { order, hash: built.hash, tokenId: info.tokenId, stage: Stage.Posting, cancelWanted: false, matchedMicro: 0, closeAfterMatch: false, venueFilled: order.filled, cancelRetryAtMs: 0, cancelFailures: 0, source: () => built };
     e.source = (version) => this.resign(e, built, intent, version, nowMs);
     this.journalRequest(order.id, 'POST', '/order', JSON.stringify(built.body), built.hash, nowMs);
     this.byId.set(order.id, e);
@@ -332,13 +346,16 @@ export class LiveVenue implements ExecutionVenue {
             }
           },
           (err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
             for (const e of batch) {
               if (!this.byId.has(e.order.id)) continue;
-              // Still resting as far as we know: the next pass sends the cancel again.
+              this.journalResponse(e.order.id, 'DELETE', err instanceof PolyedgeError && 'status' in err ? Number(err.status) : 0, false, message, e.hash, '');
+              // Still resting as far as we know: sent again after a pause that doubles per failure (at most 5 s).
               e.stage = Stage.Resting;
               e.cancelWanted = true;
+              e.cancelFailures++;
+              e.cancelRetryAtMs = this.o.nowMs() + Math.min(CANCEL_RETRY_MAX_MS, CANCEL_RETRY_BASE_MS * 2 ** Math.min(e.cancelFailures - 1, 10));
             }
-            void err;
           },
         ),
       );

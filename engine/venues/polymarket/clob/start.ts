@@ -42,6 +42,7 @@ export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
           record: parts.record,
           nowMs: parts.nowMs,
           fault: parts.fault,
+          log: o.log,
           debug: o.debug,
         }),
       stop: () => client.close(),
