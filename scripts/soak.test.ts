@@ -33,7 +33,7 @@ test('a short soak reports memory, lag, faults and requests', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'polyedge-soak-test-'));
   const json = join(dir, 'soak.json');
   try {
-    const args = [SCRIPT, '--minutes', '0.3', '--sample-ms', '1000', '--warmup-minutes', '0', '--fault-rate', '0.2', '--json', json, '--engine-log', join(dir, 'engine.log')];
+    const args = [SCRIPT, '--minutes', '0.2', '--sample-ms', '500', '--warmup-minutes', '0', '--fault-rate', '0.2', '--json', json, '--engine-log', join(dir, 'engine.log')];
     const { code, stdout, stderr } = await runNode(args);
     assert.equal(code, 0, `${stderr}\n${stdout}`);
     const r = JSON.parse(readFileSync(json, 'utf8')) as SoakReport;
@@ -42,7 +42,7 @@ test('a short soak reports memory, lag, faults and requests', async () => {
       assert.ok(s.rssMb > s.heapUsedMb && s.heapUsedMb > 0 && s.heapUsedMb <= s.heapTotalMb, JSON.stringify(s));
       assert.ok(s.externalMb > 0 && s.arrayBuffersMb >= 0, JSON.stringify(s));
     }
-    assert.ok(r.end.tMin >= 0.29 && r.end.tMin < 1, `ran ${r.end.tMin} min`);
+    assert.ok(r.end.tMin >= 0.19 && r.end.tMin < 1, `ran ${r.end.tMin} min`);
     for (const v of Object.values(r.slopeMbPerMin)) assert.ok(Number.isFinite(v), JSON.stringify(r.slopeMbPerMin));
     const lag = r.eventLoopLag;
     assert.ok(lag.windows >= 1 && lag.maxS >= lag.p99S && lag.p99S >= 0 && lag.maxS >= lag.p99WorstS && lag.p99WorstS >= lag.p99MedianS, JSON.stringify(lag));

@@ -84,8 +84,9 @@ test('extended packets with --agg-trade: quotes on stream 0, trades on stream 1,
   try {
     const listening = await recv.stderrLine(/listening on /);
     const address = /listening on (\S+)/.exec(listening)![1]!;
-    // Recorded pace: the trade leg connects a moment after the quote leg, and N packets span seconds, not milliseconds.
-    const send = runCli(['relay', 'send', '--source', 'sim', '--frame', 'extended', '--agg-trade', '--target', address, '--count', String(N), '--json']);
+    // Three times the recorded pace: the trade leg connects a moment after the quote leg, and N packets still span
+    // seconds, not milliseconds, so both streams carry packets.
+    const send = runCli(['relay', 'send', '--source', 'sim', '--sim-speed', '3', '--frame', 'extended', '--agg-trade', '--target', address, '--count', String(N), '--json']);
     try {
       assert.equal(await exitsByItself(send, 'relay send'), 0, send.stderr.join('\n'));
     } finally {
