@@ -75,8 +75,9 @@ test('run --mode live --confirm-live against the simulator CLOB: posts, replaces
   const { records, corruption } = Journal.replay(journalPath);
   assert.deepEqual(corruption, []);
   const recs = records as JournalRecord[];
-  const posts = recs.filter((x) => x.type === 'venue_request' && x.method === 'POST');
-  const deletes = recs.filter((x) => x.type === 'venue_request' && x.method === 'DELETE');
+  const requests = recs.flatMap((x) => (x.type === 'venue_request' ? [x] : []));
+  const posts = requests.filter((x) => x.method === 'POST');
+  const deletes = requests.filter((x) => x.method === 'DELETE');
   const answers = recs.flatMap((x) => (x.type === 'venue_response' ? [x] : []));
   const fills = recs.flatMap((x) => (x.type === 'fill' ? [x] : []));
   assert.ok(posts.length >= 20, `orders posted: ${posts.length}`);
