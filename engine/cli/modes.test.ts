@@ -96,8 +96,13 @@ test('live without --confirm-live stops start-up naming the flag, whether --mode
   await refused(['--config', config('mode-live.toml', limits(), 'mode = "live"\n')], { ...KEY, ...CREDS }, 'PE_CONFIG_INVALID', /--confirm-live/, 'confirm-live');
 });
 
-test('live with every piece present stops because this build has no live venue; it never pretends to trade', async () => {
-  await refused(['--mode', 'live', '--confirm-live', '--config', FULL], { ...KEY, ...CREDS }, 'PE_USAGE', /the live venue is not wired in this build/);
+test('live with every piece present but no CLOB to reach stops at start, before any order (the live session itself: clob/live-session.test.ts)', async () => {
+  // Every venue on loopback port 9 (discard), where nothing listens: refused at once, and no test traffic leaves the host.
+  const venues = ['clob_url = "http://127.0.0.1:9"', 'gamma_url = "http://127.0.0.1:9"', 'binance_rest_url = "http://127.0.0.1:9"']
+    .concat(['market_ws_url', 'user_ws_url', 'rtds_url', 'binance_ws_url', 'deribit_ws_url'].map((k) => `${k} = "ws://127.0.0.1:9"`))
+    .join('\n');
+  const unreachable = config('live-unreachable.toml', `${limits()}[venue]\n${venues}\n`);
+  await refused(['--mode', 'live', '--confirm-live', '--feeds', 'live', '--config', unreachable], { ...KEY, ...CREDS }, 'PE_CLOB_UNREACHABLE', /GET \/time/);
 });
 
 test('dry-run needs the signing key; a mode that does not exist is a usage error', async () => {

@@ -201,7 +201,7 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     sessions.push(first);
     await until(
       'the target settled and its slot reused',
-      () => (first.engine.journalState.isSettled(target.descriptor.conditionId) && first.engine.journalState.slots.get(0)?.conditionId === next.descriptor.conditionId ? true : undefined),
+      () => (first.engine.ledger.isSettled(target.descriptor.conditionId) && first.engine.ledger.slots.get(0)?.conditionId === next.descriptor.conditionId ? true : undefined),
       120_000,
     );
     await first.stop();

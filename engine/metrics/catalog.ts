@@ -121,7 +121,7 @@ export const METRICS = [
     unit: 'faults',
     labels: ['where'],
     help: 'Errors other than BookBusyError caught in the decision loop; each trips the kill switch (HALTED, latched) unless it is already latched.',
-    formula: 'Engine.faultCounts[where]: where = drain (one event), mark (a token mark or markouts), executor (paper venue reports or a cancel), decide (a market decision), checkpoint (journal snapshot), loop (outside the guarded units)',
+    formula: 'Engine.faults.counts[where]: where = drain (one event), mark (a token mark or markouts), executor (paper venue reports or a cancel), decide (a market decision), checkpoint (journal snapshot), loop (outside the guarded units)',
   },
   {
     name: 'polyedge_feed_frames_total',

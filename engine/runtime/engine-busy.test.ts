@@ -37,7 +37,7 @@ test('a book held inside a write batch defers the pass work that reads it; the e
       engine.addMarket(updownMarket(`${start / 1000}`, { conditionId: `0x${'ab'.repeat(32)}`, tokenIds: ['101', '202'], startMs: start })),
       true,
     );
-    assert.equal(engine.slotPhase[0], SlotPhase.Active);
+    assert.equal(engine.slots.phase[0], SlotPhase.Active);
 
     writer.begin(0);
     writer.setLevel(0, Side.Bid, 4_900, 100);

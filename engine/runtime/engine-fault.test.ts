@@ -122,7 +122,7 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
       changes.map((c) => [c.to, c.reason]),
       [[EngineState.Halted, `kill switch: fault in ${site}: quote table index out of range`]],
     );
-    assert.equal(engine.faultCounts[FaultSite.Decide], 1);
+    assert.equal(engine.faults.counts[FaultSite.Decide], 1);
     const report = engine.faultReport();
     assert.equal(report.faults, 1);
     assert.deepEqual({ ...report.lastFault, atMs: 0 }, { where: 'decide', site, message: 'quote table index out of range', atMs: 0 });
@@ -136,7 +136,7 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     // Still draining: each new event reaches the faulty decide again, which is counted, not logged again, and does not re-trip the switch.
     const events = engine.counts.events;
     bookEvents(rig, 4);
-    await until('the events after the fault drained and decided', () => (engine.counts.events >= events + 4 && engine.faultCounts[FaultSite.Decide]! >= 2 ? true : undefined));
+    await until('the events after the fault drained and decided', () => (engine.counts.events >= events + 4 && engine.faults.counts[FaultSite.Decide]! >= 2 ? true : undefined));
     const faultLogs = logs.filter((l) => l.startsWith('fault in '));
     assert.equal(faultLogs.length, 1, faultLogs.join('\n---\n'));
     assert.match(faultLogs[0]!, /^fault in decide\(market 0, strategy faulty_maker\): RangeError: quote table index out of range\n\s+at /, 'with its stack');
@@ -146,12 +146,12 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     const registry = new MetricsRegistry();
     registerEngineMetrics(registry, engine, rig.hub, () => []);
     const text = registry.renderPrometheus();
-    assert.equal(sample(text, 'polyedge_engine_faults_total', { where: 'decide' }), engine.faultCounts[FaultSite.Decide]);
+    assert.equal(sample(text, 'polyedge_engine_faults_total', { where: 'decide' }), engine.faults.counts[FaultSite.Decide]);
     for (const where of ['drain', 'mark', 'executor', 'checkpoint', 'loop']) assert.equal(sample(text, 'polyedge_engine_faults_total', { where }), 0, where);
 
     // The operator fixes the cause, then resumes twice: the first only unlatches into PAUSED, where nothing is sent.
     assert.equal(reloadParams(faulty, { throw_from_call: 0 }).ok, true);
-    const faults = engine.faultCounts[FaultSite.Decide];
+    const faults = engine.faults.counts[FaultSite.Decide];
     assert.deepEqual(commands(engine).resume(), { state: 'PAUSED', killSwitchLatched: false });
     const calls = faulty.calls;
     engine.touchAll();
@@ -160,7 +160,7 @@ test('a strategy that throws halts the engine, which cancels, keeps draining, lo
     assert.deepEqual(commands(engine).resume(), { state: 'RUNNING', killSwitchLatched: false });
     engine.touchAll();
     await until('quoting again', () => (openOrders(engine).length === 2 ? true : undefined));
-    assert.equal(engine.faultCounts[FaultSite.Decide], faults, 'no fault since the fix');
+    assert.equal(engine.faults.counts[FaultSite.Decide], faults, 'no fault since the fix');
     assert.equal(engine.state.state, EngineState.Running);
     await engine.stop();
     assert.deepEqual(unhandled, []);
@@ -251,19 +251,19 @@ test('a journal that cannot write faults in the event handler: HALTED, the cance
     const site = 'event handler (source rtds, ExternalPrice event)';
     assert.equal(engine.state.killSwitchLatched, true);
     assert.match(changes[0]!.reason, /^kill switch: fault in event handler \(source rtds, ExternalPrice event\): .*journal is closed$/);
-    assert.equal(engine.faultCounts[FaultSite.Drain], 1);
+    assert.equal(engine.faults.counts[FaultSite.Drain], 1);
 
     // The cancels need no record to be sent: the venue takes every order off its book.
     await until('no order resting at the venue', () => (quotes.every((o) => Number.isNaN(engine.orders.venue.queueAhead(o.id))) ? true : undefined));
     // Their confirmations cannot be journaled: the orders stay open in the journal and in /state/orders (the conservative side).
-    await until('the confirmations met the journal', () => (engine.faultCounts[FaultSite.Executor]! >= 1 ? true : undefined));
+    await until('the confirmations met the journal', () => (engine.faults.counts[FaultSite.Executor]! >= 1 ? true : undefined));
     assert.deepEqual(engine.liveOrders().map((o) => o.id).sort(), quotes.map((o) => o.id).sort());
 
     // Every later price after the start tries to journal the opening price again: drained, counted, logged once.
     const events = engine.counts.events;
     prices!.publish(Date.now(), 110_060);
     prices!.publish(Date.now(), 110_070);
-    await until('the later prices drained', () => (engine.counts.events >= events + 2 && engine.faultCounts[FaultSite.Drain]! >= 3 ? true : undefined));
+    await until('the later prices drained', () => (engine.counts.events >= events + 2 && engine.faults.counts[FaultSite.Drain]! >= 3 ? true : undefined));
     assert.equal(logs.filter((l) => l.startsWith(`fault in ${site}:`)).length, 1);
     assert.equal(logs.filter((l) => l.startsWith('fault in executor.advance:')).length, 1);
     assert.equal(changes.length, 1, 'the latched switch is not tripped again');

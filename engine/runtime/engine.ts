@@ -92,7 +92,7 @@ export class Engine extends EngineParts {
     this.auditsAwaitClock = !this.clock.known;
     if (!this.auditsAwaitClock) this.slots.resumeAudits();
     // The paper venue died with the process: the orders it held wait for their books.
-    this.restart.begin(this.journalState.openOrders.values(), this.clock.wallMs() + this.restoreWaitMs);
+    this.restart.begin(this.ledger.openOrders.values(), this.clock.wallMs() + this.restoreWaitMs);
     this.running = true;
     this.latency.startWindow(this.clock.wallMs(), this.perf.metrics_window_ms);
     this.loopDone = this.loop();

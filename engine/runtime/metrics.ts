@@ -92,7 +92,7 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
     registerResults(r, 'polyedge_discovery_lookups_total', roller.counts, { found: 'found', not_listed: 'notListed', error: 'errors', closed: 'closed', not_accepting: 'notAccepting' });
   }
   r.register('polyedge_busy_book_deferrals_total', {}, () => engine.counts.busyBookDeferrals);
-  FAULT_SITE_NAMES.forEach((where, i) => r.register('polyedge_engine_faults_total', { where }, () => engine.faultCounts[i]!));
+  FAULT_SITE_NAMES.forEach((where, i) => r.register('polyedge_engine_faults_total', { where }, () => engine.faults.counts[i]!));
   if (auditor) registerResults(r, 'polyedge_settlement_audits_total', auditor.counts, { agree: 'agree', disagree: 'disagree', timeout: 'timeout' });
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);

@@ -67,22 +67,16 @@ export abstract class EngineParts {
   readonly strategies: Strategy<unknown>[];
   readonly writer: JournalWriter;
   readonly journal: Journal;
-  readonly journalState: JournalLedger;
+  readonly ledger: JournalLedger;
   /** Mid per token in ticks (NaN: no two-sided book). */
   readonly marks: Float64Array;
   readonly latency: DecisionLatency;
   readonly counts = { events: 0, decisions: 0, ordersSent: 0, cancelsSent: 0, fills: 0, rejects: 0, merges: 0, marketsAdded: 0, settlements: 0, inexactSettlements: 0, corrections: 0, noFreeSlot: 0, busyBookDeferrals: 0 };
   readonly slots: MarketSlots;
-  /** SlotPhase per market slot (the slots' own array). */
-  readonly slotPhase: Uint8Array;
   readonly riskRejections = new Float64Array(RISK_REASON_NAMES.length);
   readonly faults: Faults;
-  /** Faults caught per FaultSite (the fault handler's own array). */
-  readonly faultCounts: Float64Array;
   readonly restoredFrom: { records: number; tornTailBytes: number; openOrders: number; warning: string | undefined };
   readonly restart: Reinstatement;
-  /** Open orders of the previous run: put back on the venue, or cancelled with a journaled `restart:` reason (see Reinstatement). */
-  readonly restoreOutcome: Reinstatement['outcome'];
   /** Wall time a restored order may wait for its book (RESTORE_WAIT_MS). */
   restoreWaitMs = RESTORE_WAIT_MS;
 
@@ -117,7 +111,6 @@ export abstract class EngineParts {
     // Paper sends nothing anywhere: the [live] caps bind what dry-run would send and live sends.
     if (cfg.mode !== 'paper') this.risk.setLiveLimits(cfg.live, () => this.orders.liveCount);
     this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
-    this.faultCounts = this.faults.counts;
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.references = new References(cfg.fusion, opts.references, opts.volatilities, this.log);
@@ -136,7 +129,7 @@ export abstract class EngineParts {
       runTag: this.runTag,
       nowMs: () => this.nowMs(),
       record: (rec) => this.writer.record(rec),
-      knownFill: (id) => this.journalState.fillIds.has(id),
+      knownFill: (id) => this.ledger.fillIds.has(id),
       onFill: (f) => this.markouts.onFill(f),
       onCancelError: (err) => {
         if (!this.faults.deferBusy(err)) this.faults.fault(FaultSite.Executor, 'executor.cancel (delivering due reports)', err);
@@ -147,13 +140,13 @@ export abstract class EngineParts {
     // Restore: positions and open orders exactly as journaled before a crash or stop.
     this.writer = JournalWriter.open(opts.journalPath, cfg.journal, cfg.markets.audit_timeout_ms, this.portfolio, this.log);
     this.journal = this.writer.journal;
-    this.journalState = this.writer.ledger;
+    this.ledger = this.writer.ledger;
     this.restoredFrom = this.writer.restoredFrom;
     this.slots = new MarketSlots({
       markets: this.markets,
       tokens: this.tokens,
       marks: this.marks,
-      ledger: this.journalState,
+      ledger: this.ledger,
       portfolio: this.portfolio,
       markouts: this.markouts,
       orders: this.orders,
@@ -165,13 +158,12 @@ export abstract class EngineParts {
       onSettled: (m) => this.dirty.close(m),
       log: this.log,
     });
-    this.slotPhase = this.slots.phase;
-    this.dirty = new DirtySet(this.slotPhase);
+    this.dirty = new DirtySet(this.slots.phase);
     this.events = new EventRouter({
       polySource: opts.polySource,
       tokens: this.tokens,
       markets: this.markets,
-      phase: this.slotPhase,
+      phase: this.slots.phase,
       venue: this.orders.venue,
       dirty: this.dirty,
       references: this.references,
@@ -202,7 +194,7 @@ export abstract class EngineParts {
       strategies: this.strategies,
       tokens: this.tokens,
       markets: this.markets,
-      phase: this.slotPhase,
+      phase: this.slots.phase,
       exit: () => this.exit,
       faults: this.faults,
       record: (rec) => this.writer.record(rec),
@@ -210,7 +202,6 @@ export abstract class EngineParts {
       wallMs: () => this.clock.wallMs(),
       log: this.log,
     });
-    this.restoreOutcome = this.restart.outcome;
     this.slots.restore(opts.journalPath);
   }
 

@@ -181,8 +181,8 @@ async function refusedAtRestart(prev: Previous, restart: Restart, want: string |
       const reason = got.type === 'cancel' ? got.reason : got.type;
       if (typeof want === 'string') assert.equal(reason, want);
       else assert.match(reason, want);
-      assert.equal(e.restoreOutcome.reinstated, 0);
-      assert.equal(e.restoreOutcome.cancelled + e.restoreOutcome.expired, 1);
+      assert.equal(e.restart.outcome.reinstated, 0);
+      assert.equal(e.restart.outcome.cancelled + e.restart.outcome.expired, 1);
       assert.ok(!e.liveOrders().some((o) => o.id === RESTING_ID), 'not live in the engine');
       assert.ok(Number.isNaN(e.orders.venue.queueAhead(RESTING_ID)), 'not on the paper venue');
       assert.ok(!openInJournal(path, RESTING_ID), 'closed in the journal');
@@ -197,7 +197,7 @@ async function refusedAtRestart(prev: Previous, restart: Restart, want: string |
     try {
       // Its own quotes, cancelled at the first stop, are the only orders the first restart could have left open.
       assert.equal(second.engine.restoredFrom.openOrders, 0, 'nothing left open for the second restart');
-      assert.equal(second.engine.restoreOutcome.reinstated + second.engine.restoreOutcome.cancelled, 0);
+      assert.equal(second.engine.restart.outcome.reinstated + second.engine.restart.outcome.cancelled, 0);
       // Some passes of the second engine's loop: a restore or a cancel of the order would be journaled at its first.
       await new Promise((r) => setTimeout(r, 100));
       const again = Journal.replay(path).records.slice(second.recordsBefore);
@@ -228,7 +228,7 @@ test('restart control: the journaled resting order goes back on the paper venue'
     const s = restartOn(path, { cfg: keep });
     try {
       await restoreDone(s);
-      assert.deepEqual(s.engine.restoreOutcome, { reinstated: 1, cancelled: 0, expired: 0 });
+      assert.deepEqual(s.engine.restart.outcome, { reinstated: 1, cancelled: 0, expired: 0 });
       await until('resting again', () => (Number.isFinite(s.engine.orders.venue.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 10).catch((err: unknown) =>
         assert.fail(`${String(err)}: ${JSON.stringify(Journal.replay(path).records.slice(s.recordsBefore))} ${JSON.stringify(s.engine.liveOrders())}`),
       );
@@ -337,14 +337,14 @@ test('restart: a busy book among the paper venue\'s due reports as an order goes
     engine.start();
     let held = false;
     try {
-      await until('token 1 orders back in flight', () => (engine.restoreOutcome.reinstated === 3 ? true : undefined), 10_000, 5);
+      await until('token 1 orders back in flight', () => (engine.restart.outcome.reinstated === 3 ? true : undefined), 10_000, 5);
       const restoredAt = Journal.replay(path).records.find((r) => r.type === 'restored')!.tsMs;
       // Synchronously, so the loop cannot run in between: past both arrivals, token 0 comes live, token 1 is held.
       while (Date.now() <= restoredAt + slow.meanMs + 20);
       write(0);
       rig.writer.begin(1);
       held = true;
-      await until('token 0 order outcome', () => (engine.restoreOutcome.reinstated + engine.restoreOutcome.cancelled > 3 ? true : undefined), 10_000, 5);
+      await until('token 0 order outcome', () => (engine.restart.outcome.reinstated + engine.restart.outcome.cancelled > 3 ? true : undefined), 10_000, 5);
       await until('a few more passes', () => (engine.counts.busyBookDeferrals >= 3 ? true : undefined), 10_000, 5);
       rig.writer.end(1);
       held = false;
@@ -352,7 +352,7 @@ test('restart: a busy book among the paper venue\'s due reports as an order goes
       const since = Journal.replay(path).records.slice(recordsBefore);
       const restored = since.filter((r) => r.type === 'restored' && r.orderId === RESTING_ID);
       assert.equal(restored.length, 1, `put back once: ${JSON.stringify(since.filter((r) => 'orderId' in r && r.orderId === RESTING_ID))}; busy ${engine.counts.busyBookDeferrals}`);
-      assert.equal(engine.restoreOutcome.reinstated, 4);
+      assert.equal(engine.restart.outcome.reinstated, 4);
       assert.equal(engine.liveOrders().filter((o) => o.id === RESTING_ID).length, 1);
       await until('resting on the venue', () => (Number.isFinite(engine.orders.venue.queueAhead(RESTING_ID)) ? true : undefined), 10_000, 5);
       assert.equal(engine.faultReport().faults, 0);

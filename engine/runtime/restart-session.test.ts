@@ -78,7 +78,7 @@ test('kill -9 with orders resting: a restart puts each back on the venue once it
       const crossedAt = new Map<string, number>();
       const top = new TopOfBook();
       const refused = (): Set<string> => new Set(Journal.replay(journal).records.slice(recordsAtKill).flatMap((r) => (r.type === 'reject' ? [r.orderId] : [])));
-      const state = (): string => `outcome ${JSON.stringify(e.restoreOutcome)}; at the kill ${JSON.stringify(before.orders)}; resting again ${[...seen.keys()].join(',')}; log ${logs.slice(-10).join(' | ')}`;
+      const state = (): string => `outcome ${JSON.stringify(e.restart.outcome)}; at the kill ${JSON.stringify(before.orders)}; resting again ${[...seen.keys()].join(',')}; log ${logs.slice(-10).join(' | ')}`;
       await until(
         'every order that rested at the kill back on the venue',
         () => {
@@ -116,8 +116,8 @@ test('kill -9 with orders resting: a restart puts each back on the venue once it
         assert.ok(back.filled >= o.filled && back.filled <= o.filled + filledSince(o.id), `${o.id}: remaining ${back.size - back.filled} of ${o.size - o.filled} at the kill`);
       }
       assert.ok(seen.size >= before.orders.length / 2, `most orders rest again (${seen.size} of ${before.orders.length})`);
-      assert.equal(e.restoreOutcome.reinstated, before.orders.length);
-      assert.equal(e.restoreOutcome.cancelled, 0);
+      assert.equal(e.restart.outcome.reinstated, before.orders.length);
+      assert.equal(e.restart.outcome.cancelled, 0);
       assert.ok(logs.some((l) => l.startsWith(`restart: ${before.orders.length} open orders back on the paper venue, 0 cancelled`)), logs.join('\n'));
       assert.equal(e.faultReport().faults, 0);
       t.diagnostic(`${before.orders.length} orders restored, ${seen.size} resting again; ${since.filter((r) => r.type === 'fill').length} fills since the restart`);

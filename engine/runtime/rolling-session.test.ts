@@ -74,7 +74,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     const last = [...expected.values()].at(-1)!.descriptor;
     const slot = engine.markets.findIndex((m) => m.conditionId === last.conditionId);
     assert.ok(slot >= 0, 'the last window has a slot');
-    assert.equal(engine.slotPhase[slot], SlotPhase.Active);
+    assert.equal(engine.slots.phase[slot], SlotPhase.Active);
     const top = new TopOfBook();
     let mismatch = '';
     const restUrl = s.offline!.thread.endpoints.polymarket!.restUrl;
@@ -97,7 +97,7 @@ test('a session rolls its markets: discovered, subscribed, settled by the Chainl
     }).catch((err: Error) => assert.fail(`${err.message}: ${mismatch}`));
     // Settled markets hold no position: the winner redeemed at 1, the loser at 0.
     for (let m = 0; m < SLOTS; m++) {
-      if (engine.slotPhase[m] !== SlotPhase.Settled) continue;
+      if (engine.slots.phase[m] !== SlotPhase.Settled) continue;
       for (const e of engine.portfolio.entries()) if (e.market === m) assert.equal(e.position, 0, `${e.strategy} in settled slot ${m}`);
     }
     assert.ok(engine.counts.fills > 0, 'the session traded');
@@ -176,7 +176,7 @@ test('the venue resolves a market the other way: the journal corrects it, PnL fo
     const engine = s.engine;
     await until('the venue’s disagreement is applied', () => (s.auditor.counts.disagree > 0 ? true : undefined));
     const m = engine.markets.findIndex((x) => x.conditionId === target.descriptor.conditionId);
-    assert.ok(m >= 0 && engine.slotPhase[m] === SlotPhase.Settled, 'the corrected market still holds its slot');
+    assert.ok(m >= 0 && engine.slots.phase[m] === SlotPhase.Settled, 'the corrected market still holds its slot');
     // What /state/markets shows follows the venue, and so do the marks.
     const shown = (await (await fetch(`${s.control.url}/state/markets`)).json()) as { slots: Array<{ conditionId: string; settlement?: Settlement }> };
     const slot = shown.slots.find((x) => x.conditionId === target.descriptor.conditionId);
