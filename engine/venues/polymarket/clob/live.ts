@@ -334,6 +334,8 @@ export class LiveVenue implements ExecutionVenue {
       this.track(
         this.request(everything ? 'DELETE /cancel-all' : 'DELETE /orders', () => (everything ? this.o.client.cancelAll() : this.o.client.cancelOrders(batch.map((e) => e.hash)))).then(
           async (r) => {
+            // The kill switch and flatten cancel everything: confirm by listing, and cancel whatever the listing still shows.
+            if (everything) await this.sweepOpenOrders().catch((err: unknown) => this.o.fault('listing open orders after a cancel-all', err, false));
             // A fill that raced the cancel is booked before the order closes.
             await this.pollTrades().catch((err: unknown) => this.o.fault('reading trades after a cancel', err, false));
             for (const e of batch) {
@@ -360,6 +362,13 @@ export class LiveVenue implements ExecutionVenue {
         ),
       );
     }
+  }
+
+  /** Lists the key's open orders and cancels any still there; resolves with how many the listing showed. */
+  private async sweepOpenOrders(): Promise<number> {
+    const left = await this.request('GET /data/orders', () => this.o.client.openOrders());
+    if (left.length > 0) await this.request('DELETE /orders', () => this.o.client.cancelOrders(left.map((x) => x.id)));
+    return left.length;
   }
 
   private onPosted(e: Entry, r: PostOrderResult): void {
