@@ -1,15 +1,12 @@
-// `polyedge record`: runs the feed workers and writes every raw frame (and
-// every REST snapshot they fetch) with its receive stamps to rotated msgpackr
-// files, for `polyedge replay`. Against the real venues by default, or
-// against an in-process simulator with --sim.
+// `polyedge record`: argument handling only; the recording loop sits in
+// engine/feeds/record.ts. Against the real venues by default, or against an
+// in-process simulator with --sim, started here and handed over as endpoints.
 
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { COUNTER } from '../../workers/counters.js';
 import { loadConfig } from '../config/load.js';
-import { createFeedRing, startFeed, type FeedHandle } from '../feeds/spawn.js';
-import { MarketDataHub } from '../feeds/hub.js';
-import { liveEndpoints, parseFeedList, planFeeds, tuningOf, FEED_NAMES } from '../feeds/plan.js';
+import { liveEndpoints, parseFeedList, FEED_NAMES } from '../feeds/plan.js';
+import { recordFeeds } from '../feeds/record.js';
 import { simulatorEndpoints } from '../sim/offline.js';
 import { PolyedgeError } from '../errors.js';
 import { VenueSimulator } from '../sim/simulator.js';
@@ -62,58 +59,13 @@ export const recordCommand: Command = {
     }
     if (feeds.includes('polymarket') && tokens.length === 0) process.stderr.write('polymarket: no tokens configured ([markets] tokens or --tokens); not recorded\n');
 
-    const hub = new MarketDataHub();
-    const handles: FeedHandle[] = [];
-    const cpu = cfg.cpu.pin ? cfg.cpu.feeds : -1;
-    for (const spec of planFeeds(cfg, endpoints, feeds, tokens)) {
-      const ring = createFeedRing();
-      const source = hub.addSource({ name: spec.feed, ring });
-      handles.push(
-        startFeed({
-          spec,
-          source,
-          ring,
-          cpu,
-          tuning: tuningOf(cfg),
-          record: { dir, maxBytes: maxMb * 1024 * 1024, maxMs: maxMinutes * 60_000 },
-          onError: (m) => process.stderr.write(`${spec.feed}: ${m}\n`),
-        }),
-      );
-    }
-    for (const h of handles) {
-      const r = await h.ready;
-      process.stderr.write(`${r.feed}: worker thread ${r.tid} pinned to core ${r.cpu < 0 ? 'none' : r.cpu} (affinity ${r.affinity.join(',')})\n`);
-    }
-    process.stderr.write(`recording to ${dir}${duration ? ` for ${duration} s` : '; Ctrl-C stops'}\n`);
-
-    let stop: () => void = () => {};
-    const stopped = new Promise<void>((r) => (stop = r));
-    const onSignal = (): void => stop();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const timer = duration ? setTimeout(stop, duration * 1000) : undefined;
-    // Nobody consumes the events while recording; drain so the rings never count drops.
-    const drainer = setInterval(() => hub.drain(undefined), 50);
-    const status = setInterval(() => process.stderr.write(`${statusLine(handles)}\n`), 5_000);
-    await stopped;
-    clearInterval(drainer);
-    clearInterval(status);
-    if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    const files = (await Promise.all(handles.map((h) => h.stop()))).flat();
+    const { files, status } = await recordFeeds(
+      { cfg, endpoints, feeds, tokens, dir, maxBytes: maxMb * 1024 * 1024, maxMs: maxMinutes * 60_000, durationS: duration },
+      { err: (text) => void process.stderr.write(text) },
+    );
     await sim?.stop();
-    process.stderr.write(`${statusLine(handles)}\n`);
+    process.stderr.write(`${status}\n`);
     for (const f of files) process.stdout.write(`${f}\n`);
     return 0;
   },
 };
-
-function statusLine(handles: readonly FeedHandle[]): string {
-  return handles
-    .map((h) => {
-      const c = h.counters;
-      return `${h.name}: ${c[COUNTER.frames]} frames ${(c[COUNTER.bytes]! / 1e6).toFixed(1)} MB ${c[COUNTER.restSnapshots]} snapshots ${c[COUNTER.parseErrors]} bad`;
-    })
-    .join(' | ');
-}

@@ -1,22 +1,18 @@
-// `polyedge relay send|recv`: the UDP price relay from the command line.
-// send: Binance bookTicker, and with --agg-trade aggTrade (real, or the
-// in-process venue simulator) → one legacy or extended packet per update.
-// recv: the native receive thread → ring → this thread, printing one-way
-// latency, loss and rates, or one JSON line per packet.
+// `polyedge relay send|recv`: argument handling only. The sender's loop sits in
+// engine/feeds/relay/send.ts, the receiver's drain loop in monitor.ts; what
+// stays here opens the UDP socket or the receive thread (their errors name a
+// flag) and, for --source sim, starts the venue simulator the sender reads.
 
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { EventViews } from '../../workers/shared-memory/event-layout.js';
-import { COUNTER } from '../../workers/counters.js';
-import { LatencyHistogram } from '../metrics/latency.js';
-import { native } from '../native.js';
 import { PolyedgeError } from '../errors.js';
 import { allowListOf, allowProblem } from '../feeds/relay/allow.js';
-import { BinanceRelay, DEFAULT_BINANCE_WS, type RelayEvents } from '../feeds/relay/binance-relay.js';
+import { DEFAULT_BINANCE_WS } from '../feeds/relay/binance-relay.js';
 import { formatEndpoint, parseEndpoint, resolveEndpoint } from '../feeds/relay/endpoint.js';
-import { EXTENDED_LEN, F_ASK, F_ASK_SIZE, F_BID, F_BID_SIZE, F_EXCHANGE_TS_NS, F_SEQ, F_STREAM } from '../feeds/relay/packet.js';
+import { monitorRelay } from '../feeds/relay/monitor.js';
+import { relaySend } from '../feeds/relay/send.js';
 import { PacketSender, type FrameFormat } from '../feeds/relay/sender.js';
-import { newRelayPrice, readRelayPrice, RELAY_REJECT_REASONS, RelaySource, RelayStat, sendMicros } from '../feeds/relay/source.js';
+import { RelaySource } from '../feeds/relay/source.js';
+import type { TextOut } from '../feeds/stop.js';
 import { defaultBinanceCapturePath } from '../sim/recorded.js';
 import { VenueSimulator } from '../sim/simulator.js';
 import { optionalInt, runCommand, type Command } from './args.js';
@@ -68,32 +64,14 @@ function positiveInt(v: Values, name: string): number | undefined {
   return n;
 }
 
-/** Resolves when SIGINT/SIGTERM arrives, the duration passes, or stop() is called. */
-class StopSignal {
-  private resolveStop!: (why: string) => void;
-  readonly promise = new Promise<string>((r) => (this.resolveStop = r));
-  stopped = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onSignal = (sig: NodeJS.Signals) => this.stop(sig);
+const stdio: TextOut = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
 
-  constructor(durationS: number | undefined) {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
-    if (durationS !== undefined) this.timer = setTimeout(() => this.stop('duration'), durationS * 1000);
-  }
-
-  stop(why: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.dispose();
-    this.resolveStop(why);
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-    if (this.timer) clearTimeout(this.timer);
-  }
+/** The JSON of a summary, with the numbers a run without packets has none of (NaN) as null. */
+function summaryJson(summary: object): string {
+  return JSON.stringify(summary, (_k, val: unknown) => (typeof val === 'number' && !Number.isFinite(val) ? null : val));
 }
 
 const sendCommand: Command = {
@@ -202,77 +180,16 @@ const sendCommand: Command = {
       process.stderr.write(`relay send: simulator (${recorded ? `recorded ${capture}` : `seeded ${simSeed}`}) at ${base}\n`);
     }
 
-    const stop = new StopSignal(duration);
-    const out: string[] = [];
-    const flush = () => {
-      if (out.length > 0) process.stdout.write(out.join(''));
-      out.length = 0;
-    };
-    const dv = new DataView(sender.packet.buffer, sender.packet.byteOffset, EXTENDED_LEN);
-    const f = sender.fields;
-    let attempts = 0;
-    const sentBy: Record<RelayEvents, number> = { bookTicker: 0, aggTrade: 0 };
-    const relay = new BinanceRelay({
-      url: base,
-      symbol,
+    const { why, summary } = await relaySend(
       sender,
-      aggTrade,
-      ...(stream !== undefined ? { stream } : {}),
-      onOpen: (wsUrl, reconnect) => process.stderr.write(`relay send: ${reconnect ? 'reconnected' : 'connected'} to ${wsUrl}\n`),
-      onDown: (wsUrl, reason) => process.stderr.write(`relay send: connection to ${wsUrl} down (${reason}), reconnecting\n`),
-      onPacket: (ok, events) => {
-        attempts++;
-        if (ok) sentBy[events]++;
-        if (ok && v.json === true) {
-          const tsMicros = frame === 'legacy' ? dv.getBigUint64(0, true) : dv.getBigUint64(32, true) / 1000n;
-          out.push(
-            `{"stream":${f[F_STREAM]},"seq":${f[F_SEQ]},"ts_micros":${tsMicros},"bid":${f[F_BID]},"ask":${f[F_ASK]},"bid_qty":${f[F_BID_SIZE]},"ask_qty":${f[F_ASK_SIZE]},` +
-              `"exch_ms":${Math.round(f[F_EXCHANGE_TS_NS]! / 1e6)},"bytes":${frame === 'legacy' ? 24 : 72}}\n`,
-          );
-          if (out.length >= 256) flush();
-        }
-        if (count !== undefined && attempts >= count) {
-          relay.stop();
-          stop.stop('count');
-        }
-      },
-    });
-    process.stderr.write(`relay send: ${frame} packets from ${sender.localAddress} to ${formatEndpoint(target)}\n`);
-    relay.start();
-    const why = await stop.promise;
-    relay.stop();
-    flush();
-    sender.close();
-    await sim?.stop();
-    const c = relay.counters;
-    const streams: Record<string, { events: RelayEvents; sent: number; last_seq: number }> = {};
-    for (const r of relay.streams()) streams[r.stream] = { events: r.events, sent: sentBy[r.events], last_seq: r.sequence };
-    process.stderr.write(
-      `relay send: stopped (${why}): ${JSON.stringify({
-        sent: sender.sent,
-        send_errors: sender.errors,
-        last_errno: sender.lastError,
-        frames: c[COUNTER.frames],
-        parse_errors: c[COUNTER.parseErrors],
-        reconnects: c[COUNTER.reconnects],
-        streams,
-      })}\n`,
+      { url: base, symbol, aggTrade, stream, count, durationS: duration, json: v.json === true, targetText: formatEndpoint(target) },
+      stdio,
     );
+    await sim?.stop();
+    process.stderr.write(`relay send: stopped (${why}): ${JSON.stringify(summary)}\n`);
     return 0;
   },
 };
-
-/** The gate refusals (malformed, foreign and late have their own status fields). */
-const GATE_REASONS = RELAY_REJECT_REASONS.filter(([r]) => r !== 'malformed' && r !== 'foreign' && r !== 'late');
-
-/** The gate refusals of the status line: "mac 0 value 3 ...". */
-function rejectedLine(stats: Float64Array): string {
-  return GATE_REASONS.map(([reason, slot]) => `${reason} ${stats[slot]}`).join(' ');
-}
-
-function fmtUs(ns: number): string {
-  return Number.isFinite(ns) ? `${(ns / 1000).toFixed(1)} us` : '-';
-}
 
 const recvCommand: Command = {
   name: 'relay recv',
@@ -362,100 +279,8 @@ const recvCommand: Command = {
       const m = (err as Error).message;
       usage(`cannot start the receiver: ${m}`, /macKeyEnv|requireMac/.test(m) ? 'require-mac' : 'bind');
     }
-    const status = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-    process.stderr.write(
-      `relay recv: listening on ${source.address} (SO_RCVBUF ${source.rcvbufBytes} B, SO_BUSY_POLL ${source.busyPollUs} us, ` +
-        `thread ${source.threadId}${cpu !== undefined ? ` on cpu ${cpu}` : ''}, ${v.spin === true ? 'spinning' : 'blocking'})\n`,
-    );
-
-    const stop = new StopSignal(duration);
-    const ring = source.ring;
-    const consumer = ring.consumer({ wait: 'async' });
-    const views = new EventViews(ring.sab, ring.dataByteOffset, ring.capacity);
-    const p = newRelayPrice();
-    const oneWay = new LatencyHistogram();
-    const toMain = new LatencyHistogram();
-    const stats = source.stats;
-    const out: string[] = [];
-    let packets = 0;
-    const t0 = performance.now();
-    let lastT = t0;
-    let lastPackets = 0;
-    const statusLine = () => {
-      const now = performance.now();
-      const rate = ((packets - lastPackets) * 1000) / Math.max(now - lastT, 1e-3);
-      lastT = now;
-      lastPackets = packets;
-      status(
-        `relay recv: ${packets} packets (${rate.toFixed(0)}/s), garbage ${stats[RelayStat.garbage]}, foreign ${stats[RelayStat.foreign]}, rejected ${rejectedLine(stats)}, lost ${stats[RelayStat.lost]}, ` +
-          `late ${stats[RelayStat.late]}, ring drops ${stats[RelayStat.ringDrops]} | one-way p50 ${fmtUs(oneWay.percentileNs(50))} ` +
-          `p99 ${fmtUs(oneWay.percentileNs(99))} (sender CLOCK_REALTIME -> receiver CLOCK_REALTIME) | ring -> main p50 ` +
-          `${fmtUs(toMain.percentileNs(50))} (CLOCK_MONOTONIC)`,
-      );
-    };
-
-    while (!stop.stopped) {
-      let n = consumer.available();
-      if (n === 0) {
-        n = await consumer.waitForDataAsync(100);
-        if (n === 0) {
-          if (consumer.done) stop.stop('receiver stopped');
-          continue;
-        }
-      }
-      const seenNs = Number(native.nowNs());
-      let i = 0;
-      for (; i < n; i++) {
-        readRelayPrice(views, consumer.slot(i), p);
-        oneWay.recordNs(p.latencyNs);
-        toMain.recordNs(seenNs - p.recvNs);
-        if (json) {
-          out.push(
-            `{"ts_micros":${sendMicros(p)},"bid":${p.bid},"ask":${p.ask}${p.seq === p.seq ? `,"seq":${p.seq}` : ''},"latency_us":${p.latencyNs / 1000}}\n`,
-          );
-        }
-        packets++;
-        if (packets % printEvery === 0) statusLine();
-        if (packets === count) {
-          i++;
-          stop.stop('count');
-          break;
-        }
-      }
-      consumer.release(i);
-      if (out.length > 0) {
-        process.stdout.write(out.join(''));
-        out.length = 0;
-      }
-      // Let timers and signals in between batches of a busy stream.
-      if (n >= ring.capacity / 2) await sleep(0);
-    }
-    const why = await stop.promise;
-    source.stop();
-    const secs = (performance.now() - t0) / 1000;
-    if (!json) statusLine();
-    const ow = oneWay.summary();
-    const tm = toMain.summary();
-    const c = source.counters();
-    process.stderr.write(
-      `relay recv: stopped (${why}): ${JSON.stringify({
-        packets,
-        seconds: Number(secs.toFixed(3)),
-        received: c.packets,
-        garbage: c.garbage,
-        foreign: c.foreign,
-        lost: c.lost,
-        late: c.late,
-        rejected: Object.fromEntries(RELAY_REJECT_REASONS.map(([reason, slot]) => [reason, stats[slot]])),
-        legacy: c.legacy,
-        restarts: c.restarts,
-        ring_drops: c.ringDrops,
-        recv_errors: c.recvErrors,
-        last_seq: Number.isNaN(c.lastSeq) ? null : c.lastSeq,
-        one_way_us: { clocks: 'sender CLOCK_REALTIME -> receiver CLOCK_REALTIME', p50: ow.p50Ns / 1000, p99: ow.p99Ns / 1000, max: ow.maxNs / 1000, clamped: ow.clamped },
-        ring_to_main_us: { clock: 'receiver CLOCK_MONOTONIC', p50: tm.p50Ns / 1000, p99: tm.p99Ns / 1000 },
-      }, (_k, val: unknown) => (typeof val === 'number' && !Number.isFinite(val) ? null : val))}\n`,
-    );
+    const { why, summary } = await monitorRelay(source, { printEvery, count, durationS: duration, json, cpu, spin: v.spin === true }, stdio);
+    process.stderr.write(`relay recv: stopped (${why}): ${summaryJson(summary)}\n`);
     return 0;
   },
 };

@@ -1,14 +1,11 @@
-// `polyedge replay`: feeds a recording through exactly the parse and book
-// code the live feed workers run, as fast as possible or at recorded pace.
+// `polyedge replay`: argument handling only; the replays sit in
+// engine/feeds/replay.ts (.pedrec) and engine/feeds/replay-capture.ts
+// (hftbacktest captures).
 
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BinanceBookWriter, createBinanceBooks } from '../../workers/venues/binance/book.js';
-import { COUNTER, createCounters, readCounters } from '../../workers/counters.js';
-import { BinanceCore } from '../../workers/venues/binance/feed.js';
-import { discardEvents } from '../../workers/event-sink.js';
-import { readHftbacktestCapture } from '../../workers/recording/hftbacktest.js';
-import { replayRecordingFile } from '../feeds/replay.js';
+import { COUNTER, readCounters } from '../../workers/counters.js';
+import { replayRecordingFile, type TopLine } from '../feeds/replay.js';
+import { replayCaptureFile } from '../feeds/replay-capture.js';
 import { PolyedgeError } from '../errors.js';
 import type { Command } from './args.js';
 
@@ -52,20 +49,18 @@ export const replayCommand: Command = {
       if (out.length) process.stdout.write(out.join(''));
       out.length = 0;
     };
+    const onTop =
+      v['print-top'] === true
+        ? (t: TopLine) => {
+            out.push(
+              `{"venue":"${t.venue}","symbol":"${t.symbol}",${t.u === undefined ? '' : `"u":${t.u},`}"ts":${t.ts},` +
+                `"bid":"${t.bid}","bidSize":"${t.bidSize}","ask":"${t.ask}","askSize":"${t.askSize}"}\n`,
+            );
+            if (out.length >= 512) flush();
+          }
+        : undefined;
     if (input.endsWith('.pedrec')) {
-      const r = await replayRecordingFile(input, {
-        pace,
-        onTop:
-          v['print-top'] === true
-            ? (t) => {
-                out.push(
-                  `{"venue":"${t.venue}","symbol":"${t.symbol}",${t.u === undefined ? '' : `"u":${t.u},`}"ts":${t.ts},` +
-                    `"bid":"${t.bid}","bidSize":"${t.bidSize}","ask":"${t.ask}","askSize":"${t.askSize}"}\n`,
-                );
-                if (out.length >= 512) flush();
-              }
-            : undefined,
-      });
+      const r = await replayRecordingFile(input, { pace, onTop });
       flush();
       const c = readCounters(r.counters);
       process.stderr.write(
@@ -73,44 +68,12 @@ export const replayCommand: Command = {
       );
       return 0;
     }
-    const counters = createCounters();
-    const core: BinanceCore = new BinanceCore({
-      symbols: [{ symbol, tickExp }],
-      books: new BinanceBookWriter(createBinanceBooks([{ tickValue: 10 ** -tickExp }])),
-      events: discardEvents,
-      counters,
-      source: 0,
-      // The capture carries its own snapshot; nothing to fetch.
-      requestSnapshot: () => {},
-      onTopChange:
-        v['print-top'] === true
-          ? (t) => {
-              out.push(
-                `{"venue":"binance-usdm","symbol":"${symbol}","u":${t.u},"ts":${t.eventMs},` +
-                  `"bid":"${core.formatPrice(0, t.bidTicks)}","bidSize":"${core.formatQty(0, t.bidQty)}",` +
-                  `"ask":"${core.formatPrice(0, t.askTicks)}","askSize":"${core.formatQty(0, t.askQty)}"}\n`,
-              );
-              if (out.length >= 512) flush();
-            }
-          : undefined,
-    });
-    core.start();
-    let prevNs: bigint | undefined;
-    for await (const line of readHftbacktestCapture(input)) {
-      if (pace === 'recorded' && prevNs !== undefined && line.localNs > prevNs) {
-        flush();
-        await sleep(Number(line.localNs - prevNs) / 1e6);
-      }
-      prevNs = line.localNs;
-      const recvNs = Number(line.localNs % 1_000_000_000_000n);
-      if (line.snapshot) core.onSnapshot(0, line.frame, recvNs);
-      else core.onFrame(line.frame, recvNs);
-    }
+    const r = await replayCaptureFile(input, { symbol, tickExp, pace, onTop, beforeWait: flush });
     flush();
-    const c = readCounters(counters);
+    const c = readCounters(r.counters);
     process.stderr.write(
-      `replayed ${c.frames} frames (${c.restSnapshots} snapshot): ${c.gaps} gaps, ${c.resyncs} resyncs, ${c.parseErrors} parse errors, last u ${core.lastUpdateId(0)}\n`,
+      `replayed ${c.frames} frames (${c.restSnapshots} snapshot): ${c.gaps} gaps, ${c.resyncs} resyncs, ${c.parseErrors} parse errors, last u ${r.lastUpdateId}\n`,
     );
-    return counters[COUNTER.parseErrors]! > 0 ? 1 : 0;
+    return r.counters[COUNTER.parseErrors]! > 0 ? 1 : 0;
   },
 };

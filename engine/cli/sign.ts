@@ -1,12 +1,12 @@
 // `polyedge sign`: newline-delimited JSON orders on stdin, one JSON line out
-// per input line, in order. A bad line yields an error line (so outputs stay
-// aligned with inputs), a message on stderr, and exit code 2 at the end.
+// per input line (engine/venues/polymarket/order/sign-lines.ts does the
+// work), and exit code 2 at the end when any line was rejected.
 
 import { createInterface } from 'node:readline';
 import { loadConfig, loadDotEnv, PRIVATE_KEY_ENV } from '../config/load.js';
-import { asPolyedgeError, ERRORS, PolyedgeError } from '../errors.js';
+import { ERRORS, PolyedgeError } from '../errors.js';
 import { native, type OrderSigner } from '../native.js';
-import { parseOrderJson, signOrder } from '../venues/polymarket/order/sign.js';
+import { signLines } from '../venues/polymarket/order/sign-lines.js';
 import type { Command } from './args.js';
 
 export function signerFromEnv(): OrderSigner {
@@ -38,29 +38,12 @@ export const signCommand: Command = {
     const config = loadConfig(typeof values.config === 'string' ? values.config : undefined);
     const signer = signerFromEnv();
     const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-    let lineNo = 0;
-    let rejected = 0;
-    for await (const line of rl) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      try {
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (err) {
-          throw new PolyedgeError('PE_INPUT_JSON', `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-        }
-        const signed = signOrder(signer, parseOrderJson(value, config.venue.chain_id));
-        process.stdout.write(`{"hash":"${signed.hash}","signature":"${signed.signature}"}\n`);
-      } catch (err) {
-        rejected++;
-        const e = asPolyedgeError(err);
-        process.stderr.write(`line ${lineNo}: ${e.format()}\n`);
-        process.stdout.write(`${JSON.stringify({ line: lineNo, error: e.code, field: e.field ?? null, message: e.message })}\n`);
-      }
-    }
+    const { lines, rejected } = await signLines(rl, signer, config.venue.chain_id, {
+      out: (text) => void process.stdout.write(text),
+      err: (text) => void process.stderr.write(text),
+    });
     if (rejected > 0) {
-      process.stderr.write(`${rejected} of ${lineNo} line(s) rejected (${ERRORS.PE_BATCH_INPUT.title})\n`);
+      process.stderr.write(`${rejected} of ${lines} line(s) rejected (${ERRORS.PE_BATCH_INPUT.title})\n`);
       return ERRORS.PE_BATCH_INPUT.exit;
     }
     return 0;
