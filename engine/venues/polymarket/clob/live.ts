@@ -19,7 +19,7 @@
 // Every request body and every answer is journaled (venue_request,
 // venue_response) before it moves any state, without secrets or headers.
 
-import type { ExecutionVenue } from '../../../execution/venue.js';
+import type { ExecutionVenue, VenueCounters } from '../../../execution/venue.js';
 import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
 import type { OrderSigner } from '../../../native.js';
 import { PolyedgeError } from '../../../errors.js';
@@ -146,11 +146,17 @@ export class LiveVenue implements ExecutionVenue {
   private consecutiveFailures = 0;
   private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
-  readonly counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0 };
+  readonly counts: { posts: number; cancels: number; cancelAlls: number; tradePolls: number; failures: number; rejects: number; readonly client: VenueCounters['client'] };
 
   constructor(opts: LiveVenueOptions) {
     if (!opts.owner) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live trading needs the API key the orders belong to', 'POLY_API_KEY');
     this.o = opts;
+    // The client's counters object is the transport's own, moved in place: the metrics read it live.
+    this.counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0, client: opts.client.counters };
+  }
+
+  get counters(): VenueCounters {
+    return this.counts;
   }
 
   submit(order: Order, nowMs: number): void {
