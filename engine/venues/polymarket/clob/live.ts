@@ -340,8 +340,8 @@ export class LiveVenue implements ExecutionVenue {
       this.track(
         this.request(everything ? 'DELETE /cancel-all' : 'DELETE /orders', () => (everything ? this.o.client.cancelAll() : this.o.client.cancelOrders(batch.map((e) => e.hash)))).then(
           async (r) => {
-            // A fill that raced the cancel is booked before the order closes.
-            await this.pollTrades().catch((err: unknown) => this.o.fault('reading trades after a cancel', err, false));
+            // A fill that raced the cancel is booked before the order closes: once the order is forgotten its trades are not ours any more.
+            await this.readTradesSurely('reading trades after a cancel');
             for (const e of batch) {
               if (!this.byId.has(e.order.id)) continue;
               const refused = r.not_canceled[e.hash];
@@ -408,9 +408,16 @@ export class LiveVenue implements ExecutionVenue {
     const venueMessage = err instanceof PolyedgeError ? err.message : String(err);
     this.journalResponse(e.order.id, 'POST', 0, false, venueMessage, e.hash, '');
     if (!this.byId.has(e.order.id)) return;
-    // The client has already looked the order up where it may have landed; a PE_CLOB_UNCERTAIN order may still rest: cancel it by hash to be sure.
+    // The client could not tell whether a PE_CLOB_UNCERTAIN order landed: it is held as resting (acked) with a cancel
+    // wanted, so its trades are still booked and the cancel is retried until the CLOB answers; then it closes as cancelled.
     if (err instanceof PolyedgeError && err.code === 'PE_CLOB_UNCERTAIN') {
-      this.track(this.request('DELETE /orders', () => this.o.client.cancelOrders([e.hash])).catch(() => undefined));
+      e.order.ackMs = this.o.nowMs();
+      this.push(Report.Ack, e.order, undefined);
+      e.stage = Stage.Resting;
+      e.cancelWanted = true;
+      e.cancelRetryAtMs = this.o.nowMs();
+      this.pollSoon();
+      return;
     }
     this.forget(e);
     this.counts.rejects++;
@@ -457,6 +464,18 @@ export class LiveVenue implements ExecutionVenue {
       }
     })();
     return this.polling;
+  }
+
+  /** Reads the trades, trying again (a few times, backing off) when a read fails; a fault is reported for the last failure only. */
+  private async readTradesSurely(what: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pollTrades();
+      } catch (err) {
+        if (attempt >= 4 || this.closed) return this.o.fault(what, err, false);
+        await new Promise((r) => setTimeout(r, CANCEL_RETRY_BASE_MS * 2 ** attempt));
+      }
+    }
   }
 
   private onTrade_(t: Trade): void {
