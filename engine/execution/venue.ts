@@ -27,6 +27,31 @@ export interface ExecutionVenue {
   close?(): Promise<unknown>;
   /** Public size ahead of a resting order, micro-shares (an estimate where the venue does not publish it); NaN when it is not resting. */
   queueAhead(orderId: string): number;
+  /** Plain counters of a venue that talks to an exchange, read when /metrics is scraped; absent on the paper venue. */
+  readonly counters?: VenueCounters;
+}
+
+/** What a venue over a REST client counts (numbers only, so the metrics layer needs no venue type). */
+export interface VenueCounters {
+  /** Orders sent in POST requests, orders sent for cancel, cancel-all requests, trade polls. */
+  readonly posts: number;
+  readonly cancels: number;
+  readonly cancelAlls: number;
+  readonly tradePolls: number;
+  /** Requests that failed after the client's own retries. */
+  readonly failures: number;
+  /** Orders the venue refused, or whose POST failed. */
+  readonly rejects: number;
+  readonly client: {
+    /** HTTP attempts, retries among them, waits for the client-side rate limiter (and their total ms), order lookups after an uncertain POST. */
+    readonly requests: number;
+    readonly retries: number;
+    readonly rateLimitWaits: number;
+    readonly rateLimitWaitMs: number;
+    readonly lookups: number;
+    /** Failed attempts by kind, retried ones included. */
+    readonly errors: Readonly<Record<string, number>>;
+  };
 }
 
 /** What a venue other than paper is built from: the engine's slot tables (shared, replaced in place) and its journal. */

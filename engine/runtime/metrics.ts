@@ -3,6 +3,7 @@
 
 import { COUNTER } from '../../workers/counters.js';
 import type { RequestCount } from '../control/server.js';
+import type { VenueCounters } from '../execution/venue.js';
 import type { MarketDataHub } from '../feeds/hub.js';
 import { registerProcessMetrics } from '../metrics/process.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
@@ -94,11 +95,30 @@ export function registerEngineMetrics(r: MetricsRegistry, engine: Engine, hub: M
   r.register('polyedge_busy_book_deferrals_total', {}, () => engine.counts.busyBookDeferrals);
   FAULT_SITE_NAMES.forEach((where, i) => r.register('polyedge_engine_faults_total', { where }, () => engine.faults.counts[i]!));
   if (auditor) registerResults(r, 'polyedge_settlement_audits_total', auditor.counts, { agree: 'agree', disagree: 'disagree', timeout: 'timeout' });
+  const venue = engine.orders.venue.counters;
+  if (venue) registerVenueMetrics(r, venue);
   r.register('polyedge_journal_records_total', {}, () => engine.journal.stats.records);
   r.register('polyedge_journal_bytes_total', {}, () => engine.journal.stats.bytes);
   r.register('polyedge_journal_fsyncs_total', {}, () => engine.journal.stats.fsyncs);
   r.register('polyedge_journal_fsync_errors_total', {}, () => engine.journal.stats.fsyncErrors);
   registerProcessMetrics(r);
+}
+
+/** The live venue's and its CLOB client's counters: objects the venue moves in place, read at scrape time. */
+function registerVenueMetrics(r: MetricsRegistry, v: VenueCounters): void {
+  const c = v.client;
+  r.register('polyedge_clob_requests_total', {}, () => c.requests);
+  r.register('polyedge_clob_retries_total', {}, () => c.retries);
+  for (const kind of Object.keys(c.errors)) r.register('polyedge_clob_errors_total', { kind }, () => c.errors[kind]!);
+  r.register('polyedge_clob_lookups_total', {}, () => c.lookups);
+  r.register('polyedge_clob_rate_limit_waits_total', {}, () => c.rateLimitWaits);
+  r.register('polyedge_clob_rate_limit_wait_seconds_total', {}, () => c.rateLimitWaitMs / 1e3);
+  r.register('polyedge_live_orders_posted_total', {}, () => v.posts);
+  r.register('polyedge_live_cancels_total', {}, () => v.cancels);
+  r.register('polyedge_live_cancel_alls_total', {}, () => v.cancelAlls);
+  r.register('polyedge_live_trade_polls_total', {}, () => v.tradePolls);
+  r.register('polyedge_live_request_failures_total', {}, () => v.failures);
+  r.register('polyedge_live_rejects_total', {}, () => v.rejects);
 }
 
 /** One series of `name` per `result` label, each reading its field of `counts` at scrape time. */

@@ -13,11 +13,11 @@
 // cancel(): the order manager walks its own live lists while it cancels, and
 // a report removing an order under that walk would skip the next one.
 
-import { fieldError, PolyedgeError } from '../../../errors.js';
+import { fieldError } from '../../../errors.js';
 import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
 import type { OrderSigner } from '../../../native.js';
-import { buildSignedOrder, GTD_MIN_LEAD_SECONDS } from '../order/build.js';
-import { orderIntent, type VenueSigning } from './intent.js';
+import { GTD_MIN_LEAD_SECONDS } from '../order/build.js';
+import { signOrder, type VenueSigning } from './intent.js';
 import type { ExecutionVenue } from '../../../execution/venue.js';
 import type { ExecutionListener, MarketInfo, Order, RejectReason, TokenInfo } from '../../../trading/types.js';
 
@@ -138,18 +138,9 @@ export class DryRunVenue implements ExecutionVenue {
 
   private place(order: Order, size: number, nowMs: number): void {
     if (this.resting.has(order.id)) return this.reject(order, 'duplicate_id', nowMs);
-    const info = this.o.tokens[order.token];
-    const market = info === undefined ? undefined : this.o.markets[info.market];
-    if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return this.reject(order, 'unknown_token', nowMs);
-    if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return this.reject(order, 'expired', nowMs);
-    let built;
-    try {
-      built = buildSignedOrder(this.o.signer, orderIntent(order, size, info, market, this.o.signing, this.o.owner), nowMs);
-    } catch (err) {
-      if (!(err instanceof PolyedgeError)) throw err;
-      this.o.debug?.(`dry-run: order ${order.id} not built: ${err.format()}`);
-      return this.reject(order, err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order', nowMs);
-    }
+    const signed = signOrder(order, size, nowMs, this.o, this.o.debug && ((l) => this.o.debug!(`dry-run: ${l}`)));
+    if (typeof signed === 'string') return this.reject(order, signed, nowMs);
+    const { built } = signed;
     const body = JSON.stringify(built.body);
     this.journal(order.id, 'POST', body, built.hash, nowMs);
     const taker = order.type === 'FOK' || order.type === 'FAK';

@@ -3,10 +3,11 @@
 // threshold, order version. Shared by the dry-run and live venues, so what a
 // dry run journals is byte for byte what live trading would post.
 
-import { fieldError } from '../../../errors.js';
+import { fieldError, PolyedgeError } from '../../../errors.js';
+import type { OrderSigner } from '../../../native.js';
 import type { TickSize } from '../order/amounts.js';
-import { GTD_MIN_LEAD_SECONDS, type OrderIntent } from '../order/build.js';
-import { notionalMicros, wireSide, Side, type MarketInfo, type Order, type TokenInfo } from '../../../trading/types.js';
+import { buildSignedOrder, GTD_MIN_LEAD_SECONDS, type BuiltOrder, type OrderIntent } from '../order/build.js';
+import { notionalMicros, wireSide, Side, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
 
 /** Grid ticks (1e-4) of each tick size the venue lists. */
 const TICK_OF_TICKS: ReadonlyMap<number, TickSize> = new Map([
@@ -53,4 +54,36 @@ export function orderIntent(order: Order, size: number, info: TokenInfo, market:
     maker: signing.funder || undefined,
     owner,
   };
+}
+
+export interface SignedOrder {
+  built: BuiltOrder;
+  intent: OrderIntent;
+  tokenId: string;
+}
+
+/**
+ * What of `order` (its `size` still to place) the venue would take: the
+ * signed order, or why not (unknown token, expired GTD, a rule the builder
+ * enforces). `note` hears why a build failed, for a debug log.
+ */
+export function signOrder(
+  order: Order,
+  size: number,
+  nowMs: number,
+  ctx: { signer: OrderSigner; signing: VenueSigning; owner: string; markets: readonly MarketInfo[]; tokens: readonly TokenInfo[] },
+  note?: (line: string) => void,
+): SignedOrder | RejectReason {
+  const info = ctx.tokens[order.token];
+  const market = info === undefined ? undefined : ctx.markets[info.market];
+  if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return 'unknown_token';
+  if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return 'expired';
+  const intent = orderIntent(order, size, info, market, ctx.signing, ctx.owner);
+  try {
+    return { built: buildSignedOrder(ctx.signer, intent, nowMs), intent, tokenId: info.tokenId };
+  } catch (err) {
+    if (!(err instanceof PolyedgeError)) throw err;
+    note?.(`order ${order.id} not built: ${err.format()}`);
+    return err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order';
+  }
 }

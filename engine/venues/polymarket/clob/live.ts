@@ -19,18 +19,20 @@
 // Every request body and every answer is journaled (venue_request,
 // venue_response) before it moves any state, without secrets or headers.
 
-import type { ExecutionVenue } from '../../../execution/venue.js';
+import type { ExecutionVenue, VenueCounters } from '../../../execution/venue.js';
 import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journal/records.js';
 import type { OrderSigner } from '../../../native.js';
 import { PolyedgeError } from '../../../errors.js';
 import { feeMicros, PRICE_SCALE, Side, UNIT, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
 import { buildSignedOrder, type BuiltOrder } from '../order/build.js';
 import { ClobClient, type OrderSource } from './client.js';
-import { orderIntent, type VenueSigning } from './intent.js';
+import { signOrder, type orderIntent, type VenueSigning } from './intent.js';
 import type { PostOrderResult, Trade } from './responses.js';
 
 /** Consecutive failed requests (after the client's own retries) that make a persistent failure: the venue reports it as a fault. */
 export const MAX_CONSECUTIVE_FAILURES = 3;
+/** How long a closed order's trades are still looked for: a trade the venue matched before the close but listed after it. */
+const RETIRED_KEEP_MS = 60_000;
 const CANCEL_RETRY_BASE_MS = 100;
 const CANCEL_RETRY_MAX_MS = 5_000;
 /** How often the trades are read while an order rests or has matched. */
@@ -133,6 +135,8 @@ export class LiveVenue implements ExecutionVenue {
   private readonly o: LiveVenueOptions;
   private readonly byId = new Map<string, Entry>();
   private readonly byHash = new Map<string, Entry>();
+  /** Orders closed in the last RETIRED_KEEP_MS (wall), by hash: their late-read trades still book. */
+  private readonly retired = new Map<string, { e: Entry; untilMs: number }>();
   private queue: Pending[] = [];
   private posts: Entry[] = [];
   private cancels: Entry[] = [];
@@ -146,11 +150,17 @@ export class LiveVenue implements ExecutionVenue {
   private consecutiveFailures = 0;
   private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
-  readonly counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0 };
+  readonly counts: { posts: number; cancels: number; cancelAlls: number; tradePolls: number; failures: number; rejects: number; readonly client: VenueCounters['client'] };
 
   constructor(opts: LiveVenueOptions) {
     if (!opts.owner) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live trading needs the API key the orders belong to', 'POLY_API_KEY');
     this.o = opts;
+    // The client's counters object is the transport's own, moved in place: the metrics read it live.
+    this.counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0, client: opts.client.counters };
+  }
+
+  get counters(): VenueCounters {
+    return this.counts;
   }
 
   submit(order: Order, nowMs: number): void {
@@ -268,20 +278,10 @@ export class LiveVenue implements ExecutionVenue {
 
   private place(order: Order, size: number, nowMs: number): void {
     if (this.closed || this.byId.has(order.id)) return this.push(Report.Reject, order, this.closed ? 'invalid_order' : 'duplicate_id');
-    const info = this.o.tokens[order.token];
-    const market = info === undefined ? undefined : this.o.markets[info.market];
-    if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return this.push(Report.Reject, order, 'unknown_token');
-    if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return this.push(Report.Reject, order, 'expired');
-    const intent = orderIntent(order, size, info, market, this.o.signing, this.o.owner);
-    let built: BuiltOrder;
-    try {
-      built = buildSignedOrder(this.o.signer, intent, nowMs);
-    } catch (err) {
-      if (!(err instanceof PolyedgeError)) throw err;
-      this.o.debug?.(`live: order ${order.id} not built: ${err.format()}`);
-      return this.push(Report.Reject, order, err.code === 'PE_ORDER_EXPIRATION' ? 'expired' : 'invalid_order');
-    }
-    const e: Entry = { order, hash: built.hash, tokenId: info.tokenId, stage: Stage.Posting, cancelWanted: false, matchedMicro: 0, closeAfterMatch: false, venueFilled: order.filled, cancelRetryAtMs: 0, cancelFailures: 0, source: () => built };
+    const signed = signOrder(order, size, nowMs, this.o, this.o.debug && ((l) => this.o.debug!(`live: ${l}`)));
+    if (typeof signed === 'string') return this.push(Report.Reject, order, signed);
+    const { built, intent } = signed;
+    const e: Entry = { order, hash: built.hash, tokenId: signed.tokenId, stage: Stage.Posting, cancelWanted: false, matchedMicro: 0, closeAfterMatch: false, venueFilled: order.filled, cancelRetryAtMs: 0, cancelFailures: 0, source: () => built };
     e.source = (version) => this.resign(e, built, intent, version, nowMs);
     this.journalRequest(order.id, 'POST', '/order', JSON.stringify(built.body), built.hash, nowMs);
     this.byId.set(order.id, e);
@@ -336,8 +336,8 @@ export class LiveVenue implements ExecutionVenue {
           async (r) => {
             // The kill switch and flatten cancel everything: confirm by listing, and cancel whatever the listing still shows.
             if (everything) await this.sweepOpenOrders().catch((err: unknown) => this.o.fault('listing open orders after a cancel-all', err, false));
-            // A fill that raced the cancel is booked before the order closes.
-            await this.pollTrades().catch((err: unknown) => this.o.fault('reading trades after a cancel', err, false));
+            // A fill that raced the cancel is booked before the order closes: once the order is forgotten its trades are not ours any more.
+            await this.readTradesSurely('reading trades after a cancel');
             for (const e of batch) {
               if (!this.byId.has(e.order.id)) continue;
               const refused = r.not_canceled[e.hash];
@@ -411,9 +411,16 @@ export class LiveVenue implements ExecutionVenue {
     const venueMessage = err instanceof PolyedgeError ? err.message : String(err);
     this.journalResponse(e.order.id, 'POST', 0, false, venueMessage, e.hash, '');
     if (!this.byId.has(e.order.id)) return;
-    // The client has already looked the order up where it may have landed; a PE_CLOB_UNCERTAIN order may still rest: cancel it by hash to be sure.
+    // The client could not tell whether a PE_CLOB_UNCERTAIN order landed: it is held as resting (acked) with a cancel
+    // wanted, so its trades are still booked and the cancel is retried until the CLOB answers; then it closes as cancelled.
     if (err instanceof PolyedgeError && err.code === 'PE_CLOB_UNCERTAIN') {
-      this.track(this.request('DELETE /orders', () => this.o.client.cancelOrders([e.hash])).catch(() => undefined));
+      e.order.ackMs = this.o.nowMs();
+      this.push(Report.Ack, e.order, undefined);
+      e.stage = Stage.Resting;
+      e.cancelWanted = true;
+      e.cancelRetryAtMs = this.o.nowMs();
+      this.pollSoon();
+      return;
     }
     this.forget(e);
     this.counts.rejects++;
@@ -444,7 +451,24 @@ export class LiveVenue implements ExecutionVenue {
   }
 
   private pollAgainIfNeeded(): void {
+    const now = Date.now();
+    for (const [hash, r] of this.retired) if (r.untilMs <= now) this.retired.delete(hash);
+    if (this.retired.size > 0) return this.pollSoon();
     for (const e of this.byId.values()) if (e.stage !== Stage.Posting) return this.pollSoon();
+  }
+
+  /** A live order by venue hash, or one closed lately whose token still names the same market (a slot reused since belongs to another). */
+  private entryOf(hash: string): Entry | undefined {
+    const live = this.byHash.get(hash);
+    if (live !== undefined) return live;
+    const r = this.retired.get(hash);
+    if (r === undefined) return undefined;
+    if (this.o.tokens[r.e.order.token]?.tokenId !== r.e.tokenId) {
+      this.retired.delete(hash);
+      this.o.fault(`a fill of order ${r.e.order.id} on a market no longer held`, new Error(`token slot ${r.e.order.token} now holds another market`), false);
+      return undefined;
+    }
+    return r.e;
   }
 
   /** Reads the trades since the last one seen and books every fill of ours once; concurrent callers share one read. */
@@ -462,14 +486,26 @@ export class LiveVenue implements ExecutionVenue {
     return this.polling;
   }
 
+  /** Reads the trades, trying again (a few times, backing off) when a read fails; a fault is reported for the last failure only. */
+  private async readTradesSurely(what: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pollTrades();
+      } catch (err) {
+        if (attempt >= 4 || this.closed) return this.o.fault(what, err, false);
+        await new Promise((r) => setTimeout(r, CANCEL_RETRY_BASE_MS * 2 ** attempt));
+      }
+    }
+  }
+
   private onTrade_(t: Trade): void {
     const mt = Number(t.match_time);
     if (Number.isFinite(mt) && !(mt <= this.lastMatchTime)) this.lastMatchTime = mt;
     if (t.status.toUpperCase() === 'FAILED') return;
-    const taker = this.byHash.get(t.taker_order_id);
+    const taker = this.entryOf(t.taker_order_id);
     if (taker !== undefined) this.book(taker, t, 'taker', t.size, t.price);
     for (const m of t.maker_orders) {
-      const maker = this.byHash.get(m.order_id);
+      const maker = this.entryOf(m.order_id);
       if (maker !== undefined) this.book(maker, t, 'maker', m.matched_amount, m.price);
     }
   }
@@ -496,7 +532,8 @@ export class LiveVenue implements ExecutionVenue {
     };
     e.venueFilled += size;
     this.push(Report.Fill, e.order, undefined, fill);
-    this.afterFills(e);
+    if (this.byId.get(e.order.id) === e) this.afterFills(e);
+    else if (e.venueFilled >= e.order.size) this.retired.delete(e.hash);
   }
 
   /** Closes an order whose fills are all in: filled, or its unmatched rest cancelled. */
@@ -548,6 +585,8 @@ export class LiveVenue implements ExecutionVenue {
   private forget(e: Entry): void {
     this.byId.delete(e.order.id);
     this.byHash.delete(e.hash);
+    // Closed here, but a trade matched before the close may not have been read yet: its fill still counts.
+    if (e.venueFilled < e.order.size) this.retired.set(e.hash, { e, untilMs: Date.now() + RETIRED_KEEP_MS });
   }
 
   private journalRequest(orderId: string, method: VenueMethod, path: string, body: string, venueOrderId: string, nowMs: number): void {

@@ -6,6 +6,7 @@ import type { OrderSigner } from '../../../native.js';
 import type { ApiCredentials } from '../order/hmac.js';
 import type { VenueStart } from '../../../execution/venue.js';
 import { ClobClient } from './client.js';
+import type { TransportOptions } from './transport.js';
 import type { VenueSigning } from './intent.js';
 import { LiveVenue } from './live.js';
 
@@ -16,10 +17,14 @@ export interface LiveStartOptions {
   signing: VenueSigning;
   log: (line: string) => void;
   debug?: ((line: string) => void) | undefined;
+  /** The client's deadlines, retries and backoff (defaults: transport.ts); a test shortens them so a storm of timeouts passes quickly. */
+  transport?: Omit<TransportOptions, 'url'> | undefined;
+  /** How often the trades are read while an order rests (default DEFAULT_TRADE_POLL_MS). */
+  tradePollMs?: number | undefined;
 }
 
 export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
-  const client = new ClobClient({ url: o.clobUrl }, { address: o.signer.address, creds: o.creds });
+  const client = new ClobClient({ ...o.transport, url: o.clobUrl }, { address: o.signer.address, creds: o.creds });
   try {
     await client.start();
     const version = await client.orderVersion();
@@ -44,6 +49,7 @@ export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
           fault: parts.fault,
           log: o.log,
           debug: o.debug,
+          ...(o.tradePollMs !== undefined && { tradePollMs: o.tradePollMs }),
         }),
       stop: () => client.close(),
     };
