@@ -56,6 +56,8 @@ export interface LiveVenueOptions {
   /** One line per request for a debug log; undefined = none. */
   debug?: ((line: string) => void) | undefined;
   tradePollMs?: number;
+  /** The dead-man switch's heartbeats (heartbeat.ts): no order is sent while they may have lapsed; stopped at close. */
+  heartbeat?: { stale(): boolean; stop(): void } | undefined;
 }
 
 const enum Report {
@@ -232,6 +234,7 @@ export class LiveVenue implements ExecutionVenue {
    */
   async close(): Promise<number> {
     this.closed = true;
+    this.o.heartbeat?.stop();
     if (this.pollTimer) clearTimeout(this.pollTimer);
     await Promise.allSettled([...this.inflight]);
     let open = NaN;
@@ -264,10 +267,37 @@ export class LiveVenue implements ExecutionVenue {
     return open;
   }
 
+  /**
+   * Heartbeats stopped getting through: the venue has probably cancelled
+   * every order of ours, so none is taken as resting on our word. The open
+   * orders are listed, then the trades read (a fill before the venue's
+   * cancel is booked), and each order the listing no longer showed is
+   * reported cancelled. The kill switch that trips next cancels the rest.
+   */
+  onHeartbeatLost(): void {
+    if (this.closed) return;
+    this.track(
+      (async () => {
+        const open = await this.request('GET /data/orders', () => this.o.client.openOrders());
+        const still = new Set(open.map((x) => x.id));
+        const gone = [...this.byId.values()].filter((e) => (e.stage === Stage.Resting || e.stage === Stage.Cancelling) && !still.has(e.hash));
+        await this.pollTrades();
+        for (const e of gone) {
+          if (!this.byId.has(e.order.id)) continue;
+          this.forget(e);
+          this.push(Report.Cancel, e.order, undefined);
+        }
+        this.o.log(`live: heartbeats lost: ${gone.length} resting orders no longer open on the CLOB (cancelled by the venue), ${open.length} still open; trades read before any was reported cancelled`);
+      })(),
+    );
+  }
+
   // ---- sending ----------------------------------------------------------------
 
   private place(order: Order, size: number, nowMs: number): void {
     if (this.closed || this.byId.has(order.id)) return this.push(Report.Reject, order, this.closed ? 'invalid_order' : 'duplicate_id');
+    // The venue may have cancelled everything of ours and the engine is about to halt: nothing is posted on a stale picture.
+    if (this.o.heartbeat?.stale() === true) return this.push(Report.Reject, order, 'invalid_order');
     const info = this.o.tokens[order.token];
     const market = info === undefined ? undefined : this.o.markets[info.market];
     if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return this.push(Report.Reject, order, 'unknown_token');
