@@ -146,6 +146,8 @@ export class LiveVenue implements ExecutionVenue {
   private polling: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
+  /** The listing after lost heartbeats: cancels wait for it, so what it shows gone was the venue's doing. */
+  private reconciling: Promise<void> | undefined;
   private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
   readonly counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0 };
@@ -272,24 +274,29 @@ export class LiveVenue implements ExecutionVenue {
    * every order of ours, so none is taken as resting on our word. The open
    * orders are listed, then the trades read (a fill before the venue's
    * cancel is booked), and each order the listing no longer showed is
-   * reported cancelled. The kill switch that trips next cancels the rest.
+   * reported cancelled. The kill switch that trips next cancels the rest,
+   * its requests held until the listing is in.
    */
   onHeartbeatLost(): void {
-    if (this.closed) return;
-    this.track(
-      (async () => {
-        const open = await this.request('GET /data/orders', () => this.o.client.openOrders());
-        const still = new Set(open.map((x) => x.id));
-        const gone = [...this.byId.values()].filter((e) => (e.stage === Stage.Resting || e.stage === Stage.Cancelling) && !still.has(e.hash));
-        await this.pollTrades();
-        for (const e of gone) {
-          if (!this.byId.has(e.order.id)) continue;
-          this.forget(e);
-          this.push(Report.Cancel, e.order, undefined);
-        }
-        this.o.log(`live: heartbeats lost: ${gone.length} resting orders no longer open on the CLOB (cancelled by the venue), ${open.length} still open; trades read before any was reported cancelled`);
-      })(),
-    );
+    if (this.closed || this.reconciling !== undefined) return;
+    this.reconciling = (async () => {
+      const open = await this.request('GET /data/orders', () => this.o.client.openOrders());
+      const still = new Set(open.map((x) => x.id));
+      const gone = [...this.byId.values()].filter((e) => (e.stage === Stage.Resting || e.stage === Stage.Cancelling) && !still.has(e.hash));
+      await this.pollTrades();
+      for (const e of gone) {
+        if (!this.byId.has(e.order.id)) continue;
+        this.forget(e);
+        this.push(Report.Cancel, e.order, undefined);
+      }
+      // Closed here: the held cancels go for what the listing still showed.
+      this.cancels = this.cancels.filter((e) => this.byId.has(e.order.id));
+      this.o.log(`live: heartbeats lost: ${gone.length} resting orders no longer open on the CLOB (cancelled by the venue), ${open.length} still open; trades read before any was reported cancelled`);
+    })().finally(() => {
+      this.reconciling = undefined;
+      if (this.cancels.length > 0) this.scheduleFlush();
+    });
+    this.track(this.reconciling);
   }
 
   // ---- sending ----------------------------------------------------------------
@@ -353,7 +360,7 @@ export class LiveVenue implements ExecutionVenue {
         ),
       );
     }
-    if (this.cancels.length > 0) {
+    if (this.cancels.length > 0 && this.reconciling === undefined) {
       const batch = this.cancels;
       this.cancels = [];
       this.counts.cancels += batch.length;
