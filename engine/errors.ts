@@ -47,6 +47,7 @@ export const ERRORS = {
   PE_CLOB_UNREACHABLE: { exit: 69, title: 'the CLOB cannot be reached (connection refused, reset or closed)' },
   PE_CLOB_REJECTED: { exit: 65, title: 'the CLOB answered but did not place or cancel every order' },
   PE_CLOB_UNCERTAIN: { exit: 75, title: 'an order POST may have landed and its lookup failed: check open orders before sending again' },
+  PE_CLOB_HEARTBEAT_LOST: { exit: 75, title: 'no heartbeat reached the CLOB for longer than [live] heartbeat_fail_after_ms: the venue may have cancelled every open order' },
   PE_INTERNAL: { exit: 70, title: 'internal error' },
 } as const satisfies Record<string, { exit: number; title: string }>;
 

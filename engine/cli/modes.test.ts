@@ -115,4 +115,5 @@ test('[live] values are validated by range and against each other', async () => 
   await refused(['--config', config('neg.toml', '[live]\nmax_open_orders = -1\n')], {}, 'PE_CONFIG_INVALID', /live\.max_open_orders: must be >= 0/);
   await refused(['--config', config('frac.toml', '[live]\nmax_open_orders = 2.5\n')], {}, 'PE_CONFIG_INVALID', /live\.max_open_orders: must be an integer/);
   await refused(['--config', config('order-over-day.toml', '[live]\nmax_order_notional = 50\nmax_daily_notional = 10\n')], {}, 'PE_CONFIG_INVALID', /live\.max_order_notional: must be <= max_daily_notional/);
+  await refused(['--config', config('heartbeat.toml', '[live]\nheartbeat_interval_ms = 5000\nheartbeat_fail_after_ms = 5000\n')], {}, 'PE_CONFIG_INVALID', /live\.heartbeat_fail_after_ms: must be > heartbeat_interval_ms/);
 });

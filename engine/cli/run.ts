@@ -45,7 +45,8 @@ function prepareVenue(mode: Mode, cfg: Config, confirmed: boolean, log: (line: s
       keys: { address: signer.address, apiKey: secrets.apiKey, secret: secrets.secret, passphrase: secrets.passphrase },
       start: async (clobUrl) => {
         const { startLiveVenue } = await import('../venues/polymarket/clob/start.js');
-        return startLiveVenue({ clobUrl, signer, creds: secrets, signing: { ...cfg.signing, chain_id: cfg.venue.chain_id }, log, debug });
+        const heartbeat = { intervalMs: cfg.live.heartbeat_interval_ms, failAfterMs: cfg.live.heartbeat_fail_after_ms };
+        return startLiveVenue({ clobUrl, signer, creds: secrets, signing: { ...cfg.signing, chain_id: cfg.venue.chain_id }, heartbeat, log, debug });
       },
     };
   }
@@ -142,8 +143,12 @@ export const runCommand: Command = {
       if (why !== undefined) throw fieldError('PE_CONFIG_INVALID', 'relay.allow', `${why}. Senders go in [relay] allow or --relay-allow`);
     }
     // The simulator is a dev tool the engine never imports: the CLI hands it over as the session's offline venues.
-    // Live against the offline session trades on the simulator's CLOB, which must know the key pair the engine presents.
-    const offline = feeds === 'sim' ? (await import('../sim/offline.js')).bundledVenues({ clobKeys: venue?.keys && [venue.keys] }) : undefined;
+    // Live against the offline session trades on the simulator's CLOB, which must know the key pair the engine presents
+    // and plays the venue's dead-man switch with the engine's own bound as its timeout.
+    const offline =
+      feeds === 'sim'
+        ? (await import('../sim/offline.js')).bundledVenues({ clobKeys: venue?.keys && [venue.keys], clobHeartbeatTimeoutMs: mode === 'live' ? runCfg.live.heartbeat_fail_after_ms : undefined })
+        : undefined;
     const session = await startSession({
       cfg: runCfg,
       offline,

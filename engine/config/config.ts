@@ -4,9 +4,10 @@
 import { paperParamsSchema } from '../execution/paper.js';
 import { journalConfig } from '../journal/journal.js';
 import { markoutParamsSchema } from '../portfolio/markouts.js';
-import { liveLimitsSchema, riskParamsSchema } from '../risk/gates.js';
+import { liveLimitFields, liveLimitRules, riskParamsSchema } from '../risk/gates.js';
 import { IP_LITERAL } from '../feeds/relay/allow.js';
 import { SERIES_NAME } from '../venues/polymarket/discovery.js';
+import { heartbeatFields, heartbeatRules } from '../venues/polymarket/clob/heartbeat.js';
 import { perfFields } from '../runtime/params.js';
 import { fusionParamsSchema } from '../references/fusion.js';
 import { strategyNameSchema, strategyTablesSchema } from '../strategy/registry.js';
@@ -53,8 +54,8 @@ export const configSchema = object({
     pin: boolean({ default: true }),
   }),
   risk: riskParamsSchema,
-  /** Caps on what dry-run and live send; each must be set (> 0) for live. */
-  live: liveLimitsSchema,
+  /** Caps on what dry-run and live send, each to be set (> 0) for live; and the heartbeats of live's dead-man switch. */
+  live: object({ ...liveLimitFields, ...heartbeatFields }, { rules: [...liveLimitRules, ...heartbeatRules] }),
   engine: object({
     /** strategies run side by side, each with its own orders, positions and PnL; any registered strategy (engine/strategy/registry.ts) */
     strategies: array(strategyNameSchema, { default: ['maker', 'directional'] }),

@@ -31,7 +31,7 @@
 
 import { BookFlag, NO_TICK } from '../../workers/shared-memory/book-layout.js';
 import { TopOfBook, type BookReader } from '../../workers/shared-memory/book-reader.js';
-import { number, object, toUnits, type Infer } from '../config/schema.js';
+import { number, object, toUnits, type Infer, type Rule } from '../config/schema.js';
 import { notionalMicros, PRICE_SCALE, Side, SIZE_LOT, UNIT, type DesiredOrder, type MarketInfo, type TokenInfo } from '../trading/types.js';
 import { fieldError } from '../errors.js';
 import type { Tunable } from '../tunables/tunable.js';
@@ -74,22 +74,22 @@ const MAX_OPEN_ORDERS = 10_000;
  * could run on unlimited): live refuses to start until each is set; dry-run
  * applies the ones that are.
  */
-export const liveLimitsSchema = object(
+export const liveLimitFields = {
+  max_order_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD per order (price × size); 0 = not set, which live refuses; at most 10,000,000' }),
+  max_open_orders: number({ integer: true, min: 0, max: MAX_OPEN_ORDERS, default: 0, description: 'orders live at once across all strategies; 0 = not set, which live refuses; at most 10,000' }),
+  max_daily_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD of orders sent per UTC day (price × size, whatever fills); 0 = not set, which live refuses; at most 10,000,000' }),
+};
+
+export const liveLimitRules: readonly Rule<{ [K in keyof typeof liveLimitFields]: number }>[] = [
   {
-    max_order_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD per order (price × size); 0 = not set, which live refuses; at most 10,000,000' }),
-    max_open_orders: number({ integer: true, min: 0, max: MAX_OPEN_ORDERS, default: 0, description: 'orders live at once across all strategies; 0 = not set, which live refuses; at most 10,000' }),
-    max_daily_notional: number({ min: 0, max: MAX_PUSD, decimals: 6, default: 0, description: 'pUSD of orders sent per UTC day (price × size, whatever fills); 0 = not set, which live refuses; at most 10,000,000' }),
+    field: 'max_order_notional',
+    message: 'must be <= max_daily_notional (no order of the maximum notional could pass)',
+    holds: (l) => l.max_order_notional === 0 || l.max_daily_notional === 0 || l.max_order_notional <= l.max_daily_notional,
   },
-  {
-    rules: [
-      {
-        field: 'max_order_notional',
-        message: 'must be <= max_daily_notional (no order of the maximum notional could pass)',
-        holds: (l) => l.max_order_notional === 0 || l.max_daily_notional === 0 || l.max_order_notional <= l.max_daily_notional,
-      },
-    ],
-  },
-);
+];
+
+/** The limits of the [live] table (config.ts adds the heartbeat keys beside them). */
+export const liveLimitsSchema = object(liveLimitFields, { rules: liveLimitRules });
 
 export type LiveLimits = Infer<typeof liveLimitsSchema>;
 export const LIVE_LIMIT_KEYS = ['max_order_notional', 'max_open_orders', 'max_daily_notional'] as const satisfies readonly (keyof LiveLimits)[];

@@ -29,6 +29,8 @@ export interface BundledOptions {
   listing?: ((l: GammaListing) => GammaListing) | undefined;
   /** Key pairs the simulator's CLOB knows from the start (live mode against the offline session). */
   clobKeys?: readonly { address: string; apiKey: string; secret: string; passphrase: string }[] | undefined;
+  /** The CLOB's dead-man switch: a key silent this long after a heartbeat loses its open orders (ClobOptions.heartbeatTimeoutMs); default none. */
+  clobHeartbeatTimeoutMs?: number | undefined;
 }
 
 /**
@@ -52,7 +54,9 @@ export function bundledVenues(options: BundledOptions = {}): (request: OfflineVe
           stepMs: STEP_MS,
           clockStartMs: bundle.t0Ms,
           gamma: bundle.markets.map((m) => options.listing?.(m.listing) ?? m.listing),
-          ...(options.clobKeys && { clob: { keys: options.clobKeys } }),
+          ...((options.clobKeys || options.clobHeartbeatTimeoutMs !== undefined) && {
+            clob: { ...(options.clobKeys && { keys: options.clobKeys }), ...(options.clobHeartbeatTimeoutMs !== undefined && { heartbeatTimeoutMs: options.clobHeartbeatTimeoutMs }) },
+          }),
         },
         rtds: { paths: BUNDLED_RTDS_FILES },
         deribit: { baseVolatility: 45 },

@@ -35,6 +35,13 @@ export interface ClobOptions {
   readonly authNowMs?: () => number;
   /** Key pairs known from the start (an offline session trading live against the simulator presents its own). */
   readonly keys?: readonly (ApiKeyCreds & { readonly address: string })[];
+  /**
+   * The venue's dead-man switch: a key that has sent a heartbeat and then
+   * none for this long (ms, on the `authNowMs` clock) has every open order
+   * cancelled; its next heartbeat arms it again. Checked on a timer and
+   * before every request. Default: no timeout (heartbeats only recorded).
+   */
+  readonly heartbeatTimeoutMs?: number;
 }
 
 export interface ClobMarkets {
@@ -98,8 +105,12 @@ export class ClobApi {
   private readonly limiter: RateLimiter;
   private readonly now: () => number;
   private readonly balances = new Map<string, { collateral: number; tokens: Map<string, number> }>();
-  /** Last heartbeat per API key (ms). The dead-man cancel on a missed heartbeat plugs in here (see `heartbeats`). */
+  /** Last heartbeat per armed API key (ms, the wall clock); a key leaves the map when its dead-man switch fires. */
   private readonly lastHeartbeat = new Map<string, number>();
+  private readonly wallNow: () => number;
+  private readonly heartbeatTimeoutMs: number | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly expired = { keys: 0, orders: 0 };
   private readonly armed: Array<{ kind: FaultKind; durationMs: number | undefined }> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private random: { rate: number; kinds: FaultKind[]; rng: Prng; slowMs: number | undefined } | null = null;
@@ -125,6 +136,11 @@ export class ClobApi {
     if (limitsError) throw new RangeError(`clob.${limitsError}`);
     const nowS = (): number => Math.floor(this.now() / 1000);
     const authNow = opts.authNowMs ?? Date.now;
+    this.wallNow = authNow;
+    this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs;
+    if (this.heartbeatTimeoutMs !== undefined && !(this.heartbeatTimeoutMs > 0 && Number.isFinite(this.heartbeatTimeoutMs))) {
+      throw new RangeError(`clob.heartbeatTimeoutMs must be a positive number of ms, got ${String(this.heartbeatTimeoutMs)}`);
+    }
     const authS = (): number => Math.floor(authNow() / 1000);
     this.keys = new ApiKeyRegistry(seed, this.chainId, opts.authWindowSeconds ?? 30, authS);
     this.limiter = new RateLimiter(opts.rateLimits ?? {}, this.now);
@@ -149,6 +165,11 @@ export class ClobApi {
     this.route(mount.post, '/auth/api-key', 'auth', 'l1', (c) => this.apiKey(c));
     this.route(mount.get, '/auth/derive-api-key', 'auth', 'l1', (c) => this.apiKey(c));
     this.route(mount.post, '/v1/heartbeats', 'POST /v1/heartbeats', 'l2', (c) => this.heartbeat(c));
+    if (this.heartbeatTimeoutMs !== undefined) {
+      // A quarter of the timeout: an expiry is acted on at most that late even when no request comes.
+      this.heartbeatTimer = setInterval(() => this.expireHeartbeats(), Math.max(10, Math.floor(this.heartbeatTimeoutMs / 4)));
+      this.heartbeatTimer.unref?.();
+    }
   }
 
   // ───── programmatic surface ─────
@@ -167,9 +188,14 @@ export class ClobApi {
     return this.engine.trades.filter((t) => apiKey === undefined || t.owner === apiKey || t.maker_orders.some((m) => m.owner === apiKey));
   }
 
-  /** Heartbeats seen per key (ms of the last one). A dead-man timeout would sweep these and cancel the keys' orders. */
+  /** The last heartbeat of each armed key (wall-clock ms). */
   heartbeats(): ReadonlyMap<string, number> {
     return this.lastHeartbeat;
+  }
+
+  /** Dead-man expiries so far: keys whose heartbeats stopped for `heartbeatTimeoutMs`, and the open orders that cancelled. */
+  get heartbeatExpiries(): { readonly keys: number; readonly orders: number } {
+    return { ...this.expired };
   }
 
   setVersion(version: ClobVersion): void {
@@ -192,6 +218,8 @@ export class ClobApi {
   }
 
   close(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -241,6 +269,8 @@ export class ClobApi {
 
   private serve(res: HttpResponse, guard: ResponseGuard, ctx: Ctx, name: ClobRoute, auth: Auth, handler: (c: Ctx) => Reply): void {
     const ordinal = ++this.requests;
+    // Before anything else: a request that comes after the timeout (a process that was stopped) finds the orders already gone, as at the venue.
+    this.expireHeartbeats();
     if (!this.limiter.admit(name)) return sendJson(res, guard, 429, { error: CLOB_ERRORS.tooManyRequests });
     if (auth === 'l2') {
       const v = this.keys.verifyL2(ctx.headers, ctx.method, ctx.path, ctx.body);
@@ -508,11 +538,24 @@ export class ClobApi {
     return { status: 200, body: { apiKey: k.apiKey, secret: k.secret, passphrase: k.passphrase } };
   }
 
+  /** Cancels every open order of each armed key whose last heartbeat is older than the timeout, and disarms it. */
+  private expireHeartbeats(): void {
+    const timeout = this.heartbeatTimeoutMs;
+    if (timeout === undefined || this.lastHeartbeat.size === 0) return;
+    const now = this.wallNow();
+    for (const [apiKey, at] of this.lastHeartbeat) {
+      if (now - at < timeout) continue;
+      this.lastHeartbeat.delete(apiKey);
+      this.expired.keys++;
+      for (const o of this.openOrders(apiKey)) if (this.engine.cancel(o)) this.expired.orders++;
+    }
+  }
+
   private heartbeat(c: Ctx): Reply {
     const body = c.body === '' ? {} : parseJson(c.body);
     const id = isObject(body) ? body['heartbeat_id'] ?? '' : undefined;
     if (typeof id !== 'string') return err(400, 'invalidPayload', "'heartbeat_id' must be a string");
-    this.lastHeartbeat.set(c.key!.apiKey, this.now());
+    this.lastHeartbeat.set(c.key!.apiKey, this.wallNow());
     return { status: 200, body: { heartbeat_id: id === '' ? c.key!.apiKey : id } };
   }
 }

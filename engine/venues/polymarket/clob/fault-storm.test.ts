@@ -88,6 +88,8 @@ test(`fault storm on the CLOB trading API: ${FAULTS}+ injected HTTP faults, no e
         log: (l) => logs.push(l),
         transport: { timeoutMs: TIMEOUT_MS, backoff: { baseMs: 10, maxMs: 100 }, random: () => 0.5 },
         tradePollMs: 2,
+        // The dead-man switch stays out of the way: this storm is about requests, not silence.
+        heartbeat: { intervalMs: 1_000, failAfterMs: 600_000 },
       }),
   });
   const sim = s.offline!.sim;

@@ -58,6 +58,8 @@ export interface LiveVenueOptions {
   /** One line per request for a debug log; undefined = none. */
   debug?: ((line: string) => void) | undefined;
   tradePollMs?: number;
+  /** The dead-man switch's heartbeats (heartbeat.ts): no order is sent while they may have lapsed; stopped at close. */
+  heartbeat?: { stale(): boolean; stop(): void } | undefined;
 }
 
 const enum Report {
@@ -148,6 +150,8 @@ export class LiveVenue implements ExecutionVenue {
   private polling: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private consecutiveFailures = 0;
+  /** The listing after lost heartbeats: cancels wait for it, so what it shows gone was the venue's doing. */
+  private reconciling: Promise<void> | undefined;
   private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
   readonly counts: { posts: number; cancels: number; cancelAlls: number; tradePolls: number; failures: number; rejects: number; readonly client: VenueCounters['client'] };
@@ -242,6 +246,7 @@ export class LiveVenue implements ExecutionVenue {
    */
   async close(): Promise<number> {
     this.closed = true;
+    this.o.heartbeat?.stop();
     if (this.pollTimer) clearTimeout(this.pollTimer);
     await Promise.allSettled([...this.inflight]);
     let open = NaN;
@@ -274,10 +279,42 @@ export class LiveVenue implements ExecutionVenue {
     return open;
   }
 
+  /**
+   * Heartbeats stopped getting through: the venue has probably cancelled
+   * every order of ours, so none is taken as resting on our word. The open
+   * orders are listed, then the trades read (a fill before the venue's
+   * cancel is booked), and each order the listing no longer showed is
+   * reported cancelled. The kill switch that trips next cancels the rest,
+   * its requests held until the listing is in.
+   */
+  onHeartbeatLost(): void {
+    if (this.closed || this.reconciling !== undefined) return;
+    this.reconciling = (async () => {
+      const open = await this.request('GET /data/orders', () => this.o.client.openOrders());
+      const still = new Set(open.map((x) => x.id));
+      const gone = [...this.byId.values()].filter((e) => (e.stage === Stage.Resting || e.stage === Stage.Cancelling) && !still.has(e.hash));
+      await this.pollTrades();
+      for (const e of gone) {
+        if (!this.byId.has(e.order.id)) continue;
+        this.forget(e);
+        this.push(Report.Cancel, e.order, undefined);
+      }
+      // Closed here: the held cancels go for what the listing still showed.
+      this.cancels = this.cancels.filter((e) => this.byId.has(e.order.id));
+      this.o.log(`live: heartbeats lost: ${gone.length} resting orders no longer open on the CLOB (cancelled by the venue), ${open.length} still open; trades read before any was reported cancelled`);
+    })().finally(() => {
+      this.reconciling = undefined;
+      if (this.cancels.length > 0) this.scheduleFlush();
+    });
+    this.track(this.reconciling);
+  }
+
   // ---- sending ----------------------------------------------------------------
 
   private place(order: Order, size: number, nowMs: number): void {
     if (this.closed || this.byId.has(order.id)) return this.push(Report.Reject, order, this.closed ? 'invalid_order' : 'duplicate_id');
+    // The venue may have cancelled everything of ours and the engine is about to halt: nothing is posted on a stale picture.
+    if (this.o.heartbeat?.stale() === true) return this.push(Report.Reject, order, 'invalid_order');
     const signed = signOrder(order, size, nowMs, this.o, this.o.debug && ((l) => this.o.debug!(`live: ${l}`)));
     if (typeof signed === 'string') return this.push(Report.Reject, order, signed);
     const { built, intent } = signed;
@@ -323,7 +360,7 @@ export class LiveVenue implements ExecutionVenue {
         ),
       );
     }
-    if (this.cancels.length > 0) {
+    if (this.cancels.length > 0 && this.reconciling === undefined) {
       const batch = this.cancels;
       this.cancels = [];
       this.counts.cancels += batch.length;

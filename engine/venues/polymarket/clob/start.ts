@@ -8,6 +8,7 @@ import type { VenueStart } from '../../../execution/venue.js';
 import { ClobClient } from './client.js';
 import type { TransportOptions } from './transport.js';
 import type { VenueSigning } from './intent.js';
+import { Heartbeat } from './heartbeat.js';
 import { LiveVenue } from './live.js';
 
 export interface LiveStartOptions {
@@ -15,6 +16,8 @@ export interface LiveStartOptions {
   signer: OrderSigner;
   creds: ApiCredentials;
   signing: VenueSigning;
+  /** [live] heartbeat_interval_ms and heartbeat_fail_after_ms. */
+  heartbeat: { intervalMs: number; failAfterMs: number };
   log: (line: string) => void;
   debug?: ((line: string) => void) | undefined;
   /** The client's deadlines, retries and backoff (defaults: transport.ts); a test shortens them so a storm of timeouts passes quickly. */
@@ -35,8 +38,20 @@ export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
     o.log(`live: CLOB ${o.clobUrl}, order version ${version}, signer ${o.signer.address}; nothing open at start`);
     const signing = { ...o.signing, order_version: version };
     return {
-      venue: (listener, parts) =>
-        new LiveVenue({
+      venue: (listener, parts) => {
+        // Started with the venue, stopped by its close(): heartbeats run exactly while orders may rest.
+        const heartbeat = new Heartbeat({
+          client,
+          intervalMs: o.heartbeat.intervalMs,
+          failAfterMs: o.heartbeat.failAfterMs,
+          onLost: (err) => {
+            venue.onHeartbeatLost();
+            parts.fault('heartbeat', err, true);
+          },
+          onRestored: () => o.log('live: heartbeats get through again; the engine stays HALTED until an operator resumes it'),
+          onFailure: (err) => parts.fault('POST /v1/heartbeats', err, false),
+        });
+        const venue = new LiveVenue({
           client,
           signer: o.signer,
           owner: o.creds.apiKey,
@@ -50,7 +65,11 @@ export async function startLiveVenue(o: LiveStartOptions): Promise<VenueStart> {
           log: o.log,
           debug: o.debug,
           ...(o.tradePollMs !== undefined && { tradePollMs: o.tradePollMs }),
-        }),
+          heartbeat,
+        });
+        heartbeat.start();
+        return venue;
+      },
       stop: () => client.close(),
     };
   } catch (err) {
