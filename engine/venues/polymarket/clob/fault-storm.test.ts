@@ -180,6 +180,14 @@ test(`fault storm on the CLOB trading API: ${FAULTS}+ injected HTTP faults, no e
     const booked = new Map<string, number>();
     for (const x of fills) booked.set(x.orderId, (booked.get(x.orderId) ?? 0) + x.size);
     const unbooked = ours.filter((o) => o.matched !== (booked.get(orderOfHash.get(o.id)!) ?? 0)).map((o) => `${orderOfHash.get(o.id)}: matched ${o.matched}, booked ${booked.get(orderOfHash.get(o.id)!) ?? 0}`);
+    if (unbooked.length > 0 && process.env.STORM_DEBUG) {
+      const first = ours.find((o) => o.matched !== (booked.get(orderOfHash.get(o.id)!) ?? 0))!;
+      const trades = clob.tradesOf(CREDS.apiKey).filter((t) => t.taker_order_id === first.id || t.maker_orders.some((m) => m.order_id === first.id));
+      t.diagnostic(`order ${JSON.stringify({ ...first, trades: undefined })}`);
+      for (const tr of trades) t.diagnostic(`trade ${JSON.stringify(tr)}`);
+      for (const x of fills.filter((f) => f.orderId === orderOfHash.get(first.id))) t.diagnostic(`fill ${JSON.stringify(x)}`);
+      for (const r of recs.filter((r) => 'orderId' in r && r.orderId === orderOfHash.get(first.id))) t.diagnostic(`rec ${JSON.stringify(r).slice(0, 300)}`);
+    }
     assert.deepEqual(unbooked, [], `what the CLOB matched is what the engine booked; venue log: ${logs.filter((l) => /no longer held|venue:/.test(l)).slice(0, 12).join(' | ')}; journal of the first: ${JSON.stringify(recs.filter((r) => 'orderId' in r && unbooked[0]?.startsWith(String(r.orderId))).map((r) => r.type))}`);
     t.diagnostic(`${ours.length} orders on the CLOB, ${fills.length} fills booked, ${e.counts.ordersSent} orders sent`);
   } finally {

@@ -539,20 +539,34 @@ export class LiveVenue implements ExecutionVenue {
     const mt = Number(t.match_time);
     if (Number.isFinite(mt) && !(mt <= this.lastMatchTime)) this.lastMatchTime = mt;
     if (t.status.toUpperCase() === 'FAILED') return;
+    const base = `${t.id}:${t.bucket_index}`;
     const taker = this.entryOf(t.taker_order_id);
-    if (taker !== undefined) this.book(taker, t, 'taker', t.size, t.price);
+    if (taker !== undefined) {
+      // The taker's fill is each maker's piece at that maker's price (the trade's own price is the taker's limit): a
+      // maker on the other outcome token (a mint or merge match) trades at 1 − its price in the taker's token.
+      if (t.maker_orders.length === 0) this.book(taker, `${base}:${taker.hash}`, 'taker', micros(t.size), ticks(t.price));
+      t.maker_orders.forEach((m, i) => {
+        const p = ticks(m.price);
+        this.book(taker, `${base}:${taker.hash}:${i}`, 'taker', micros(m.matched_amount), m.asset_id === t.asset_id ? p : PRICE_SCALE - p);
+      });
+    }
     for (const m of t.maker_orders) {
       const maker = this.entryOf(m.order_id);
-      if (maker !== undefined) this.book(maker, t, 'maker', m.matched_amount, m.price);
+      if (maker !== undefined) this.book(maker, `${base}:${maker.hash}`, 'maker', micros(m.matched_amount), ticks(m.price));
     }
   }
 
-  private book(e: Entry, t: Trade, liquidity: 'maker' | 'taker', sizeText: string, priceText: string): void {
-    const key = `${t.id}:${t.bucket_index}:${e.hash}`;
+  /**
+   * Books `size` micro-shares at `price` ticks, once per `key`. Not clipped to the order's size: a market BUY
+   * spends dollars, and better prices than its limit buy more shares than the engine's estimate; the venue's
+   * count is the position.
+   */
+  private book(e: Entry, key: string, liquidity: 'maker' | 'taker', size: number, price: number): void {
     if (this.seenFills.has(key)) return;
-    const size = Math.min(micros(sizeText), e.order.size - e.venueFilled);
-    const price = ticks(priceText);
-    if (!(size > 0) || !Number.isFinite(price)) return;
+    if (!(size > 0) || !(price > 0 && price < PRICE_SCALE)) {
+      this.o.fault(`a trade of order ${e.order.id} the venue reported`, new Error(`unreadable fill: size ${size} micro, price ${price} ticks`), false);
+      return;
+    }
     this.seenFills.add(key);
     const market = this.o.markets[this.o.tokens[e.order.token]!.market]!;
     const fill: Fill = {
