@@ -22,8 +22,8 @@ const cwd = mkdtempSync(join(tmpdir(), 'polyedge-deadman-'));
 after(() => rmSync(cwd, { recursive: true, force: true }));
 
 const CREDS = { POLY_API_KEY: '3b9a6c1e-0d4f-4a27-8e55-91c2d7f0b6a4', POLY_API_SECRET: 'ZGVhZG1hbi1zd2l0Y2gtdGVzdC1zZWNyZXQtYnl0ZXM=', POLY_API_PASSPHRASE: 'deadman-passphrase' };
-const FAIL_AFTER_MS = 1_000;
-const STOPPED_MS = 3_000;
+const FAIL_AFTER_MS = 3_000;
+const STOPPED_MS = 6_000;
 
 interface Health {
   state: string;
@@ -46,7 +46,7 @@ test('SIGSTOP past the heartbeat timeout: the simulator cancels the orders; on S
   writeFileSync(
     config,
     '[cpu]\npin = false\n[engine]\nstatus_interval_ms = 200\n[journal]\nsnapshot_every = 10000000\ncompact = false\n' +
-      `[live]\nmax_order_notional = 50\nmax_open_orders = 20\nmax_daily_notional = 100000\nheartbeat_interval_ms = 200\nheartbeat_fail_after_ms = ${FAIL_AFTER_MS}\n`,
+      `[live]\nmax_order_notional = 50\nmax_open_orders = 20\nmax_daily_notional = 100000\nheartbeat_interval_ms = 500\nheartbeat_fail_after_ms = ${FAIL_AFTER_MS}\n`,
   );
   const journalPath = join(cwd, 'live.journal');
   const child = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--confirm-live', '--speed', '10', '--config', config, '--journal', journalPath, '--port', '0'], {
@@ -80,7 +80,7 @@ test('SIGSTOP past the heartbeat timeout: the simulator cancels the orders; on S
     assert.equal(health?.state, 'HALTED', `the engine halted:\n${stderr.slice(-3000)}`);
     assert.equal(health.killSwitchLatched, true);
     assert.match(health.lastFault?.site ?? '', /heartbeat/);
-    assert.match(health.lastFault?.message ?? '', /no heartbeat reached the CLOB for \d+ ms \(heartbeat_fail_after_ms 1000\)/);
+    assert.match(health.lastFault?.message ?? '', new RegExp(`no heartbeat reached the CLOB for \\d+ ms \\(heartbeat_fail_after_ms ${FAIL_AFTER_MS}\\)`));
     await until(() => stderr, (t) => t.includes('live: heartbeats lost:'), 'the reconciliation', 30_000);
     // Time for anything wrong to happen: a re-post would show in the journal.
     await sleep(1_500);

@@ -26,6 +26,7 @@ import { PolyedgeError } from '../../../errors.js';
 import { feeMicros, PRICE_SCALE, Side, UNIT, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
 import { buildSignedOrder, type BuiltOrder } from '../order/build.js';
 import { ClobClient, type OrderSource } from './client.js';
+import { ClobError } from './transport.js';
 import { signOrder, type orderIntent, type VenueSigning } from './intent.js';
 import type { PostOrderResult, Trade } from './responses.js';
 
@@ -621,8 +622,10 @@ export class LiveVenue implements ExecutionVenue {
       return v;
     } catch (err) {
       this.counts.failures++;
-      this.consecutiveFailures++;
-      this.o.fault(what, err, this.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES);
+      // The CLOB answered and refused this request (400, 404): that refuses an order, it is not the venue failing.
+      const refused = err instanceof ClobError && (err.kind === 'bad_request' || err.kind === 'not_found');
+      if (!refused) this.consecutiveFailures++;
+      this.o.fault(what, err, !refused && this.consecutiveFailures >= MAX_CONSECUTIVE_FAILURES);
       throw err;
     }
   }
