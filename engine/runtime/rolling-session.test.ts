@@ -1,5 +1,5 @@
 // Markets rolling through a session, end to end: the bundled session run
-// in-process at 30x on fewer market slots than it has windows, so every piece
+// in-process at SIM_SPEED (300x) on fewer market slots than it has windows, so every piece
 // of the roll is exercised the way a live session would: discovery on the
 // simulator's Gamma, slots assigned to the pinned feed worker's books on the
 // live socket, windows settled by the Chainlink rule from the real capture,
