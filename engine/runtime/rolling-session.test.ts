@@ -24,7 +24,8 @@ import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/t
 import { SlotPhase } from '../markets/slots.js';
 import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
 
-const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
+// Polled every 10 ms: at SIM_SPEED a window lasts a second of wall time, and the last one must still be trading when it is checked.
+const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000, 10);
 
 const SLOTS = 3;
 
