@@ -332,9 +332,12 @@ export class MarketRoller {
         const startMs = first + k * s.windowMs;
         const slug = `${s.name}-${startMs / 1000}`;
         if (this.taken.has(slug)) continue;
+        const deferred = this.counts.deferred;
         const ok = await this.lookup(slug, startMs, s.windowMs, s.underlying, now);
         if (this.loop.stopped) return false;
         if (k === 0 && !ok) currentKnown = false;
+        // No slot for this window: a later one must not take a slot freed while this round's requests were out; this one asks first next poll.
+        if (this.counts.deferred !== deferred) break;
       }
     }
     return currentKnown;
