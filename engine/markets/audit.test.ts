@@ -199,15 +199,26 @@ test('a restart between a settlement and the venue’s contrary verdict: the mar
     // First run: the venue has not ruled on the target by the time its slot is reused and the session stops.
     const first = await run({ winner: undefined });
     sessions.push(first);
+    // Once true, for good: at SIM_SPEED the third window holds the slot for about a second, and may already have given it on.
     await until(
       'the target settled and its slot reused',
-      () => (first.engine.ledger.isSettled(target.descriptor.conditionId) && first.engine.ledger.slots.get(0)?.conditionId === next.descriptor.conditionId ? true : undefined),
+      () => {
+        const state = first.engine.ledger;
+        const holder = state.slots.get(0)?.conditionId;
+        return state.isSettled(target.descriptor.conditionId) && holder !== undefined && holder !== target.descriptor.conditionId ? true : undefined;
+      },
       120_000,
+      10,
     );
     await first.stop();
     sessions.pop();
 
-    const stopped = restore(Journal.replay(journalPath).records, replayKeeper(1, { fromSnapshot: true }).applier);
+    const firstRecords = Journal.replay(journalPath).records;
+    const targetSettled = firstRecords.find((r) => r.type === 'settle' && r.settlement.conditionId === target.descriptor.conditionId);
+    assert.ok(targetSettled, 'the first run settled the target');
+    const reusedBy = firstRecords.find((r) => r.type === 'market' && r.slot === 0 && r.seq > targetSettled.seq);
+    assert.equal(reusedBy?.type === 'market' ? reusedBy.market.conditionId : undefined, next.descriptor.conditionId, 'the third window took the slot the target gave back');
+    const stopped = restore(firstRecords, replayKeeper(1, { fromSnapshot: true }).applier);
     const pending = [...stopped.state.pendingAudits()].find((a) => a.descriptor.conditionId === target.descriptor.conditionId);
     assert.ok(pending, 'the target awaits the venue, though another market holds its slot');
     assert.ok(stopped.fromSeq > 0, 'restored from the stop’s snapshot');

@@ -13,6 +13,10 @@
 //   timeout   counted and logged once: the venue had not resolved it
 //             `timeoutMs` after the window's end (engine clock)
 //
+// Polls are `pollMs` apart on the engine's clock too (its timers), so a
+// session replayed faster than the wall asks as often per minute of market
+// time as a live one, and the deadline is not reached between two polls.
+//
 // The journal keeps every settlement still awaiting a verdict, a market
 // whose slot was reused included (JournalLedger.pendingAudits), so a restart
 // watches them all again; it gives up on them by the same deadline.
@@ -25,6 +29,7 @@ import { PolyedgeError } from '../errors.js';
 import { auditDeadlineMs } from '../journal/ledger.js';
 import type { MarketDescriptor, Settlement } from '../trading/types.js';
 import { isPlainObject } from '../../workers/guards.js';
+import type { Timers } from '../clock/timers.js';
 import { fetchJson, jsonArrayOfStrings, PollLoop } from '../venues/polymarket/discovery.js';
 
 /** What Gamma says of a settled market: not resolved yet, or resolved with the winner as an index into the engine's tokenIds. */
@@ -76,6 +81,8 @@ export interface SettlementAuditorOptions {
   timeoutMs: number;
   /** The engine's clock (Unix ms). */
   nowMs: () => number;
+  /** What polls run on: the engine's timers (engine.timers), so polls and the deadline are both engine time; the wall's by default. */
+  timers?: Timers | undefined;
   /** The venue resolved `s` to the other token (`winner`, an index into s.tokens). */
   onDisagree: (d: MarketDescriptor, s: Readonly<Settlement>, winner: 0 | 1) => void;
   /** The venue resolved `s` as the engine did. */
@@ -108,6 +115,7 @@ export class SettlementAuditor {
         opts.log(`settlement audit: ${err.message}`);
         return opts.pollMs;
       },
+      opts.timers,
     );
   }
 

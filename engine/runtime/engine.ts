@@ -128,6 +128,7 @@ export class Engine extends EngineParts {
     while (this.running) {
       try {
         const n = this.pass();
+        this.timers.run();
         this.latency.rotateIfDue(this.clock.wallMs(), this.perf.metrics_window_ms);
         if (n > 0 && ++sinceYield < 64) continue;
         sinceYield = 0;
@@ -136,7 +137,7 @@ export class Engine extends EngineParts {
           await new Promise<void>((r) => setImmediate(r));
           continue;
         }
-        const due = this.orders.venue.nextDueMs() - this.nowMs();
+        const due = Math.min(this.orders.venue.nextDueMs(), this.timers.nextDueMs) - this.nowMs();
         await this.hub.waitForData(Math.max(1, Math.min(50, Number.isFinite(due) ? due : 50)));
       } catch (err) {
         // pass() guards its units; this is everything else (the kill-switch check, the window rotation, the waits) or a bug in a guard.

@@ -6,6 +6,7 @@
 
 import type { BookReader } from '../../workers/shared-memory/book-reader.js';
 import { FeedClock, WallClock, type Clock } from '../clock/clock.js';
+import { ClockTimers } from '../clock/timers.js';
 import type { Config } from '../config/config.js';
 import type { MarketDataHub } from '../feeds/hub.js';
 import { OrderManager } from '../execution/order-manager.js';
@@ -85,6 +86,8 @@ export abstract class EngineParts {
   perf: PerfParams;
 
   readonly clock: Clock;
+  /** Timers due at engine time, run by the loop: what a session does every N ms of market time (discovery, the settlement audit). */
+  readonly timers: ClockTimers;
   /** The strategy context and the risk gate's view (ctx.strategy selects the strategy both read). */
   readonly ctx: StrategyContext & { strategy: number };
   readonly riskView: RiskView;
@@ -111,6 +114,7 @@ export abstract class EngineParts {
     // Paper sends nothing anywhere: the [live] caps bind what dry-run would send and live sends.
     if (cfg.mode !== 'paper') this.risk.setLiveLimits(cfg.live, () => this.orders.liveCount);
     this.faults = new Faults({ state: this.state, nowMs: () => this.nowMs(), log: this.log, cancelAll: (why) => this.cancelAll(why), counts: this.counts });
+    this.timers = new ClockTimers(this.clock, (err) => this.faults.fault(FaultSite.Loop, 'an engine-time timer', err));
     this.portfolio = new Portfolio(this.tokens, this.markets);
     this.markouts = new MarkoutTracker({ tokens: this.tokens, markets: this.markets, params: cfg.toxicity, correctionWindowMs: cfg.markets.audit_timeout_ms });
     this.references = new References(cfg.fusion, opts.references, opts.volatilities, this.log);

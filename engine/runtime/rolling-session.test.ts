@@ -1,5 +1,5 @@
 // Markets rolling through a session, end to end: the bundled session run
-// in-process at 30x on fewer market slots than it has windows, so every piece
+// in-process at SIM_SPEED (300x) on fewer market slots than it has windows, so every piece
 // of the roll is exercised the way a live session would: discovery on the
 // simulator's Gamma, slots assigned to the pinned feed worker's books on the
 // live socket, windows settled by the Chainlink rule from the real capture,
@@ -24,7 +24,8 @@ import { notionalMicros, PRICE_SCALE, Side, type Settlement } from '../trading/t
 import { SlotPhase } from '../markets/slots.js';
 import { sample, startSimSession, until as untilWithin } from './session.fixture.js';
 
-const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000);
+// Polled every 10 ms: at SIM_SPEED a window lasts a second of wall time, and the last one must still be trading when it is checked.
+const until = <T>(what: string, f: () => T | undefined | Promise<T | undefined>): Promise<T> => untilWithin(what, f, 120_000, 10);
 
 const SLOTS = 3;
 

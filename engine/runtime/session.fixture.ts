@@ -31,7 +31,18 @@ export function sample(text: string, name: string, labels: Record<string, string
 }
 
 /**
- * The bundled session in-process at 30x (seed 7, control plane on a free
+ * How fast the session tests replay the bundled 22-minute capture: about 4 s
+ * a session. Everything the engine does by market time (discovery and audit
+ * polls, expiries, windows) runs on its feed clock, so the pace only bounds
+ * how much wall time each market-time second gets. Not Infinity: each venue
+ * of the simulator would then play at its own reader's pace, and the RTDS
+ * capture (the engine's clock) would be over before the first market was
+ * found.
+ */
+export const SIM_SPEED = 300;
+
+/**
+ * The bundled session in-process at SIM_SPEED (seed 7, control plane on a free
  * port), its log lines pushed to `logs`; `over` patches the Gamma listing of
  * the market `conditionId`, a venue that rules on it its own way.
  */
@@ -39,7 +50,7 @@ export function startSimSession(cfg: Config, journalPath: string, logs: string[]
   return startSession({
     cfg,
     offline: bundledVenues(patch && { listing: (l: GammaListing) => (l.conditionId === patch.conditionId ? { ...l, ...patch.over } : l) }),
-    speed: 30,
+    speed: SIM_SPEED,
     seed: 7,
     journalPath,
     controlPort: 0,

@@ -238,15 +238,6 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
 
   const polyFeed = feeds.find((f) => f.name === 'polymarket');
   if (!polyFeed) throw new PolyedgeError('PE_USAGE', 'the engine needs the polymarket feed', 'feeds');
-  const auditor = new SettlementAuditor({
-    gammaUrl,
-    pollMs: cfg.markets.discovery_poll_ms,
-    timeoutMs: cfg.markets.audit_timeout_ms,
-    nowMs: () => engine.nowMs(),
-    onDisagree: (d, s, winner) => engine.resolve(d, s, winner),
-    onAgree: (_d, s) => engine.confirm(s),
-    log,
-  });
   const hooks: SlotHooks = {
     assign: (slot: number, d: { tokenIds: [string, string] }) => {
       polyFeed.assign(2 * slot, d.tokenIds[0]);
@@ -256,6 +247,7 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
       polyFeed.release(2 * slot);
       polyFeed.release(2 * slot + 1);
     },
+    // Called from engine.start() on (never while the engine is built), once the auditor below exists.
     settled: (d, s) => auditor.watch(d, s),
   };
   let venue: VenueStart | undefined;
@@ -265,6 +257,17 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
     teardown.add('execution venue', () => started.stop());
   }
   const engine = new Engine({ cfg: engineCfg, slots, hooks, hub, polySource, references, volatilities, journalPath: opts.journalPath, log, venue: venue?.venue });
+  // Polls and deadlines on the engine's timers: on a recorded day replayed faster than the wall, they keep pace with the markets.
+  const auditor = new SettlementAuditor({
+    gammaUrl,
+    pollMs: cfg.markets.discovery_poll_ms,
+    timeoutMs: cfg.markets.audit_timeout_ms,
+    nowMs: () => engine.nowMs(),
+    timers: engine.timers,
+    onDisagree: (d, s, winner) => engine.resolve(d, s, winner),
+    onAgree: (_d, s) => engine.confirm(s),
+    log,
+  });
   // Until the engine runs there is nothing to cancel or snapshot: closing the journal is all (engine.stop() makes it a no-op later).
   teardown.add('journal', () => engine.journal.close());
   const r = engine.restoredFrom;
@@ -286,6 +289,7 @@ async function startParts<V extends OfflineVenues>(opts: SessionOptions<V>, tear
     lookahead: cfg.markets.lookahead_windows,
     pollMs: cfg.markets.discovery_poll_ms,
     nowMs: () => engine.nowMs(),
+    timers: engine.timers,
     offer: (d) => engine.addMarket(d),
     log,
   });

@@ -47,6 +47,8 @@ export function bundledVenues(options: BundledOptions = {}): (request: OfflineVe
         source: 'recorded',
         seed,
         speed,
+        // The recording starts when the session's feeds are connected: at a high --speed, start-up would skip its first windows.
+        startWhenConnected: true,
         // Listed on the simulator's Gamma lookup: the session discovers and rolls its markets exactly as live does.
         // Gamma's clock is the capture's, like the engine's: a listing resolves a set delay after its window ends there.
         polymarket: {

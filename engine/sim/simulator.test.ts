@@ -132,3 +132,22 @@ test('lifecycle and option validation', async () => {
   assert.equal((await p.waitForClose()).code, 1006);
   await assert.rejects(upgradeStatus(urls.polymarket!.wsUrl), /ECONNREFUSED/);
 });
+
+test('startWhenConnected: a recorded replay waits for its client, then every venue starts together, the generated one without a client of its own', async () => {
+  const sim = new VenueSimulator({ venues: ['rtds', 'deribit'], source: 'recorded', speed: 50, seed: 3, startWhenConnected: true });
+  const urls = await sim.start();
+  const emitted = () => [sim.stats().venues.rtds!.eventsEmitted, sim.stats().venues.deribit!.eventsEmitted];
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(emitted(), [0, 0], 'nothing is played to nobody');
+    const rt = await WsProbe.open(urls.rtds!.wsUrl);
+    rt.send({ action: 'subscribe', subscriptions: [{ topic: 'crypto_prices', type: 'update' }] });
+    await rt.waitForMore(3, 'the capture from its first message');
+    for (const deadline = Date.now() + 3_000; emitted()[1] === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+    const [rtds, deribit] = emitted();
+    assert.ok(rtds! > 0 && deribit! > 0, `both venues play once the recording has its client (rtds ${rtds}, deribit ${deribit})`);
+    await rt.close();
+  } finally {
+    await sim.stop();
+  }
+});

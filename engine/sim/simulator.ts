@@ -52,6 +52,14 @@ export interface VenueSimulatorOptions {
    * read, `manual` = nothing is emitted until `advance()`. Default 1.
    */
   readonly speed?: number | 'manual';
+  /**
+   * A timed replay starts once every venue replaying a capture (RTDS and
+   * Binance in `recorded` mode; any venue in `scenario` mode) has a client,
+   * all venues at the same instant, instead of at start(): a session replayed
+   * far faster than the wall would otherwise lose the minutes of market time
+   * its own start-up takes. Default false.
+   */
+  readonly startWhenConnected?: boolean;
   /** 0 (default) = ephemeral ports; else polymarket = P, binance = P+1, rtds = P+2, deribit = P+3. */
   readonly portBase?: number;
   /** Random faults active from the start. */
@@ -116,6 +124,8 @@ export class VenueSimulator implements ControlTarget {
   private startedAt = 0;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   private endpoints: SimEndpoints | undefined;
+  /** Watches for every venue's first client (startWhenConnected). */
+  private feedGate: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: VenueSimulatorOptions = {}) {
     const venues = opts.venues ?? VENUES;
@@ -161,7 +171,8 @@ export class VenueSimulator implements ControlTarget {
     this.startedAt = Date.now();
     this.state = 'running';
     if (this.opts.faults) this.setRandomFaults(this.opts.faults);
-    for (const s of this.servers.values()) s.startFeed();
+    if (this.opts.startWhenConnected === true && this.pacing.mode === 'timed') this.startFeedsWhenConnected();
+    else for (const s of this.servers.values()) s.startFeed();
     this.endpoints = this.buildEndpoints();
     return this.endpoints;
   }
@@ -170,6 +181,7 @@ export class VenueSimulator implements ControlTarget {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    clearInterval(this.feedGate);
     for (const s of this.servers.values()) s.close();
     // Let uWS run its close callbacks before reporting closed.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -262,6 +274,19 @@ export class VenueSimulator implements ControlTarget {
       if (err instanceof VenueSimError || err instanceof FaultTargetError) return { status: 400, body: { error: err.message } };
       throw err;
     }
+  }
+
+  private startFeedsWhenConnected(): void {
+    const servers = [...this.servers.values()];
+    const recorded = [...this.servers].filter(([v]) => this.source === 'recorded' && (v === 'rtds' || v === 'binance')).map(([, s]) => s);
+    // A generated venue's client may connect only later (the Polymarket feed once it has markets): only the recordings wait for theirs.
+    const ready = (): boolean => (recorded.length > 0 ? recorded.every((s) => s.openConnections > 0) : servers.some((s) => s.openConnections > 0));
+    this.feedGate = setInterval(() => {
+      if (!ready()) return;
+      clearInterval(this.feedGate);
+      this.feedGate = undefined;
+      for (const s of this.servers.values()) s.startFeed();
+    }, 2);
   }
 
   private polymarket(): PolymarketVenue {

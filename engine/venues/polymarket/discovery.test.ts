@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { VirtualClock } from '../../clock/clock.js';
+import { ClockTimers } from '../../clock/timers.js';
 import { fieldOf } from '../../errors.fixture.js';
 import { buildBundledMarkets } from '../../sim/bundled-updown.js';
 import { listedWindows } from '../../sim/bundled-updown.fixture.js';
@@ -403,4 +405,48 @@ test('a Gamma that is down is counted and logged once per slug, not once a poll'
   assert.equal(await roller.poll(), false);
   assert.equal(roller.counts.errors, 2);
   assert.equal(logs.length, 1, logs.join('\n'));
+});
+
+test('on engine-time timers the roller polls every pollMs of engine time: a minute of market time in a wall millisecond brings the next poll, an idle wall brings none', async () => {
+  const sim = new VenueSimulator({
+    venues: ['polymarket'],
+    speed: 'manual',
+    polymarket: { markets: session.markets.map((m) => m.spec), gamma: session.markets.map((m) => m.listing), clockStartMs: session.t0Ms },
+  });
+  const e = await sim.start();
+  const clock = new VirtualClock(session.markets[0]!.descriptor.startMs + 1_000);
+  const timers = new ClockTimers(clock, (err) => assert.fail(String(err)));
+  const roller = btcRoller({
+    gammaUrl: e.polymarket!.restUrl,
+    clobRestUrl: e.polymarket!.restUrl,
+    lookahead: 0,
+    nowMs: () => clock.nowMs(),
+    timers,
+    offer: () => true,
+    log: () => undefined,
+  });
+  /** Runs the timers and waits for the round they start (a lookup in flight leaves no timer pending). */
+  const turn = async (): Promise<number> => {
+    const before = roller.counts.lookups;
+    timers.run();
+    for (const deadline = Date.now() + 10_000; timers.pending === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 1));
+    return roller.counts.lookups - before;
+  };
+  try {
+    roller.start();
+    assert.equal(await turn(), 1, 'the first poll is due at once');
+    assert.equal(roller.counts.found, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await turn(), 0, 'wall time alone brings no poll');
+    clock.advance(59_999);
+    assert.equal(await turn(), 0);
+    // The next window: its market is looked up on the poll a minute of engine time after the last.
+    clock.set(session.markets[1]!.descriptor.startMs + 1);
+    assert.equal(await turn(), 1);
+    assert.equal(roller.counts.found, 2);
+  } finally {
+    await roller.stop();
+    assert.equal(timers.pending, 0, 'stop() cancels the next poll');
+    await sim.stop();
+  }
 });

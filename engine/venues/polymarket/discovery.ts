@@ -16,12 +16,15 @@
 // not found (not listed yet, or a clock still on the wall before the feed
 // clock takes over), not yet accepting orders, or whose CLOB lookup failed is
 // retried on the next poll, and polls come every second until the current
-// window of every series is known.
+// window of every series is known. Poll delays are engine time in a session
+// (the engine's timers), so a recorded day replayed faster than the wall is
+// polled as often, per minute of market time, as a live one.
 
 import { isTokenId } from '../../../workers/venues/polymarket/feed.js';
 import { PolyedgeError } from '../../errors.js';
 import { isGridTickSize, PRICE_SCALE, UNIT, type MarketDescriptor } from '../../trading/types.js';
 import { isPlainObject } from '../../../workers/guards.js';
+import { wallTimers, type TimerHandle, type Timers } from '../../clock/timers.js';
 
 /** A series name, `{asset}-updown-{5m|15m}`. Flag-free, so config.ts can publish it as JSON Schema. */
 export const SERIES_NAME = /^([a-z0-9]+)-updown-(5m|15m)$/;
@@ -214,6 +217,8 @@ export interface MarketRollerOptions {
   pollMs: number;
   /** The engine's clock (Unix ms). */
   nowMs: () => number;
+  /** What polls run on: the engine's timers (engine.timers), so a poll is due `pollMs` of engine time later; the wall's by default. */
+  timers?: Timers | undefined;
   /** Offers a market; true when it is taken or already known (not looked up again), false to retry later (no free slot). */
   offer: (d: MarketDescriptor) => boolean;
   log: (line: string) => void;
@@ -241,15 +246,17 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<Fetched
  * A poll repeated on a timer until stop(): each round resolves with the
  * delay before the next; a round that throws is handed to `failed`, which
  * logs it and says when to try again. stop() waits for the round under way.
+ * The delays are the `timers`' (engine time for a session's polls).
  */
 export class PollLoop {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private halted = false;
 
   constructor(
     private readonly round: () => Promise<number>,
     private readonly failed: (err: Error) => number,
+    private readonly timers: Timers = wallTimers,
   ) {}
 
   /** True once stop() was called: a round under way checks it between requests. */
@@ -263,18 +270,19 @@ export class PollLoop {
 
   async stop(): Promise<void> {
     this.halted = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.timers.cancel(this.timer);
     await this.running;
   }
 
   private schedule(delayMs: number): void {
     if (this.halted) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.after(delayMs, () => {
+      this.timer = undefined;
       this.running = this.round().then(
         (next) => this.schedule(next),
         (err: unknown) => this.schedule(this.failed(err as Error)),
       );
-    }, delayMs);
+    });
   }
 }
 
@@ -300,6 +308,7 @@ export class MarketRoller {
         opts.log(`discovery: ${err.message}`);
         return opts.pollMs;
       },
+      opts.timers,
     );
   }
 
@@ -323,9 +332,12 @@ export class MarketRoller {
         const startMs = first + k * s.windowMs;
         const slug = `${s.name}-${startMs / 1000}`;
         if (this.taken.has(slug)) continue;
+        const deferred = this.counts.deferred;
         const ok = await this.lookup(slug, startMs, s.windowMs, s.underlying, now);
         if (this.loop.stopped) return false;
         if (k === 0 && !ok) currentKnown = false;
+        // No slot for this window: a later one must not take a slot freed while this round's requests were out; this one asks first next poll.
+        if (this.counts.deferred !== deferred) break;
       }
     }
     return currentKnown;
