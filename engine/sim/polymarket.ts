@@ -1,3 +1,4 @@
+// Why this file is over 600 lines: one venue on one port (the market channel, its REST snapshots, Gamma and the mount of the CLOB trading API), sharing one book model.
 // Polymarket CLOB market channel (`/ws/market`, protocols.md §2) and the
 // `GET /book` / `POST /books` snapshots (§6.1), both rendered from the same
 // seeded book model so REST and WS always agree.

@@ -1,3 +1,4 @@
+// Why this file is over 600 lines: one order lifecycle (post, cancel, fills read from trades, a lapsed heartbeat, close), whose ordering rules must be read together.
 // The live venue: the engine's orders on the Polymarket CLOB V2 through the
 // REST client (client.ts), behind the same ExecutionVenue seam as paper and
 // dry-run. Orders are signed exactly as dry-run journals them (intent.ts).
