@@ -368,7 +368,9 @@ export class LiveVenue implements ExecutionVenue {
       this.counts.cancels += batch.length;
       // Every order we hold is going: one DELETE /cancel-all also takes whatever we do not know about.
       const everything = batch.length === this.byId.size && this.byId.size > 1;
-      for (const e of batch) this.journalRequest(e.order.id, 'DELETE', everything ? '/cancel-all' : '/orders', everything ? '' : JSON.stringify([e.hash]), e.hash, this.o.nowMs());
+      // Each order's record carries the request's exact body (the batch's ids, as the client sends them: at most MAX_CANCEL_IDS, far above a pass).
+      const body = everything ? '' : JSON.stringify(batch.map((e) => e.hash));
+      for (const e of batch) this.journalRequest(e.order.id, 'DELETE', everything ? '/cancel-all' : '/orders', body, e.hash, this.o.nowMs());
       if (everything) this.counts.cancelAlls++;
       this.track(
         this.request(everything ? 'DELETE /cancel-all' : 'DELETE /orders', () => (everything ? this.o.client.cancelAll() : this.o.client.cancelOrders(batch.map((e) => e.hash)))).then(
