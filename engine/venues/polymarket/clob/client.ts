@@ -111,7 +111,10 @@ function parseJson(route: string, text: string): unknown {
 
 /** The answer for an order that a lookup found on the CLOB after an uncertain POST. */
 function foundResult(order: OpenOrder): PostOrderResult {
-  return { success: true, errorMsg: '', orderID: order.id, status: order.status.toLowerCase(), makingAmount: '0', takingAmount: '0', tradeIDs: order.associate_trades, transactionsHashes: [] };
+  // The shares matched so far are what a BUY took and a SELL gave; the dollar side is not in the listing.
+  const buy = order.side.toUpperCase() === 'BUY';
+  const shares = order.size_matched;
+  return { success: true, errorMsg: '', orderID: order.id, status: order.status.toLowerCase(), makingAmount: buy ? '0' : shares, takingAmount: buy ? shares : '0', tradeIDs: order.associate_trades, transactionsHashes: [] };
 }
 
 export class ClobClient {

@@ -78,8 +78,9 @@ export function signOrder(
   const market = info === undefined ? undefined : ctx.markets[info.market];
   if (info === undefined || market === undefined || info.tokenId === '' || info.index !== order.token) return 'unknown_token';
   if (order.type === 'GTD' && !(order.expiresMs > nowMs)) return 'expired';
-  const intent = orderIntent(order, size, info, market, ctx.signing, ctx.owner);
   try {
+    // Inside the try: a tick size the venue does not list (after a tick_size_change) refuses the order, never throws past it.
+    const intent = orderIntent(order, size, info, market, ctx.signing, ctx.owner);
     return { built: buildSignedOrder(ctx.signer, intent, nowMs), intent, tokenId: info.tokenId };
   } catch (err) {
     if (!(err instanceof PolyedgeError)) throw err;

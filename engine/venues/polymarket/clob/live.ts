@@ -26,7 +26,7 @@ import type { OrderSigner } from '../../../native.js';
 import { PolyedgeError } from '../../../errors.js';
 import { feeMicros, PRICE_SCALE, Side, UNIT, type ExecutionListener, type Fill, type MarketInfo, type Order, type RejectReason, type TokenInfo } from '../../../trading/types.js';
 import { buildSignedOrder, type BuiltOrder } from '../order/build.js';
-import { ClobClient, type OrderSource } from './client.js';
+import { chunks, ClobClient, MAX_BATCH_ORDERS, type OrderSource } from './client.js';
 import { ClobError } from './transport.js';
 import { signOrder, type orderIntent, type VenueSigning } from './intent.js';
 import type { PostOrderResult, Trade } from './responses.js';
@@ -174,20 +174,23 @@ export class LiveVenue implements ExecutionVenue {
     this.place(order, order.size, nowMs);
   }
 
-  /** A previous run's order is not trusted to rest: start-up cancels everything at the venue, so what is left of it is posted afresh. */
-  reinstate(order: Order, nowMs: number): void {
-    order.status = 'pending';
-    const rest = order.size - order.filled;
-    if (!(rest > 0)) return this.push(Report.Reject, order, 'invalid_order');
-    this.place(order, rest, nowMs);
+  /**
+   * A previous run's order is not posted again: start-up cancelled everything
+   * at the venue, and what it filled meanwhile is unknown here, so a re-post
+   * would trade on a stale position. It is reported cancelled.
+   */
+  reinstate(order: Order): void {
+    this.push(Report.Cancel, order, undefined);
   }
 
   cancel(orderId: string): boolean {
     const e = this.byId.get(orderId);
     if (e === undefined) return false;
-    if (e.stage === Stage.Posting || e.stage === Stage.Matched) {
+    // A GTC/GTD matched in part on entry rests with its remainder: that is cancelled now, its trades still book.
+    const restingRest = e.stage === Stage.Matched && !e.closeAfterMatch;
+    if (e.stage === Stage.Posting || (e.stage === Stage.Matched && !restingRest)) {
       e.cancelWanted = true;
-    } else if (e.stage === Stage.Resting) {
+    } else if (e.stage === Stage.Resting || restingRest) {
       e.stage = Stage.Cancelling;
       this.cancels.push(e);
       this.scheduleFlush();
@@ -351,16 +354,21 @@ export class LiveVenue implements ExecutionVenue {
 
   private flush(): void {
     if (this.posts.length > 0) {
-      const batch = this.posts;
+      // An order forgotten while queued (its market closed) is not sent.
+      const all = this.posts.filter((e) => this.byId.get(e.order.id) === e);
       this.posts = [];
-      this.counts.posts += batch.length;
-      const sources = batch.map((e) => e.source);
-      this.track(
-        this.request('POST /orders', () => this.o.client.postOrders(sources)).then(
-          (results) => results.forEach((r, i) => this.onPosted(batch[i]!, r)),
-          (err: unknown) => batch.forEach((e) => this.onPostFailed(e, err)),
-        ),
-      );
+      this.counts.posts += all.length;
+      // One request per batch the CLOB takes: a failure covers only the orders of its own request.
+      for (const batch of chunks(all, MAX_BATCH_ORDERS)) {
+        this.track(
+          this.handled(
+            this.request('POST /orders', () => this.o.client.postOrders(batch.map((e) => e.source))).then(
+              (results) => results.forEach((r, i) => this.onPosted(batch[i]!, r)),
+              (err: unknown) => batch.forEach((e) => this.onPostFailed(e, err)),
+            ),
+          ),
+        );
+      }
     }
     if (this.cancels.length > 0 && this.reconciling === undefined) {
       const batch = this.cancels;
@@ -407,14 +415,18 @@ export class LiveVenue implements ExecutionVenue {
 
   /** Lists the key's open orders and cancels any still there; resolves with how many the listing showed. */
   private async sweepOpenOrders(): Promise<number> {
-    const left = await this.request('GET /data/orders', () => this.o.client.openOrders());
+    const listed = await this.request('GET /data/orders', () => this.o.client.openOrders());
+    // Orders posted since the cancel-all stay: only what the engine does not hold, or holds as being cancelled, goes.
+    const left = listed.filter((x) => this.byHash.get(x.id)?.stage !== Stage.Resting && this.byHash.get(x.id)?.stage !== Stage.Posting);
     if (left.length > 0) await this.request('DELETE /orders', () => this.o.client.cancelOrders(left.map((x) => x.id)));
     return left.length;
   }
 
   private onPosted(e: Entry, r: PostOrderResult): void {
     const status = r.status.toLowerCase();
-    const known: VenueOrderStatus | '' = status === 'live' || status === 'matched' || status === 'delayed' || status === 'unmatched' ? status : '';
+    // An order a lookup found already cancelled (a FAK killed after a partial fill) is one that matched and closed.
+    const closedFound = r.success && (status === 'canceled' || status === 'cancelled');
+    const known: VenueOrderStatus | '' = status === 'live' || status === 'matched' || status === 'delayed' || status === 'unmatched' ? status : closedFound ? 'unmatched' : '';
     this.journalResponse(e.order.id, 'POST', 200, r.success, r.errorMsg, r.orderID || e.hash, known, r.makingAmount, r.takingAmount);
     if (!this.byId.has(e.order.id)) return;
     if (!r.success || known === '') {
@@ -438,9 +450,9 @@ export class LiveVenue implements ExecutionVenue {
       e.matchedMicro = matched > 0 ? matched : e.order.size;
       e.closeAfterMatch = taker;
     } else {
-      // unmatched: a FAK/FOK that took nothing.
+      // unmatched: a FAK/FOK that took nothing; or found already cancelled, after what it matched.
       e.stage = Stage.Matched;
-      e.matchedMicro = 0;
+      e.matchedMicro = closedFound && matched > 0 ? matched : 0;
       e.closeAfterMatch = true;
     }
     this.afterFills(e);
@@ -551,7 +563,9 @@ export class LiveVenue implements ExecutionVenue {
       if (t.maker_orders.length === 0) this.book(taker, `${base}:${taker.hash}`, 'taker', micros(t.size), ticks(t.price));
       t.maker_orders.forEach((m, i) => {
         const p = ticks(m.price);
-        this.book(taker, `${base}:${taker.hash}:${i}`, 'taker', micros(m.matched_amount), m.asset_id === t.asset_id ? p : PRICE_SCALE - p);
+        // Without the maker's token the piece's price in ours is unknown: the trade's own price stands in.
+        const price = m.asset_id === '' ? ticks(t.price) : m.asset_id === t.asset_id ? p : PRICE_SCALE - p;
+        this.book(taker, `${base}:${taker.hash}:${i}`, 'taker', micros(m.matched_amount), price);
       });
     }
     for (const m of t.maker_orders) {
@@ -633,6 +647,11 @@ export class LiveVenue implements ExecutionVenue {
     }
   }
 
+  /** An error thrown while applying an answer is a bug of ours that leaves orders in doubt: a persistent fault (kill switch). */
+  private handled(p: Promise<unknown>): Promise<unknown> {
+    return p.catch((err: unknown) => this.o.fault('applying a CLOB answer', err, true));
+  }
+
   private track(p: Promise<unknown>): void {
     const q = p.catch(() => undefined);
     this.inflight.add(q);
@@ -670,11 +689,10 @@ export class LiveVenue implements ExecutionVenue {
   }
 
   private deliver(): void {
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
     const l = this.o.listener;
-    for (const p of batch) {
+    // One report at a time off the queue: if the listener throws (the journal cannot write), the rest stay queued.
+    while (this.queue.length > 0) {
+      const p = this.queue.shift()!;
       const status = STATUS_OF[p.kind];
       if (status !== undefined) p.order.status = status;
       if (p.kind === Report.Fill) {
