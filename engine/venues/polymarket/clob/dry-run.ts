@@ -18,6 +18,7 @@ import type { JournalInput, VenueMethod, VenueOrderStatus } from '../../../journ
 import type { OrderSigner } from '../../../native.js';
 import { GTD_MIN_LEAD_SECONDS } from '../order/build.js';
 import { signOrder, type VenueSigning } from './intent.js';
+import { Report, VenueReports } from './reports.js';
 import type { ExecutionVenue } from '../../../execution/venue.js';
 import type { ExecutionListener, MarketInfo, Order, RejectReason, TokenInfo } from '../../../trading/types.js';
 
@@ -39,23 +40,6 @@ export interface DryRunVenueOptions {
   debug?: ((line: string) => void) | undefined;
 }
 
-const enum Report {
-  Ack,
-  Reject,
-  Cancel,
-  Expire,
-}
-
-interface Pending {
-  kind: Report;
-  order: Order;
-  due: number;
-  reason: RejectReason | undefined;
-}
-
-/** The status each report gives its order, set as it is delivered (the listener's contract). */
-const STATUS_OF: Record<Report, Order['status']> = { [Report.Ack]: 'open', [Report.Reject]: 'rejected', [Report.Cancel]: 'cancelled', [Report.Expire]: 'expired' };
-
 interface Resting {
   order: Order;
   /** The order's hash: the venue's order id, what a cancel names. */
@@ -68,7 +52,7 @@ export class DryRunVenue implements ExecutionVenue {
   private readonly o: DryRunVenueOptions;
   /** Orders acked (or about to be) and not yet final, by engine id. */
   private readonly resting = new Map<string, Resting>();
-  private queue: Pending[] = [];
+  private readonly reports: VenueReports;
   private nextExpiryMs = Infinity;
   /** Requests journaled, by method (what a test or a status line reads). */
   readonly requests = { post: 0, delete: 0 };
@@ -76,6 +60,7 @@ export class DryRunVenue implements ExecutionVenue {
   constructor(opts: DryRunVenueOptions) {
     if (!opts.owner) throw fieldError('PE_ENV_MISSING', 'POLY_API_KEY', 'dry-run needs an owner for the order bodies');
     this.o = opts;
+    this.reports = new VenueReports(opts.listener);
   }
 
   submit(order: Order, nowMs: number): void {
@@ -103,16 +88,16 @@ export class DryRunVenue implements ExecutionVenue {
 
   advance(nowMs: number): void {
     if (nowMs >= this.nextExpiryMs) this.expire(nowMs);
-    this.flush();
+    this.reports.deliver();
   }
 
   nextDueMs(): number {
-    return this.queue.length > 0 ? this.queue[0]!.due : this.nextExpiryMs;
+    return this.reports.size > 0 ? this.reports.nextDueMs() : this.nextExpiryMs;
   }
 
   resetToken(token: number): void {
     // Reports already due go first, so no ack arrives after the cancel below.
-    this.flush();
+    this.reports.deliver();
     // The market closed: the venue ends its orders itself, no request goes out.
     for (const r of [...this.resting.values()]) {
       if (r.order.token !== token) continue;
@@ -169,7 +154,7 @@ export class DryRunVenue implements ExecutionVenue {
     this.push(Report.Reject, order, nowMs, reason);
   }
 
-  private finish(r: Resting, kind: Report.Cancel | Report.Expire, nowMs: number): void {
+  private finish(r: Resting, kind: typeof Report.Cancel | typeof Report.Expire, nowMs: number): void {
     this.resting.delete(r.order.id);
     this.push(kind, r.order, nowMs, undefined);
     if (r.expiresAtMs === this.nextExpiryMs) this.recomputeExpiry();
@@ -186,23 +171,7 @@ export class DryRunVenue implements ExecutionVenue {
     this.nextExpiryMs = next;
   }
 
-  private flush(): void {
-    if (this.queue.length === 0) return;
-    // A listener that submits or cancels from inside a report queues behind this batch.
-    const batch = this.queue;
-    this.queue = [];
-    const l = this.o.listener;
-    for (const p of batch) {
-      const o = p.order;
-      o.status = STATUS_OF[p.kind];
-      if (p.kind === Report.Ack) l.onAck(o);
-      else if (p.kind === Report.Reject) l.onReject(o, p.reason ?? 'invalid_order');
-      else if (p.kind === Report.Cancel) l.onCancel(o);
-      else l.onExpire(o);
-    }
-  }
-
   private push(kind: Report, order: Order, due: number, reason: RejectReason | undefined): void {
-    this.queue.push({ kind, order, due, reason });
+    this.reports.push(kind, order, due, reason);
   }
 }

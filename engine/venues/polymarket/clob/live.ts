@@ -29,6 +29,7 @@ import { buildSignedOrder, type BuiltOrder } from '../order/build.js';
 import { chunks, ClobClient, MAX_BATCH_ORDERS, type OrderSource } from './client.js';
 import { ClobError } from './transport.js';
 import { signOrder, type orderIntent, type VenueSigning } from './intent.js';
+import { Report, VenueReports } from './reports.js';
 import type { PostOrderResult, Trade } from './responses.js';
 
 /** Consecutive failed requests (after the client's own retries) that make a persistent failure: the venue reports it as a fault. */
@@ -64,20 +65,6 @@ export interface LiveVenueOptions {
   heartbeat?: { stale(): boolean; stop(): void } | undefined;
 }
 
-const enum Report {
-  Ack,
-  Reject,
-  Cancel,
-  Fill,
-}
-
-interface Pending {
-  kind: Report;
-  order: Order;
-  reason: RejectReason | undefined;
-  fill: Fill | undefined;
-}
-
 const enum Stage {
   /** POST sent, no answer yet. */
   Posting,
@@ -109,7 +96,6 @@ interface Entry {
   source: OrderSource;
 }
 
-const STATUS_OF: Record<Report, Order['status'] | undefined> = { [Report.Ack]: 'open', [Report.Reject]: 'rejected', [Report.Cancel]: 'cancelled', [Report.Fill]: undefined };
 
 /** Venue error text → the engine's reject reason. */
 export function rejectReasonOf(errorMsg: string): RejectReason {
@@ -141,7 +127,7 @@ export class LiveVenue implements ExecutionVenue {
   private readonly byHash = new Map<string, Entry>();
   /** Orders closed in the last RETIRED_KEEP_MS (wall), by hash: their late-read trades still book. */
   private readonly retired = new Map<string, { e: Entry; untilMs: number }>();
-  private queue: Pending[] = [];
+  private readonly reports: VenueReports;
   private posts: Entry[] = [];
   private cancels: Entry[] = [];
   private flushScheduled = false;
@@ -161,6 +147,7 @@ export class LiveVenue implements ExecutionVenue {
   constructor(opts: LiveVenueOptions) {
     if (!opts.owner) throw new PolyedgeError('PE_ENV_MISSING', 'POLY_API_KEY: live trading needs the API key the orders belong to', 'POLY_API_KEY');
     this.o = opts;
+    this.reports = new VenueReports(opts.listener);
     // The client's counters object is the transport's own, moved in place: the metrics read it live.
     this.counts = { posts: 0, cancels: 0, cancelAlls: 0, tradePolls: 0, failures: 0, rejects: 0, client: opts.client.counters };
   }
@@ -211,7 +198,7 @@ export class LiveVenue implements ExecutionVenue {
   }
 
   nextDueMs(): number {
-    if (this.queue.length > 0) return this.o.nowMs();
+    if (this.reports.size > 0) return this.o.nowMs();
     let next = Infinity;
     for (const e of this.byId.values()) if (e.cancelWanted && e.stage === Stage.Resting && e.cancelRetryAtMs < next) next = e.cancelRetryAtMs;
     return next;
@@ -685,24 +672,10 @@ export class LiveVenue implements ExecutionVenue {
   }
 
   private push(kind: Report, order: Order, reason: RejectReason | undefined, fill?: Fill): void {
-    this.queue.push({ kind, order, reason, fill });
+    this.reports.push(kind, order, this.o.nowMs(), reason, fill);
   }
 
   private deliver(): void {
-    const l = this.o.listener;
-    // One report at a time off the queue: if the listener throws (the journal cannot write), the rest stay queued.
-    while (this.queue.length > 0) {
-      const p = this.queue.shift()!;
-      const status = STATUS_OF[p.kind];
-      if (status !== undefined) p.order.status = status;
-      if (p.kind === Report.Fill) {
-        p.order.filled += p.fill!.size;
-        if (p.order.filled >= p.order.size) p.order.status = 'filled';
-      }
-      if (p.kind === Report.Ack) l.onAck(p.order);
-      else if (p.kind === Report.Reject) l.onReject(p.order, p.reason ?? 'invalid_order');
-      else if (p.kind === Report.Cancel) l.onCancel(p.order);
-      else l.onFill(p.fill!);
-    }
+    this.reports.deliver();
   }
 }
